@@ -1,0 +1,50 @@
+"""Feature constants shared by training, the command line and the app.
+
+These follow the recipe the chart statistics were computed with (see the model card), so a model
+trained on those statistics sees inputs computed the same way. Window length is an analysis
+setting, not a feature constant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    sample_rate: int = 22050
+    n_fft: int = 2048
+    hop_length: int = 512
+    n_mels: int = 128
+    n_mfcc: int = 20
+    # librosa.power_to_db(S, ref=np.max): amin and top_db are librosa's defaults.
+    amin: float = 1e-10
+    top_db: float = 80.0
+    # librosa.filters.mel defaults (Slaney mel scale, Slaney area normalisation, 0 Hz to Nyquist).
+    fmin: float = 0.0
+    fmax: float = 11025.0
+    htk: bool = False
+    mel_norm: str = "slaney"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+FEATURES = FeatureConfig()
+
+N_STATS = 2 * FEATURES.n_mfcc + 2
+STAT_COLUMNS: tuple[str, ...] = (
+    *(f"mfcc_mean_{k}" for k in range(FEATURES.n_mfcc)),
+    *(f"mfcc_std_{k}" for k in range(FEATURES.n_mfcc)),
+    "tempo",
+    "duration",
+)
+
+# Analysis defaults.
+DEFAULT_WINDOW_SECONDS = 30.0
+MIN_TRACK_SECONDS = 3.0
+# A frame is silent when its RMS is this far below the loudest frame of the track (and below an
+# absolute floor); leading and trailing runs of such frames are skipped when placing windows.
+SILENCE_REL_DB = -60.0
+SILENCE_ABS_DBFS = -70.0

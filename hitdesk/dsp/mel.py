@@ -1,0 +1,151 @@
+"""Log-mel spectrogram, computed block by block.
+
+The frames are those of ``librosa.feature.melspectrogram(y, sr, n_fft, hop_length, n_mels)`` with
+its defaults (centred frames, zero padding, periodic Hann window, power 2, Slaney mel filters), so
+statistics computed from them follow the recipe the chart data was made with. Working block by
+block keeps memory bounded on long files: only the mel power (128 floats a frame) is kept, never
+the audio or the linear spectrogram.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import numpy.typing as npt
+import scipy.fft
+import scipy.signal
+
+from hitdesk.config import FEATURES, FeatureConfig
+
+FloatArray = npt.NDArray[np.float32]
+
+# Frames transformed at a time: bounds the temporary linear spectrogram to about 8 MB.
+_FRAMES_PER_CHUNK = 1024
+
+
+@functools.cache
+def mel_basis(cfg: FeatureConfig = FEATURES) -> FloatArray:
+    import librosa  # deferred: librosa's import costs start-up time and only the filters are needed
+
+    basis = librosa.filters.mel(
+        sr=cfg.sample_rate,
+        n_fft=cfg.n_fft,
+        n_mels=cfg.n_mels,
+        fmin=cfg.fmin,
+        fmax=cfg.fmax,
+        htk=cfg.htk,
+        norm=cfg.mel_norm,
+        dtype=np.float32,
+    )
+    return np.ascontiguousarray(basis, dtype=np.float32)
+
+
+@functools.cache
+def _hann(n_fft: int) -> FloatArray:
+    return scipy.signal.get_window("hann", n_fft, fftbins=True).astype(np.float32)
+
+
+class StreamingMel:
+    """Mel power frames of a signal fed in arbitrary blocks.
+
+    Feeding the whole signal at once or in any split gives the same frames. Alongside the mel
+    power it keeps each frame's RMS level (same framing), used to find leading and trailing silence.
+    """
+
+    def __init__(self, cfg: FeatureConfig = FEATURES) -> None:
+        self.cfg = cfg
+        self._pad = cfg.n_fft // 2
+        # Samples not yet consumed by a frame, starting with the centring pad of zeros.
+        self._buf: FloatArray = np.zeros(self._pad, dtype=np.float32)
+        self._n_samples = 0
+        self._mel_chunks: list[FloatArray] = []
+        self._rms_chunks: list[FloatArray] = []
+        self._finished = False
+
+    @property
+    def n_samples(self) -> int:
+        return self._n_samples
+
+    def feed(self, block: npt.ArrayLike) -> FloatArray:
+        """Adds samples; returns the mel power frames that became complete (n_mels x k)."""
+        if self._finished:
+            raise RuntimeError("StreamingMel.feed after finish")
+        samples = np.asarray(block, dtype=np.float32).reshape(-1)
+        self._n_samples += samples.size
+        self._buf = np.concatenate([self._buf, samples])
+        return self._emit()
+
+    def finish(self) -> FloatArray:
+        """Pads the end as librosa does and returns the last frames."""
+        if self._finished:
+            return np.zeros((self.cfg.n_mels, 0), dtype=np.float32)
+        self._finished = True
+        self._buf = np.concatenate([self._buf, np.zeros(self._pad, dtype=np.float32)])
+        total = 1 + self._n_samples // self.cfg.hop_length
+        done = sum(chunk.shape[1] for chunk in self._mel_chunks)
+        return self._emit(limit=total - done)
+
+    def mel_power(self) -> FloatArray:
+        """All frames so far (n_mels x frames)."""
+        if not self._mel_chunks:
+            return np.zeros((self.cfg.n_mels, 0), dtype=np.float32)
+        if len(self._mel_chunks) > 1:
+            self._mel_chunks = [np.concatenate(self._mel_chunks, axis=1)]
+        return self._mel_chunks[0]
+
+    def frame_rms(self) -> FloatArray:
+        if not self._rms_chunks:
+            return np.zeros(0, dtype=np.float32)
+        if len(self._rms_chunks) > 1:
+            self._rms_chunks = [np.concatenate(self._rms_chunks)]
+        return self._rms_chunks[0]
+
+    def _emit(self, limit: int | None = None) -> FloatArray:
+        n_fft, hop = self.cfg.n_fft, self.cfg.hop_length
+        if self._buf.size < n_fft:
+            return np.zeros((self.cfg.n_mels, 0), dtype=np.float32)
+        n_frames = 1 + (self._buf.size - n_fft) // hop
+        if limit is not None:
+            n_frames = max(0, min(n_frames, limit))
+        if n_frames == 0:
+            return np.zeros((self.cfg.n_mels, 0), dtype=np.float32)
+        frames = np.lib.stride_tricks.sliding_window_view(self._buf, n_fft)[::hop][:n_frames]
+        mel, rms = _mel_frames(frames, self.cfg)
+        self._mel_chunks.append(mel)
+        self._rms_chunks.append(rms)
+        self._buf = self._buf[n_frames * hop :].copy()
+        return mel
+
+
+def _mel_frames(frames: FloatArray, cfg: FeatureConfig) -> tuple[FloatArray, FloatArray]:
+    basis = mel_basis(cfg)
+    window = _hann(cfg.n_fft)
+    mel = np.empty((cfg.n_mels, frames.shape[0]), dtype=np.float32)
+    rms = np.empty(frames.shape[0], dtype=np.float32)
+    for a in range(0, frames.shape[0], _FRAMES_PER_CHUNK):
+        chunk = frames[a : a + _FRAMES_PER_CHUNK]
+        rms[a : a + chunk.shape[0]] = np.sqrt(np.mean(np.square(chunk), axis=1))
+        spec = scipy.fft.rfft(chunk * window, axis=1)
+        power = np.square(spec.real) + np.square(spec.imag)
+        mel[:, a : a + chunk.shape[0]] = basis @ power.T
+    return mel, rms
+
+
+def melspectrogram(y: npt.ArrayLike, cfg: FeatureConfig = FEATURES) -> FloatArray:
+    """Mel power of a whole signal in memory (n_mels x frames)."""
+    stream = StreamingMel(cfg)
+    stream.feed(y)
+    stream.finish()
+    return stream.mel_power()
+
+
+def power_to_db(mel_power: npt.ArrayLike, cfg: FeatureConfig = FEATURES) -> FloatArray:
+    """``librosa.power_to_db(S, ref=np.max)``: 0 dB at the loudest bin, floor ``top_db`` below it."""
+    S = np.asarray(mel_power, dtype=np.float32)
+    if S.size == 0:
+        return S.copy()
+    log_s = 10.0 * np.log10(np.maximum(cfg.amin, S))
+    log_s -= 10.0 * np.log10(max(cfg.amin, float(S.max())))
+    np.maximum(log_s, log_s.max() - cfg.top_db, out=log_s)
+    return log_s.astype(np.float32, copy=False)
