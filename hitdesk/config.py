@@ -44,7 +44,9 @@ STAT_COLUMNS: tuple[str, ...] = (
 # Analysis defaults.
 DEFAULT_WINDOW_SECONDS = 30.0
 MIN_TRACK_SECONDS = 3.0
-# A frame is silent when its RMS is this far below the loudest frame of the track (and below an
-# absolute floor); leading and trailing runs of such frames are skipped when placing windows.
+# A frame (n_fft samples, about 93 ms) is silent when its RMS level is more than SILENCE_REL_DB below
+# the loudest frame of the track. Leading and trailing runs of silent frames are skipped when placing
+# windows. Relative, so that a gain change does not move the windows.
 SILENCE_REL_DB = -60.0
-SILENCE_ABS_DBFS = -70.0
+# A track whose loudest frame is below this level holds nothing but digital silence or dither.
+DIGITAL_SILENCE_DBFS = -100.0

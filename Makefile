@@ -1,0 +1,67 @@
+# The two commands a fresh machine needs: `make run` (the main job) and `make test`.
+# Both set everything up first: Debian packages where apt-get is available, a virtualenv, the package.
+
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+SHARED ?= ../shared
+CORPUS ?= $(SHARED)/corpus
+ZALO ?= $(SHARED)/data/zalo2019
+STAMP := $(VENV)/.installed
+DEB_PACKAGES := libportaudio2 libsndfile1 xvfb xauth libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 \
+	libfontconfig1 libdbus-1-3 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 \
+	libxcb-randr0 libxcb-render-util0 libxcb-image0 pulseaudio pulseaudio-utils libasound2-plugins
+
+.PHONY: setup system-deps run demo test lint typecheck pytest model window-shift bench clean
+
+setup: $(STAMP)
+
+system-deps:
+	@bash packaging/install-system-deps.sh $(DEB_PACKAGES)
+
+$(STAMP): pyproject.toml
+	@$(MAKE) --no-print-directory system-deps
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[train,dev]'
+	@touch $(STAMP)
+
+# The main job: the app where there is a display; on a headless machine a demo analysis.
+run: setup
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ] && $(BIN)/python -c "import hitdesk.ui" 2>/dev/null; then \
+		$(BIN)/hitdesk gui; \
+	else \
+		$(MAKE) --no-print-directory demo; \
+	fi
+
+demo: setup
+	@echo "No display: analysing the bundled clips$(if $(wildcard $(CORPUS)), and $(CORPUS),) headless."
+	$(BIN)/hitdesk analyze tests/data $(wildcard $(CORPUS)/chaos_god-mix.ogg $(CORPUS)/chaos_god-guitar.ogg $(CORPUS)/forest-sprint.m4a)
+
+test: setup lint typecheck pytest
+
+lint:
+	$(BIN)/ruff check hitdesk tests bench
+	$(BIN)/ruff format --check hitdesk tests bench
+
+typecheck:
+	$(BIN)/mypy
+
+pytest:
+	$(BIN)/python -m pytest -q
+
+# Retrain the default model from the chart data (artist-disjoint CV report in reports/).
+model: setup
+	$(BIN)/hitdesk-train fit-default --data $(ZALO) --out models --report reports/zalo-default.md
+
+# Re-measure how 30 s window statistics differ from whole-track statistics on real music.
+window-shift: setup
+	$(BIN)/hitdesk-train measure-window-shift --corpus $(CORPUS)
+
+bench: setup
+	$(BIN)/python bench/bench_analyze.py --corpus $(CORPUS)
+	$(BIN)/python bench/fast_agreement.py --corpus $(CORPUS)
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,85 @@
+"""Result cache in the user's cache folder, keyed by file content, model and analysis options.
+
+Nothing is ever written beside the user's files; a damaged cache entry is ignored and replaced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+from hitdesk.analysis import AnalysisOptions, analyze_file
+from hitdesk.model.runtime import HitModel
+from hitdesk.results import TrackResult
+
+log = logging.getLogger(__name__)
+
+_CACHE_FORMAT = 1
+_HASH_BLOCK = 1 << 20
+
+
+def cache_dir() -> Path:
+    env = os.environ.get("HITDESK_CACHE_DIR")
+    if env:
+        return Path(env)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("hitdesk", appauthor=False)) / "results"
+
+
+def content_hash(path: Path) -> str | None:
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as fh:
+            while block := fh.read(_HASH_BLOCK):
+                digest.update(block)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+def cache_key(path: Path, model: HitModel, options: AnalysisOptions) -> str | None:
+    digest = content_hash(path)
+    if digest is None:
+        return None
+    parts = [str(_CACHE_FORMAT), digest, model.info.name, model.info.version, repr(options)]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def analyze_cached(
+    path: str | Path, model: HitModel, options: AnalysisOptions, use_cache: bool = True
+) -> TrackResult:
+    p = Path(path)
+    key = cache_key(p, model, options) if use_cache and p.is_file() else None
+    folder = cache_dir()
+    if key is not None:
+        entry = folder / f"{key}.json"
+        try:
+            cached = TrackResult.from_dict(json.loads(entry.read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError, KeyError, TypeError):
+            log.warning("ignoring damaged cache entry %s", entry)
+        else:
+            from dataclasses import replace
+
+            return replace(cached, file=str(path))
+    result = analyze_file(p, model, options)
+    if key is not None and result.ok:
+        _write_atomic(folder / f"{key}.json", json.dumps(result.to_dict(), ensure_ascii=False))
+    return result
+
+
+def _write_atomic(target: Path, text: str) -> None:
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, target)
+    except OSError as exc:
+        log.warning("cannot write the result cache %s: %s", target, exc)

@@ -1,0 +1,271 @@
+"""Headless commands. No Qt import at module level: ``hitdesk analyze`` must start fast."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import logging
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from hitdesk import __version__
+from hitdesk.config import DEFAULT_WINDOW_SECONDS, MIN_TRACK_SECONDS
+from hitdesk.errors import HitdeskError
+from hitdesk.results import TrackResult
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if args.command is None:
+        parser.print_help()
+        return EXIT_OK
+    handler = args.handler
+    try:
+        return int(handler(args))
+    except KeyboardInterrupt:
+        print("hitdesk: interrupted", file=sys.stderr)
+        return 130
+
+
+def _window_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from exc
+    if not value >= MIN_TRACK_SECONDS or value > 600:
+        raise argparse.ArgumentTypeError(f"must be between {MIN_TRACK_SECONDS:g} and 600 seconds")
+    return value
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from exc
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hitdesk",
+        description="Offline hit-probability analysis of mixes and takes.",
+    )
+    parser.add_argument("--version", action="version", version=f"hitdesk {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    an = sub.add_parser(
+        "analyze",
+        help="score audio files (beginning, middle, end and overall)",
+        description="Score audio files: P(hit) for the beginning, middle and end windows and the whole track.",
+    )
+    an.add_argument("files", nargs="+", metavar="FILE", help="audio files or folders (searched recursively)")
+    fmt = an.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="print a JSON list, one object per file")
+    fmt.add_argument("--csv", action="store_true", help="print CSV, one row per file")
+    an.add_argument("--fast", action="store_true", help="overall score from excerpts instead of the whole track")
+    an.add_argument("--model", metavar="PATH", help="model name, or path to its .onnx/.json (default: bundled)")
+    an.add_argument(
+        "--window-seconds",
+        type=_window_seconds,
+        default=DEFAULT_WINDOW_SECONDS,
+        metavar="S",
+        help=f"length of each window in seconds (default {DEFAULT_WINDOW_SECONDS:g})",
+    )
+    an.add_argument("--jobs", type=_jobs, default=1, metavar="N", help="files analysed in parallel (default 1)")
+    an.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
+    an.set_defaults(handler=_cmd_analyze)
+    return parser
+
+
+# ---------------------------------------------------------------------------------------------- analyze
+
+_worker_model: Any = None
+
+
+def _init_worker(model_spec: str | None) -> None:
+    global _worker_model
+    from hitdesk.model import HitModel
+
+    _worker_model = HitModel.load(model_spec)
+
+
+def _analyze_one(job: tuple[str, float, bool, bool]) -> dict[str, Any]:
+    from hitdesk.analysis import AnalysisOptions
+    from hitdesk.cache import analyze_cached
+
+    path, window_s, fast, use_cache = job
+    opts = AnalysisOptions(window_seconds=window_s, fast=fast)
+    return analyze_cached(path, _worker_model, opts, use_cache=use_cache).to_dict()
+
+
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    from hitdesk.audio import InputProblem, expand_inputs
+
+    inputs = expand_inputs(args.files)
+    rows: list[dict[str, Any] | None] = [None] * len(inputs)
+    jobs: list[tuple[int, tuple[str, float, bool, bool]]] = []
+    for i, item in enumerate(inputs):
+        if isinstance(item, InputProblem):
+            rows[i] = TrackResult(file=str(item.path), mode="fast" if args.fast else "full", error=item.message).to_dict()
+        else:
+            jobs.append((i, (str(item), args.window_seconds, args.fast, not args.no_cache)))
+
+    try:
+        _init_worker(args.model)  # load once here too: a bad model is reported before any work
+    except HitdeskError as exc:
+        print(f"hitdesk: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    model_info = _worker_model.info.to_dict()
+    for row in rows:
+        if row is not None:
+            row["model"] = model_info
+
+    for i, row in zip([i for i, _ in jobs], _run_jobs([j for _, j in jobs], args), strict=True):
+        rows[i] = row
+
+    results = [r for r in rows if r is not None]
+    out = sys.stdout
+    if args.json:
+        json.dump(results, out, indent=2, ensure_ascii=False)
+        out.write("\n")
+    elif args.csv:
+        out.write(results_to_csv(results))
+    else:
+        out.write(format_human(results, _worker_model.card))
+    out.flush()
+    return EXIT_FAILED if any(r.get("error") for r in results) else EXIT_OK
+
+
+def _run_jobs(jobs: list[tuple[str, float, bool, bool]], args: argparse.Namespace) -> Iterator[dict[str, Any]]:
+    from tqdm import tqdm
+
+    n_workers = min(args.jobs, len(jobs))
+    bar = tqdm(total=len(jobs), unit="file", file=sys.stderr, disable=len(jobs) < 2 or None, leave=False)
+    try:
+        if n_workers <= 1:
+            for job in jobs:
+                row = _analyze_one(job)
+                bar.update()
+                yield row
+            return
+        ctx = _mp_context()
+        with ProcessPoolExecutor(
+            max_workers=n_workers, mp_context=ctx, initializer=_init_worker, initargs=(args.model,)
+        ) as pool:
+            for row in pool.map(_analyze_one, jobs):
+                bar.update()
+                yield row
+    finally:
+        bar.close()
+
+
+def _mp_context() -> Any:
+    import multiprocessing
+
+    # fork is quick and safe here: the parent has started no threads of its own yet when the pool starts.
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    return multiprocessing.get_context(method)
+
+
+# ---------------------------------------------------------------------------------------------- output
+
+CSV_SEGMENTS = ("beginning", "middle", "end")
+
+
+def results_to_csv(results: Sequence[dict[str, Any]]) -> str:
+    """One row per file with the same fields as the JSON output, flattened."""
+    fields = ["file", "duration_s", "title", "artist", "album", "mode", "model", "model_version"]
+    fields += ["p_hit", "p_hit_low", "p_hit_high"]
+    for seg in CSV_SEGMENTS:
+        fields += [f"{seg}_start_s", f"{seg}_end_s", f"{seg}_p_hit", f"{seg}_p_hit_low", f"{seg}_p_hit_high"]
+    fields += ["typicality", "unlike_training_data", "notes", "error"]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    for r in results:
+        tags = r.get("tags") or {}
+        overall = r.get("overall") or {}
+        fam = r.get("familiarity") or {}
+        row: dict[str, Any] = {
+            "file": r["file"],
+            "duration_s": r.get("duration_s"),
+            "title": tags.get("title"),
+            "artist": tags.get("artist"),
+            "album": tags.get("album"),
+            "mode": r.get("mode"),
+            "model": (r.get("model") or {}).get("name"),
+            "model_version": (r.get("model") or {}).get("version"),
+            "p_hit": overall.get("p_hit"),
+            "p_hit_low": overall.get("p_hit_low"),
+            "p_hit_high": overall.get("p_hit_high"),
+            "typicality": fam.get("typicality"),
+            "unlike_training_data": fam.get("unlike_training_data"),
+            "notes": " | ".join(r.get("notes") or []),
+            "error": r.get("error"),
+        }
+        for seg in r.get("segments") or []:
+            for key in ("start_s", "end_s", "p_hit", "p_hit_low", "p_hit_high"):
+                row[f"{seg['name']}_{key}"] = seg[key]
+        writer.writerow(row)
+    return buf.getvalue()
+
+
+def _mmss(seconds: float) -> str:
+    s = int(round(seconds))
+    return f"{s // 60}:{s % 60:02d}"
+
+
+def _pct(p: float) -> str:
+    return f"{100 * p:4.0f}%"
+
+
+def format_human(results: Sequence[dict[str, Any]], card: Any) -> str:
+    lines: list[str] = []
+    for r in results:
+        name = os.path.basename(r["file"]) or r["file"]
+        if r.get("error"):
+            lines += [f"{name}", f"  error: {r['error']}", ""]
+            continue
+        tags = r.get("tags") or {}
+        who = " - ".join(t for t in (tags.get("artist"), tags.get("title")) if t)
+        lines.append(f"{name}  ({_mmss(r['duration_s'])}{', ' + who if who else ''})")
+        lines.append(f"  {'segment':<22}{'from':>6}{'to':>7}{'P(hit)':>8}   range")
+        for seg in r["segments"]:
+            lines.append(
+                f"  {seg['name']:<22}{_mmss(seg['start_s']):>6}{_mmss(seg['end_s']):>7}{_pct(seg['p_hit']):>8}"
+                f"   {_pct(seg['p_hit_low']).strip()}-{_pct(seg['p_hit_high']).strip()}"
+            )
+        o = r["overall"]
+        label = "overall (whole track)" if r["mode"] == "full" else "overall (excerpts)"
+        lines.append(
+            f"  {label:<35}{_pct(o['p_hit']):>8}   {_pct(o['p_hit_low']).strip()}-{_pct(o['p_hit_high']).strip()}"
+        )
+        fam = r.get("familiarity")
+        if fam:
+            lines.append(f"  typicality: {fam['typicality']:.2f} (share of training songs at least this unusual)")
+        for note in r.get("notes") or []:
+            lines.append(f"  note: {note}")
+        lines.append("")
+    lines.append(
+        f"model {card.name} {card.version}: {card.label_definition}; base rate {100 * card.base_rate:.0f}%. "
+        "Range = spread of the model's cross-validation ensemble."
+    )
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
