@@ -47,9 +47,7 @@ def best_of(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]
 def peak_rss_mb(cmd: list[str]) -> tuple[float, float]:
     """Runs a command in a fresh process; returns (peak RSS in MB, wall seconds)."""
     t0 = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-c", _RSS_WRAPPER, *cmd], capture_output=True, text=True, check=False
-    )
+    proc = subprocess.run([sys.executable, "-c", _RSS_WRAPPER, *cmd], capture_output=True, text=True, check=False)
     wall = time.perf_counter() - t0
     if proc.returncode not in (0, 1):
         raise RuntimeError(proc.stderr)
@@ -95,7 +93,11 @@ def main() -> int:
 
     model = HitModel.load()
     full, fast = AnalysisOptions(), AnalysisOptions(fast=True)
-    files = sorted(p for p in corpus.iterdir() if p.is_file() and p.suffix.lower() in {".ogg", ".mp3", ".m4a", ".opus", ".flac", ".wav"})
+    files = sorted(
+        p
+        for p in corpus.iterdir()
+        if p.is_file() and p.suffix.lower() in {".ogg", ".mp3", ".m4a", ".opus", ".flac", ".wav"}
+    )
     # Warm up (imports, JIT, FFT plans) so per-track figures are after start-up.
     analyze_file(files[0], model, full)
     naive(files[0])
@@ -108,7 +110,9 @@ def main() -> int:
         t_naive = best_of(lambda p=path: naive(p), args.repeat)
         t_full = best_of(lambda p=path: analyze_file(p, model, full), args.repeat)
         t_fast = best_of(lambda p=path: analyze_file(p, model, fast), args.repeat)
-        rows.append({"file": path.name, "duration_s": round(dur, 1), "naive_s": t_naive, "full_s": t_full, "fast_s": t_fast})
+        rows.append(
+            {"file": path.name, "duration_s": round(dur, 1), "naive_s": t_naive, "full_s": t_full, "fast_s": t_fast}
+        )
         print(
             f"{path.name:28s} {dur:6.0f}s  naive {t_naive:6.3f}  full {t_full:6.3f} ({t_naive / t_full:4.1f}x)"
             f"  fast {t_fast:6.3f} ({t_naive / t_fast:4.1f}x)",
@@ -127,8 +131,11 @@ def main() -> int:
         }
     long10 = [r for r in rows if r["duration_s"] >= 540]
     if long10:
-        summary["ten_minute"] = {"file": long10[0]["file"], "speedup_fast": long10[0]["naive_s"] / long10[0]["fast_s"],
-                                 "speedup_full": long10[0]["naive_s"] / long10[0]["full_s"]}
+        summary["ten_minute"] = {
+            "file": long10[0]["file"],
+            "speedup_fast": long10[0]["naive_s"] / long10[0]["fast_s"],
+            "speedup_full": long10[0]["naive_s"] / long10[0]["full_s"],
+        }
 
     # Start-up overhead: the whole command on one short file, minus the in-process time for that file.
     short = corpus / "hr3-crossroads.ogg"
@@ -141,14 +148,18 @@ def main() -> int:
             subprocess.run([*hitdesk, "analyze", "--no-cache", "--json", str(short)], capture_output=True, check=False)
             walls.append(time.perf_counter() - t0)
         summary["startup_overhead_s"] = min(walls) - in_proc
-        print(f"start-up overhead of hitdesk analyze: {summary['startup_overhead_s']:.2f} s (command {min(walls):.2f} s)")
+        print(
+            f"start-up overhead of hitdesk analyze: {summary['startup_overhead_s']:.2f} s (command {min(walls):.2f} s)"
+        )
 
     if not args.skip_long:
         with tempfile.TemporaryDirectory() as tmp:
             long_file = make_long_file(corpus, 60.0, Path(tmp) / "sixty-minutes.ogg")
             hitdesk = str(Path(sys.executable).with_name("hitdesk"))
             for mode in ("full", "fast"):
-                cmd = [hitdesk, "analyze", "--no-cache", "--json", str(long_file)] + (["--fast"] if mode == "fast" else [])
+                cmd = [hitdesk, "analyze", "--no-cache", "--json", str(long_file)] + (
+                    ["--fast"] if mode == "fast" else []
+                )
                 rss, wall = peak_rss_mb(cmd)
                 summary[f"sixty_minute_{mode}"] = {"peak_rss_mb": rss, "wall_s": wall}
                 print(f"60-minute file, {mode}: peak memory {rss:.0f} MB, {wall:.1f} s")

@@ -84,7 +84,7 @@ def analyze(
     detail = AnalysisDetail()
     try:
         tags = read_tags(p).to_dict()
-        feats, mode = (_fast_features(p, opts) if opts.fast else (_full_features(p, opts), "full"))
+        feats, mode = _fast_features(p, opts) if opts.fast else (_full_features(p, opts), "full")
     except HitdeskError as exc:
         return _replace(base, error=str(exc)), detail
     except MemoryError:

@@ -50,9 +50,7 @@ def cache_key(path: Path, model: HitModel, options: AnalysisOptions) -> str | No
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
-def analyze_cached(
-    path: str | Path, model: HitModel, options: AnalysisOptions, use_cache: bool = True
-) -> TrackResult:
+def analyze_cached(path: str | Path, model: HitModel, options: AnalysisOptions, use_cache: bool = True) -> TrackResult:
     p = Path(path)
     key = cache_key(p, model, options) if use_cache and p.is_file() else None
     folder = cache_dir()

@@ -11,7 +11,6 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 from typing import Any
 
 from hitdesk import __version__
@@ -120,7 +119,9 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     jobs: list[tuple[int, tuple[str, float, bool, bool]]] = []
     for i, item in enumerate(inputs):
         if isinstance(item, InputProblem):
-            rows[i] = TrackResult(file=str(item.path), mode="fast" if args.fast else "full", error=item.message).to_dict()
+            rows[i] = TrackResult(
+                file=str(item.path), mode="fast" if args.fast else "full", error=item.message
+            ).to_dict()
         else:
             jobs.append((i, (str(item), args.window_seconds, args.fast, not args.no_cache)))
 
@@ -225,7 +226,7 @@ def results_to_csv(results: Sequence[dict[str, Any]]) -> str:
 
 
 def _mmss(seconds: float) -> str:
-    s = int(round(seconds))
+    s = round(seconds)
     return f"{s // 60}:{s % 60:02d}"
 
 

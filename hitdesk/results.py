@@ -30,7 +30,12 @@ class SegmentResult:
     score: Score
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "start_s": round(self.start_s, 3), "end_s": round(self.end_s, 3), **self.score.to_dict()}
+        return {
+            "name": self.name,
+            "start_s": round(self.start_s, 3),
+            "end_s": round(self.end_s, 3),
+            **self.score.to_dict(),
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> SegmentResult:

@@ -35,7 +35,7 @@ def mel_basis(cfg: FeatureConfig = FEATURES) -> FloatArray:
         fmin=cfg.fmin,
         fmax=cfg.fmax,
         htk=cfg.htk,
-        norm=cfg.mel_norm,
+        norm=cfg.mel_norm,  # type: ignore[arg-type]
         dtype=np.float32,
     )
     return np.ascontiguousarray(basis, dtype=np.float32)
@@ -43,7 +43,8 @@ def mel_basis(cfg: FeatureConfig = FEATURES) -> FloatArray:
 
 @functools.cache
 def _hann(n_fft: int) -> FloatArray:
-    return scipy.signal.get_window("hann", n_fft, fftbins=True).astype(np.float32)
+    window: FloatArray = scipy.signal.get_window("hann", n_fft, fftbins=True).astype(np.float32)
+    return window
 
 
 class StreamingMel:

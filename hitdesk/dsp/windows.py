@@ -59,7 +59,8 @@ def silent_frames(
     peak = float(rms.max()) if peak is None else peak
     if peak <= 0.0:
         return np.ones(rms.size, dtype=bool)
-    return rms < peak * 10.0 ** (rel_db / 20.0)
+    silent: npt.NDArray[np.bool_] = rms < peak * 10.0 ** (rel_db / 20.0)
+    return silent
 
 
 def is_digital_silence(frame_rms: npt.ArrayLike) -> bool:

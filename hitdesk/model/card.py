@@ -94,4 +94,6 @@ def load_card(path: Path) -> ModelCard:
             raw=raw,
         )
     except (KeyError, TypeError, ValueError) as exc:
-        raise ModelError(f"Model card '{path.name}' lacks required fields ({exc}); it does not match this version.") from exc
+        raise ModelError(
+            f"Model card '{path.name}' lacks required fields ({exc}); it does not match this version."
+        ) from exc

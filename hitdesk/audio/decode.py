@@ -1,0 +1,203 @@
+"""Turning an audio file into mono float32 samples at the feature rate, whole or in excerpts.
+
+Everything downstream (features, model, display) sees the signal ``librosa.load(path, sr=22050)``
+would give, but decoded block by block so an hour-long file never sits in memory at its native
+rate, and excerpts are read by seeking instead of decoding the whole file.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Generator, Iterable, Iterator, Sequence
+from contextlib import closing
+from pathlib import Path
+
+import numpy as np
+
+from hitdesk.audio.av_reader import AvReader
+from hitdesk.audio.info import TARGET_SR, AudioInfo, NativeReader, Samples, SeekFailed
+from hitdesk.audio.inputs import check_input, display_name
+from hitdesk.audio.resample import (
+    CONTEXT_SECONDS,
+    StreamResampler,
+    grid_step,
+    native_to_target_index,
+    resample_segment,
+    target_length,
+)
+from hitdesk.audio.sndfile_reader import SndfileReader
+from hitdesk.errors import DecodeError
+
+__all__ = ["AudioInfo", "decode_all", "iter_blocks", "probe", "read_excerpts"]
+
+log = logging.getLogger(__name__)
+
+
+# libsndfile recognises these, but FFmpeg decodes them better: libsndfile 1.2's MP3 reader returns
+# different samples depending on how a file is cut into reads (seen on a 32 kbit/s 22,050 Hz file,
+# at read boundaries, with mpg123 reporting bit-reservoir errors), and its MP3 seeks are not always
+# exact. FFmpeg matches libsndfile's one-shot decode to about 1e-6 and trims the encoder delay too.
+_PREFER_FFMPEG = {"MP3"}
+
+
+def _open_reader(path: Path) -> NativeReader:
+    """libsndfile when it recognises the file (exact, seekable); FFmpeg for everything else."""
+    reader = SndfileReader.open(path)
+    if reader is None:
+        return AvReader.open(path)
+    if reader.info.format in _PREFER_FFMPEG:
+        try:
+            ffmpeg_reader = AvReader.open(path)
+        except DecodeError:
+            return reader  # FFmpeg cannot read what libsndfile can: keep libsndfile
+        reader.close()
+        return ffmpeg_reader
+    return reader
+
+
+# Decoding straight through, FFmpeg's Vorbis decoder is about 3 times faster than
+# libsndfile's (libvorbis) and gives the same samples to within float rounding (its Opus decoder
+# does not: it differs from libopus near the start, so Opus stays with libsndfile); libsndfile
+# stays the reader for excerpts, where its seeking is what counts.
+_STREAM_WITH_FFMPEG = {"Ogg Vorbis"}
+
+
+def _open_stream_reader(path: Path) -> NativeReader:
+    """The fastest exact reader for decoding the whole file from the start."""
+    reader = _open_reader(path)
+    if reader.info.format in _STREAM_WITH_FFMPEG:
+        try:
+            ffmpeg_reader = AvReader.open(path)
+        except DecodeError:
+            return reader
+        reader.close()
+        return ffmpeg_reader
+    return reader
+
+
+def probe(path: str | Path) -> AudioInfo:
+    """Format, rate, channels and duration from the header, without decoding the file."""
+    with closing(_open_reader(check_input(path))) as reader:
+        return reader.info
+
+
+def iter_blocks(path: str | Path, block_seconds: float = 8.0) -> Generator[Samples, None, None]:
+    """Contiguous mono float32 blocks at 22,050 Hz; each ``block_seconds`` long except the last.
+
+    A missing or empty file raises here; a file that is not audio raises on the first ``next()``.
+    The file is closed when the generator finishes, is closed, or is garbage collected.
+    """
+    if not block_seconds > 0:
+        raise ValueError(f"block_seconds must be positive, not {block_seconds!r}")
+    return _iter_blocks(check_input(path), max(1, round(block_seconds * TARGET_SR)))
+
+
+def _iter_blocks(path: Path, block_len: int) -> Generator[Samples, None, None]:
+    reader = _open_stream_reader(path)
+    try:
+        yield from _rechunk(_resampled(reader), block_len)
+    finally:
+        reader.close()
+
+
+def _resampled(reader: NativeReader) -> Iterator[Samples]:
+    resampler = StreamResampler(reader.info.sample_rate)
+    for block in reader.blocks():
+        yield resampler.push(block)
+    yield resampler.finish()
+
+
+def _rechunk(blocks: Iterable[Samples], size: int) -> Iterator[Samples]:
+    pending: list[Samples] = []
+    held = 0
+    for block in blocks:
+        if len(block) == 0:
+            continue
+        pending.append(block)
+        held += len(block)
+        if held >= size:
+            joined = np.concatenate(pending)
+            cut = held - held % size
+            yield from np.split(joined[:cut], cut // size)
+            pending = [joined[cut:]] if cut < held else []
+            held -= cut
+    if held:
+        yield np.concatenate(pending)
+
+
+def decode_all(path: str | Path) -> Samples:
+    """The whole file as one array: the concatenation of ``iter_blocks``."""
+    blocks = list(iter_blocks(path))
+    return np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.float32)
+
+
+def read_excerpts(path: str | Path, starts_s: Sequence[float], duration_s: float) -> list[Samples]:
+    """For each start (seconds in the decoded timeline) ``duration_s`` of mono 22,050 Hz audio.
+
+    Each excerpt equals the same slice of ``decode_all(path)``; those running past the end are
+    shorter (empty when they start after it). Only the needed parts are read, by seeking; when the
+    format cannot seek exactly, the file is decoded once and only the needed ranges are kept.
+    """
+    p = check_input(path)
+    if not (duration_s > 0 and math.isfinite(duration_s)):
+        raise ValueError(f"duration_s must be positive and finite, not {duration_s!r}")
+    if any(not (s >= 0 and math.isfinite(s)) for s in starts_s):
+        raise ValueError("every start must be a finite number of seconds, zero or more")
+    length = round(duration_s * TARGET_SR)
+    ranges = [(round(s * TARGET_SR), round(s * TARGET_SR) + length) for s in starts_s]
+    found: dict[int, Samples] = {}
+    with closing(_open_reader(p)) as reader:
+        try:
+            for i in sorted(range(len(ranges)), key=lambda k: ranges[k][0]):
+                found[i] = _excerpt_by_seeking(reader, *ranges[i])
+        except SeekFailed as exc:
+            log.info("Cannot seek exactly in '%s' (%s); decoding it through once.", display_name(p), exc)
+    missing = {i: ranges[i] for i in range(len(ranges)) if i not in found}
+    if missing:
+        found.update(_excerpts_by_decoding(p, missing))
+    return [found[i] for i in range(len(ranges))]
+
+
+def _excerpt_by_seeking(reader: NativeReader, start: int, stop: int) -> Samples:
+    """Target samples ``[start, stop)``: a grid-aligned native segment with context, resampled."""
+    sr = reader.info.sample_rate
+    if sr == TARGET_SR:
+        return reader.read_range(start, stop)
+    margin = math.ceil(CONTEXT_SECONDS * sr)
+    step = grid_step(sr)
+    lo = max(0, (start * sr // TARGET_SR - margin) // step * step)
+    hi = -(-stop * sr // TARGET_SR) + margin
+    segment = reader.read_range(lo, hi)
+    if len(segment) == 0:  # the file ends before the context does, so before the start too
+        return np.zeros(0, dtype=np.float32)
+    out = resample_segment(segment, sr)
+    offset = native_to_target_index(lo, sr)
+    end = stop
+    if len(segment) < hi - lo:  # reached the end of the file: cut where the whole-file decode ends
+        end = min(stop, target_length(lo + len(segment), sr))
+        total = end - offset
+        if len(out) < total:
+            out = np.concatenate([out, np.zeros(total - len(out), dtype=np.float32)])
+    return np.ascontiguousarray(out[start - offset : max(end - offset, start - offset)])
+
+
+def _excerpts_by_decoding(path: Path, ranges: dict[int, tuple[int, int]]) -> dict[int, Samples]:
+    """One pass through ``iter_blocks``, copying only the wanted ranges; stops after the last one."""
+    buffers = {i: np.zeros(stop - start, dtype=np.float32) for i, (start, stop) in ranges.items()}
+    last = max(stop for _, stop in ranges.values())
+    pos = 0
+    blocks = iter_blocks(path)
+    try:
+        for block in blocks:
+            end = pos + len(block)
+            for i, (start, stop) in ranges.items():
+                lo, hi = max(start, pos), min(stop, end)
+                if lo < hi:
+                    buffers[i][lo - start : hi - start] = block[lo - pos : hi - pos]
+            pos = end
+            if pos >= last:
+                break
+    finally:
+        blocks.close()
+    return {i: buffers[i][: max(0, min(stop, pos) - start)] for i, (start, stop) in ranges.items()}

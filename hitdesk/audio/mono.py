@@ -1,0 +1,26 @@
+"""Mixing to mono and keeping samples finite, shared by both decoder back ends."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from hitdesk.audio.info import Samples
+
+
+def to_mono(block: NDArray[np.float32], channel_axis: int) -> tuple[Samples, int]:
+    """Mean of the channels (as ``librosa.to_mono``), with NaN and inf replaced by 0.
+
+    Returns the mono samples and how many non-finite input values were replaced. A float WAV can
+    hold NaN or inf; one such value would spread through the resampler and every feature after it.
+    """
+    replaced = 0
+    finite = np.isfinite(block)
+    if not finite.all():
+        replaced = int(finite.size - np.count_nonzero(finite))
+        block = np.nan_to_num(block, nan=0.0, posinf=0.0, neginf=0.0)
+    if block.shape[channel_axis] == 1:
+        mono = np.take(block, 0, axis=channel_axis)
+    else:
+        mono = np.mean(block, axis=channel_axis, dtype=np.float32)
+    return np.ascontiguousarray(mono, dtype=np.float32), replaced

@@ -1,0 +1,116 @@
+"""Shared pytest fixtures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+import soundfile as sf
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+# --- audio: small committed clips, and the larger shared corpus next to the repository -------------
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """tests/data: the licensed clips every checkout has (see tests/data/LICENSE.md)."""
+    return REPO_ROOT / "tests" / "data"
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    """../shared/corpus: full-length real tracks; tests using it skip in a fresh clone."""
+    corpus = REPO_ROOT.parent / "shared" / "corpus"
+    if not corpus.is_dir():
+        pytest.skip("needs ../shared/corpus (not present in a fresh clone)")
+    return corpus
+
+
+class AudioFactory:
+    """Writes synthetic test audio into a temporary folder, in any format the tests need.
+
+    Formats other than the committed clips are generated, so a fresh clone can test them: libsndfile
+    writes WAV, AIFF, FLAC and Ogg; FFmpeg (PyAV) encodes MP3, Opus and AAC.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    @staticmethod
+    def signal(sr: int, seconds: float, channels: int = 2, seed: int = 0) -> np.ndarray:
+        """Tones that move in pitch and level, plus a little noise, different in each channel.
+
+        Shape ``(frames, channels)``, float32, peak below 0.6; rich enough that a misaligned excerpt
+        or a wrong channel mix shows up in a correlation.
+        """
+        rng = np.random.default_rng(seed)
+        t = np.arange(round(sr * seconds)) / sr
+        out = np.empty((len(t), channels), dtype=np.float32)
+        for ch in range(channels):
+            f0 = 110.0 * (1 + ch * 0.25)
+            sweep = np.sin(2 * np.pi * (f0 * t + 40.0 * t**2 / max(seconds, 1e-9)))
+            chord = 0.5 * np.sin(2 * np.pi * 2.5 * f0 * t) * (0.5 + 0.5 * np.sin(2 * np.pi * 0.7 * t + ch))
+            pulses = (np.sin(2 * np.pi * 2.0 * t) > 0.95) * np.sin(2 * np.pi * 1800.0 * t)
+            noise = 0.02 * rng.standard_normal(len(t))
+            out[:, ch] = 0.25 * sweep + 0.15 * chord + 0.1 * pulses + noise
+        return out
+
+    def sndfile(
+        self,
+        name: str,
+        sr: int = 44100,
+        seconds: float = 3.0,
+        channels: int = 2,
+        subtype: str | None = None,
+        fmt: str | None = None,
+    ) -> Path:
+        path = self.folder / name
+        sf.write(path, self.signal(sr, seconds, channels), sr, subtype=subtype, format=fmt)
+        return path
+
+    def encoded(
+        self,
+        name: str,
+        codec: str,
+        sr: int = 44100,
+        seconds: float = 3.0,
+        channels: int = 2,
+        container: str | None = None,
+        bit_rate: int = 128_000,
+    ) -> Path:
+        """Encode with FFmpeg through PyAV (mp3 -> libmp3lame, opus -> libopus, aac -> FFmpeg's AAC)."""
+        path = self.folder / name
+        data = self.signal(sr, seconds, channels)
+        layout = {1: "mono", 2: "stereo"}[channels]
+        with av.open(str(path), "w", format=container) as out:
+            stream = out.add_stream(codec, rate=sr, layout=layout)
+            stream.bit_rate = bit_rate
+            ctx = stream.codec_context
+            supported = [f.name for f in ctx.codec.audio_formats or ()]
+            fmt = next(f for f in ("fltp", "flt", "s16p", "s16") if f in supported)
+            ctx.format = fmt
+            step = ctx.frame_size or 1024
+            pos = 0
+            while pos < len(data):
+                block = data[pos : pos + step]
+                if fmt in ("s16", "s16p"):
+                    block = np.clip(np.round(block * 32767), -32768, 32767).astype(np.int16)
+                arr = block.T.copy() if fmt.endswith("p") else block.reshape(1, -1).copy()
+                frame = av.AudioFrame.from_ndarray(arr, format=fmt, layout=layout)
+                frame.sample_rate = sr
+                frame.pts = pos
+                for packet in stream.encode(frame):
+                    out.mux(packet)
+                pos += step
+            for packet in stream.encode(None):
+                out.mux(packet)
+        return path
+
+
+@pytest.fixture
+def audio_factory(tmp_path: Path) -> AudioFactory:
+    return AudioFactory(tmp_path)
