@@ -33,11 +33,15 @@ T = TypeVar("T")
 
 # Fast mode: overall statistics from the three windows plus this many evenly spaced excerpts of
 # this length (chosen by measurement against full mode, see bench/fast_agreement.py).
-FAST_EXCERPTS = 9
-FAST_EXCERPT_SECONDS = 10.0
+FAST_EXCERPTS = 6
+FAST_EXCERPT_SECONDS = 5.0
 # Fast mode reads this much more than a window at each end so that leading and trailing silence
 # can be skipped without decoding the whole track.
-FAST_SILENCE_SLACK_SECONDS = 10.0
+FAST_SILENCE_SLACK_SECONDS = 5.0
+# Fast mode decodes the whole track instead when the pieces would be more than this share of it.
+FAST_MAX_SHARE = 0.8
+# Files read through FFmpeg whose excerpts are still found by seeking: AAC in MP4 (see hitdesk.audio).
+_SEEKS_BY_TIMESTAMP = frozenset({".m4a", ".mp4", ".m4b"})
 
 
 @dataclass(frozen=True)
@@ -219,31 +223,40 @@ def _prefetched(blocks: Iterator[T], depth: int = 4) -> Iterator[T]:
 def _fast_features(path: Path, opts: AnalysisOptions) -> tuple[_Features, str]:
     info = probe(path)
     w, slack = opts.window_seconds, FAST_SILENCE_SLACK_SECONDS
-    chunk = w + slack
-    if info.duration_s < 3.0 * chunk + FAST_EXCERPTS * FAST_EXCERPT_SECONDS:
-        # Reading the pieces would cost about as much as the whole track.
-        return _full_features(path, opts), "full"
     dur = info.duration_s
-    starts = [0.0, 0.5 * (dur - chunk), dur - chunk]
-    head, mid, tail = (np.asarray(x, dtype=np.float32) for x in read_excerpts(path, starts, chunk))
-    pieces = [_mel_and_rms(x) for x in (head, mid, tail)]
-    peak = max(float(r.max()) if r.size else 0.0 for _, r in pieces)
-    if peak <= 0.0 or is_digital_silence(np.array([peak])):
-        raise SilentTrackError(f"'{path.name}' contains only silence, so there is nothing to score.")
-    # The loudest frame read stands for the track's loudest when setting the silence threshold.
-    start, _ = content_extent(pieces[0][1], head.size, peak)
-    _, tail_end = content_extent(pieces[2][1], tail.size, peak)
-    end = starts[2] + tail_end
+    to_read = 3.0 * w + 2.0 * slack + FAST_EXCERPTS * FAST_EXCERPT_SECONDS
+    seeks = info.seekable or path.suffix.lower() in _SEEKS_BY_TIMESTAMP
+    if not seeks or to_read > FAST_MAX_SHARE * dur:
+        # Reading the pieces would cost about as much as decoding the whole track once.
+        return _full_features(path, opts), "full"
+    # Beginning and end: a window plus some slack, to find where the audible part starts and ends.
+    chunk = w + slack
+    head, tail = (np.asarray(x, dtype=np.float32) for x in read_excerpts(path, [0.0, dur - chunk], chunk))
+    (head_mel, head_rms), (tail_mel, tail_rms) = _mel_and_rms(head), _mel_and_rms(tail)
+    peak = max(float(head_rms.max(initial=0.0)), float(tail_rms.max(initial=0.0)))
+    if is_digital_silence(np.array([peak])):
+        # Silent at both ends: only a full pass can tell where (and whether) there is music.
+        return _full_features(path, opts), "full"
+    start, _ = content_extent(head_rms, head.size, peak)
+    _, tail_end = content_extent(tail_rms, tail.size, peak)
+    end = dur - chunk + tail_end
+    _check_length(path.name, end - start)
     plan = plan_windows(start, end, w)
-    window_mel: dict[str, FloatArray] = {}
-    for win, (mel, _), offset in zip(plan.windows, pieces, starts, strict=True):
-        window_mel[win.name] = mel[:, frame_range(win.start_s - offset, win.end_s - offset, mel.shape[1])]
-    # Evenly spaced excerpts across the audible part, between the windows' centres.
-    centres = np.linspace(start, end, FAST_EXCERPTS + 2)[1:-1]
+    beginning, middle, ending = plan.windows
+    # The middle window, and short excerpts evenly spaced over the audible part between the windows.
+    centres = np.linspace(beginning.end_s, ending.start_s, FAST_EXCERPTS + 2)[1:-1]
     ex_starts = [float(c - 0.5 * FAST_EXCERPT_SECONDS) for c in centres]
-    excerpts = read_excerpts(path, ex_starts, FAST_EXCERPT_SECONDS)
-    ex_mels = [melspectrogram(np.asarray(x, dtype=np.float32)) for x in excerpts if np.asarray(x).size]
+    mid_audio = np.asarray(read_excerpts(path, [middle.start_s], w)[0], dtype=np.float32)
+    excerpts = read_excerpts(path, ex_starts, FAST_EXCERPT_SECONDS) if FAST_EXCERPTS else []
+    window_mel = {
+        beginning.name: head_mel[:, frame_range(beginning.start_s, beginning.end_s, head_mel.shape[1])],
+        middle.name: melspectrogram(mid_audio),
+        ending.name: tail_mel[
+            :, frame_range(ending.start_s - (dur - chunk), ending.end_s - (dur - chunk), tail_mel.shape[1])
+        ],
+    }
     win_mels = [window_mel[v.name] for v in plan.windows]
+    ex_mels = [melspectrogram(np.asarray(x, dtype=np.float32)) for x in excerpts if np.asarray(x).size]
     joined = np.concatenate(win_mels + ex_mels, axis=1)
     stats = np.empty(2 * FEATURES.n_mfcc + 2, dtype=np.float32)
     stats[:-2] = mfcc_stats(power_to_db(joined))

@@ -28,8 +28,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if args.command is None:
-        parser.print_help()
-        return EXIT_OK
+        # Plain `hitdesk` is the app, as a musician starts it from a menu or a terminal.
+        args = parser.parse_args(["gui"])
     handler = args.handler
     try:
         return int(handler(args))
@@ -87,7 +87,34 @@ def _build_parser() -> argparse.ArgumentParser:
     an.add_argument("--jobs", type=_jobs, default=1, metavar="N", help="files analysed in parallel (default 1)")
     an.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
     an.set_defaults(handler=_cmd_analyze)
+
+    gui = sub.add_parser(
+        "gui",
+        help="open the app (the default command)",
+        description="Open the HitDesk window; files given are added as takes.",
+    )
+    gui.add_argument("files", nargs="*", metavar="FILE", help="audio files or folders to add as takes")
+    gui.add_argument("--model", metavar="PATH", help="model name, or path to its .onnx/.json")
+    gui.add_argument(
+        "--screenshot",
+        metavar="PATH",
+        help="analyse FILEs, save a PNG of the whole window to PATH and exit (works offscreen)",
+    )
+    gui.add_argument("--compare", action="store_true", help="with --screenshot: show the compare view of all files")
+    gui.set_defaults(handler=_cmd_gui)
     return parser
+
+
+def _cmd_gui(args: argparse.Namespace) -> int:
+    if args.compare and not args.screenshot:
+        print("hitdesk gui: --compare goes with --screenshot", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        from hitdesk.ui.app import run_gui
+    except ImportError as exc:  # Qt libraries missing on this system
+        print(f"hitdesk: cannot start the app: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    return run_gui(list(args.files), screenshot=args.screenshot, compare=args.compare, model=args.model)
 
 
 # ---------------------------------------------------------------------------------------------- analyze

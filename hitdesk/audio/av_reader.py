@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 
 from hitdesk.audio.info import AudioInfo, Samples, SeekFailed
 from hitdesk.audio.inputs import damaged_error, display_name
-from hitdesk.audio.mono import to_mono
+from hitdesk.audio.mono import report_replaced, to_mono
 from hitdesk.errors import DecodeError
 
 log = logging.getLogger(__name__)
@@ -298,13 +298,8 @@ class AvReader:
         return round(exact[0]) - before
 
     def close(self) -> None:
-        if self._replaced:
-            log.warning(
-                "'%s' contains %d NaN or infinite samples; they were replaced by silence.",
-                display_name(self._path),
-                self._replaced,
-            )
-            self._replaced = 0
+        report_replaced(self._path, self._replaced)
+        self._replaced = 0
         if self._bad_packets:
             log.warning("'%s' has %d damaged packets that were skipped.", display_name(self._path), self._bad_packets)
             self._bad_packets = 0

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
 import numpy as np
 from numpy.typing import NDArray
 
 from hitdesk.audio.info import Samples
+from hitdesk.audio.inputs import display_name
+
+log = logging.getLogger(__name__)
 
 
 def to_mono(block: NDArray[np.float32], channel_axis: int) -> tuple[Samples, int]:
@@ -24,3 +30,9 @@ def to_mono(block: NDArray[np.float32], channel_axis: int) -> tuple[Samples, int
     else:
         mono = np.mean(block, axis=channel_axis, dtype=np.float32)
     return np.ascontiguousarray(mono, dtype=np.float32), replaced
+
+
+def report_replaced(path: Path, count: int) -> None:
+    """Logs, once per file, how many non-finite samples ``to_mono`` replaced."""
+    if count:
+        log.warning("'%s' has %d NaN or infinite samples; they were replaced by silence.", display_name(path), count)

@@ -17,7 +17,7 @@ import soundfile as sf
 
 from hitdesk.audio.info import AudioInfo, Samples, SeekFailed
 from hitdesk.audio.inputs import damaged_error, display_name
-from hitdesk.audio.mono import to_mono
+from hitdesk.audio.mono import report_replaced, to_mono
 
 log = logging.getLogger(__name__)
 
@@ -198,11 +198,6 @@ class SndfileReader:
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
 
     def close(self) -> None:
-        if self._replaced:
-            log.warning(
-                "'%s' contains %d NaN or infinite samples; they were replaced by silence.",
-                display_name(self._path),
-                self._replaced,
-            )
-            self._replaced = 0
+        report_replaced(self._path, self._replaced)
+        self._replaced = 0
         self._handle.close()
