@@ -1,0 +1,109 @@
+"""Sessions (the takes with their results, loudness and notes) and result exports. No Qt here.
+
+Exports carry exactly the fields of ``hitdesk analyze --json`` / ``--csv``, so files from the app and
+the command line can be mixed. A session stores each file's absolute path and its path relative to
+the session file, so a folder moved together with its session still opens.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hitdesk.cli import results_to_csv
+from hitdesk.results import TrackResult
+from hitdesk.ui.loudness import Loudness
+
+SESSION_FORMAT = "hitdesk-session"
+SESSION_VERSION = 1
+SESSION_SUFFIX = ".hitdesk.json"
+
+
+@dataclass(frozen=True)
+class SessionTake:
+    path: Path
+    result: TrackResult | None
+    loudness: Loudness | None
+    note: str
+
+
+class SessionError(Exception):
+    """A session file that cannot be read; ``str()`` is one sentence for the user."""
+
+
+def results_json(results: Sequence[TrackResult]) -> str:
+    return json.dumps([r.to_dict() for r in results], indent=2, ensure_ascii=False) + "\n"
+
+
+def results_csv(results: Sequence[TrackResult]) -> str:
+    return results_to_csv([r.to_dict() for r in results])
+
+
+def write_text(path: Path, text: str) -> None:
+    """Writes next to the target first, so a failed write never leaves half a file."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8", newline="")
+    os.replace(tmp, path)
+
+
+def session_dict(takes: Sequence[SessionTake], session_path: Path, model: dict[str, str]) -> dict[str, Any]:
+    base = session_path.resolve().parent
+    entries = []
+    for t in takes:
+        absolute = t.path.resolve()
+        try:
+            relative: str | None = os.path.relpath(absolute, base)
+        except ValueError:  # another drive on Windows
+            relative = None
+        entries.append(
+            {
+                "file": str(absolute),
+                "relative": relative,
+                "note": t.note,
+                "result": None if t.result is None else t.result.to_dict(),
+                "loudness": None if t.loudness is None else t.loudness.to_dict(),
+            }
+        )
+    return {"format": SESSION_FORMAT, "version": SESSION_VERSION, "model": model, "takes": entries}
+
+
+def save_session(path: Path, takes: Sequence[SessionTake], model: dict[str, str]) -> None:
+    write_text(path, json.dumps(session_dict(takes, path, model), indent=2, ensure_ascii=False) + "\n")
+
+
+def load_session(path: Path) -> tuple[list[SessionTake], dict[str, str]]:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SessionError(f"Session file '{path.name}' was not found.") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        raise SessionError(f"Session file '{path.name}' cannot be read: it is damaged or not a session.") from None
+    if not isinstance(raw, dict) or raw.get("format") != SESSION_FORMAT:
+        raise SessionError(f"'{path.name}' is not a HitDesk session.")
+    if int(raw.get("version", 0)) > SESSION_VERSION:
+        raise SessionError(f"Session '{path.name}' was saved by a newer HitDesk; please update.")
+    base = path.resolve().parent
+    takes = []
+    try:
+        for e in raw.get("takes") or []:
+            file = Path(str(e["file"]))
+            rel = e.get("relative")
+            if not file.exists() and rel:
+                moved = base / rel
+                if moved.exists():
+                    file = moved
+            result = None if e.get("result") is None else TrackResult.from_dict(e["result"])
+            if result is not None and str(file) != result.file:
+                from dataclasses import replace
+
+                result = replace(result, file=str(file))
+            loud = None if e.get("loudness") is None else Loudness.from_dict(e["loudness"])
+            takes.append(SessionTake(file, result, loud, str(e.get("note") or "")))
+    except (KeyError, TypeError, ValueError):
+        raise SessionError(f"Session file '{path.name}' is damaged.") from None
+    model = {str(k): str(v) for k, v in (raw.get("model") or {}).items()}
+    return takes, model

@@ -1,0 +1,259 @@
+"""The selected take: large overall meter, segment meters, a reading in words, and the spectrogram."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QSizePolicy,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hitdesk.analysis import AnalysisDetail
+from hitdesk.config import FEATURES
+from hitdesk.ui import theme
+from hitdesk.ui.interpret import SEGMENTS, reading
+from hitdesk.ui.meters import ProbabilityMeter
+from hitdesk.ui.spectrogram import SEGMENT_LABELS, SpectrogramView, WindowView
+from hitdesk.ui.takes import State, Take, mmss
+
+
+class TakePanel(QWidget):
+    explain_requested = Signal()  # "What the numbers mean"
+    card_requested = Signal()
+    note_edited = Signal(int, str)  # take id, note
+    colour_map_changed = Signal(str)
+    db_floor_changed = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.take: Take | None = None
+        self.base_rate: float | None = None
+        self.window_seconds = 30.0
+
+        left = QWidget()
+        left.setMinimumWidth(340)
+        left.setMaximumWidth(400)
+        lv = QVBoxLayout(left)
+        lv.setContentsMargins(0, 0, 8, 0)
+        lv.setSpacing(6)
+        self.title = QLabel("No take selected")
+        f = self.title.font()
+        f.setPointSizeF(f.pointSizeF() * 1.15)
+        f.setBold(True)
+        self.title.setFont(f)
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.subtitle = QLabel("Drop audio files or folders anywhere on the window, or press Ctrl+O.")
+        self.subtitle.setWordWrap(True)
+        self.subtitle.setStyleSheet(f"color: {theme.DIM_TEXT.name()};")
+        self.overall = ProbabilityMeter("Overall P(hit)", large=True)
+        self.overall.clicked.connect(self.explain_requested)
+        self.reading = QLabel("")
+        self.reading.setWordWrap(True)
+        self.warning = QLabel("")
+        self.warning.setObjectName("warning")
+        self.warning.setWordWrap(True)
+        self.warning.setContentsMargins(6, 4, 6, 4)
+        self.warning.setStyleSheet(f"color: {theme.WARNING_COLOUR.name()}; background: #3d3420; border-radius: 3px;")
+        self.warning.hide()
+        self.notes = QLabel("")
+        self.notes.setWordWrap(True)
+        self.notes.setStyleSheet(f"color: {theme.DIM_TEXT.name()}; font-size: 8pt;")
+        self.segment_meters = {name: ProbabilityMeter(SEGMENT_LABELS[name], compact=True) for name in SEGMENTS}
+        self.note_edit = QLineEdit()
+        self.note_edit.setPlaceholderText("Note for this take (saved in sessions)")
+        self.note_edit.setAccessibleName("Note for this take")
+        self.note_edit.editingFinished.connect(self._note_done)
+        self.note_edit.setEnabled(False)
+        links = QLabel('<a href="explain">What do these numbers mean?</a> · <a href="card">Model card</a>')
+        links.setTextInteractionFlags(
+            Qt.TextInteractionFlag.LinksAccessibleByMouse | Qt.TextInteractionFlag.LinksAccessibleByKeyboard
+        )
+        links.linkActivated.connect(self._link)
+
+        lv.addWidget(self.title)
+        lv.addWidget(self.subtitle)
+        lv.addWidget(self.overall)
+        lv.addWidget(self.reading)
+        lv.addWidget(self.warning)
+        segments = QHBoxLayout()
+        segments.setSpacing(10)
+        for m in self.segment_meters.values():
+            m.clicked.connect(self.explain_requested)
+            segments.addWidget(m)
+        lv.addSpacing(4)
+        lv.addLayout(segments)
+        lv.addWidget(self.notes)
+        lv.addStretch(1)
+        lv.addWidget(self.note_edit)
+        lv.addWidget(links)
+
+        right = QWidget()
+        rv = QVBoxLayout(right)
+        rv.setContentsMargins(0, 0, 0, 0)
+        rv.setSpacing(4)
+        controls = QHBoxLayout()
+        caption = QLabel("Log-mel spectrogram of the analysed windows (what the model hears)")
+        caption.setStyleSheet(f"color: {theme.DIM_TEXT.name()};")
+        caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.cmap = QComboBox()
+        for key, label in theme.COLOUR_MAPS:
+            self.cmap.addItem(label, key)
+        self.cmap.setAccessibleName("Colour map")
+        self.cmap.setToolTip("Colour map of the spectrogram")
+        self.cmap.currentIndexChanged.connect(self._cmap_changed)
+        self.db = QSpinBox()
+        self.db.setRange(20, 120)
+        self.db.setSingleStep(10)
+        self.db.setValue(80)
+        self.db.setSuffix(" dB")
+        self.db.setPrefix("range ")
+        self.db.setToolTip("Dynamic range shown: from 0 dB (each window's loudest) down to minus this value")
+        self.db.setAccessibleName("Spectrogram dB range")
+        self.db.valueChanged.connect(self._db_changed)
+        controls.addWidget(caption, 1)
+        controls.addWidget(self.cmap)
+        controls.addWidget(self.db)
+        self.spectrogram = SpectrogramView()
+        self.spectrogram.set_message("No take selected")
+        rv.addLayout(controls)
+        rv.addWidget(self.spectrogram, 1)
+
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addWidget(left)
+        sep = QFrame()
+        sep.setFrameShape(QFrame.Shape.VLine)
+        sep.setStyleSheet(f"color: {theme.BORDER.name()};")
+        layout.addWidget(sep)
+        layout.addWidget(right, 1)
+        self.setTabOrder(self.note_edit, self.cmap)
+        self.setTabOrder(self.cmap, self.db)
+        self.show_take(None)
+
+    # --- settings ------------------------------------------------------------------------------
+    def set_colour_map(self, name: str) -> None:
+        i = self.cmap.findData(name)
+        self.cmap.setCurrentIndex(max(0, i))
+        self.spectrogram.set_colour_map(self.cmap.currentData())
+
+    def set_db_range(self, db: int) -> None:
+        self.db.setValue(db)
+        self.spectrogram.set_db_floor(-float(self.db.value()))
+
+    def _cmap_changed(self) -> None:
+        name = str(self.cmap.currentData())
+        self.spectrogram.set_colour_map(name)
+        self.colour_map_changed.emit(name)
+
+    def _db_changed(self, value: int) -> None:
+        self.spectrogram.set_db_floor(-float(value))
+        self.db_floor_changed.emit(value)
+
+    def _link(self, href: str) -> None:
+        (self.explain_requested if href == "explain" else self.card_requested).emit()
+
+    def _note_done(self) -> None:
+        if self.take is not None and self.note_edit.text() != self.take.note:
+            self.note_edited.emit(self.take.id, self.note_edit.text())
+
+    # --- content -------------------------------------------------------------------------------
+    def show_take(self, take: Take | None) -> None:
+        """Shows a take (or none); cheap enough to call on every change of that take."""
+        changed = take is not self.take
+        self.take = take
+        if take is None:
+            self.title.setText("No take selected")
+            self.subtitle.setText("Drop audio files or folders anywhere on the window, or press Ctrl+O.")
+            self.overall.set_score(None, self.base_rate)
+            for m in self.segment_meters.values():
+                m.set_score(None, self.base_rate)
+            self.reading.setText("")
+            self.warning.hide()
+            self.notes.setText("")
+            self.note_edit.setEnabled(False)
+            self.note_edit.setText("")
+            self.spectrogram.clear_windows()
+            self.spectrogram.set_message("No take selected")
+            return
+        r = take.result
+        self.title.setText(take.name)
+        self.title.setToolTip(str(take.path))
+        parts = [take.who] if take.who else []
+        if r is not None and r.duration_s is not None:
+            parts.append(mmss(r.duration_s))
+        if r is not None and r.ok:
+            parts.append("whole track" if r.mode == "full" else "excerpts (fast)")
+        self.subtitle.setText(" · ".join(parts) if parts else str(take.path.parent))
+        placeholder = {State.QUEUED: "queued", State.ANALYSING: "analysing…", State.CANCELLED: "cancelled"}.get(
+            take.state, "–"
+        )
+        self.overall.set_score(take.overall, self.base_rate, placeholder)
+        for name, m in self.segment_meters.items():
+            m.set_score(take.segment(name), self.base_rate, placeholder)
+        if take.state == State.ERROR:
+            self.reading.setText(take.error or "")
+            self.reading.setStyleSheet(f"color: {theme.ERROR_COLOUR.name()};")
+        elif take.overall is not None and self.base_rate is not None:
+            self.reading.setText(reading(take.overall, self.base_rate))
+            self.reading.setStyleSheet("")
+        else:
+            self.reading.setText("")
+        fam = r.familiarity if r is not None else None
+        if fam is not None and fam.unlike_training_data:
+            self.warning.setText(
+                f"⚠ Unlike the songs the model was trained on (typicality {fam.typicality:.3f}): "
+                "treat these numbers with caution."
+            )
+            self.warning.show()
+        else:
+            self.warning.hide()
+        notes = [n for n in (r.notes if r is not None else ()) if "unlike the songs" not in n]
+        self.notes.setText("\n".join(notes))
+        self.note_edit.setEnabled(True)
+        if changed or not self.note_edit.hasFocus():
+            self.note_edit.setText(take.note)
+        self._show_spectrogram(take)
+
+    def _show_spectrogram(self, take: Take) -> None:
+        view = self.spectrogram
+        r = take.result
+        detail: AnalysisDetail | None = take.detail
+        if detail is not None and detail.plan is not None and r is not None:
+            scores = {s.name: s.score for s in r.segments}
+            windows = [
+                WindowView(w.name, w.start_s, w.end_s, detail.window_logmel.get(w.name), scores.get(w.name))
+                for w in detail.plan.windows
+            ]
+            view.show_windows(r.duration_s or detail.plan.content_end_s, windows, single=detail.plan.single)
+            view.set_message("")
+            return
+        if take.live_windows:
+            duration = (r.duration_s if r is not None else None) or 0.0
+            windows = []
+            hop_s = FEATURES.hop_length / FEATURES.sample_rate
+            for i, name in enumerate(SEGMENTS):
+                lm = take.live_windows.get(name)
+                if lm is None:
+                    continue
+                length = lm.shape[1] * hop_s
+                start = i * length * 1.05
+                windows.append(WindowView(name, start, start + length, lm))
+            view.show_windows(max(duration, windows[-1].end_s if windows else 1.0), windows)
+            view.set_message("")
+            return
+        view.clear_windows()
+        if take.state == State.ERROR:
+            view.set_message("No spectrogram: the file could not be analysed.")
+        elif take.state == State.CANCELLED:
+            view.set_message("Analysis cancelled (Analysis ▸ Analyse Again).")
+        elif take.state == State.DONE:
+            view.set_message("Computing the spectrogram…")
+        else:
+            view.set_message("Analysing… the windows appear here as they are computed.")

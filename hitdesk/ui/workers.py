@@ -1,0 +1,290 @@
+"""Analysis off the GUI thread: one QRunnable per take on a QThreadPool, results back by signals.
+
+Workers never touch widgets. Each job carries a token; the ``Analyser`` forwards a job's signals
+only while that token is still the take's current one, so removing or re-queueing a take is instant
+(a running job finishes in the background and its answer is dropped). The ONNX sessions are shared:
+``InferenceSession.run`` is thread-safe and each session uses one thread, so several takes run in
+parallel without fighting over the cores.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import threading
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import av
+import numpy as np
+import numpy.typing as npt
+import soundfile as sf
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+
+from hitdesk.analysis import AnalysisDetail, AnalysisOptions, analyze
+from hitdesk.audio import decode_all
+from hitdesk.cache import cache_dir, cache_key
+from hitdesk.model.runtime import HitModel
+from hitdesk.results import TrackResult
+from hitdesk.ui.loudness import Loudness, measure_file
+
+log = logging.getLogger(__name__)
+
+
+_warmed_up = False
+
+
+def warm_up(model: HitModel) -> None:
+    """Runs the whole analysis once, in the GUI thread, on a short synthetic file.
+
+    PySide6 replaces ``__import__`` with a hook that reads the source of every newly imported
+    module; when that happens in a worker thread (the engine imports librosa's submodules, mutagen's
+    formats and platformdirs lazily, on first use) the interpreter can crash ("none_dealloc"). After
+    this, a worker imports nothing new. It also moves librosa's import and numba's compilation out
+    of the first take's analysis time.
+    """
+    global _warmed_up
+    if _warmed_up:
+        return
+    import platformdirs  # noqa: F401 - imported here for the reason above (hitdesk.cache imports it lazily)
+
+    rate = 44100
+    t = np.arange(int(4.5 * rate)) / rate
+    rng = np.random.default_rng(0)
+    tone = 0.2 * np.sin(2 * np.pi * 220 * t) * (1.0 + np.sin(2 * np.pi * 2 * t)) + 0.01 * rng.standard_normal(t.size)
+    with tempfile.TemporaryDirectory(prefix="hitdesk-warm-") as folder:
+        path = Path(folder) / "warm-up.wav"
+        sf.write(path, np.stack([tone, 0.8 * tone], axis=1).astype(np.float32), rate)
+        for fast in (False, True):
+            options = AnalysisOptions(window_seconds=3.0, fast=fast)
+            analyze(path, model, options)
+            lookup_cache(path, model, options)
+        measure_file(path)
+        decode_all(path)
+        with av.open(str(path)) as container:  # FFmpeg's reader (MP3, AAC, Opus) imports more on first open
+            next(container.decode(audio=0), None)
+    _warmed_up = True
+
+
+def is_warm() -> bool:
+    return _warmed_up
+
+
+def default_workers() -> int:
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
+class _JobSignals(QObject):
+    """Lives in the GUI thread; emitting from a worker queues the call to the GUI thread."""
+
+    started = Signal(int, int)  # take id, token
+    window = Signal(int, int, str, object)  # take id, token, segment name, log-mel (128 x frames)
+    finished = Signal(int, int, object, object)  # take id, token, TrackResult, AnalysisDetail | None
+    loudness = Signal(int, int, object, str)  # take id, token, Loudness | None, error sentence ("" if none)
+    done = Signal(int, int)  # take id, token: the job has ended, whatever happened
+
+
+@dataclass(frozen=True)
+class Job:
+    take_id: int
+    token: int
+    path: Path
+    model: HitModel
+    options: AnalysisOptions
+    use_cache: bool = True  # answer from the result cache when possible (then without detail)
+    loudness: bool = True
+
+
+def lookup_cache(path: Path, model: HitModel, options: AnalysisOptions) -> TrackResult | None:
+    """The engine's cached result for this file, model and options, if there is one."""
+    key = cache_key(path, model, options) if path.is_file() else None
+    if key is None:
+        return None
+    entry = cache_dir() / f"{key}.json"
+    try:
+        cached = TrackResult.from_dict(json.loads(entry.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError):
+        log.warning("ignoring damaged cache entry %s", entry)
+        return None
+    return replace(cached, file=str(path))
+
+
+def store_cache(path: Path, model: HitModel, options: AnalysisOptions, result: TrackResult) -> None:
+    """The same entry ``hitdesk.cache.analyze_cached`` writes, so CLI and app share results."""
+    key = cache_key(path, model, options) if result.ok and path.is_file() else None
+    if key is None:
+        return
+    target = cache_dir() / f"{key}.json"
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(result.to_dict(), ensure_ascii=False))
+        os.replace(tmp, target)
+    except OSError as exc:
+        log.warning("cannot write the result cache %s: %s", target, exc)
+
+
+class AnalysisRunnable(QRunnable):
+    def __init__(self, job: Job, signals: _JobSignals, cancelled: threading.Event) -> None:
+        super().__init__()
+        self.job = job
+        self.signals = signals
+        self.cancelled = cancelled
+
+    def run(self) -> None:
+        job = self.job
+        try:
+            if self.cancelled.is_set():
+                return
+            self.signals.started.emit(job.take_id, job.token)
+            result, detail = self._analyse()
+            if self.cancelled.is_set():
+                return
+            self.signals.finished.emit(job.take_id, job.token, result, detail)
+            if job.loudness and result.ok:
+                self._measure()
+        except Exception:  # a worker must always report back, or the take would stay "analysing"
+            log.exception("analysis job for %s failed", job.path)
+            error = TrackResult(file=str(job.path), error=f"Cannot analyse '{job.path.name}': an internal error.")
+            self.signals.finished.emit(job.take_id, job.token, error, None)
+        finally:
+            self.signals.done.emit(job.take_id, job.token)
+
+    def _analyse(self) -> tuple[TrackResult, AnalysisDetail | None]:
+        job = self.job
+        if job.use_cache:
+            cached = lookup_cache(job.path, job.model, job.options)
+            if cached is not None:
+                log.debug("cache hit for %s", job.path)
+                return cached, None
+
+        def on_window(name: str, logmel: npt.NDArray[np.float32]) -> None:
+            self.signals.window.emit(job.take_id, job.token, name, logmel)
+
+        result, detail = analyze(job.path, job.model, job.options, on_window=on_window)
+        store_cache(job.path, job.model, job.options, result)
+        return result, detail
+
+    def _measure(self) -> None:
+        job = self.job
+        try:
+            value: Loudness | None = measure_file(job.path, should_stop=self.cancelled.is_set)
+            message = ""
+        except Exception as exc:  # decoders raise many types; loudness is optional, the row stays valid
+            log.warning("loudness of %s not measured: %s", job.path, exc)
+            value, message = None, f"Loudness of '{job.path.name}' could not be measured."
+        if not self.cancelled.is_set():
+            self.signals.loudness.emit(job.take_id, job.token, value, message)
+
+
+class Analyser(QObject):
+    """Queues jobs, forwards the answers that still matter, and says when everything is done."""
+
+    take_started = Signal(int)
+    take_window = Signal(int, str, object)
+    take_finished = Signal(int, object, object)
+    take_loudness = Signal(int, object, str)
+    take_done = Signal(int)  # the take's current job has ended (its answers, if any, were sent before)
+    idle = Signal()  # no job left queued or running
+    busy_changed = Signal(int)  # number of jobs queued or running
+
+    def __init__(self, workers: int | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(workers or default_workers())
+        self._signals = _JobSignals()
+        self._signals.started.connect(self._on_started)
+        self._signals.window.connect(self._on_window)
+        self._signals.finished.connect(self._on_finished)
+        self._signals.loudness.connect(self._on_loudness)
+        self._signals.done.connect(self._on_done)
+        self._current: dict[int, int] = {}  # take id -> token of its current job
+        self._cancel: dict[int, threading.Event] = {}  # token -> its cancel flag
+        self._next_token = 1
+
+    @property
+    def workers(self) -> int:
+        return self.pool.maxThreadCount()
+
+    def set_workers(self, n: int) -> None:
+        self.pool.setMaxThreadCount(max(1, n))
+
+    @property
+    def pending(self) -> int:
+        return len(self._cancel)
+
+    def submit(
+        self,
+        take_id: int,
+        path: Path,
+        model: HitModel,
+        options: AnalysisOptions,
+        *,
+        use_cache: bool = True,
+        loudness: bool = True,
+    ) -> None:
+        self.cancel(take_id)
+        token = self._next_token
+        self._next_token += 1
+        self._current[take_id] = token
+        flag = threading.Event()
+        self._cancel[token] = flag
+        job = Job(take_id, token, path, model, options, use_cache=use_cache, loudness=loudness)
+        self.pool.start(AnalysisRunnable(job, self._signals, flag))
+        self.busy_changed.emit(self.pending)
+
+    def is_current(self, take_id: int) -> bool:
+        return take_id in self._current
+
+    def cancel(self, take_id: int) -> None:
+        token = self._current.pop(take_id, None)
+        if token is not None and token in self._cancel:
+            self._cancel[token].set()
+
+    def cancel_all(self) -> None:
+        for take_id in list(self._current):
+            self.cancel(take_id)
+
+    def wait(self, msecs: int = 30_000) -> bool:
+        """Blocks until running jobs end (they finish their current file); used on close."""
+        for flag in self._cancel.values():
+            flag.set()
+        return bool(self.pool.waitForDone(msecs))
+
+    def _live(self, take_id: int, token: int) -> bool:
+        return self._current.get(take_id) == token
+
+    @Slot(int, int)
+    def _on_started(self, take_id: int, token: int) -> None:
+        if self._live(take_id, token):
+            self.take_started.emit(take_id)
+
+    @Slot(int, int, str, object)
+    def _on_window(self, take_id: int, token: int, name: str, logmel: object) -> None:
+        if self._live(take_id, token):
+            self.take_window.emit(take_id, name, logmel)
+
+    @Slot(int, int, object, object)
+    def _on_finished(self, take_id: int, token: int, result: object, detail: object) -> None:
+        if self._live(take_id, token):
+            self.take_finished.emit(take_id, result, detail)
+
+    @Slot(int, int, object, str)
+    def _on_loudness(self, take_id: int, token: int, value: object, message: str) -> None:
+        if self._live(take_id, token):
+            self.take_loudness.emit(take_id, value, message)
+
+    @Slot(int, int)
+    def _on_done(self, take_id: int, token: int) -> None:
+        self._cancel.pop(token, None)
+        if self._current.get(take_id) == token:
+            del self._current[take_id]
+            self.take_done.emit(take_id)
+        self.busy_changed.emit(self.pending)
+        if not self._cancel:
+            self.idle.emit()
