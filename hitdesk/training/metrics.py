@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+from typing import Any
 
 import numpy as np
 from scipy.stats import spearmanr
@@ -24,9 +25,12 @@ N_ECE_BINS = 10
 def spearman_vs_rank(score: np.ndarray, rank: np.ndarray) -> float:
     """Spearman correlation of the score with ``-rank``: positive when higher scores mean better ranks."""
     score = np.asarray(score, dtype=np.float64)
+    rank = np.asarray(rank, dtype=np.float64)
+    if len(rank) < 2 or np.ptp(rank) == 0.0:
+        return math.nan  # nothing to correlate with
     if np.ptp(score) == 0.0:
         return 0.0  # a constant predictor carries no ranking information
-    rho = spearmanr(score, -np.asarray(rank, dtype=np.float64)).statistic
+    rho = spearmanr(score, -rank).statistic
     return float(rho)
 
 
@@ -43,7 +47,9 @@ def expected_calibration_error(prob: np.ndarray, hit: np.ndarray, n_bins: int = 
     return float(total / max(len(prob), 1))
 
 
-def score_metrics(score: np.ndarray, prob: np.ndarray, rank: np.ndarray, hit: np.ndarray | None = None) -> dict[str, float]:
+def score_metrics(
+    score: np.ndarray, prob: np.ndarray, rank: np.ndarray, hit: np.ndarray | None = None
+) -> dict[str, float]:
     """All metrics for one set of predictions; ``score`` ranks, ``prob`` is the shown P(hit).
 
     They are separate because some baselines rank with a regression output that is not a
@@ -63,25 +69,21 @@ def score_metrics(score: np.ndarray, prob: np.ndarray, rank: np.ndarray, hit: np
     }
 
 
-def fold_summary(
-    score: np.ndarray, prob: np.ndarray, rank: np.ndarray, fold: np.ndarray
-) -> dict[str, dict[str, float]]:
+def fold_summary(score: np.ndarray, prob: np.ndarray, rank: np.ndarray, fold: np.ndarray) -> dict[str, dict[str, Any]]:
     """Mean and std across folds, and the pooled value, of out-of-fold predictions.
 
     Per-fold mean/std shows how much the number moves with the artists that happen to be held out;
     the pooled value uses all songs at once (the number a user of the whole data set would see).
     """
-    per_fold = [
-        score_metrics(score[fold == k], prob[fold == k], rank[fold == k]) for k in np.unique(fold) if k >= 0
-    ]
+    per_fold = [score_metrics(score[fold == k], prob[fold == k], rank[fold == k]) for k in np.unique(fold) if k >= 0]
     pooled = score_metrics(score, prob, rank)
-    out: dict[str, dict[str, float]] = {}
+    out: dict[str, dict[str, Any]] = {}
     for name in METRIC_NAMES:
         values = np.array([m[name] for m in per_fold], dtype=np.float64)
         out[name] = {
             "mean": float(np.mean(values)),
             "std": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0,
             "pooled": pooled[name],
-            "folds": [float(v) for v in values],  # type: ignore[dict-item]
+            "folds": [float(v) for v in values],
         }
     return out

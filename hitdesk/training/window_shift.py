@@ -38,8 +38,8 @@ def window_differences(path: Path, window_s: float = DEFAULT_WINDOW_SECONDS) -> 
     duration = stream.n_samples / FEATURES.sample_rate
     track = stats_from_mel(mel, duration)
     fps = FEATURES.sample_rate / FEATURES.hop_length
-    width = int(round(window_s * fps))
-    step = int(round(STRIDE_SECONDS * fps))
+    width = round(window_s * fps)
+    step = round(STRIDE_SECONDS * fps)
     rows = []
     for a in range(0, mel.shape[1] - width + 1, step):
         rows.append(stats_from_mel(mel[:, a : a + width], duration) - track)

@@ -117,9 +117,9 @@ def load_scored(data_dir: str | Path) -> ChartData:
     table = features.merge(_read_ranks(data_dir), on="id", how="inner", validate="one_to_one")
     log.info("%s: %d songs with statistics and rank", data_dir, len(table))
     return ChartData(
-        ids=table["id"].to_numpy(np.int64),
-        stats=table[list(STAT_COLUMNS)].to_numpy(np.float64),
-        rank=table["rank"].to_numpy(np.int64),
+        ids=table["id"].to_numpy(np.int64, copy=True),
+        stats=table[list(STAT_COLUMNS)].to_numpy(np.float64, copy=True),
+        rank=table["rank"].to_numpy(np.int64, copy=True),
         n_dropped=n_dropped,
     )
 
@@ -137,7 +137,7 @@ def load_zalo(data_dir: str | Path) -> ChartData:
         .merge(meta, on="id", how="left", validate="one_to_one")
     )
     table["genre"] = table["genre"].fillna("unknown").astype(str)
-    artists = table["artist_id"].fillna("").astype(str).to_numpy(object)
+    artists = table["artist_id"].fillna("").astype(str).to_numpy(object, copy=True)
     groups = artist_groups(artists)
     log.info(
         "%s: %d songs, %d dropped, %d artist groups, hit rate %.3f",
@@ -148,11 +148,11 @@ def load_zalo(data_dir: str | Path) -> ChartData:
         float((table["rank"] <= HIT_MAX_RANK).mean()),
     )
     return ChartData(
-        ids=table["id"].to_numpy(np.int64),
-        stats=table[list(STAT_COLUMNS)].to_numpy(np.float64),
-        rank=table["rank"].to_numpy(np.int64),
+        ids=table["id"].to_numpy(np.int64, copy=True),
+        stats=table[list(STAT_COLUMNS)].to_numpy(np.float64, copy=True),
+        rank=table["rank"].to_numpy(np.int64, copy=True),
         n_dropped=n_dropped,
-        genre=table["genre"].to_numpy(object),
+        genre=table["genre"].to_numpy(object, copy=True),
         artist_ids=artists,
         groups=groups,
     )

@@ -1,0 +1,119 @@
+"""``hitdesk-train``: a smoke run of fit-default and the JSON contract of evaluate, on synthetic data."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hitdesk.config import N_STATS, STAT_COLUMNS
+from hitdesk.training.cli import main
+from hitdesk.training.synthetic import write_synthetic_zalo
+
+EVALUATE_KEYS = {"n", "n_dropped", "spearman", "roc_auc", "pr_auc", "brier", "ece"}
+
+
+def _window_shift(path: Path) -> Path:
+    """A small synthetic shift file (the real one is measured on music by the lead)."""
+    rng = np.random.default_rng(0)
+    a = rng.normal(0, 0.5, (N_STATS, N_STATS))
+    payload = {
+        "columns": list(STAT_COLUMNS),
+        "mean": [5.0] + [0.0] * (N_STATS - 1),
+        "cov": (a @ a.T + np.eye(N_STATS)).tolist(),
+        "n": 10,
+        "source": "synthetic, for tests",
+    }
+    path.write_text(json.dumps(payload), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[str, object]]:
+    root = tmp_path_factory.mktemp("fit")
+    data = write_synthetic_zalo(root / "zalo", n_songs=300, n_artists=40)
+    out = root / "models"
+    report = root / "report.md"
+    code = main(
+        [
+            "fit-default",
+            *("--data", str(data), "--out", str(out), "--report", str(report)),
+            *("--window-shift", str(_window_shift(root / "shift.json"))),
+            *("--max-epochs", "3", "--nets-per-member", "1", "--no-reference-check"),
+        ]
+    )
+    assert code == 0
+    card = json.loads((out / "hitdesk-zalo-v1.json").read_text(encoding="utf-8"))
+    return data, out, card
+
+
+def test_fit_default_writes_model_card_and_report(fitted: tuple[Path, Path, dict[str, object]]) -> None:
+    _, out, card = fitted
+    assert {p.name for p in out.iterdir()} == {
+        "hitdesk-zalo-v1.onnx",
+        "hitdesk-zalo-v1.head.onnx",
+        "hitdesk-zalo-v1.json",
+    }
+    for key in ("name", "version", "created", "feature_config", "stat_columns", "inputs", "outputs", "label"):
+        assert key in card
+    cv = card["metrics"]["cv"]  # type: ignore[index]
+    assert set(cv["default"]) == {"spearman", "roc_auc", "pr_auc", "brier", "ece"}
+    assert cv["with_augmentation"] is not None and cv["without_augmentation"] is not None
+    assert cv["default"] == cv["with_augmentation"]
+    assert {"with_augmentation", "without_augmentation"} <= set(cv["simulated_windows"])
+    assert card["augmentation"]["window_shift"]["used"] is True  # type: ignore[index]
+    assert set(card["metrics"]["baselines"]) == {  # type: ignore[index]
+        "majority (base rate)",
+        "genre only",
+        "ridge (42 stats)",
+        "LightGBM (42 stats)",
+    }
+    assert card["training_data"]["n_dropped"] == 1 and card["training_data"]["n_songs"] == 299  # type: ignore[index]
+    assert card["calibration"]["method"] in {"platt", "isotonic"}  # type: ignore[index]
+    report = (out.parent / "report.md").read_text(encoding="utf-8")
+    assert "| MLP ensemble, window-shift augmentation |" in report and "| LightGBM (42 stats) |" in report
+    assert "## Simulated 30 s windows" in report
+
+
+def test_no_augment_flag(tmp_path: Path, fitted: tuple[Path, Path, dict[str, object]]) -> None:
+    data, _, _ = fitted
+    args = ["fit-default", "--data", str(data), "--out", str(tmp_path), "--report", str(tmp_path / "r.md")]
+    args += ["--no-augment", "--max-epochs", "2", "--nets-per-member", "1", "--no-reference-check", "--name", "t"]
+    args += ["--window-shift", str(_window_shift(tmp_path / "shift.json"))]
+    assert main(args) == 0
+    card = json.loads((tmp_path / "t.json").read_text(encoding="utf-8"))
+    assert card["augmentation"]["window_shift"] == {"used": False}
+    assert card["metrics"]["cv"]["with_augmentation"] is None
+    # The shift still serves to evaluate the un-augmented model on simulated windows.
+    assert set(card["metrics"]["cv"]["simulated_windows"]) == {"description", "without_augmentation"}
+    assert "not run: disabled with --no-augment" in (tmp_path / "r.md").read_text(encoding="utf-8")
+
+
+def test_evaluate_prints_only_json(
+    fitted: tuple[Path, Path, dict[str, object]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    data, out, _ = fitted
+    assert main(["evaluate", "--head", str(out / "hitdesk-zalo-v1.head.onnx"), "--data", str(data), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert set(result) == EVALUATE_KEYS
+    assert result["n"] == 299 and result["n_dropped"] == 1
+    assert 0.0 <= result["brier"] <= 1.0 and 0.0 <= result["roc_auc"] <= 1.0
+
+
+def test_evaluate_reports_missing_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = write_synthetic_zalo(tmp_path / "zalo", n_songs=50, n_artists=10)
+    assert main(["evaluate", "--head", str(tmp_path / "nope.head.onnx"), "--data", str(data), "--json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "does not exist" in captured.err
+
+
+def test_cli_and_evaluation_do_not_import_torch() -> None:
+    code = (
+        "import sys, hitdesk.training, hitdesk.training.cli, hitdesk.training.evaluate; "
+        "assert 'torch' not in sys.modules, 'torch imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
