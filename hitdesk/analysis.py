@@ -12,6 +12,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -69,6 +70,15 @@ class _Features:
     plan: WindowPlan
     window_mel: dict[str, FloatArray]  # mel power of each window
     track_stats: FloatArray
+    window_tempo: dict[str, float]  # tempo of each window on its own
+
+
+_SIDE_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hitdesk-dsp")
+
+
+def _window_tempi(plan: WindowPlan, window_mel: dict[str, FloatArray]) -> dict[str, float]:
+    windows = plan.windows[:1] if plan.single else plan.windows
+    return {w.name: tempo_bpm(window_mel[w.name]) for w in windows}
 
 
 def analyze_file(path: str | Path, model: HitModel, options: AnalysisOptions | None = None) -> TrackResult:
@@ -99,7 +109,7 @@ def analyze(
 
     windows = feats.plan.windows[:1] if feats.plan.single else feats.plan.windows
     logmels = [power_to_db(feats.window_mel[w.name]) for w in windows]
-    tempo_duration = np.array([[tempo_bpm(feats.window_mel[w.name]), feats.duration_s] for w in windows])
+    tempo_duration = np.array([[feats.window_tempo[w.name], feats.duration_s] for w in windows])
     scores = model.score_logmel(logmels, tempo_duration)
     if feats.plan.single:
         scores = scores * 3
@@ -164,7 +174,11 @@ def _full_features(path: Path, opts: AnalysisOptions) -> _Features:
     plan = plan_windows(start, end, opts.window_seconds)
     mel = stream.mel_power()
     window_mel = {w.name: mel[:, frame_range(w.start_s, w.end_s, mel.shape[1])] for w in plan.windows}
-    return _Features(duration, plan, window_mel, stats_from_mel(mel, duration))
+    # The whole track's statistics (its tempo dominates) on a second thread while this one works out
+    # the windows' tempi: both are mostly FFTs, which release the GIL.
+    track_stats = _SIDE_THREAD.submit(stats_from_mel, mel, duration)
+    window_tempo = _window_tempi(plan, window_mel)
+    return _Features(duration, plan, window_mel, track_stats.result(), window_tempo)
 
 
 def _mel_and_rms(samples: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -262,4 +276,4 @@ def _fast_features(path: Path, opts: AnalysisOptions) -> tuple[_Features, str]:
     stats[:-2] = mfcc_stats(power_to_db(joined))
     stats[-2] = tempo_from_envelope(np.concatenate([onset_envelope(m) for m in win_mels]))
     stats[-1] = dur
-    return _Features(dur, plan, window_mel, stats), "fast"
+    return _Features(dur, plan, window_mel, stats, _window_tempi(plan, window_mel)), "fast"

@@ -102,6 +102,10 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     gui.add_argument("--compare", action="store_true", help="with --screenshot: show the compare view of all files")
     gui.set_defaults(handler=_cmd_gui)
+
+    from hitdesk.capture_cli import add_parsers
+
+    add_parsers(sub)
     return parser
 
 

@@ -143,10 +143,11 @@ def test_input_is_never_written(model: HitModel, clip: Path, tmp_path: Path) -> 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["take.ogg"]
 
 
-def test_core_packages_import_neither_qt_nor_torch() -> None:
+def test_core_packages_import_neither_qt_nor_torch_nor_librosa() -> None:
     code = (
         "import sys, hitdesk.analysis, hitdesk.cli, hitdesk.model, hitdesk.audio, hitdesk.dsp, hitdesk.cache;"
-        "bad = [m for m in ('PySide6', 'torch', 'pyqtgraph') if m in sys.modules];"
+        "from hitdesk.dsp import track_statistics; import numpy as np; track_statistics(np.ones(70000, 'f4'));"
+        "bad = [m for m in ('PySide6', 'torch', 'pyqtgraph', 'librosa') if m in sys.modules];"
         "sys.exit(f'imported {bad}' if bad else 0)"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

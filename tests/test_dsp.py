@@ -7,7 +7,17 @@ import numpy as np
 import pytest
 
 from hitdesk.config import FEATURES
-from hitdesk.dsp import StreamingMel, dct_matrix, melspectrogram, mfcc_stats, power_to_db, track_statistics
+from hitdesk.dsp import (
+    StreamingMel,
+    dct_matrix,
+    mel_basis,
+    melspectrogram,
+    mfcc_stats,
+    onset_envelope,
+    power_to_db,
+    tempo_from_envelope,
+    track_statistics,
+)
 
 SR = FEATURES.sample_rate
 
@@ -80,3 +90,29 @@ def test_mfcc_stats_rejects_wrong_shape() -> None:
         mfcc_stats(np.zeros((64, 10), dtype=np.float32))
     with pytest.raises(ValueError):
         mfcc_stats(np.zeros((128, 0), dtype=np.float32))
+
+
+def test_mel_basis_is_librosas() -> None:
+    ref = librosa.filters.mel(sr=SR, n_fft=2048, n_mels=128)
+    np.testing.assert_allclose(mel_basis(), ref, rtol=1e-5, atol=1e-9)
+
+
+def test_onset_envelope_and_tempo_are_librosas(real_clip: np.ndarray) -> None:
+    mel = melspectrogram(real_clip)
+    ref_env = librosa.onset.onset_strength(y=real_clip, sr=SR)
+    ours_env = onset_envelope(mel)
+    np.testing.assert_allclose(ours_env, ref_env, rtol=1e-4, atol=1e-4)
+    assert tempo_from_envelope(ours_env) == pytest.approx(librosa.feature.tempo(onset_envelope=ref_env, sr=SR)[0])
+    # Excerpts of different lengths, with different tempo estimates.
+    for a, b in ((0, 5), (2, 9), (4, 12)):
+        y = real_clip[a * SR : b * SR]
+        ref = librosa.feature.tempo(y=y, sr=SR)[0]
+        assert tempo_from_envelope(onset_envelope(melspectrogram(y))) == pytest.approx(ref)
+
+
+@pytest.mark.corpus
+def test_tempo_matches_librosa_on_full_tracks(corpus_dir) -> None:  # type: ignore[no-untyped-def]
+    for name in ("battle_theme.ogg", "chipdisko.ogg", "hr3-crossroads.ogg"):
+        y, _ = librosa.load(corpus_dir / name, sr=SR)
+        ours = track_statistics(y)
+        assert ours[40] == pytest.approx(librosa.feature.tempo(y=y, sr=SR)[0]), name

@@ -16,6 +16,7 @@ import logging
 from collections.abc import Generator, Iterator
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import av.error
@@ -72,9 +73,13 @@ def _codec_name(stream: AudioStream) -> str:
 
 def _frame_channels(frame: AudioFrame) -> NDArray[np.float32]:
     """Samples as float32 ``(channels, n)`` scaled to [-1, 1) like libsndfile does."""
-    arr = frame.to_ndarray()
-    if not frame.format.is_planar:
-        arr = arr.reshape(-1, frame.layout.nb_channels).T
+    return _scale_channels(frame.to_ndarray(), frame.format.is_planar, frame.layout.nb_channels)
+
+
+def _scale_channels(arr: NDArray[Any], planar: bool, channels: int) -> NDArray[np.float32]:
+    """``to_ndarray`` output (one frame's, or several joined on the last axis) as float32 (channels, n)."""
+    if not planar:
+        arr = arr.reshape(-1, channels).T
     if arr.dtype == np.uint8:
         return (arr.astype(np.float32) - 128.0) / 128.0
     if np.issubdtype(arr.dtype, np.signedinteger):
@@ -166,6 +171,12 @@ class AvReader:
                 raise damaged_error(self._path) from exc
             log.warning("'%s' is damaged; using the part that decodes (%s).", display_name(self._path), exc)
 
+    def _convert(self, raw: list[NDArray[Any]], planar: bool, channels: int) -> Samples:
+        joined = raw[0] if len(raw) == 1 else np.concatenate(raw, axis=-1)
+        mono, replaced = to_mono(_scale_channels(joined, planar, channels), channel_axis=0)
+        self._replaced += replaced
+        return mono
+
     def _mono(self, frame: AudioFrame) -> Samples:
         mono, replaced = to_mono(_frame_channels(frame), channel_axis=0)
         self._replaced += replaced
@@ -175,21 +186,27 @@ class AvReader:
         if self._first is None:
             raise RuntimeError("AvReader.blocks() can be called once, before any read_range().")
         first, self._first = self._first, None
-        batch = [self._mono(first)]
-        size = produced = len(batch[0])
+        # Raw frames are gathered and converted a batch at a time: codec frames are small (1,024
+        # samples for Vorbis), and converting each one on its own costs more than decoding it.
+        planar, channels = first.format.is_planar, first.layout.nb_channels
+        raw = [first.to_ndarray()]
+        size = produced = first.samples
         skipped = 0
         for frame in self._frames:
-            if frame.sample_rate != self._info.sample_rate:
-                skipped += 1  # a rate switch mid-stream would warp the timeline; drop those frames
+            if frame.sample_rate != self._info.sample_rate or frame.layout.nb_channels != channels:
+                skipped += 1  # a rate or layout switch mid-stream would warp the timeline; drop those frames
                 continue
-            batch.append(self._mono(frame))
-            size += len(batch[-1])
-            produced += len(batch[-1])
+            if frame.format.is_planar != planar:
+                yield self._convert(raw, planar, channels)
+                raw, size, planar = [], 0, frame.format.is_planar
+            raw.append(frame.to_ndarray())
+            size += frame.samples
+            produced += frame.samples
             if size >= _BATCH_FRAMES:
-                yield np.concatenate(batch)
-                batch, size = [], 0
-        if batch:
-            yield np.concatenate(batch)
+                yield self._convert(raw, planar, channels)
+                raw, size = [], 0
+        if raw:
+            yield self._convert(raw, planar, channels)
         name = display_name(self._path)
         if skipped:
             log.warning("'%s' changes sample rate mid-file; %d frames were dropped.", name, skipped)

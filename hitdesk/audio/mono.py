@@ -25,10 +25,16 @@ def to_mono(block: NDArray[np.float32], channel_axis: int) -> tuple[Samples, int
     if not finite.all():
         replaced = int(finite.size - np.count_nonzero(finite))
         block = np.nan_to_num(block, nan=0.0, posinf=0.0, neginf=0.0)
-    if block.shape[channel_axis] == 1:
+    n_channels = block.shape[channel_axis]
+    if n_channels == 1:
         mono = np.take(block, 0, axis=channel_axis)
     else:
-        mono = np.mean(block, axis=channel_axis, dtype=np.float32)
+        # Column by column: a mean over a short strided axis is several times slower in numpy, and
+        # adding channels in order then dividing gives what np.mean gives for the usual two.
+        mono = np.take(block, 0, axis=channel_axis).astype(np.float32, copy=True)
+        for ch in range(1, n_channels):
+            mono += np.take(block, ch, axis=channel_axis)
+        mono /= np.float32(n_channels)
     return np.ascontiguousarray(mono, dtype=np.float32), replaced
 
 

@@ -14,9 +14,9 @@ import functools
 import numpy as np
 import numpy.typing as npt
 import scipy.fft
-import scipy.signal
 
 from hitdesk.config import FEATURES, FeatureConfig
+from hitdesk.dsp.rhythm import hann
 
 FloatArray = npt.NDArray[np.float32]
 
@@ -24,27 +24,53 @@ FloatArray = npt.NDArray[np.float32]
 _FRAMES_PER_CHUNK = 1024
 
 
+def _hz_to_mel(hz: npt.NDArray[np.float64], htk: bool) -> npt.NDArray[np.float64]:
+    if htk:
+        return 2595.0 * np.log10(1.0 + hz / 700.0)
+    # Slaney's scale: linear below 1 kHz, logarithmic above.
+    f_sp, min_log_hz = 200.0 / 3, 1000.0
+    min_log_mel, logstep = min_log_hz / f_sp, np.log(6.4) / 27.0
+    mels = hz / f_sp
+    high = hz >= min_log_hz
+    mels[high] = min_log_mel + np.log(hz[high] / min_log_hz) / logstep
+    return mels
+
+
+def _mel_to_hz(mels: npt.NDArray[np.float64], htk: bool) -> npt.NDArray[np.float64]:
+    if htk:
+        return 700.0 * (10.0 ** (mels / 2595.0) - 1.0)
+    f_sp, min_log_hz = 200.0 / 3, 1000.0
+    min_log_mel, logstep = min_log_hz / f_sp, np.log(6.4) / 27.0
+    hz = f_sp * mels
+    high = mels >= min_log_mel
+    hz[high] = min_log_hz * np.exp(logstep * (mels[high] - min_log_mel))
+    return hz
+
+
 @functools.cache
 def mel_basis(cfg: FeatureConfig = FEATURES) -> FloatArray:
-    import librosa  # deferred: librosa's import costs start-up time and only the filters are needed
+    """The mel filterbank of ``librosa.filters.mel`` (triangles on the mel scale, Slaney area norm).
 
-    basis = librosa.filters.mel(
-        sr=cfg.sample_rate,
-        n_fft=cfg.n_fft,
-        n_mels=cfg.n_mels,
-        fmin=cfg.fmin,
-        fmax=cfg.fmax,
-        htk=cfg.htk,
-        norm=cfg.mel_norm,  # type: ignore[arg-type]
-        dtype=np.float32,
-    )
-    return np.ascontiguousarray(basis, dtype=np.float32)
+    Written out so analysis does not import librosa (seconds of start-up); a test pins it to librosa.
+    """
+    if cfg.mel_norm != "slaney":
+        raise ValueError(f"unsupported mel normalisation {cfg.mel_norm!r}")
+    fft_freqs = np.linspace(0.0, cfg.sample_rate / 2.0, 1 + cfg.n_fft // 2)
+    edges = np.array([cfg.fmin, cfg.fmax], dtype=np.float64)
+    lo, hi = _hz_to_mel(edges, cfg.htk)
+    mel_f = _mel_to_hz(np.linspace(lo, hi, cfg.n_mels + 2), cfg.htk)
+    fdiff = np.diff(mel_f)
+    ramps = np.subtract.outer(mel_f, fft_freqs)
+    lower = -ramps[:-2] / fdiff[:-1, None]
+    upper = ramps[2:] / fdiff[1:, None]
+    weights = np.maximum(0.0, np.minimum(lower, upper))
+    weights *= (2.0 / (mel_f[2:] - mel_f[:-2]))[:, None]
+    return np.ascontiguousarray(weights, dtype=np.float32)
 
 
 @functools.cache
 def _hann(n_fft: int) -> FloatArray:
-    window: FloatArray = scipy.signal.get_window("hann", n_fft, fftbins=True).astype(np.float32)
-    return window
+    return hann(n_fft).astype(np.float32)
 
 
 class StreamingMel:

@@ -12,6 +12,17 @@ import scipy.fft
 
 from hitdesk.config import FEATURES, N_STATS, FeatureConfig
 from hitdesk.dsp.mel import FloatArray, melspectrogram, power_to_db
+from hitdesk.dsp.rhythm import onset_envelope, tempo_bpm, tempo_from_envelope
+
+__all__ = [
+    "dct_matrix",
+    "mfcc_stats",
+    "onset_envelope",
+    "stats_from_mel",
+    "tempo_bpm",
+    "tempo_from_envelope",
+    "track_statistics",
+]
 
 
 @functools.cache
@@ -32,34 +43,6 @@ def mfcc_stats(log_mel: npt.ArrayLike, cfg: FeatureConfig = FEATURES) -> FloatAr
         raise ValueError(f"expected a log-mel array of shape ({cfg.n_mels}, frames), got {log_s.shape}")
     mfcc = dct_matrix(cfg).astype(np.float64) @ log_s.astype(np.float64)
     return np.concatenate([mfcc.mean(axis=1), mfcc.std(axis=1)]).astype(np.float32)
-
-
-def onset_envelope(mel_power: npt.ArrayLike, cfg: FeatureConfig = FEATURES) -> FloatArray:
-    """librosa's default onset strength, from mel power frames instead of the signal.
-
-    ``librosa.onset.onset_strength(y=y)`` computes exactly these mel frames and then
-    ``power_to_db`` with ``ref=1.0``; passing them in saves a second spectrogram.
-    """
-    import librosa
-
-    S = librosa.power_to_db(np.asarray(mel_power, dtype=np.float32))
-    env = librosa.onset.onset_strength(S=S, sr=cfg.sample_rate, hop_length=cfg.hop_length, n_fft=cfg.n_fft)
-    return np.asarray(env, dtype=np.float32)
-
-
-def tempo_from_envelope(envelope: npt.ArrayLike, cfg: FeatureConfig = FEATURES) -> float:
-    """librosa's global tempo estimate in BPM (0 when the signal is too short to have one)."""
-    import librosa
-
-    env = np.asarray(envelope, dtype=np.float32)
-    if env.size < 2 or not np.any(env > 0):
-        return 0.0
-    bpm = librosa.feature.tempo(onset_envelope=env, sr=cfg.sample_rate, hop_length=cfg.hop_length)
-    return float(np.asarray(bpm).reshape(-1)[0])
-
-
-def tempo_bpm(mel_power: npt.ArrayLike, cfg: FeatureConfig = FEATURES) -> float:
-    return tempo_from_envelope(onset_envelope(mel_power, cfg), cfg)
 
 
 def stats_from_mel(

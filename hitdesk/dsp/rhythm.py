@@ -1,0 +1,77 @@
+"""librosa's default onset strength and global tempo estimate, in numpy.
+
+The chart statistics hold ``librosa.feature.tempo(y=y, sr=22050)``: this is that algorithm step for
+step (spectral flux of the dB mel frames, Hann-windowed autocorrelation over 8 s, mean over time,
+log-normal prior around 120 BPM), computed from mel frames we already have. Written out so that
+analysis does not import librosa, whose import (numba included) costs seconds of start-up;
+tests pin it to librosa's results.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+import scipy.fft
+
+from hitdesk.config import FEATURES, FeatureConfig
+
+# librosa.feature.tempo defaults.
+_START_BPM = 120.0
+_STD_BPM = 1.0
+_AC_SIZE_S = 8.0
+_MAX_TEMPO = 320.0
+
+
+def hann(n: int) -> npt.NDArray[np.float64]:
+    """Periodic Hann window, as ``scipy.signal.get_window("hann", n, fftbins=True)``."""
+    return 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(n) / n)
+
+
+def onset_envelope(mel_power: npt.ArrayLike, cfg: FeatureConfig = FEATURES) -> npt.NDArray[np.float32]:
+    """``librosa.onset.onset_strength(y=y)`` given the mel power frames of ``y``."""
+    S = np.asarray(mel_power, dtype=np.float32)
+    n = S.shape[1]
+    if n == 0:
+        return np.zeros(0, dtype=np.float32)
+    # librosa.power_to_db(S) with ref=1.0: dB, floored top_db below the loudest bin.
+    log_s = 10.0 * np.log10(np.maximum(np.float32(cfg.amin), S))
+    np.maximum(log_s, log_s.max() - np.float32(cfg.top_db), out=log_s)
+    flux = np.maximum(np.float32(0.0), log_s[:, 1:] - log_s[:, :-1]).mean(axis=0)
+    # Lag 1 plus the centring of the frames (n_fft / (2 hop)) are padded at the start.
+    pad = 1 + cfg.n_fft // (2 * cfg.hop_length)
+    return np.concatenate([np.zeros(pad, dtype=np.float32), flux.astype(np.float32)])[:n]
+
+
+def _win_length(cfg: FeatureConfig) -> int:
+    return int(_AC_SIZE_S * cfg.sample_rate) // cfg.hop_length
+
+
+def tempo_from_envelope(envelope: npt.ArrayLike, cfg: FeatureConfig = FEATURES) -> float:
+    """``librosa.feature.tempo(onset_envelope=envelope)`` in BPM (0 when there is no onset at all)."""
+    env = np.asarray(envelope, dtype=np.float32).reshape(-1)
+    n = env.size
+    if n < 2 or not np.any(env > 0):
+        return 0.0
+    win = _win_length(cfg)
+    half = win // 2
+    padded = np.pad(env, (half, half), mode="linear_ramp", end_values=(0, 0))
+    frames = np.lib.stride_tricks.sliding_window_view(padded, win)[:n]  # (n, win): one frame per onset
+    # Autocorrelation of each windowed frame by FFT, as librosa.autocorrelate.
+    windowed = frames * hann(win)
+    n_pad = scipy.fft.next_fast_len(2 * win - 1, real=True)
+    spec = scipy.fft.rfft(windowed, n=n_pad, axis=1)
+    ac = scipy.fft.irfft(spec.real**2 + spec.imag**2, n=n_pad, axis=1)[:, :win]
+    # Each frame scaled to a maximum of 1 (librosa.util.normalize with norm=inf), then the mean over time.
+    peak = np.abs(ac).max(axis=1, keepdims=True)
+    peak[peak < np.finfo(ac.dtype).tiny] = 1.0
+    tg = (ac / peak).mean(axis=0)
+    bpms = np.full(win, np.inf)
+    bpms[1:] = 60.0 * cfg.sample_rate / (cfg.hop_length * np.arange(1.0, win))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logprior = -0.5 * ((np.log2(bpms) - np.log2(_START_BPM)) / _STD_BPM) ** 2
+    logprior[: int(np.argmax(bpms < _MAX_TEMPO))] = -np.inf
+    return float(bpms[int(np.argmax(np.log1p(1e6 * tg) + logprior))])
+
+
+def tempo_bpm(mel_power: npt.ArrayLike, cfg: FeatureConfig = FEATURES) -> float:
+    return tempo_from_envelope(onset_envelope(mel_power, cfg), cfg)
