@@ -34,8 +34,8 @@ T = TypeVar("T")
 
 # Fast mode: overall statistics from the three windows plus this many evenly spaced excerpts of
 # this length (chosen by measurement against full mode, see bench/fast_agreement.py).
-FAST_EXCERPTS = 6
-FAST_EXCERPT_SECONDS = 5.0
+FAST_EXCERPTS = 3
+FAST_EXCERPT_SECONDS = 10.0
 # Fast mode reads this much more than a window at each end so that leading and trailing silence
 # can be skipped without decoding the whole track.
 FAST_SILENCE_SLACK_SECONDS = 5.0
