@@ -68,10 +68,8 @@ def make_long_file(corpus: Path, minutes: float, out: Path) -> Path:
     with sf.SoundFile(out, "w", samplerate=44100, channels=2, format="FLAC", subtype="PCM_16") as dst:
         written = 0.0
         while written < minutes * 60:
-            for name in ("battle_theme.ogg", "forest-sprint.ogg", "armygeddon-mix.ogg", "awakening.ogg"):
-                y, sr = sf.read(corpus / name, dtype="float32", always_2d=True)
-                if sr != 44100:
-                    y = librosa.resample(y.T, orig_sr=sr, target_sr=44100).T
+            for name in ("battle_theme.ogg", "forest-sprint.ogg", "armygeddon-mix.ogg", "chaos_god-mix.ogg"):
+                y, _ = sf.read(corpus / name, dtype="float32", always_2d=True)
                 y = y[: int((minutes * 60 - written) * 44100)]
                 y = y[:, :2] if y.shape[1] >= 2 else np.repeat(y, 2, axis=1)
                 for a in range(0, y.shape[0], 44100):  # libsndfile's Vorbis encoder crashes on large writes

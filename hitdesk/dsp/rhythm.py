@@ -20,6 +20,7 @@ _START_BPM = 120.0
 _STD_BPM = 1.0
 _AC_SIZE_S = 8.0
 _MAX_TEMPO = 320.0
+_CHUNK_FRAMES = 4096
 
 
 def hann(n: int) -> npt.NDArray[np.float64]:
@@ -33,10 +34,14 @@ def onset_envelope(mel_power: npt.ArrayLike, cfg: FeatureConfig = FEATURES) -> n
     n = S.shape[1]
     if n == 0:
         return np.zeros(0, dtype=np.float32)
-    # librosa.power_to_db(S) with ref=1.0: dB, floored top_db below the loudest bin.
-    log_s = 10.0 * np.log10(np.maximum(np.float32(cfg.amin), S))
-    np.maximum(log_s, log_s.max() - np.float32(cfg.top_db), out=log_s)
-    flux = np.maximum(np.float32(0.0), log_s[:, 1:] - log_s[:, :-1]).mean(axis=0)
+    # librosa.power_to_db(S) with ref=1.0: dB, floored top_db below the loudest bin. Worked through
+    # in chunks of frames (overlapping by one for the difference) to keep memory flat on long tracks.
+    floor = np.float32(10.0 * np.log10(max(cfg.amin, float(S.max())))) - np.float32(cfg.top_db)
+    flux = np.empty(n - 1, dtype=np.float32)
+    for a in range(0, n - 1, _CHUNK_FRAMES):
+        chunk = S[:, a : a + _CHUNK_FRAMES + 1]
+        log_s = np.maximum(10.0 * np.log10(np.maximum(np.float32(cfg.amin), chunk)), floor)
+        flux[a : a + chunk.shape[1] - 1] = np.maximum(np.float32(0.0), log_s[:, 1:] - log_s[:, :-1]).mean(axis=0)
     # Lag 1 plus the centring of the frames (n_fft / (2 hop)) are padded at the start.
     pad = 1 + cfg.n_fft // (2 * cfg.hop_length)
     return np.concatenate([np.zeros(pad, dtype=np.float32), flux.astype(np.float32)])[:n]
@@ -56,15 +61,19 @@ def tempo_from_envelope(envelope: npt.ArrayLike, cfg: FeatureConfig = FEATURES) 
     half = win // 2
     padded = np.pad(env, (half, half), mode="linear_ramp", end_values=(0, 0))
     frames = np.lib.stride_tricks.sliding_window_view(padded, win)[:n]  # (n, win): one frame per onset
-    # Autocorrelation of each windowed frame by FFT, as librosa.autocorrelate.
-    windowed = frames * hann(win)
+    window = hann(win)
     n_pad = scipy.fft.next_fast_len(2 * win - 1, real=True)
-    spec = scipy.fft.rfft(windowed, n=n_pad, axis=1)
-    ac = scipy.fft.irfft(spec.real**2 + spec.imag**2, n=n_pad, axis=1)[:, :win]
-    # Each frame scaled to a maximum of 1 (librosa.util.normalize with norm=inf), then the mean over time.
-    peak = np.abs(ac).max(axis=1, keepdims=True)
-    peak[peak < np.finfo(ac.dtype).tiny] = 1.0
-    tg = (ac / peak).mean(axis=0)
+    total = np.zeros(win, dtype=np.float64)
+    # A chunk of frames at a time: for an hour of audio the full matrices would take gigabytes.
+    for a in range(0, n, _CHUNK_FRAMES):
+        # Autocorrelation of each windowed frame by FFT, as librosa.autocorrelate.
+        spec = scipy.fft.rfft(frames[a : a + _CHUNK_FRAMES] * window, n=n_pad, axis=1)
+        ac = scipy.fft.irfft(spec.real**2 + spec.imag**2, n=n_pad, axis=1)[:, :win]
+        # Each frame scaled to a maximum of 1 (librosa.util.normalize with norm=inf), summed for the mean.
+        peak = np.abs(ac).max(axis=1, keepdims=True)
+        peak[peak < np.finfo(ac.dtype).tiny] = 1.0
+        total += (ac / peak).sum(axis=0)
+    tg = total / n
     bpms = np.full(win, np.inf)
     bpms[1:] = 60.0 * cfg.sample_rate / (cfg.hop_length * np.arange(1.0, win))
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -41,7 +41,9 @@ def mfcc_stats(log_mel: npt.ArrayLike, cfg: FeatureConfig = FEATURES) -> FloatAr
     log_s = np.asarray(log_mel, dtype=np.float32)
     if log_s.ndim != 2 or log_s.shape[0] != cfg.n_mels or log_s.shape[1] == 0:
         raise ValueError(f"expected a log-mel array of shape ({cfg.n_mels}, frames), got {log_s.shape}")
-    mfcc = dct_matrix(cfg).astype(np.float64) @ log_s.astype(np.float64)
+    # float32 product (20 x frames is small), statistics in float64: an hour's log-mel in float64
+    # would double the analysis's peak memory.
+    mfcc = (dct_matrix(cfg) @ log_s).astype(np.float64)
     return np.concatenate([mfcc.mean(axis=1), mfcc.std(axis=1)]).astype(np.float32)
 
 
