@@ -14,12 +14,11 @@ import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
 import numpy.typing as npt
-import pyloudnorm
-import scipy.signal
 import soundfile as sf
 
 from hitdesk.audio.inputs import check_input
@@ -33,6 +32,20 @@ _CHANNEL_GAINS = (1.0, 1.0, 1.0, 1.41, 1.41)  # L, R, C, Ls, Rs (BS.1770)
 _OVERSAMPLE = 4
 _PEAK_CONTEXT = 32  # input samples either side; resample_poly's filter for 4x spans 10 input samples each side
 _BLOCK_FRAMES = 1 << 16
+
+
+def _pyloudnorm() -> Any:
+    """pyloudnorm and scipy.signal are imported on first use: together they cost about a second of
+    start-up, and the window should show before any file is measured (the warm-up measures one)."""
+    import pyloudnorm
+
+    return pyloudnorm
+
+
+def _signal() -> Any:
+    import scipy.signal
+
+    return scipy.signal
 
 
 @dataclass(frozen=True)
@@ -60,7 +73,7 @@ class LoudnessMeter:
         self.channels = channels
         self._filters = [
             (np.asarray(f.b, dtype=np.float64), np.asarray(f.a, dtype=np.float64), float(f.passband_gain))
-            for f in pyloudnorm.Meter(rate)._filters.values()
+            for f in _pyloudnorm().Meter(rate)._filters.values()
         ]
         self._zi = [np.zeros((max(len(a), len(b)) - 1, channels)) for b, a, _ in self._filters]
         self._n = 0
@@ -90,7 +103,7 @@ class LoudnessMeter:
         self._feed_peak(x)
         y = x
         for k, (b, a, gain) in enumerate(self._filters):
-            y, self._zi[k] = scipy.signal.lfilter(b, a, y, axis=0, zi=self._zi[k])
+            y, self._zi[k] = _signal().lfilter(b, a, y, axis=0, zi=self._zi[k])
             y = gain * y
         cs = np.cumsum(y * y, axis=0) + self._cum
         start, end = self._n, self._n + x.shape[0]
@@ -114,7 +127,7 @@ class LoudnessMeter:
         self._peak = max(self._peak, float(np.max(np.abs(x))))
         joined = np.concatenate([self._peak_carry, x], axis=0)
         if joined.shape[0] > 2 * _PEAK_CONTEXT:
-            up = scipy.signal.resample_poly(joined, _OVERSAMPLE, 1, axis=0)
+            up = _signal().resample_poly(joined, _OVERSAMPLE, 1, axis=0)
             valid = up[_OVERSAMPLE * _PEAK_CONTEXT : _OVERSAMPLE * (joined.shape[0] - _PEAK_CONTEXT)]
             if valid.size:
                 self._peak = max(self._peak, float(np.max(np.abs(valid))))
@@ -123,7 +136,7 @@ class LoudnessMeter:
     def result(self) -> Loudness:
         if self._started:
             tail = np.concatenate([self._peak_carry, np.zeros((2 * _PEAK_CONTEXT, self.channels))], axis=0)
-            up = scipy.signal.resample_poly(tail, _OVERSAMPLE, 1, axis=0)
+            up = _signal().resample_poly(tail, _OVERSAMPLE, 1, axis=0)
             self._peak = max(self._peak, float(np.max(np.abs(up[_OVERSAMPLE * _PEAK_CONTEXT :]))))
         peak_db = 20.0 * math.log10(self._peak) if self._peak > 0 else -math.inf
         return Loudness(self._integrated(), peak_db)
