@@ -37,7 +37,8 @@ def _positive_seconds(text: str) -> float:
     return value
 
 
-def _window_seconds(text: str) -> float:
+def window_seconds_arg(text: str) -> float:
+    """argparse type for --window-seconds, shared by `analyze` and `capture`."""
     value = _positive_seconds(text)
     if not MIN_TRACK_SECONDS <= value <= 600:
         raise argparse.ArgumentTypeError(f"must be between {MIN_TRACK_SECONDS:g} and 600 seconds")
@@ -79,7 +80,7 @@ def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
     cap.add_argument("--json", action="store_true", help="print JSON lines: live scores, then the take's result")
     cap.add_argument(
         "--window-seconds",
-        type=_window_seconds,
+        type=window_seconds_arg,
         default=DEFAULT_WINDOW_SECONDS,
         metavar="S",
         help=f"length of each window in seconds (default {DEFAULT_WINDOW_SECONDS:g})",

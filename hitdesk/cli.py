@@ -14,7 +14,9 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from hitdesk import __version__
-from hitdesk.config import DEFAULT_WINDOW_SECONDS, MIN_TRACK_SECONDS
+from hitdesk.capture_cli import add_parsers as add_capture_parsers
+from hitdesk.capture_cli import window_seconds_arg
+from hitdesk.config import DEFAULT_WINDOW_SECONDS
 from hitdesk.errors import HitdeskError
 from hitdesk.results import TrackResult
 
@@ -36,16 +38,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("hitdesk: interrupted", file=sys.stderr)
         return 130
-
-
-def _window_seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from exc
-    if not value >= MIN_TRACK_SECONDS or value > 600:
-        raise argparse.ArgumentTypeError(f"must be between {MIN_TRACK_SECONDS:g} and 600 seconds")
-    return value
 
 
 def _jobs(text: str) -> int:
@@ -79,7 +71,7 @@ def _build_parser() -> argparse.ArgumentParser:
     an.add_argument("--model", metavar="PATH", help="model name, or path to its .onnx/.json (default: bundled)")
     an.add_argument(
         "--window-seconds",
-        type=_window_seconds,
+        type=window_seconds_arg,
         default=DEFAULT_WINDOW_SECONDS,
         metavar="S",
         help=f"length of each window in seconds (default {DEFAULT_WINDOW_SECONDS:g})",
@@ -103,9 +95,7 @@ def _build_parser() -> argparse.ArgumentParser:
     gui.add_argument("--compare", action="store_true", help="with --screenshot: show the compare view of all files")
     gui.set_defaults(handler=_cmd_gui)
 
-    from hitdesk.capture_cli import add_parsers
-
-    add_parsers(sub)
+    add_capture_parsers(sub)
     return parser
 
 
