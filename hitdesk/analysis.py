@@ -13,7 +13,7 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -100,12 +100,12 @@ def analyze(
         tags = read_tags(p).to_dict()
         feats, mode = _fast_features(p, opts) if opts.fast else (_full_features(p, opts), "full")
     except HitdeskError as exc:
-        return _replace(base, error=str(exc)), detail
+        return replace(base, error=str(exc)), detail
     except MemoryError:
-        return _replace(base, error=f"Cannot analyse '{p.name}': not enough memory."), detail
+        return replace(base, error=f"Cannot analyse '{p.name}': not enough memory."), detail
     except Exception as exc:  # a decoder or library failure on odd input must not stop a batch
         log.exception("analysis of %s failed", p)
-        return _replace(base, error=f"Cannot analyse '{p.name}': unexpected {type(exc).__name__} ({exc})."), detail
+        return replace(base, error=f"Cannot analyse '{p.name}': unexpected {type(exc).__name__} ({exc})."), detail
 
     windows = feats.plan.windows[:1] if feats.plan.single else feats.plan.windows
     logmels = [power_to_db(feats.window_mel[w.name]) for w in windows]
@@ -143,12 +143,6 @@ def analyze(
         notes=tuple(notes),
     )
     return result, detail
-
-
-def _replace(result: TrackResult, **changes: object) -> TrackResult:
-    from dataclasses import replace
-
-    return replace(result, **changes)  # type: ignore[arg-type]
 
 
 def _check_length(name: str, duration_s: float) -> None:

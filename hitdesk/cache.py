@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from hitdesk.analysis import AnalysisOptions, analyze_file
@@ -63,8 +64,6 @@ def analyze_cached(path: str | Path, model: HitModel, options: AnalysisOptions, 
         except (OSError, ValueError, KeyError, TypeError):
             log.warning("ignoring damaged cache entry %s", entry)
         else:
-            from dataclasses import replace
-
             return replace(cached, file=str(path))
     result = analyze_file(p, model, options)
     if key is not None and result.ok:

@@ -45,6 +45,17 @@ def window_seconds_arg(text: str) -> float:
     return value
 
 
+def add_window_seconds_argument(parser: argparse.ArgumentParser) -> None:
+    """``--window-seconds``, as `analyze` and `capture` both take it."""
+    parser.add_argument(
+        "--window-seconds",
+        type=window_seconds_arg,
+        default=DEFAULT_WINDOW_SECONDS,
+        metavar="S",
+        help=f"length of each window in seconds (default {DEFAULT_WINDOW_SECONDS:g})",
+    )
+
+
 def _sample_rate(text: str) -> int:
     try:
         value = int(text)
@@ -78,13 +89,7 @@ def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
     cap.add_argument("--format", choices=("wav", "flac"), default="wav", help="file format without --out (default wav)")
     cap.add_argument("--sample-rate", type=_sample_rate, metavar="HZ", help="ask for this rate (default: device's)")
     cap.add_argument("--json", action="store_true", help="print JSON lines: live scores, then the take's result")
-    cap.add_argument(
-        "--window-seconds",
-        type=window_seconds_arg,
-        default=DEFAULT_WINDOW_SECONDS,
-        metavar="S",
-        help=f"length of each window in seconds (default {DEFAULT_WINDOW_SECONDS:g})",
-    )
+    add_window_seconds_argument(cap)
     cap.add_argument("--model", metavar="PATH", help="model name, or path to its .onnx/.json (default: bundled)")
     cap.set_defaults(handler=cmd_capture)
 

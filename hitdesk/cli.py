@@ -15,8 +15,7 @@ from typing import Any
 
 from hitdesk import __version__
 from hitdesk.capture_cli import add_parsers as add_capture_parsers
-from hitdesk.capture_cli import window_seconds_arg
-from hitdesk.config import DEFAULT_WINDOW_SECONDS
+from hitdesk.capture_cli import add_window_seconds_argument
 from hitdesk.errors import HitdeskError
 from hitdesk.results import TrackResult
 
@@ -69,13 +68,7 @@ def _build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--csv", action="store_true", help="print CSV, one row per file")
     an.add_argument("--fast", action="store_true", help="overall score from excerpts instead of the whole track")
     an.add_argument("--model", metavar="PATH", help="model name, or path to its .onnx/.json (default: bundled)")
-    an.add_argument(
-        "--window-seconds",
-        type=window_seconds_arg,
-        default=DEFAULT_WINDOW_SECONDS,
-        metavar="S",
-        help=f"length of each window in seconds (default {DEFAULT_WINDOW_SECONDS:g})",
-    )
+    add_window_seconds_argument(an)
     an.add_argument("--jobs", type=_jobs, default=1, metavar="N", help="files analysed in parallel (default 1)")
     an.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
     an.set_defaults(handler=_cmd_analyze)

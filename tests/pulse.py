@@ -69,13 +69,7 @@ class VirtualMic:
 
     def stop_playing(self) -> None:
         for proc in self.players:
-            if proc.poll() is None:
-                proc.terminate()
-            try:
-                proc.communicate(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.communicate()
+            stop_process(proc)
         self.players.clear()
 
 
@@ -163,3 +157,14 @@ def write_source_wav(src: Path, dst: Path, repeats: int = 1) -> tuple[np.ndarray
     sf.write(str(dst), data, rate, subtype="PCM_16")
     written, _ = sf.read(str(dst), dtype="float32", always_2d=True)
     return written.mean(axis=1), rate
+
+
+def stop_process(proc: subprocess.Popen[bytes]) -> None:
+    """Ends a player or recorder, killing it if it does not stop within 5 s."""
+    if proc.poll() is None:
+        proc.terminate()
+    try:
+        proc.communicate(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()

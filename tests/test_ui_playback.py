@@ -18,7 +18,7 @@ from typing import BinaryIO
 
 import numpy as np
 import pytest
-from pulse import SINK, VirtualMic, in_process, missing_reason, virtual_mic
+from pulse import SINK, VirtualMic, in_process, missing_reason, stop_process, virtual_mic
 from ui_helpers import clips
 
 from hitdesk.ui.playback import SAMPLE_RATE, Player
@@ -40,15 +40,6 @@ def speaker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VirtualMic]:
 def _record(server: VirtualMic, out: BinaryIO) -> subprocess.Popen[bytes]:
     cmd = ["parec", "-d", f"{SINK}.monitor", "--raw", "--format=float32le", f"--rate={SAMPLE_RATE}", "--channels=1"]
     return subprocess.Popen(cmd, env=server.env, stdout=out, stderr=subprocess.PIPE)
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.communicate(timeout=5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
 
 
 def test_plays_pauses_seeks_and_switches_takes_at_the_same_place(
@@ -86,7 +77,7 @@ def test_plays_pauses_seeks_and_switches_takes_at_the_same_place(
         finally:
             player.stop()
             time.sleep(0.3)
-            _stop(rec)
+            stop_process(rec)
             out.close()
     heard = np.fromfile(recording, dtype="<f4")
     assert heard.size > SAMPLE_RATE // 2  # audio went through the sink

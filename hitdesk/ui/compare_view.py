@@ -16,7 +16,7 @@ from hitdesk.results import Score
 from hitdesk.ui import theme
 from hitdesk.ui.interpret import SEGMENTS, Ranked, rank, rank_segment, summary
 from hitdesk.ui.meters import ProbabilityMeter
-from hitdesk.ui.spectrogram import SEGMENT_LABELS, SpectrogramView, WindowView
+from hitdesk.ui.spectrogram import SEGMENT_LABELS, SpectrogramView
 from hitdesk.ui.takes import State, Take
 
 STRIP_HEIGHT = 92
@@ -180,13 +180,7 @@ class CompareView(QWidget):
             strip.set_message("computing…")
             self.detail_needed.emit(take.id)
             return
-        scores = {s.name: s.score for s in res.segments}
-        windows = [
-            WindowView(w.name, w.start_s, w.end_s, detail.window_logmel.get(w.name), scores.get(w.name))
-            for w in detail.plan.windows
-        ]
-        strip.show_windows(res.duration_s or detail.plan.content_end_s, windows, single=detail.plan.single)
-        strip.set_message("")
+        strip.show_analysis(res, detail)
 
 
 def _breakable(text: str) -> str:

@@ -17,8 +17,9 @@ from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPen, QResizeEvent
 from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QWidget
 
+from hitdesk.analysis import AnalysisDetail
 from hitdesk.config import FEATURES, FeatureConfig
-from hitdesk.results import Score
+from hitdesk.results import Score, TrackResult
 from hitdesk.ui import theme
 from hitdesk.ui.interpret import pct
 
@@ -214,6 +215,17 @@ class SpectrogramView(pg.PlotWidget):  # type: ignore[misc]
         self._windows = []
         if self._bar is not None:
             self._bar.setImageItem([])
+
+    def show_analysis(self, result: TrackResult, detail: AnalysisDetail) -> None:
+        """The windows the engine analysed, with their scores, on the track's timeline."""
+        assert detail.plan is not None
+        scores = {seg.name: seg.score for seg in result.segments}
+        windows = [
+            WindowView(w.name, w.start_s, w.end_s, detail.window_logmel.get(w.name), scores.get(w.name))
+            for w in detail.plan.windows
+        ]
+        self.show_windows(result.duration_s or detail.plan.content_end_s, windows, single=detail.plan.single)
+        self.set_message("")
 
     def show_windows(self, duration_s: float, windows: Sequence[WindowView], single: bool = False) -> None:
         """Replaces the picture: windows with log-mel are drawn, all are outlined and labelled."""

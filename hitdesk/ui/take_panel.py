@@ -226,13 +226,7 @@ class TakePanel(QWidget):
         r = take.result
         detail: AnalysisDetail | None = take.detail
         if detail is not None and detail.plan is not None and r is not None:
-            scores = {s.name: s.score for s in r.segments}
-            windows = [
-                WindowView(w.name, w.start_s, w.end_s, detail.window_logmel.get(w.name), scores.get(w.name))
-                for w in detail.plan.windows
-            ]
-            view.show_windows(r.duration_s or detail.plan.content_end_s, windows, single=detail.plan.single)
-            view.set_message("")
+            view.show_analysis(r, detail)
             return
         if take.live_windows:
             duration = (r.duration_s if r is not None else None) or 0.0
