@@ -8,9 +8,11 @@ seeking where the format allows) and scores the overall statistics of those.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -21,10 +23,10 @@ import numpy as np
 
 from hitdesk.audio import iter_blocks, probe, read_excerpts, read_tags
 from hitdesk.config import DEFAULT_WINDOW_SECONDS, FEATURES, MIN_TRACK_SECONDS
-from hitdesk.dsp.mel import FloatArray, StreamingMel, melspectrogram, power_to_db
+from hitdesk.dsp.mel import FloatArray, StreamingMel, melspectrogram, power_to_db, power_to_fs_db
 from hitdesk.dsp.stats import mfcc_stats, onset_envelope, stats_from_mel, tempo_bpm, tempo_from_envelope
-from hitdesk.dsp.windows import WindowPlan, content_extent, frame_range, is_digital_silence, plan_windows
-from hitdesk.errors import HitdeskError, SilentTrackError, TooShortError
+from hitdesk.dsp.windows import Window, WindowPlan, content_extent, frame_range, is_digital_silence, plan_windows
+from hitdesk.errors import AnalysisCancelledError, HitdeskError, SilentTrackError, TooShortError
 from hitdesk.model.runtime import HitModel
 from hitdesk.results import SegmentResult, TrackResult
 
@@ -43,6 +45,10 @@ FAST_SILENCE_SLACK_SECONDS = 5.0
 FAST_MAX_SHARE = 0.8
 # Files read through FFmpeg whose excerpts are still found by seeking: AAC in MP4 (see hitdesk.audio).
 _SEEKS_BY_TIMESTAMP = frozenset({".m4a", ".mp4", ".m4b"})
+# Progress reports are gathered for at least this long, so a fast analysis does not flood a GUI.
+PROGRESS_INTERVAL_S = 0.1
+# Drawn columns never go below this many dB under full scale.
+PROGRESS_FLOOR_DB = -100.0
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,68 @@ class AnalysisOptions:
     def __post_init__(self) -> None:
         if not self.window_seconds >= MIN_TRACK_SECONDS:
             raise ValueError(f"window length must be at least {MIN_TRACK_SECONDS:g} s")
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A piece of the track's log-mel as the analysis computes it, for drawing while it runs.
+
+    ``columns`` are mel frames in dB relative to a full-scale sine (the model's own log-mel is
+    relative to each window's maximum, which is not known until the window is complete), starting
+    at ``start_s`` on the track's timeline. ``done`` is the share of the work done so far.
+    """
+
+    start_s: float
+    columns: FloatArray
+    done: float
+    duration_s: float
+
+
+ProgressCallback = Callable[[Progress], None]
+WindowCallback = Callable[[Window, FloatArray], None]
+StopCheck = Callable[[], bool]
+
+
+class _Reporter:
+    """Collects log-mel columns and hands them on at most every ``PROGRESS_INTERVAL_S`` seconds."""
+
+    def __init__(
+        self, callback: ProgressCallback | None, should_stop: StopCheck | None, duration_s: float = 0.0
+    ) -> None:
+        self.callback = callback
+        self.should_stop = should_stop
+        self.duration_s = duration_s
+        self._pending: list[FloatArray] = []
+        self._start_s = 0.0
+        self._last = time.monotonic()
+
+    def check(self) -> None:
+        if self.should_stop is not None and self.should_stop():
+            raise AnalysisCancelledError
+
+    def add(self, start_s: float, mel_power: FloatArray, done: float, final: bool = False) -> None:
+        """Columns of mel power starting at ``start_s``; contiguous with the pending ones or not."""
+        self.check()
+        if self.callback is None:
+            return
+        hop_s = FEATURES.hop_length / FEATURES.sample_rate
+        pending_end = self._start_s + sum(c.shape[1] for c in self._pending) * hop_s
+        if self._pending and abs(start_s - pending_end) > 0.5 * hop_s:
+            self.flush(done)
+        if not self._pending:
+            self._start_s = start_s
+        if mel_power.shape[1]:
+            self._pending.append(np.maximum(power_to_fs_db(mel_power), PROGRESS_FLOOR_DB))
+        if final or time.monotonic() - self._last >= PROGRESS_INTERVAL_S:
+            self.flush(done)
+
+    def flush(self, done: float) -> None:
+        if self.callback is None or not self._pending:
+            return
+        columns = np.concatenate(self._pending, axis=1) if len(self._pending) > 1 else self._pending[0]
+        self._pending = []
+        self._last = time.monotonic()
+        self.callback(Progress(self._start_s, columns, min(1.0, max(0.0, done)), self.duration_s))
 
 
 @dataclass
@@ -89,16 +157,30 @@ def analyze(
     path: str | Path,
     model: HitModel,
     options: AnalysisOptions | None = None,
-    on_window: Callable[[str, FloatArray], None] | None = None,
+    on_window: WindowCallback | None = None,
+    on_progress: ProgressCallback | None = None,
+    should_stop: StopCheck | None = None,
 ) -> tuple[TrackResult, AnalysisDetail]:
-    """Analyses one file; a problem with the file becomes the result's ``error``, never an exception."""
+    """Analyses one file; a problem with the file becomes the result's ``error``, never an exception.
+
+    ``on_progress`` receives the log-mel as it is computed and ``on_window`` each window the model
+    scores, both in the calling thread. ``should_stop`` is asked between blocks; when it answers
+    True the analysis ends soon with ``AnalysisCancelledError``, the one exception this raises.
+    """
     opts = options or AnalysisOptions()
     p = Path(path)
     base = TrackResult(file=str(path), model=model.info.to_dict(), mode="fast" if opts.fast else "full")
     detail = AnalysisDetail()
+    reporter = _Reporter(on_progress, should_stop)
     try:
+        reporter.check()
         tags = read_tags(p).to_dict()
-        feats, mode = _fast_features(p, opts) if opts.fast else (_full_features(p, opts), "full")
+        if opts.fast:
+            feats, mode = _fast_features(p, opts, reporter)
+        else:
+            feats, mode = _full_features(p, opts, reporter), "full"
+    except AnalysisCancelledError:
+        raise
     except HitdeskError as exc:
         return replace(base, error=str(exc)), detail
     except MemoryError:
@@ -109,6 +191,10 @@ def analyze(
 
     windows = feats.plan.windows[:1] if feats.plan.single else feats.plan.windows
     logmels = [power_to_db(feats.window_mel[w.name]) for w in windows]
+    if on_window is not None:  # what the model is about to hear, before it is scored
+        for w, lm in zip(windows, logmels, strict=True):
+            on_window(w, lm)
+    reporter.check()
     tempo_duration = np.array([[feats.window_tempo[w.name], feats.duration_s] for w in windows])
     scores = model.score_logmel(logmels, tempo_duration)
     if feats.plan.single:
@@ -119,8 +205,6 @@ def analyze(
     )
     for w, lm in zip(feats.plan.windows, logmels, strict=True):
         detail.window_logmel[w.name] = lm
-        if on_window is not None:
-            on_window(w.name, lm)
     detail.plan = feats.plan
     detail.track_stats = feats.track_stats
     overall = model.score_stats(feats.track_stats)[0]
@@ -152,11 +236,21 @@ def _check_length(name: str, duration_s: float) -> None:
         )
 
 
-def _full_features(path: Path, opts: AnalysisOptions) -> _Features:
+def _full_features(path: Path, opts: AnalysisOptions, reporter: _Reporter | None = None) -> _Features:
+    report = reporter or _Reporter(None, None)
+    if report.callback is not None and not report.duration_s:
+        with contextlib.suppress(HitdeskError):  # the decoder below gives the sentence for this file
+            report.duration_s = probe(path).duration_s
+    hop_s = FEATURES.hop_length / FEATURES.sample_rate
     stream = StreamingMel()
+    frames = 0
+    total = report.duration_s or 0.0
     for block in _prefetched(iter_blocks(path)):
-        stream.feed(block)
-    stream.finish()
+        report.check()
+        new = stream.feed(block)
+        report.add(frames * hop_s, new, stream.n_samples / FEATURES.sample_rate / total if total else 0.0)
+        frames += new.shape[1]
+    report.add(frames * hop_s, stream.finish(), 1.0, final=True)
     n_samples = stream.n_samples
     duration = n_samples / FEATURES.sample_rate
     _check_length(path.name, duration)
@@ -228,23 +322,27 @@ def _prefetched(blocks: Iterator[T], depth: int = 4) -> Iterator[T]:
         worker.join(timeout=5.0)
 
 
-def _fast_features(path: Path, opts: AnalysisOptions) -> tuple[_Features, str]:
+def _fast_features(path: Path, opts: AnalysisOptions, reporter: _Reporter | None = None) -> tuple[_Features, str]:
+    report = reporter or _Reporter(None, None)
     info = probe(path)
+    report.duration_s = info.duration_s
     w, slack = opts.window_seconds, FAST_SILENCE_SLACK_SECONDS
     dur = info.duration_s
     to_read = 3.0 * w + 2.0 * slack + FAST_EXCERPTS * FAST_EXCERPT_SECONDS
     seeks = info.seekable or path.suffix.lower() in _SEEKS_BY_TIMESTAMP
     if not seeks or to_read > FAST_MAX_SHARE * dur:
         # Reading the pieces would cost about as much as decoding the whole track once.
-        return _full_features(path, opts), "full"
+        return _full_features(path, opts, report), "full"
     # Beginning and end: a window plus some slack, to find where the audible part starts and ends.
     chunk = w + slack
     head, tail = (np.asarray(x, dtype=np.float32) for x in read_excerpts(path, [0.0, dur - chunk], chunk))
     (head_mel, head_rms), (tail_mel, tail_rms) = _mel_and_rms(head), _mel_and_rms(tail)
+    report.add(0.0, head_mel, 0.3)
+    report.add(dur - chunk, tail_mel, 0.6, final=True)
     peak = max(float(head_rms.max(initial=0.0)), float(tail_rms.max(initial=0.0)))
     if is_digital_silence(np.array([peak])):
         # Silent at both ends: only a full pass can tell where (and whether) there is music.
-        return _full_features(path, opts), "full"
+        return _full_features(path, opts, report), "full"
     start, _ = content_extent(head_rms, head.size, peak)
     _, tail_end = content_extent(tail_rms, tail.size, peak)
     end = dur - chunk + tail_end
@@ -255,16 +353,23 @@ def _fast_features(path: Path, opts: AnalysisOptions) -> tuple[_Features, str]:
     centres = np.linspace(beginning.end_s, ending.start_s, FAST_EXCERPTS + 2)[1:-1]
     ex_starts = [float(c - 0.5 * FAST_EXCERPT_SECONDS) for c in centres]
     mid_audio = np.asarray(read_excerpts(path, [middle.start_s], w)[0], dtype=np.float32)
+    mid_mel = melspectrogram(mid_audio)
+    report.add(middle.start_s, mid_mel, 0.8, final=True)
     excerpts = read_excerpts(path, ex_starts, FAST_EXCERPT_SECONDS) if FAST_EXCERPTS else []
+    report.check()
     window_mel = {
         beginning.name: head_mel[:, frame_range(beginning.start_s, beginning.end_s, head_mel.shape[1])],
-        middle.name: melspectrogram(mid_audio),
+        middle.name: mid_mel,
         ending.name: tail_mel[
             :, frame_range(ending.start_s - (dur - chunk), ending.end_s - (dur - chunk), tail_mel.shape[1])
         ],
     }
     win_mels = [window_mel[v.name] for v in plan.windows]
-    ex_mels = [melspectrogram(np.asarray(x, dtype=np.float32)) for x in excerpts if np.asarray(x).size]
+    ex_mels = []
+    for start_s, x in zip(ex_starts, excerpts, strict=True):
+        if np.asarray(x).size:
+            ex_mels.append(melspectrogram(np.asarray(x, dtype=np.float32)))
+            report.add(start_s, ex_mels[-1], 0.9, final=True)
     joined = np.concatenate(win_mels + ex_mels, axis=1)
     stats = np.empty(2 * FEATURES.n_mfcc + 2, dtype=np.float32)
     stats[:-2] = mfcc_stats(power_to_db(joined))

@@ -29,3 +29,7 @@ class ModelError(HitdeskError):
 
 class CaptureError(HitdeskError):
     pass
+
+
+class AnalysisCancelledError(Exception):
+    """The caller asked an analysis to stop; not a problem with the file, so not a HitdeskError."""

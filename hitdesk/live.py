@@ -21,7 +21,6 @@ processing; the model runs on one worker thread of its own; the caller (a GUI ti
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 from collections import deque
@@ -38,7 +37,7 @@ from hitdesk.audio.capture import Recorder, RecorderSettings, RecorderStatus, St
 from hitdesk.audio.info import Samples
 from hitdesk.audio.resample import StreamResampler
 from hitdesk.config import DEFAULT_WINDOW_SECONDS, FEATURES
-from hitdesk.dsp.mel import FloatArray, StreamingMel, melspectrogram, power_to_db
+from hitdesk.dsp.mel import FloatArray, StreamingMel, full_scale_db, melspectrogram, power_to_db, power_to_fs_db
 from hitdesk.dsp.stats import tempo_bpm
 from hitdesk.dsp.windows import frame_range
 from hitdesk.model.runtime import HitModel
@@ -93,14 +92,6 @@ class MelColumns:
         return self.first_frame * self.frame_seconds
 
 
-@functools.cache
-def _full_scale_db() -> float:
-    """The loudest mel bin of a 1 kHz sine at full scale: the 0 dB of the live spectrogram."""
-    t = np.arange(_SR // 4) / _SR
-    power = melspectrogram(np.sin(2 * np.pi * 1000.0 * t).astype(np.float32))
-    return float(10.0 * np.log10(power.max()))
-
-
 def _warm_up() -> None:
     """The first tempo estimate in a process costs about a second of one-off set-up: pay it early."""
     try:
@@ -152,7 +143,7 @@ class LiveScorer:
         self._batched = 0
         self._batch_size = max(1, round(BATCH_SECONDS * native_rate))
         self.problem: str | None = None
-        _full_scale_db()  # computed now rather than on the writer thread's first block
+        full_scale_db()  # computed now rather than on the writer thread's first block
         self._pool.submit(_warm_up)
 
     # ------------------------------------------------------------------------------------ writer thread
@@ -195,7 +186,7 @@ class LiveScorer:
         first = self._n_frames
         self._chunks.append((first, power))
         self._n_frames += k
-        db = 10.0 * np.log10(np.maximum(power, FEATURES.amin)) - _full_scale_db()
+        db = power_to_fs_db(power)
         np.maximum(db, MEL_FLOOR_DB, out=db)
         with self._lock:
             self._columns.append((first, db.astype(np.float32, copy=False)))

@@ -176,3 +176,22 @@ def power_to_db(mel_power: npt.ArrayLike, cfg: FeatureConfig = FEATURES) -> Floa
     log_s -= 10.0 * np.log10(max(cfg.amin, float(S.max())))
     np.maximum(log_s, log_s.max() - cfg.top_db, out=log_s)
     return log_s.astype(np.float32, copy=False)
+
+
+@functools.cache
+def full_scale_db(cfg: FeatureConfig = FEATURES) -> float:
+    """The loudest mel bin of a 1 kHz sine at full scale, in dB: the 0 dB of drawings on a fixed scale.
+
+    The model's log-mel is relative to each window's own maximum; a picture that grows while audio
+    arrives (recording, or a file being analysed) cannot know that maximum yet, so it uses this.
+    """
+    t = np.arange(cfg.sample_rate // 4) / cfg.sample_rate
+    power = melspectrogram(np.sin(2 * np.pi * 1000.0 * t).astype(np.float32), cfg)
+    return float(10.0 * np.log10(power.max()))
+
+
+def power_to_fs_db(mel_power: npt.ArrayLike, cfg: FeatureConfig = FEATURES) -> FloatArray:
+    """Mel power in dB relative to a full-scale sine (see ``full_scale_db``), floored at ``amin``."""
+    power = np.asarray(mel_power, dtype=np.float32)
+    db = 10.0 * np.log10(np.maximum(power, cfg.amin)) - full_scale_db(cfg)
+    return db.astype(np.float32, copy=False)

@@ -181,6 +181,7 @@ class CompareView(QWidget):
             self.detail_needed.emit(take.id)
             return
         strip.show_analysis(res, detail)
+        strip.set_picture(take.picture)
 
 
 def _breakable(text: str) -> str:

@@ -37,9 +37,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hitdesk.analysis import AnalysisOptions
+from hitdesk.analysis import AnalysisOptions, Progress
 from hitdesk.audio import InputProblem, expand_inputs
 from hitdesk.config import DEFAULT_WINDOW_SECONDS
+from hitdesk.dsp.windows import Window
 from hitdesk.errors import HitdeskError
 from hitdesk.model.runtime import HitModel
 from hitdesk.results import TrackResult
@@ -60,6 +61,7 @@ from hitdesk.ui.session import (
 from hitdesk.ui.settings import Preferences, load_bytes, open_settings, save_geometry
 from hitdesk.ui.take_panel import TakePanel
 from hitdesk.ui.takes import METER_COLUMNS, Column, State, Take, TakesModel, path_key
+from hitdesk.ui.track_picture import TrackPicture
 from hitdesk.ui.transport import Transport
 from hitdesk.ui.workers import Analyser, is_warm, warm_up
 
@@ -230,6 +232,7 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         a = self.analyser
         a.take_started.connect(self._on_started)
+        a.take_progress.connect(self._on_progress)
         a.take_window.connect(self._on_window)
         a.take_finished.connect(self._on_finished)
         a.take_loudness.connect(self._on_loudness)
@@ -445,15 +448,30 @@ class MainWindow(QMainWindow):
         take = self.takes.by_id(take_id)
         if take is not None:
             take.state = State.ANALYSING
+            take.picture = None  # drawn anew as this job computes it
+            take.live_windows = {}
             self.takes.changed(take_id)
 
-    def _on_window(self, take_id: int, name: str, logmel: object) -> None:
+    def _on_progress(self, take_id: int, progress: object) -> None:
         take = self.takes.by_id(take_id)
-        if take is None:
+        if take is None or not isinstance(progress, Progress):
             return
-        take.live_windows[name] = logmel  # type: ignore[assignment]
+        shown = take.picture.done if take.picture is not None else -1.0
+        if take.picture is None:
+            take.picture = TrackPicture(progress.duration_s)
+        take.picture.add(progress)
+        if int(100 * take.picture.done) != int(100 * shown):
+            self.takes.changed(take_id)
+        if take is self.panel.take:
+            self.panel.show_stream(take)
+
+    def _on_window(self, take_id: int, window: object, logmel: object) -> None:
+        take = self.takes.by_id(take_id)
+        if take is None or not isinstance(window, Window):
+            return
+        take.live_windows[window.name] = (window, logmel)  # type: ignore[assignment]
         if take is self.panel.take and take.detail is None:
-            self.panel.show_take(take)
+            self.panel.show_stream(take)
 
     def _on_finished(self, take_id: int, result: object, detail: object) -> None:
         take = self.takes.by_id(take_id)

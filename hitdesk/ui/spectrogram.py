@@ -3,6 +3,10 @@
 One ``pg.ImageItem(axisOrder='row-major')`` per window with fixed levels (dB, 0 at the window's
 maximum, as the model sees it); the y axis counts mel bands but is labelled in Hz, the x axis in
 minutes:seconds. Windows are outlined and labelled with their segment and probability.
+
+Under the windows lies the whole track's log-mel (``TrackPicture``, on a fixed full-scale dB scale),
+drawn as the engine computes it: while a take is analysed the view scrolls along with it, and the
+windows appear on it as soon as the engine has placed them.
 """
 
 from __future__ import annotations
@@ -22,8 +26,11 @@ from hitdesk.config import FEATURES, FeatureConfig
 from hitdesk.results import Score, TrackResult
 from hitdesk.ui import theme
 from hitdesk.ui.interpret import pct
+from hitdesk.ui.track_picture import TrackPicture
 
 DB_FLOOR_DEFAULT = -80.0
+PICTURE_UNDER_WINDOWS_OPACITY = 0.35
+FOLLOW_SECONDS = 60.0  # how much of the track the view shows while it scrolls along with the analysis
 _HZ_TICKS = (100, 500, 1000, 2000, 5000, 10000)  # 10 kHz sits near the top band (Nyquist 11,025 Hz)
 SEGMENT_LABELS = {"beginning": "Beginning", "middle": "Middle", "end": "End"}
 
@@ -126,6 +133,7 @@ class SpectrogramView(pg.PlotWidget):  # type: ignore[misc]
         self.colour_map = theme.DEFAULT_COLOUR_MAP
         self.db_floor = DB_FLOOR_DEFAULT
         self._images: dict[str, pg.ImageItem] = {}
+        self._picture: pg.ImageItem | None = None  # the whole track's log-mel, under the windows
         self._marks: list[object] = []
         self._duration = 0.0
         self._windows: list[WindowView] = []
@@ -160,17 +168,20 @@ class SpectrogramView(pg.PlotWidget):  # type: ignore[misc]
     def set_colour_map(self, name: str) -> None:
         self.colour_map = name
         cmap = pg.colormap.get(name)
-        for img in self._images.values():
+        for img in self._all_images():
             img.setColorMap(cmap)
         if self._bar is not None:
             self._bar.setColorMap(cmap)
 
     def set_db_floor(self, floor: float) -> None:
         self.db_floor = float(floor)
-        for img in self._images.values():
+        for img in self._all_images():
             img.setLevels((self.db_floor, 0.0))
         if self._bar is not None:
             self._bar.setLevels((self.db_floor, 0.0))
+
+    def _all_images(self) -> list[pg.ImageItem]:
+        return list(self._images.values()) + ([self._picture] if self._picture is not None else [])
 
     def set_message(self, text: str) -> None:
         self._message.setText(text)
@@ -213,6 +224,7 @@ class SpectrogramView(pg.PlotWidget):  # type: ignore[misc]
         self._images.clear()
         self._marks.clear()
         self._windows = []
+        self.set_picture(None)
         if self._bar is not None:
             self._bar.setImageItem([])
 
@@ -246,11 +258,36 @@ class SpectrogramView(pg.PlotWidget):  # type: ignore[misc]
         self.setXRange(0.0, self._duration, padding=0)
         self.setYRange(0.0, float(FEATURES.n_mels), padding=0)
 
-    def add_live_window(self, name: str, logmel: npt.NDArray[np.float32], start_s: float, duration_hint: float) -> None:
-        """A window streamed in while the take is analysed, at its provisional place."""
-        w = WindowView(name, start_s, start_s + logmel.shape[1] * FEATURES.hop_length / FEATURES.sample_rate, logmel)
-        self._windows = [v for v in self._windows if v.name != name] + [w]
-        self.show_windows(max(duration_hint, w.end_s), self._windows)
+    def set_picture(self, picture: TrackPicture | None, follow: bool = False) -> None:
+        """The track's log-mel as computed so far, under the windows (dimmed once there are windows).
+
+        With ``follow`` the view scrolls along with the newest columns, as they stream in.
+        """
+        plot = self.getPlotItem()
+        if picture is None:
+            if self._picture is not None:
+                plot.removeItem(self._picture)
+                self._picture = None
+            return
+        if self._picture is None:
+            self._picture = pg.ImageItem(axisOrder="row-major")
+            self._picture.setColorMap(pg.colormap.get(self.colour_map))
+            self._picture.setZValue(-10)
+            plot.addItem(self._picture)
+        image = picture.visible()
+        self._picture.setImage(image, autoLevels=False, levels=(self.db_floor, 0.0))
+        self._picture.setRect(QRectF(0.0, 0.0, image.shape[1] * picture.column_s, float(FEATURES.n_mels)))
+        self._picture.setOpacity(PICTURE_UNDER_WINDOWS_OPACITY if self._images else 1.0)
+        span = max(picture.span_s, self._duration, 1.0)
+        if span > self._duration:
+            self._duration = span
+            plot.setLimits(xMin=0.0, xMax=span, yMin=0.0, yMax=float(FEATURES.n_mels))
+        if follow:
+            width = min(span, FOLLOW_SECONDS)
+            right = min(span, max(width, picture.head_s + 0.1 * width))
+            self.setXRange(right - width, right, padding=0)
+        elif not self._windows:
+            self.setXRange(0.0, span, padding=0)
 
     def _add_image(self, w: WindowView) -> None:
         if w.logmel is None or w.logmel.size == 0:

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
 )
 
 from hitdesk.analysis import AnalysisDetail
-from hitdesk.config import FEATURES
 from hitdesk.ui import theme
 from hitdesk.ui.interpret import SEGMENTS, reading
 from hitdesk.ui.meters import ProbabilityMeter
@@ -99,7 +98,12 @@ class TakePanel(QWidget):
         rv.setContentsMargins(0, 0, 0, 0)
         rv.setSpacing(4)
         controls = QHBoxLayout()
-        caption = QLabel("Log-mel spectrogram of the analysed windows (what the model hears)")
+        caption = QLabel("Log-mel: the windows the model scored, over the whole track")
+        caption.setToolTip(
+            "Log-mel spectrogram as the model computes it. The three scored windows are bright and outlined "
+            "(dB relative to each window's loudest bin, as the model sees them); the rest of the track is dimmed "
+            "(dB relative to full scale). While a take is analysed, the picture fills in as the audio is decoded."
+        )
         caption.setStyleSheet(f"color: {theme.DIM_TEXT.name()};")
         caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.cmap = QComboBox()
@@ -221,25 +225,28 @@ class TakePanel(QWidget):
             self.note_edit.setText(take.note)
         self._show_spectrogram(take)
 
+    def show_stream(self, take: Take) -> None:
+        """A new piece of the take's analysis arrived: redraw only the spectrogram."""
+        if take is self.take:
+            self._show_spectrogram(take)
+
     def _show_spectrogram(self, take: Take) -> None:
         view = self.spectrogram
         r = take.result
         detail: AnalysisDetail | None = take.detail
         if detail is not None and detail.plan is not None and r is not None:
             view.show_analysis(r, detail)
+            view.set_picture(take.picture)
             return
-        if take.live_windows:
+        if take.picture is not None or take.live_windows:
+            analysing = take.state == State.ANALYSING
+            windows = [WindowView(w.name, w.start_s, w.end_s, lm) for w, lm in take.live_windows.values()]
             duration = (r.duration_s if r is not None else None) or 0.0
-            windows = []
-            hop_s = FEATURES.hop_length / FEATURES.sample_rate
-            for i, name in enumerate(SEGMENTS):
-                lm = take.live_windows.get(name)
-                if lm is None:
-                    continue
-                length = lm.shape[1] * hop_s
-                start = i * length * 1.05
-                windows.append(WindowView(name, start, start + length, lm))
-            view.show_windows(max(duration, windows[-1].end_s if windows else 1.0), windows)
+            if take.picture is not None:
+                duration = max(duration, take.picture.span_s)
+            if [w.name for w in windows] != view.window_names or not windows:
+                view.show_windows(max(duration, max((w.end_s for w in windows), default=1.0)), windows)
+            view.set_picture(take.picture, follow=analysing and not windows)
             view.set_message("")
             return
         view.clear_windows()

@@ -20,10 +20,12 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush
 
 from hitdesk.analysis import AnalysisDetail
+from hitdesk.dsp.windows import Window
 from hitdesk.results import Score, TrackResult
 from hitdesk.ui import theme
 from hitdesk.ui.interpret import pct, pct_range
 from hitdesk.ui.loudness import Loudness
+from hitdesk.ui.track_picture import TrackPicture
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 TRUE_PEAK_WARN_DBTP = -1.0  # the usual ceiling for files that will be encoded (EBU R 128, streaming services)
@@ -57,7 +59,9 @@ class Take:
     state: State = State.QUEUED
     result: TrackResult | None = None
     detail: AnalysisDetail | None = None
-    live_windows: dict[str, npt.NDArray[np.float32]] = field(default_factory=dict)
+    # While analysing: the windows the engine has placed, with the log-mel the model hears, by name.
+    live_windows: dict[str, tuple[Window, npt.NDArray[np.float32]]] = field(default_factory=dict)
+    picture: TrackPicture | None = None  # the track's log-mel as computed (kept for drawing afterwards)
     loudness: Loudness | None = None
     loudness_error: str | None = None
     note: str = ""
@@ -256,6 +260,8 @@ class TakesModel(QAbstractTableModel):
         if col == Column.DURATION:
             return mmss(r.duration_s) if r is not None and r.duration_s is not None else ""
         if col == Column.STATE:
+            if take.state == State.ANALYSING and take.picture is not None and take.picture.done > 0:
+                return f"analysing {take.picture.done:.0%}"
             return take.state.value
         if col == Column.BEGINNING and take.state == State.ERROR:
             return take.error  # spans the meter columns

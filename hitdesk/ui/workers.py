@@ -1,8 +1,9 @@
 """Analysis off the GUI thread: one QRunnable per take on a QThreadPool, results back by signals.
 
 Workers never touch widgets. Each job carries a token; the ``Analyser`` forwards a job's signals
-only while that token is still the take's current one, so removing or re-queueing a take is instant
-(a running job finishes in the background and its answer is dropped). The ONNX sessions are shared:
+only while that token is still the take's current one, so removing or re-queueing a take is instant.
+Cancelling sets the job's flag, which the engine checks between blocks of audio: the job stops
+within a block (a fraction of a second) and frees its core. The ONNX sessions are shared:
 ``InferenceSession.run`` is thread-safe and each session uses one thread, so several takes run in
 parallel without fighting over the cores.
 """
@@ -23,9 +24,11 @@ import numpy.typing as npt
 import soundfile as sf
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
-from hitdesk.analysis import AnalysisDetail, AnalysisOptions, analyze
+from hitdesk.analysis import AnalysisDetail, AnalysisOptions, Progress, analyze
 from hitdesk.audio import decode_all
 from hitdesk.cache import cache_dir, cache_key
+from hitdesk.dsp.windows import Window
+from hitdesk.errors import AnalysisCancelledError
 from hitdesk.model.runtime import HitModel
 from hitdesk.results import TrackResult
 from hitdesk.ui.loudness import Loudness, measure_file
@@ -80,7 +83,8 @@ class _JobSignals(QObject):
     """Lives in the GUI thread; emitting from a worker queues the call to the GUI thread."""
 
     started = Signal(int, int)  # take id, token
-    window = Signal(int, int, str, object)  # take id, token, segment name, log-mel (128 x frames)
+    progress = Signal(int, int, object)  # take id, token, Progress (log-mel columns as they are computed)
+    window = Signal(int, int, object, object)  # take id, token, Window, log-mel (128 x frames) the model hears
     finished = Signal(int, int, object, object)  # take id, token, TrackResult, AnalysisDetail | None
     loudness = Signal(int, int, object, str)  # take id, token, Loudness | None, error sentence ("" if none)
     done = Signal(int, int)  # take id, token: the job has ended, whatever happened
@@ -142,7 +146,11 @@ class AnalysisRunnable(QRunnable):
             if self.cancelled.is_set():
                 return
             self.signals.started.emit(job.take_id, job.token)
-            result, detail = self._analyse()
+            try:
+                result, detail = self._analyse()
+            except AnalysisCancelledError:
+                log.debug("analysis of %s cancelled", job.path)
+                return
             if self.cancelled.is_set():
                 return
             self.signals.finished.emit(job.take_id, job.token, result, detail)
@@ -163,10 +171,20 @@ class AnalysisRunnable(QRunnable):
                 log.debug("cache hit for %s", job.path)
                 return cached, None
 
-        def on_window(name: str, logmel: npt.NDArray[np.float32]) -> None:
-            self.signals.window.emit(job.take_id, job.token, name, logmel)
+        def on_window(window: Window, logmel: npt.NDArray[np.float32]) -> None:
+            self.signals.window.emit(job.take_id, job.token, window, logmel)
 
-        result, detail = analyze(job.path, job.model, job.options, on_window=on_window)
+        def on_progress(progress: Progress) -> None:
+            self.signals.progress.emit(job.take_id, job.token, progress)
+
+        result, detail = analyze(
+            job.path,
+            job.model,
+            job.options,
+            on_window=on_window,
+            on_progress=on_progress,
+            should_stop=self.cancelled.is_set,
+        )
         store_cache(job.path, job.model, job.options, result)
         return result, detail
 
@@ -186,7 +204,8 @@ class Analyser(QObject):
     """Queues jobs, forwards the answers that still matter, and says when everything is done."""
 
     take_started = Signal(int)
-    take_window = Signal(int, str, object)
+    take_progress = Signal(int, object)  # take id, Progress
+    take_window = Signal(int, object, object)  # take id, Window, log-mel
     take_finished = Signal(int, object, object)
     take_loudness = Signal(int, object, str)
     take_done = Signal(int)  # the take's current job has ended (its answers, if any, were sent before)
@@ -199,6 +218,7 @@ class Analyser(QObject):
         self.pool.setMaxThreadCount(workers or default_workers())
         self._signals = _JobSignals()
         self._signals.started.connect(self._on_started)
+        self._signals.progress.connect(self._on_progress)
         self._signals.window.connect(self._on_window)
         self._signals.finished.connect(self._on_finished)
         self._signals.loudness.connect(self._on_loudness)
@@ -251,7 +271,7 @@ class Analyser(QObject):
             self.cancel(take_id)
 
     def wait(self, msecs: int = 30_000) -> bool:
-        """Blocks until running jobs end (they finish their current file); used on close."""
+        """Blocks until running jobs end (each stops at its next block of audio); used on close."""
         for flag in self._cancel.values():
             flag.set()
         return bool(self.pool.waitForDone(msecs))
@@ -264,10 +284,15 @@ class Analyser(QObject):
         if self._live(take_id, token):
             self.take_started.emit(take_id)
 
-    @Slot(int, int, str, object)
-    def _on_window(self, take_id: int, token: int, name: str, logmel: object) -> None:
+    @Slot(int, int, object)
+    def _on_progress(self, take_id: int, token: int, progress: object) -> None:
         if self._live(take_id, token):
-            self.take_window.emit(take_id, name, logmel)
+            self.take_progress.emit(take_id, progress)
+
+    @Slot(int, int, object, object)
+    def _on_window(self, take_id: int, token: int, window: object, logmel: object) -> None:
+        if self._live(take_id, token):
+            self.take_window.emit(take_id, window, logmel)
 
     @Slot(int, int, object, object)
     def _on_finished(self, take_id: int, token: int, result: object, detail: object) -> None:
