@@ -55,6 +55,9 @@ PROGRESS_FLOOR_DB = -100.0
 class AnalysisOptions:
     window_seconds: float = DEFAULT_WINDOW_SECONDS
     fast: bool = False
+    # Threads that decode one file (see hitdesk.audio.parallel). The samples, and so the results, are
+    # the same for any count, so it is left out of the options' repr, which keys the result cache.
+    decode_threads: int = field(default=1, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.window_seconds >= MIN_TRACK_SECONDS:
@@ -142,6 +145,7 @@ class _Features:
 
 
 _SIDE_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hitdesk-dsp")
+_PARTS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hitdesk-read")
 
 
 def _window_tempi(plan: WindowPlan, window_mel: dict[str, FloatArray]) -> dict[str, float]:
@@ -245,7 +249,7 @@ def _full_features(path: Path, opts: AnalysisOptions, reporter: _Reporter | None
     stream = StreamingMel()
     frames = 0
     total = report.duration_s or 0.0
-    for block in _prefetched(iter_blocks(path)):
+    for block in _prefetched(iter_blocks(path, threads=opts.decode_threads)):
         report.check()
         new = stream.feed(block)
         report.add(frames * hop_s, new, stream.n_samples / FEATURES.sample_rate / total if total else 0.0)
@@ -335,7 +339,8 @@ def _fast_features(path: Path, opts: AnalysisOptions, reporter: _Reporter | None
         return _full_features(path, opts, report), "full"
     # Beginning and end: a window plus some slack, to find where the audible part starts and ends.
     chunk = w + slack
-    head, tail = (np.asarray(x, dtype=np.float32) for x in read_excerpts(path, [0.0, dur - chunk], chunk))
+    threads = opts.decode_threads
+    head, tail = (np.asarray(x, dtype=np.float32) for x in read_excerpts(path, [0.0, dur - chunk], chunk, threads))
     (head_mel, head_rms), (tail_mel, tail_rms) = _mel_and_rms(head), _mel_and_rms(tail)
     report.add(0.0, head_mel, 0.3)
     report.add(dur - chunk, tail_mel, 0.6, final=True)
@@ -352,10 +357,19 @@ def _fast_features(path: Path, opts: AnalysisOptions, reporter: _Reporter | None
     # The middle window, and short excerpts evenly spaced over the audible part between the windows.
     centres = np.linspace(beginning.end_s, ending.start_s, FAST_EXCERPTS + 2)[1:-1]
     ex_starts = [float(c - 0.5 * FAST_EXCERPT_SECONDS) for c in centres]
+    # With two threads the middle window and the excerpts are read at the same time.
+    later = (
+        _PARTS.submit(read_excerpts, path, ex_starts, FAST_EXCERPT_SECONDS, max(1, threads - 1))
+        if FAST_EXCERPTS and threads > 1
+        else None
+    )
     mid_audio = np.asarray(read_excerpts(path, [middle.start_s], w)[0], dtype=np.float32)
     mid_mel = melspectrogram(mid_audio)
     report.add(middle.start_s, mid_mel, 0.8, final=True)
-    excerpts = read_excerpts(path, ex_starts, FAST_EXCERPT_SECONDS) if FAST_EXCERPTS else []
+    if later is not None:
+        excerpts = later.result()
+    else:
+        excerpts = read_excerpts(path, ex_starts, FAST_EXCERPT_SECONDS) if FAST_EXCERPTS else []
     report.check()
     window_mel = {
         beginning.name: head_mel[:, frame_range(beginning.start_s, beginning.end_s, head_mel.shape[1])],

@@ -116,12 +116,12 @@ def _init_worker(model_spec: str | None) -> None:
     _worker_model = HitModel.load(model_spec)
 
 
-def _analyze_one(job: tuple[str, float, bool, bool]) -> dict[str, Any]:
+def _analyze_one(job: tuple[str, float, bool, bool, int]) -> dict[str, Any]:
     from hitdesk.analysis import AnalysisOptions
     from hitdesk.cache import analyze_cached
 
-    path, window_s, fast, use_cache = job
-    opts = AnalysisOptions(window_seconds=window_s, fast=fast)
+    path, window_s, fast, use_cache, threads = job
+    opts = AnalysisOptions(window_seconds=window_s, fast=fast, decode_threads=threads)
     return analyze_cached(path, _worker_model, opts, use_cache=use_cache).to_dict()
 
 
@@ -130,14 +130,15 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
     inputs = expand_inputs(args.files)
     rows: list[dict[str, Any] | None] = [None] * len(inputs)
-    jobs: list[tuple[int, tuple[str, float, bool, bool]]] = []
+    jobs: list[tuple[int, tuple[str, float, bool, bool, int]]] = []
+    threads = decode_threads(min(args.jobs, max(1, len(inputs))))
     for i, item in enumerate(inputs):
         if isinstance(item, InputProblem):
             rows[i] = TrackResult(
                 file=str(item.path), mode="fast" if args.fast else "full", error=item.message
             ).to_dict()
         else:
-            jobs.append((i, (str(item), args.window_seconds, args.fast, not args.no_cache)))
+            jobs.append((i, (str(item), args.window_seconds, args.fast, not args.no_cache, threads)))
 
     try:
         _init_worker(args.model)  # load once here too: a bad model is reported before any work
@@ -165,7 +166,16 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     return EXIT_FAILED if any(r.get("error") for r in results) else EXIT_OK
 
 
-def _run_jobs(jobs: list[tuple[str, float, bool, bool]], args: argparse.Namespace) -> Iterator[dict[str, Any]]:
+def decode_threads(parallel_files: int) -> int:
+    """Cores left over by the files analysed in parallel go to decoding each file (at most two help)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on every platform
+        cores = os.cpu_count() or 1
+    return max(1, min(2, cores // max(1, parallel_files)))
+
+
+def _run_jobs(jobs: list[tuple[str, float, bool, bool, int]], args: argparse.Namespace) -> Iterator[dict[str, Any]]:
     from tqdm import tqdm
 
     n_workers = min(args.jobs, len(jobs))

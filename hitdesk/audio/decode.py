@@ -18,6 +18,7 @@ import numpy as np
 from hitdesk.audio.av_reader import AvReader
 from hitdesk.audio.info import TARGET_SR, AudioInfo, NativeReader, Samples, SeekFailed
 from hitdesk.audio.inputs import check_input, display_name
+from hitdesk.audio.parallel import read_ranges_parallel, start_tail, with_tail
 from hitdesk.audio.resample import (
     CONTEXT_SECONDS,
     StreamResampler,
@@ -82,28 +83,34 @@ def probe(path: str | Path) -> AudioInfo:
         return reader.info
 
 
-def iter_blocks(path: str | Path, block_seconds: float = 8.0) -> Generator[Samples, None, None]:
+def iter_blocks(path: str | Path, block_seconds: float = 8.0, threads: int = 1) -> Generator[Samples, None, None]:
     """Contiguous mono float32 blocks at 22,050 Hz; each ``block_seconds`` long except the last.
 
-    A missing or empty file raises here; a file that is not audio raises on the first ``next()``.
-    The file is closed when the generator finishes, is closed, or is garbage collected.
+    With ``threads`` of 2 or more a second thread decodes the second half where that is exact
+    (see ``hitdesk.audio.parallel``); the samples are the same. A missing or empty file raises
+    here; a file that is not audio raises on the first ``next()``. The file is closed when the
+    generator finishes, is closed, or is garbage collected.
     """
     if not block_seconds > 0:
         raise ValueError(f"block_seconds must be positive, not {block_seconds!r}")
-    return _iter_blocks(check_input(path), max(1, round(block_seconds * TARGET_SR)))
+    return _iter_blocks(check_input(path), max(1, round(block_seconds * TARGET_SR)), threads)
 
 
-def _iter_blocks(path: Path, block_len: int) -> Generator[Samples, None, None]:
+def _iter_blocks(path: Path, block_len: int, threads: int = 1) -> Generator[Samples, None, None]:
     reader = _open_stream_reader(path)
     try:
-        yield from _rechunk(_resampled(reader), block_len)
+        native: Iterator[Samples] = reader.blocks()
+        tail = start_tail(path, reader.info) if threads > 1 else None
+        if tail is not None:
+            native = with_tail(native, tail, path)
+        yield from _rechunk(_resampled(native, reader.info.sample_rate), block_len)
     finally:
         reader.close()
 
 
-def _resampled(reader: NativeReader) -> Iterator[Samples]:
-    resampler = StreamResampler(reader.info.sample_rate)
-    for block in reader.blocks():
+def _resampled(blocks: Iterator[Samples], sample_rate: int) -> Iterator[Samples]:
+    resampler = StreamResampler(sample_rate)
+    for block in blocks:
         yield resampler.push(block)
     yield resampler.finish()
 
@@ -132,12 +139,13 @@ def decode_all(path: str | Path) -> Samples:
     return np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.float32)
 
 
-def read_excerpts(path: str | Path, starts_s: Sequence[float], duration_s: float) -> list[Samples]:
+def read_excerpts(path: str | Path, starts_s: Sequence[float], duration_s: float, threads: int = 1) -> list[Samples]:
     """For each start (seconds in the decoded timeline) ``duration_s`` of mono 22,050 Hz audio.
 
     Each excerpt equals the same slice of ``decode_all(path)``; those running past the end are
     shorter (empty when they start after it). Only the needed parts are read, by seeking; when the
-    format cannot seek exactly, the file is decoded once and only the needed ranges are kept.
+    format cannot seek exactly, the file is decoded once and only the needed ranges are kept. With
+    ``threads`` of 2 or more, excerpts are read by that many readers at once.
     """
     p = check_input(path)
     if not (duration_s > 0 and math.isfinite(duration_s)):
@@ -148,10 +156,16 @@ def read_excerpts(path: str | Path, starts_s: Sequence[float], duration_s: float
     ranges = [(round(s * TARGET_SR), round(s * TARGET_SR) + length) for s in starts_s]
     found: dict[int, Samples] = {}
     with closing(_open_reader(p)) as reader:
+        parallel = threads > 1 and len(ranges) > 1 and isinstance(reader, SndfileReader)
         try:
-            for i in sorted(range(len(ranges)), key=lambda k: ranges[k][0]):
-                found[i] = _excerpt_by_seeking(reader, *ranges[i])
+            if parallel:
+                excerpts = read_ranges_parallel(reader, lambda: _open_reader(p), ranges, _excerpt_by_seeking, threads)
+                found = dict(enumerate(excerpts))
+            else:
+                for i in sorted(range(len(ranges)), key=lambda k: ranges[k][0]):
+                    found[i] = _excerpt_by_seeking(reader, *ranges[i])
         except SeekFailed as exc:
+            found = {}
             log.info("Cannot seek exactly in '%s' (%s); decoding it through once.", display_name(p), exc)
     missing = {i: ranges[i] for i in range(len(ranges)) if i not in found}
     if missing:
