@@ -1,7 +1,8 @@
 """Speed and memory of `hitdesk analyze` against a naive librosa pipeline, measured in the same run.
 
 Naive: librosa.load of the whole file at 22,050 Hz, then mel, MFCC statistics and tempo of the whole
-file. Ours: the default (full) mode and --fast, in-process after start-up, one file at a time.
+file. Ours: the default (full) mode and --fast, in-process after start-up, one file at a time, with
+the decode threads `hitdesk analyze` uses for a single file.
 Also: start-up overhead of the command and peak memory on a generated 60-minute file.
 
     python bench/bench_analyze.py --corpus ../shared/corpus [--repeat 3] [--json out.json]
@@ -23,6 +24,7 @@ import numpy as np
 
 from hitdesk.analysis import AnalysisOptions, analyze_file
 from hitdesk.audio import probe
+from hitdesk.cli import decode_threads
 from hitdesk.model import HitModel
 
 SR = 22050
@@ -111,7 +113,11 @@ def main() -> int:
         print(json.dumps(sixty_minutes(corpus), indent=2))
         return 0
     model = HitModel.load()
-    full, fast = AnalysisOptions(), AnalysisOptions(fast=True)
+    # What `hitdesk analyze FILE` uses for one file: the cores left over go to decoding it.
+    threads = decode_threads(1)
+    full = AnalysisOptions(decode_threads=threads)
+    fast = AnalysisOptions(fast=True, decode_threads=threads)
+    print(f"decode threads per file: {threads}", flush=True)
     files = sorted(
         p
         for p in corpus.iterdir()

@@ -51,23 +51,38 @@ def cache_key(path: Path, model: HitModel, options: AnalysisOptions) -> str | No
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
+def lookup(path: Path, model: HitModel, options: AnalysisOptions) -> tuple[TrackResult | None, str | None]:
+    """The cached result for this file's content, model and options (or None), and the entry's key.
+
+    The key is None when the file cannot be read for hashing; then nothing is cached for it.
+    """
+    key = cache_key(path, model, options) if path.is_file() else None
+    if key is None:
+        return None, None
+    entry = cache_dir() / f"{key}.json"
+    try:
+        cached = TrackResult.from_dict(json.loads(entry.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        return None, key
+    except (OSError, ValueError, KeyError, TypeError):
+        log.warning("ignoring damaged cache entry %s", entry)
+        return None, key
+    return replace(cached, file=str(path)), key
+
+
+def store(key: str | None, result: TrackResult) -> None:
+    """Keeps a successful result under the key ``lookup`` gave; errors are not cached."""
+    if key is not None and result.ok:
+        _write_atomic(cache_dir() / f"{key}.json", json.dumps(result.to_dict(), ensure_ascii=False))
+
+
 def analyze_cached(path: str | Path, model: HitModel, options: AnalysisOptions, use_cache: bool = True) -> TrackResult:
     p = Path(path)
-    key = cache_key(p, model, options) if use_cache and p.is_file() else None
-    folder = cache_dir()
-    if key is not None:
-        entry = folder / f"{key}.json"
-        try:
-            cached = TrackResult.from_dict(json.loads(entry.read_text(encoding="utf-8")))
-        except FileNotFoundError:
-            pass
-        except (OSError, ValueError, KeyError, TypeError):
-            log.warning("ignoring damaged cache entry %s", entry)
-        else:
-            return replace(cached, file=str(path))
+    cached, key = lookup(p, model, options) if use_cache else (None, None)
+    if cached is not None:
+        return cached
     result = analyze_file(p, model, options)
-    if key is not None and result.ok:
-        _write_atomic(folder / f"{key}.json", json.dumps(result.to_dict(), ensure_ascii=False))
+    store(key, result)
     return result
 
 

@@ -54,7 +54,8 @@ def test_the_spectrogram_scrolls_with_the_analysis_then_keeps_the_track_under_th
     window.analyser.set_workers(1)
     assert drop_files(window, long_takes[:1])
     take = window.takes.takes[0]
-    window.table.selectRow(0)
+    window.select_ids([take.id])
+    assert window.panel.take is take
     view = window.panel.spectrogram
     states: set[str] = set()
     ranges: list[tuple[float, float]] = []

@@ -131,8 +131,9 @@ def test_after_warm_up_workers_import_nothing(tmp_path: Path, monkeypatch: pytes
 
     from hitdesk.analysis import AnalysisOptions, analyze
     from hitdesk.audio import decode_all
+    from hitdesk.cache import lookup
     from hitdesk.model.runtime import HitModel
-    from hitdesk.ui.workers import lookup_cache, warm_up
+    from hitdesk.ui.workers import warm_up
 
     require_model()
     monkeypatch.delenv("HITDESK_CACHE_DIR", raising=False)  # the cache's default folder comes from platformdirs
@@ -147,7 +148,7 @@ def test_after_warm_up_workers_import_nothing(tmp_path: Path, monkeypatch: pytes
         for path in [*clips(), broken]:
             for fast in (False, True):
                 analyze(path, model, AnalysisOptions(fast=fast))
-                lookup_cache(path, model, AnalysisOptions(fast=fast))
+                lookup(path, model, AnalysisOptions(fast=fast))
             for step in (measure_file, decode_all):
                 with contextlib.suppress(Exception):  # the broken file: only the imports matter here
                     step(path)

@@ -10,12 +10,11 @@ parallel without fighting over the cores.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import tempfile
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import av
@@ -24,9 +23,9 @@ import numpy.typing as npt
 import soundfile as sf
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
+from hitdesk import cache
 from hitdesk.analysis import AnalysisDetail, AnalysisOptions, Progress, analyze
 from hitdesk.audio import decode_all
-from hitdesk.cache import cache_dir, cache_key
 from hitdesk.dsp.windows import Window
 from hitdesk.errors import AnalysisCancelledError
 from hitdesk.model.runtime import HitModel
@@ -63,7 +62,7 @@ def warm_up(model: HitModel) -> None:
         for fast in (False, True):
             options = AnalysisOptions(window_seconds=3.0, fast=fast)
             analyze(path, model, options)
-            lookup_cache(path, model, options)
+            cache.lookup(path, model, options)
         measure_file(path)
         decode_all(path)
         with av.open(str(path)) as container:  # FFmpeg's reader (MP3, AAC, Opus) imports more on first open
@@ -101,38 +100,6 @@ class Job:
     loudness: bool = True
 
 
-def lookup_cache(path: Path, model: HitModel, options: AnalysisOptions) -> TrackResult | None:
-    """The engine's cached result for this file, model and options, if there is one."""
-    key = cache_key(path, model, options) if path.is_file() else None
-    if key is None:
-        return None
-    entry = cache_dir() / f"{key}.json"
-    try:
-        cached = TrackResult.from_dict(json.loads(entry.read_text(encoding="utf-8")))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError, KeyError, TypeError):
-        log.warning("ignoring damaged cache entry %s", entry)
-        return None
-    return replace(cached, file=str(path))
-
-
-def store_cache(path: Path, model: HitModel, options: AnalysisOptions, result: TrackResult) -> None:
-    """The same entry ``hitdesk.cache.analyze_cached`` writes, so CLI and app share results."""
-    key = cache_key(path, model, options) if result.ok and path.is_file() else None
-    if key is None:
-        return
-    target = cache_dir() / f"{key}.json"
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(json.dumps(result.to_dict(), ensure_ascii=False))
-        os.replace(tmp, target)
-    except OSError as exc:
-        log.warning("cannot write the result cache %s: %s", target, exc)
-
-
 class AnalysisRunnable(QRunnable):
     def __init__(self, job: Job, signals: _JobSignals, cancelled: threading.Event) -> None:
         super().__init__()
@@ -165,11 +132,10 @@ class AnalysisRunnable(QRunnable):
 
     def _analyse(self) -> tuple[TrackResult, AnalysisDetail | None]:
         job = self.job
-        if job.use_cache:
-            cached = lookup_cache(job.path, job.model, job.options)
-            if cached is not None:
-                log.debug("cache hit for %s", job.path)
-                return cached, None
+        cached, key = cache.lookup(job.path, job.model, job.options)  # the key is kept for storing
+        if job.use_cache and cached is not None:
+            log.debug("cache hit for %s", job.path)
+            return cached, None
 
         def on_window(window: Window, logmel: npt.NDArray[np.float32]) -> None:
             self.signals.window.emit(job.take_id, job.token, window, logmel)
@@ -185,7 +151,7 @@ class AnalysisRunnable(QRunnable):
             on_progress=on_progress,
             should_stop=self.cancelled.is_set,
         )
-        store_cache(job.path, job.model, job.options, result)
+        cache.store(key, result)
         return result, detail
 
     def _measure(self) -> None:
