@@ -61,6 +61,7 @@ class LevelMeter(QWidget):
         if len(peaks) != len(self.levels_db) and peaks:
             self.reset(len(peaks))
             self._last = now
+        before = (list(self.levels_db), list(self.holds_db), self.clipped)
         for i, p in enumerate(peaks):
             db = max(FLOOR_DB, to_db(abs(p)))
             self.loudest_db = max(self.loudest_db, to_db(abs(p)))
@@ -70,7 +71,8 @@ class LevelMeter(QWidget):
                 self._hold_at[i] = now
             if abs(p) >= CLIP_LEVEL:
                 self.clipped = True
-        self.update()
+        if (self.levels_db, self.holds_db, self.clipped) != before:
+            self.update()  # silence on a quiet input does not repaint
 
     def sizeHint(self) -> QSize:  # noqa: N802
         fm = QFontMetrics(self.font())
