@@ -23,6 +23,7 @@ X server in ``$DISPLAY`` with ``--xvfb``, e.g. under ``xvfb-run``).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -248,12 +249,12 @@ def run(args: argparse.Namespace, root: Path) -> dict[str, Any]:
 
     wall = t1 - t0
     lat = latencies_ms(clock, paints, rate, until=t1 - 0.5)
-    intervals = list(zip(samples, samples[1:], strict=False))
+    intervals = list(itertools.pairwise(samples))
     quiet = [(b[0] - a[0], b[1] - a[1]) for a, b in intervals if not (a[2] or b[2])]
     quiet_wall = sum(w for w, _ in quiet)
     quiet_cpu = sum(c for _, c in quiet)
     shown = [p for p in paints[paints_from:] if t0 <= p[0] <= t1]
-    gaps = [(b[0] - a[0]) * 1000 for a, b in zip(shown, shown[1:], strict=False)]
+    gaps = [(b[0] - a[0]) * 1000 for a, b in itertools.pairwise(shown)]
     per_thread = {k: cpu_threads_1.get(k, 0.0) - cpu_threads_0.get(k, 0.0) for k in cpu_threads_1}
     per_thread = {k: round(v / wall, 4) for k, v in sorted(per_thread.items(), key=lambda kv: -kv[1]) if v > 0}
     return {
