@@ -65,7 +65,12 @@ def install(win: MainWindow) -> RecordPanel:
     dock.setAllowedAreas(Qt.DockWidgetArea.BottomDockWidgetArea | Qt.DockWidgetArea.TopDockWidgetArea)
     win.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
     dock.hide()
-    dock.visibilityChanged.connect(lambda shown: shown and panel.ensure_devices())
+
+    def shown(visible: bool) -> None:
+        if visible:
+            panel.ensure_devices()  # PortAudio starts when the panel is first wanted, not at launch
+
+    dock.visibilityChanged.connect(shown)
     win.record_dock = dock  # type: ignore[attr-defined]
 
     record = QAction("&Record / Stop", win)

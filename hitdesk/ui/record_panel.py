@@ -15,10 +15,11 @@ through ``take_recorded``; a new take may start while the previous one is being 
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -36,7 +37,7 @@ from hitdesk.audio.capture import RecorderSettings, StreamFactory
 from hitdesk.audio.devices import ChannelChoice, InputDevice, channel_choices, default_channel_choice
 from hitdesk.audio.recordings import prune_recordings, recover_unfinished
 from hitdesk.errors import CaptureError
-from hitdesk.live import BEGINNING, CaptureSession, LiveScore, SessionState, Take
+from hitdesk.live import BEGINNING, DEFAULT_REFRESH_SECONDS, CaptureSession, LiveScore, SessionState, Take
 from hitdesk.model.runtime import HitModel
 from hitdesk.results import Score
 from hitdesk.ui import theme
@@ -133,8 +134,12 @@ class RecordPanel(QWidget):
         self.view.setMinimumHeight(150)
         self.beginning_meter = ProbabilityMeter("Beginning")
         self.now_meter = ProbabilityMeter("Now")
+        self.beginning_span = QLabel("")
+        self.now_span = QLabel("")
         for m in (self.beginning_meter, self.now_meter):
             m.setMinimumWidth(200)
+        for label in (self.beginning_span, self.now_span):
+            label.setStyleSheet(f"color: {theme.DIM_TEXT.name()};")
         self._set_record_text()
 
         controls = QWidget()
@@ -155,20 +160,25 @@ class RecordPanel(QWidget):
         row2.addSpacing(8)
         row2.addWidget(self.elapsed_label)
         row2.addStretch(1)
+        row2.addWidget(self.overflow_label)
         grid.addLayout(row2, 2, 0, 1, 2)
         grid.addWidget(self.level, 3, 0, 1, 2)
         grid.addWidget(self.info_label, 4, 0, 1, 2)
-        grid.addWidget(self.overflow_label, 5, 0, 1, 2)
-        grid.setRowStretch(6, 1)
+        grid.setRowStretch(5, 1)
+        self.info_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
         scores = QWidget()
         sv = QVBoxLayout(scores)
         sv.setContentsMargins(0, 0, 0, 0)
+        sv.setSpacing(2)
         sv.addWidget(self.beginning_meter)
+        sv.addWidget(self.beginning_span)
         sv.addSpacing(8)
         sv.addWidget(self.now_meter)
+        sv.addWidget(self.now_span)
         sv.addStretch(1)
-        scores.setMaximumWidth(280)
+        scores.setMinimumWidth(230)
+        scores.setMaximumWidth(300)
 
         body = QHBoxLayout()
         body.addWidget(controls)
@@ -182,6 +192,9 @@ class RecordPanel(QWidget):
         layout.addLayout(body, 1)
         layout.addWidget(self.message)
         self._reset_meters()
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(900, 215)  # as low as the controls allow: the takes above need the height more
 
     # ------------------------------------------------------------------------------------ messages
     def say(self, text: str, kind: str = "info") -> None:
@@ -342,7 +355,7 @@ class RecordPanel(QWidget):
         self.level.reset(len(status.channels))
         self.view.reset()
         self._reset_meters()
-        info = f"{status.sample_rate / 1000:g} kHz · input {choice.label} · {status.path.name if status.path else ''}"
+        info = f"{status.sample_rate / 1000:g} kHz · input {choice.label} of {device.name}"
         self.info_label.setText(info)
         self.info_label.setToolTip(str(status.path or ""))
         if round(device.default_samplerate) != status.sample_rate:
@@ -367,10 +380,11 @@ class RecordPanel(QWidget):
 
     def _reset_meters(self) -> None:
         w = self._window_seconds()
-        self.beginning_meter.title = f"Beginning (first {w:g} s)"
-        self.now_meter.title = f"Now (last {w:g} s)"
-        self.beginning_meter.set_score(None, self._base_rate(), f"after {clock(w)[:-2]}")
-        self.now_meter.set_score(None, self._base_rate(), f"after {clock(w)[:-2]}")
+        first_now = (math.floor(w / DEFAULT_REFRESH_SECONDS + 1e-9) + 1) * DEFAULT_REFRESH_SECONDS
+        self.beginning_meter.set_score(None, self._base_rate(), f"at {clock(w)[:-2]}")
+        self.now_meter.set_score(None, self._base_rate(), f"at {clock(first_now)[:-2]}")
+        self.beginning_span.setText(f"The first {w:g} s of the take")
+        self.now_span.setText(f"The last {w:g} s, every {DEFAULT_REFRESH_SECONDS:g} s")
 
     def _base_rate(self) -> float | None:
         model = self._model()
@@ -433,14 +447,12 @@ class RecordPanel(QWidget):
 
     def _show_score(self, score: LiveScore, base: float | None) -> None:
         meter = self.beginning_meter if score.segment == BEGINNING else self.now_meter
-        if score.segment == BEGINNING:
-            meter.title = f"Beginning ({clock(score.start_s)[:-2]}–{clock(score.end_s)[:-2]})"
-        else:
-            meter.title = f"Now ({clock(score.start_s)[:-2]}–{clock(score.end_s)[:-2]})"
+        span = self.beginning_span if score.segment == BEGINNING else self.now_span
+        span.setText(f"Window {clock(score.start_s)[:-2]}–{clock(score.end_s)[:-2]} of the take")
         meter.set_score(Score(score.score.p_hit, score.score.p_hit_low, score.score.p_hit_high), base)
 
     def _show_counts(self) -> None:
-        text = f"Overflows: {self.overflows}"
+        text = f"overflows {self.overflows}"
         if self.dropped_frames:
             text += f" · dropped {self.dropped_frames} frames"
         if text == self.overflow_label.text():
