@@ -133,16 +133,19 @@ def columns_completed(end_native: np.ndarray, native_rate: int) -> np.ndarray:
     return np.maximum(c, 0).astype(np.int64)
 
 
-def latencies_ms(clock: BlockClock, paints: list[tuple[float, int]], native_rate: int, until: float) -> list[float]:
+def latencies_ms(
+    clock: BlockClock, paints: list[tuple[float, int]], native_rate: int, since: float, until: float
+) -> list[tuple[float, float]]:
+    """(arrival time, latency in ms) of each block that arrived in [since, until] and completed a column."""
     n = min(clock.n, clock.arrived.size)
     arrived, ends = clock.arrived[:n], clock.end_frame[:n]
-    keep = arrived <= until
-    arrived, ends = arrived[keep], ends[keep]
     completes = columns_completed(ends, native_rate)
+    keep = (arrived >= since) & (arrived <= until)
+    previous = int(completes[np.argmax(keep)] - 1) if keep.any() else 0
+    arrived, completes = arrived[keep], completes[keep]
     paint_t = np.array([p[0] for p in paints])
     paint_cols = np.maximum.accumulate(np.array([p[1] for p in paints], dtype=np.int64))
-    out: list[float] = []
-    previous = 0
+    out: list[tuple[float, float]] = []
     for t, c in zip(arrived, completes, strict=True):
         if c <= previous:
             continue  # this block completed no new column
@@ -151,7 +154,7 @@ def latencies_ms(clock: BlockClock, paints: list[tuple[float, int]], native_rate
         while shown < len(paint_t) and paint_t[shown] < t:
             shown += 1
         if shown < len(paint_t):
-            out.append((paint_t[shown] - t) * 1000.0)
+            out.append((float(t), (paint_t[shown] - t) * 1000.0))
     return out
 
 
@@ -248,7 +251,14 @@ def run(args: argparse.Namespace, root: Path) -> dict[str, Any]:
         QApplication.processEvents()
 
     wall = t1 - t0
-    lat = latencies_ms(clock, paints, rate, until=t1 - 0.5)
+    timed = latencies_ms(clock, paints, rate, since=t0, until=t1 - 0.5)
+    lat = [ms for _, ms in timed]
+    scoring_at = [a[0] for a, b in itertools.pairwise(samples) if a[2] or b[2]]
+    slow = [
+        {"at_s": round(t - t0, 2), "ms": round(ms, 1), "scoring": any(abs(t - w) < 0.2 for w in scoring_at)}
+        for t, ms in timed
+        if ms > LATENCY_TARGET_MS
+    ]
     intervals = list(itertools.pairwise(samples))
     quiet = [(b[0] - a[0], b[1] - a[1]) for a, b in intervals if not (a[2] or b[2])]
     quiet_wall = sum(w for w, _ in quiet)
@@ -272,6 +282,7 @@ def run(args: argparse.Namespace, root: Path) -> dict[str, Any]:
             "p95": percentile(lat, 95),
             "max": max(lat) if lat else math.nan,
             "over_100_ms": sum(v > LATENCY_TARGET_MS for v in lat),
+            "slow_blocks": slow,
         },
         "fps": len(shown) / wall,
         "paint_gap_ms": {"p50": percentile(gaps, 50), "p95": percentile(gaps, 95), "max": max(gaps, default=math.nan)},
@@ -316,8 +327,8 @@ def table(s: dict[str, Any]) -> str:
         ("Input overflows / dropped frames", f"{s['overflows']} / {s['dropped_frames']}", "0 / 0", ""),
     ]
     head = (
-        f"Recording {s['seconds']:g} s at {s['sample_rate']} Hz ({s['blocks']} blocks of "
-        f"{s['median_block_ms']:.0f} ms, window {s['window_seconds']:g} s), Qt platform {s['platform']}\n\n"
+        f"Recording {s['seconds']:g} s at {s['sample_rate']} Hz (median block {s['median_block_ms']:.0f} ms, "
+        f"live window {s['window_seconds']:g} s), Qt platform {s['platform']}\n\n"
     )
     lines = ["| Measure | Value | Target | Met |", "|---|---|---|---|"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
@@ -343,7 +354,7 @@ def main() -> int:
     print(table(summary))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        args.json.write_text(json.dumps(summary, indent=2, default=float) + "\n", encoding="utf-8")
     return 0
 
 
