@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from pulse import VirtualMic, in_process, missing_reason, virtual_mic, write_source_wav
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 from ui_helpers import REPO, WAIT_MS, isolate, require_model, wait_idle
 
 import hitdesk.audio.capture as capture
@@ -290,3 +290,66 @@ def test_recordings_are_listed_pruned_and_recovered(qtbot: Any, settings: QSetti
     assert dialog.paths == [cut] and not recent.exists()
     window.close()
     window.wait_until_idle(WAIT_MS)
+
+
+# ---------------------------------------------------------------------------------------------- drawing
+
+
+def test_live_view_ring_keeps_the_last_columns_in_order(qtbot: Any) -> None:
+    from hitdesk.live import MEL_FLOOR_DB, MelColumns
+    from hitdesk.ui.live_view import FRAME_S, LiveSpectrogramView
+
+    view = LiveSpectrogramView(span_s=10 * FRAME_S)  # 10 columns visible, a buffer of 20
+    qtbot.addWidget(view)
+    assert view.n_columns == 10 and view._buf.shape == (20, 128) and view._buf.dtype == np.float32
+    view.reset()
+
+    def cols(first: int, k: int) -> MelColumns:
+        values = np.repeat(np.arange(first, first + k, dtype=np.float32)[None, :], 128, axis=0) - 100.0
+        return MelColumns(first, values)
+
+    for first, k in ((0, 3), (3, 4), (7, 6)):  # 13 columns in three bursts
+        view.append(cols(first, k))
+    shown = view.image.image
+    assert shown is not None and shown.shape == (10, 128)
+    assert shown.base is view._buf or shown.base is view._buf.base  # a view of the buffer, not a copy
+    np.testing.assert_array_equal(shown[:, 0], np.arange(3, 13) - 100.0)  # oldest to newest
+    np.testing.assert_array_equal(view._buf[:10], view._buf[10:])  # each column written twice
+    view.append(cols(15, 2))  # columns 13 and 14 were never fetched: left empty
+    np.testing.assert_array_equal(
+        view.image.image[:, 0], [*range(7 - 100, 13 - 100), MEL_FLOOR_DB, MEL_FLOOR_DB, -85, -84]
+    )
+    assert view.frames == 17
+    view.append(cols(17, 25))  # more than a screenful at once
+    np.testing.assert_array_equal(view.image.image[:, 0], np.arange(32, 42) - 100.0)
+    # The display clock never lags the newest column and runs at most LEAD_S ahead of it.
+    from hitdesk.ui.live_view import LEAD_S
+
+    view.advance(now=100.0)
+    view.advance(now=101.0)
+    rect = view.image.mapRectToParent(view.image.boundingRect())
+    assert rect.right() == pytest.approx(-LEAD_S, abs=1e-6)
+    view.append(cols(42, 1000))
+    view.advance(now=101.01)
+    rect = view.image.mapRectToParent(view.image.boundingRect())
+    assert rect.right() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_level_meter_holds_peaks_and_latches_clips(qtbot: Any) -> None:
+    from hitdesk.ui.level_meter import FALL_DB_PER_S, HOLD_S, LevelMeter
+
+    meter = LevelMeter()
+    qtbot.addWidget(meter)
+    meter.reset(2)
+    meter.feed([0.5, 0.1], now=0.0)
+    assert meter.levels_db == pytest.approx([-6.02, -20.0], abs=0.01)
+    meter.feed([0.01, 0.01], now=0.5)  # the bar falls at its rate, the hold stays
+    assert meter.levels_db[0] == pytest.approx(-6.02 - 0.5 * FALL_DB_PER_S, abs=0.01)
+    assert meter.holds_db[0] == pytest.approx(-6.02, abs=0.01) and not meter.clipped
+    meter.feed([0.01, 0.01], now=HOLD_S + 0.6)  # held long enough: the mark drops
+    assert meter.holds_db[0] == pytest.approx(-40.0, abs=0.01)
+    meter.feed([1.0, 0.2], now=HOLD_S + 0.7)
+    meter.feed([0.001, 0.001], now=HOLD_S + 5.0)
+    assert meter.clipped and meter.loudest_db == pytest.approx(0.0)
+    qtbot.mouseClick(meter, Qt.MouseButton.LeftButton)
+    assert not meter.clipped

@@ -80,6 +80,7 @@ class RecordPanel(QWidget):
         self.session: CaptureSession | None = None
         self._finishing: list[CaptureSession] = []  # stopped takes whose result is being computed
         self._problem_shown: str | None = None
+        self._tick_failed = False
         self._recovered: list[str] = []
         self.overflows = 0
         self.dropped_frames = 0
@@ -349,6 +350,7 @@ class RecordPanel(QWidget):
         self.session = session
         status = session.status().recording
         self._problem_shown = None
+        self._tick_failed = False
         self.overflows = self.dropped_frames = 0
         self.elapsed_s = 0.0
         self.live_scores = []
@@ -393,6 +395,15 @@ class RecordPanel(QWidget):
     # ------------------------------------------------------------------------------------ the GUI tick
     def tick(self) -> None:
         """Everything the panel shows, from what the session has produced since the last tick."""
+        try:
+            self._tick()
+        except Exception as exc:  # a drawing fault must not stop the take (the recorder runs on its own)
+            log.exception("record panel update failed")
+            if not self._tick_failed:
+                self._tick_failed = True
+                self.say(f"The record panel could not be updated ({exc}); the take is still being recorded.", "error")
+
+    def _tick(self) -> None:
         session = self.session
         if session is not None:
             self._poll_recording(session)
