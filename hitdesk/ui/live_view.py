@@ -24,8 +24,8 @@ from collections.abc import Callable
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QPaintEvent
-from PySide6.QtWidgets import QWidget
+from PySide6.QtGui import QPaintEvent, QResizeEvent
+from PySide6.QtWidgets import QLabel, QWidget
 
 from hitdesk.config import FEATURES
 from hitdesk.live import MEL_FLOOR_DB, MelColumns
@@ -79,7 +79,13 @@ class LiveSpectrogramView(pg.PlotWidget):  # type: ignore[misc]
         self.image = pg.ImageItem(axisOrder="col-major")
         self.image.setColorMap(pg.colormap.get(theme.DEFAULT_COLOUR_MAP))
         self.image.setImage(self._visible(), autoLevels=False, levels=self._levels())
+        self.image.hide()  # until a take starts: an empty plot, not a block of the colour map's darkest colour
         plot.addItem(self.image)
+        self._message = QLabel(self)
+        self._message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._message.setStyleSheet(f"color: {theme.DIM_TEXT.name()}; background: transparent;")
+        self._message.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self._message.hide()
         plot.disableAutoRange()
         plot.setXRange(-self.span_s, 0.0, padding=0)
         plot.setYRange(0.0, float(FEATURES.n_mels), padding=0)
@@ -91,6 +97,17 @@ class LiveSpectrogramView(pg.PlotWidget):  # type: ignore[misc]
 
     def set_colour_map(self, name: str) -> None:
         self.image.setColorMap(pg.colormap.get(name))
+
+    def set_message(self, text: str) -> None:
+        """A line over the picture (what to do while nothing is recorded); "" hides it."""
+        self._message.setText(text)
+        self._message.setGeometry(0, 0, self.width(), max(0, self.height() - 30))
+        self._message.setVisible(bool(text))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if "_message" in self.__dict__:  # pyqtgraph resizes during its own __init__
+            self._message.setGeometry(0, 0, self.width(), max(0, self.height() - 30))
 
     def set_db_range(self, db: float) -> None:
         self.db_range = float(db)
@@ -107,6 +124,7 @@ class LiveSpectrogramView(pg.PlotWidget):  # type: ignore[misc]
         self._wall = None
         self._running = True
         self.image.setImage(self._visible(), autoLevels=False, levels=self._levels())
+        self.image.show()
         self._place()
 
     def stop(self) -> None:

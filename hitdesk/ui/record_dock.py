@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from hitdesk.audio.recordings import delete_recording, list_recordings, prune_recordings, recordings_dir
 from hitdesk.errors import CaptureError
 from hitdesk.ui import theme
-from hitdesk.ui.record_panel import RecordPanel
+from hitdesk.ui.record_panel import RECORD_KEYS, RecordPanel
 from hitdesk.ui.takes import mmss
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-RECORD_SHORTCUT = "Ctrl+Shift+R"
+RECORD_SHORTCUT = RECORD_KEYS
 PANEL_SHORTCUT = "Ctrl+Shift+D"
 
 

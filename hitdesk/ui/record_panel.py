@@ -45,10 +45,12 @@ from hitdesk.ui.level_meter import LevelMeter
 from hitdesk.ui.live_view import LiveSpectrogramView
 from hitdesk.ui.meters import ProbabilityMeter
 from hitdesk.ui.settings import Preferences
+from hitdesk.ui.workers import is_warm, warm_up
 
 log = logging.getLogger(__name__)
 
 TICK_MS = 20  # 50 frames per second asked: at least 30 on a busy machine, and a short wait for new columns
+RECORD_KEYS = "Ctrl+Shift+R"
 NO_DEVICE = "No audio input device was found: connect a microphone or audio interface, then press ↻."
 
 
@@ -133,6 +135,7 @@ class RecordPanel(QWidget):
         self.message.linkActivated.connect(self._link)
         self.view = LiveSpectrogramView()
         self.view.setMinimumHeight(150)
+        self.view.set_message(f"Press Record ({RECORD_KEYS}): the take scrolls in here as it is recorded")
         self.beginning_meter = ProbabilityMeter("Beginning")
         self.now_meter = ProbabilityMeter("Now")
         self.beginning_span = QLabel("")
@@ -224,6 +227,8 @@ class RecordPanel(QWidget):
         """Lists the inputs the first time the panel is needed (PortAudio's start-up is not free)."""
         if not self._devices_listed:
             self.refresh_devices()
+        if not self.busy:
+            self._reset_meters()  # the model (base rate) and the window length may have changed
 
     def refresh_devices(self, rescan: bool = False) -> None:
         if self.recording:
@@ -329,6 +334,8 @@ class RecordPanel(QWidget):
             return False
         self.say(f"Opening '{device.label}'…")
         self.message.repaint()
+        if not is_warm():  # the take's threads must not be the first to import the analysis' modules
+            warm_up(model)
         settings = RecorderSettings(device=device.index, channels=choice.channels)
         session: CaptureSession | None = None
         try:
@@ -356,6 +363,7 @@ class RecordPanel(QWidget):
         self.live_scores = []
         self.level.reset(len(status.channels))
         self.view.reset()
+        self.view.set_message("")
         self._reset_meters()
         info = f"{status.sample_rate / 1000:g} kHz · input {choice.label} of {device.name}"
         self.info_label.setText(info)
@@ -512,7 +520,7 @@ class RecordPanel(QWidget):
     def _set_record_text(self) -> None:
         self.record_button.setText("■ Stop" if self.recording else "● Record")
         self.record_button.setToolTip(
-            ("Stop the take" if self.recording else "Record a take from the chosen input") + " (Ctrl+Shift+R)"
+            ("Stop the take" if self.recording else "Record a take from the chosen input") + f" ({RECORD_KEYS})"
         )
 
     def _update_controls(self) -> None:
