@@ -63,6 +63,7 @@ bench: setup
 	$(BIN)/python bench/bench_analyze.py --corpus $(CORPUS)
 	$(BIN)/python bench/fast_agreement.py --corpus $(CORPUS)
 	$(BIN)/python bench/bench_gui.py
+	$(BIN)/python bench/bench_record.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

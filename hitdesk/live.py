@@ -46,7 +46,7 @@ from hitdesk.results import Score, TrackResult
 log = logging.getLogger(__name__)
 
 DEFAULT_REFRESH_SECONDS = 5.0
-BATCH_SECONDS = 0.1  # audio gathered before it goes through the resampler and the mel stream
+BATCH_SECONDS = 0.025  # audio gathered before it goes through the resampler and the mel stream
 BEGINNING, NOW = "beginning", "now"
 # Live spectrogram columns are in dB relative to a full-scale sine, floored here.
 MEL_FLOOR_DB = -120.0
@@ -392,6 +392,11 @@ class CaptureSession:
 
     def new_scores(self) -> list[LiveScore]:
         return [] if self._live is None else self._live.new_scores()
+
+    @property
+    def scoring(self) -> bool:
+        """A live window is being scored right now (benchmarks leave these moments out)."""
+        return self._live is not None and self._live.busy
 
     def new_mel_columns(self) -> MelColumns:
         if self._live is None:

@@ -49,7 +49,7 @@ FLUSH_SECONDS = 1.0  # at most this much audio is only in memory (or in the OS c
 # short buffers can cost a lot (through ALSA's PulseAudio plugin, 35-50 ms buffers kept ~40% of a
 # core busy polling; 100 ms took ~1%). The device's own "high" latency is used when it is longer.
 MIN_LATENCY_S = 0.1
-_POLL_SECONDS = 0.02  # the writer's wake-up period when the ring is empty
+_POLL_SECONDS = 0.01  # the writer's wake-up period when the ring is empty
 
 
 class RecorderState(StrEnum):

@@ -44,7 +44,7 @@ from hitdesk.dsp.windows import Window
 from hitdesk.errors import HitdeskError
 from hitdesk.model.runtime import HitModel
 from hitdesk.results import TrackResult
-from hitdesk.ui import commands, theme
+from hitdesk.ui import commands, record_dock, theme
 from hitdesk.ui.compare_view import CompareView
 from hitdesk.ui.meters import MeterDelegate
 from hitdesk.ui.model_card import ModelCardDialog
@@ -125,6 +125,7 @@ class MainWindow(QMainWindow):
         self._build_widgets()
         self.action_map = commands.build_actions(self)
         commands.build_menus(self, self.action_map)
+        self.record_panel = record_dock.install(self)  # before the saved state is restored: it has a dock
         self.model_combo, self.position_label = commands.build_toolbar(self, self.action_map)
         self.model_combo.activated.connect(lambda i: commands.model_combo_activated(self, self.model_combo, i))
         for name in ("compare", "again", "remove"):
@@ -372,6 +373,24 @@ class MainWindow(QMainWindow):
         self._update_actions()
         return new
 
+    def add_result(self, path: Path, result: TrackResult, notes: Sequence[str] = ()) -> Take | None:
+        """Adds a file that has already been analysed (a recorded take), selected; None if already listed.
+
+        ``notes`` (audio lost while recording) stay with the take when it is analysed again.
+        """
+        take = self.takes.new_take(path.absolute())
+        if take.key in {t.key for t in self.takes.takes}:
+            return None
+        take.result = result
+        take.recording_notes = tuple(notes)
+        take.state = State.DONE if result.ok else State.ERROR
+        self.takes.append([take])
+        self._sync_spans()
+        self.select_ids([take.id])
+        self._update_status()
+        self._update_actions()
+        return take
+
     def _queue(self, take: Take, *, use_cache: bool = True) -> None:
         if take.state == State.ERROR and take.result is None and take.message:
             return  # an input problem (e.g. an empty folder): nothing to analyse
@@ -478,6 +497,8 @@ class MainWindow(QMainWindow):
         if take is None or not isinstance(result, TrackResult):
             return
         had_result = take.result is not None and take.state == State.DONE
+        if take.recording_notes:
+            result = replace(result, notes=(*result.notes, *(n for n in take.recording_notes if n not in result.notes)))
         take.result = result
         if detail is not None:
             take.detail = detail  # type: ignore[assignment]

@@ -73,6 +73,9 @@ class Preferences:
     db_range: int = 80
     last_folder: str = ""
     recent_files: list[str] = field(default_factory=list)
+    record_device: str = ""  # the input's label, "name (host API)"; "" = the system default
+    record_channels: str = ""  # "1+2", "1", ...; "" = 1+2, or 1 on a mono input
+    prune_days: int = 0  # recordings older than this are deleted at start-up; 0 = kept until deleted
 
     @classmethod
     def load(cls, s: QSettings) -> Preferences:
@@ -88,6 +91,9 @@ class Preferences:
             db_range=min(120, max(20, _int(s.value("view/dbRange"), d.db_range))),
             last_folder=str(s.value("files/lastFolder", "") or ""),
             recent_files=_list(s.value("files/recent"))[:MAX_RECENT],
+            record_device=str(s.value("record/device", "") or ""),
+            record_channels=str(s.value("record/channels", "") or ""),
+            prune_days=max(0, _int(s.value("record/pruneDays"), d.prune_days)),
         )
 
     def save(self, s: QSettings) -> None:
@@ -99,6 +105,9 @@ class Preferences:
         s.setValue("view/dbRange", self.db_range)
         s.setValue("files/lastFolder", self.last_folder)
         s.setValue("files/recent", list(self.recent_files))
+        s.setValue("record/device", self.record_device)
+        s.setValue("record/channels", self.record_channels)
+        s.setValue("record/pruneDays", self.prune_days)
 
     def add_recent(self, paths: list[str]) -> None:
         for p in reversed(paths):

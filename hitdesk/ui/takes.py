@@ -66,6 +66,7 @@ class Take:
     loudness_error: str | None = None
     note: str = ""
     message: str | None = None  # an error that is not the engine's (e.g. no model loaded)
+    recording_notes: tuple[str, ...] = ()  # audio lost while recording it: kept when it is analysed again
 
     @property
     def name(self) -> str:
