@@ -44,8 +44,8 @@ demo: setup
 test: setup lint typecheck pytest
 
 lint:
-	$(BIN)/ruff check hitdesk tests bench
-	$(BIN)/ruff format --check hitdesk tests bench
+	$(BIN)/ruff check hitdesk tests bench packaging
+	$(BIN)/ruff format --check hitdesk tests bench packaging
 
 typecheck:
 	$(BIN)/mypy

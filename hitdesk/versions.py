@@ -13,6 +13,7 @@ import platform
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from hitdesk import __version__
 from hitdesk.errors import HitdeskError
@@ -81,7 +82,8 @@ def _pyav() -> str:
 def _ffmpeg() -> str:
     import av._core as core
 
-    meta = core.library_meta.get("libavcodec", {})
+    library_meta: dict[str, Any] = dict(core.library_meta)
+    meta: dict[str, Any] = library_meta.get("libavcodec") or {}
     licence = meta.get("license")
     version = str(core.ffmpeg_version_info)
     return f"{version} ({licence})" if licence else version

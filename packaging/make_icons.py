@@ -28,7 +28,7 @@ def main() -> int:
         out = ROOT / "resources" / "icons" / "hicolor" / f"{n}x{n}" / "apps" / "hitdesk.png"
         out.parent.mkdir(parents=True, exist_ok=True)
         image = icon.pixmap(QSize(n, n)).toImage()
-        if image.width() != n or not image.save(str(out), "PNG"):
+        if image.width() != n or not image.save(str(out)):  # format from the suffix
             print(f"make_icons: cannot write {out}", file=sys.stderr)
             return 1
         print(out.relative_to(ROOT))

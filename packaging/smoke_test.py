@@ -33,13 +33,13 @@ FALLBACK_CLIP = ROOT / "tests" / "data" / "chipdisko-12s.ogg"
 BAD_WORDS = ("Traceback", " ERROR ", " CRITICAL ", "[PYI-", "Segmentation fault")
 
 
-class SmokeFailure(Exception):
+class SmokeTestError(Exception):
     pass
 
 
 def check(condition: bool, message: str) -> None:
     if not condition:
-        raise SmokeFailure(message)
+        raise SmokeTestError(message)
     print(f"  ok  {message}")
 
 
@@ -163,7 +163,7 @@ def main() -> int:
     print(f"Smoke test of {args.dist / 'hitdesk'}")
     try:
         figures = run_checks(args.dist, args.corpus)
-    except (SmokeFailure, subprocess.TimeoutExpired, json.JSONDecodeError, KeyError) as exc:
+    except (SmokeTestError, subprocess.TimeoutExpired, json.JSONDecodeError, KeyError) as exc:
         print(f"FAILED: {exc}", file=sys.stderr)
         return 1
     print("Figures:")

@@ -23,6 +23,7 @@ import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from packaging.markers import default_environment
 from packaging.requirements import Requirement
@@ -96,7 +97,7 @@ def runtime_distributions(
     A distribution all of whose import names are excluded (librosa) is not bundled and its own
     requirements are not followed, unless something bundled needs them too.
     """
-    env: dict[str, str] = dict(default_environment())
+    env: dict[str, str] = {k: str(v) for k, v in default_environment().items()}
     excluded = set(excluded_modules)
     top_level = _top_level_names()
     found: dict[str, md.Distribution] = {}
@@ -118,7 +119,7 @@ def runtime_distributions(
 
 
 def _licence_of(dist: md.Distribution) -> str:
-    meta = dist.metadata
+    meta: Any = dist.metadata  # an email.message.Message, whose .get the typing protocol leaves out
     expression = meta.get("License-Expression")
     if expression:
         return str(expression).strip()
@@ -165,6 +166,7 @@ def python_components(pyproject: Path, excluded_modules: Iterable[str] = ()) -> 
 
 def native_components() -> list[Component]:
     """Libraries inside the Python packages (or loaded by them) that their metadata does not describe."""
+    stdlib = Path(sys.base_prefix) / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}"
     comps = [
         Component(
             "Python",
@@ -172,17 +174,16 @@ def native_components() -> list[Component]:
             "PSF-2.0",
             "native library",
             "the interpreter and its standard library",
-            [p for p in (Path(sys.base_prefix) / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}",)
-             if (p / "LICENSE.txt").is_file()],
+            [stdlib / "LICENSE.txt"] if (stdlib / "LICENSE.txt").is_file() else [],
         )
     ]
-    if comps[0].texts:
-        comps[0].texts = [comps[0].texts[0] / "LICENSE.txt"]
     try:
         from PySide6 import QtCore
 
         comps.append(
-            Component("Qt", QtCore.qVersion(), "LGPL-3.0-only", "native library", "QtCore, QtGui, QtWidgets, via PySide6")
+            Component(
+                "Qt", QtCore.qVersion(), "LGPL-3.0-only", "native library", "QtCore, QtGui, QtWidgets, via PySide6"
+            )
         )
     except ImportError:
         pass
@@ -244,7 +245,10 @@ def render(components: list[Component], left_out: list[str]) -> str:
     lines = [HEADER]
     for kind, title in (("python package", "Python packages"), ("native library", "Native libraries")):
         lines += [title, "=" * len(title), ""]
-        lines += [f"{'name':<{width}}{'version':<{vwidth}}licence", f"{'-' * (width - 2):<{width}}{'-' * (vwidth - 2):<{vwidth}}-------"]
+        lines += [
+            f"{'name':<{width}}{'version':<{vwidth}}licence",
+            f"{'-' * (width - 2):<{width}}{'-' * (vwidth - 2):<{vwidth}}-------",
+        ]
         for c in components:
             if c.kind == kind:
                 lines.append(f"{c.name:<{width}}{c.version:<{vwidth}}{c.licence}")
