@@ -94,6 +94,11 @@ def run_checks(dist: Path, corpus: Path | None) -> dict[str, str]:
     check(any(internal.glob("models/*.onnx")), "the model is in the bundle")
     check((internal / "THIRD_PARTY_LICENSES").is_file(), "THIRD_PARTY_LICENSES is in the bundle")
     check(any(internal.glob("libportaudio*")), "the PortAudio library is in the bundle")
+    check(any(internal.glob("licenses/*/*")), "the licence texts are in the bundle")
+    icons = sorted(internal.glob("resources/icons/hicolor/*/apps/hitdesk.png"))
+    check(
+        len(icons) >= 6 and (internal / "resources" / "hitdesk.svg").is_file(), f"{len(icons)} icon sizes and the SVG"
+    )
     figures: dict[str, str] = {}
 
     with tempfile.TemporaryDirectory(prefix="hitdesk-smoke-") as tmp:

@@ -214,6 +214,23 @@ def test_spec_excludes_torch_training_and_test_only_libraries() -> None:
     assert "rthook_portaudio.py" in text and (REPO / "packaging" / "rthook_portaudio.py").is_file()
 
 
+def test_runtime_hook_points_sounddevice_at_the_bundled_portaudio(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ctypes.util
+    import runpy
+
+    bundled = tmp_path / "libportaudio.so.2"
+    bundled.write_bytes(b"")
+    monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: f"system-{name}")
+    runpy.run_path(str(REPO / "packaging" / "rthook_portaudio.py"))
+    assert ctypes.util.find_library("portaudio") == str(bundled)
+    assert ctypes.util.find_library("sndfile") == "system-sndfile"  # every other look-up unchanged
+    bundled.unlink()
+    assert ctypes.util.find_library("portaudio") == "system-portaudio"  # nothing bundled: the system's
+
+
 def _imports(path: Path) -> Iterator[str]:
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
