@@ -303,6 +303,8 @@ def window(qtbot: object, settings: QSettings) -> Iterator[MainWindow]:
 
 
 def test_about_dialog_shows_versions_model_provenance_and_licences(qtbot: object, window: MainWindow) -> None:
+    help_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Help")
+    assert window.action_map["about"] in help_menu.actions()  # type: ignore[union-attr,attr-defined]
     window.action_map["about"].trigger()  # Help ▸ About HitDesk
     dialog = window._about_dialog
     assert dialog is not None and dialog.isVisible()
