@@ -155,8 +155,21 @@ def _common_texts(licence: str) -> list[Path]:
     return found
 
 
-def python_components(pyproject: Path, excluded_modules: Iterable[str] = ()) -> tuple[list[Component], list[str]]:
+def python_components(
+    pyproject: Path, excluded_modules: Iterable[str] = (), bundled_modules: Iterable[str] = ()
+) -> tuple[list[Component], list[str]]:
+    """The run-time distributions, plus any other installed distribution a bundle was found to contain.
+
+    ``bundled_modules`` are the top-level module names PyInstaller collected: a package reached only
+    through another package's optional code (charset_normalizer through NumPy's f2py) is in the
+    bundle, so it is listed too.
+    """
     dists, left_out = runtime_distributions(pyproject, excluded_modules)
+    bundled = set(bundled_modules)
+    if bundled:
+        for key, modules in _top_level_names().items():
+            if key not in dists and modules & bundled and not modules <= set(excluded_modules):
+                dists[key] = md.distribution(key)
     comps = []
     for dist in dists.values():
         name = str(dist.metadata["Name"])
@@ -263,14 +276,18 @@ def render(components: list[Component], left_out: list[str]) -> str:
     return "\n".join(lines)
 
 
-def all_components(pyproject: Path, excluded_modules: Iterable[str] = ()) -> tuple[list[Component], list[str]]:
-    python, left_out = python_components(pyproject, excluded_modules)
+def all_components(
+    pyproject: Path, excluded_modules: Iterable[str] = (), bundled_modules: Iterable[str] = ()
+) -> tuple[list[Component], list[str]]:
+    python, left_out = python_components(pyproject, excluded_modules, bundled_modules)
     return python + native_components(), left_out
 
 
-def write_bundle_licenses(out: Path, pyproject: Path, excluded_modules: Iterable[str] = ()) -> Path:
+def write_bundle_licenses(
+    out: Path, pyproject: Path, excluded_modules: Iterable[str] = (), bundled_modules: Iterable[str] = ()
+) -> Path:
     """THIRD_PARTY_LICENSES and licenses/<component>/<text> under ``out``; returns the list's path."""
-    components, left_out = all_components(pyproject, excluded_modules)
+    components, left_out = all_components(pyproject, excluded_modules, bundled_modules)
     if out.exists():
         shutil.rmtree(out)
     texts = out / "licenses"
