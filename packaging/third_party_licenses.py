@@ -168,7 +168,9 @@ def python_components(
     bundled = set(bundled_modules)
     if bundled:
         for key, modules in _top_level_names().items():
-            if key not in dists and modules & bundled and not modules <= set(excluded_modules):
+            if key == "hitdesk" or key in dists or not modules & bundled:
+                continue  # HitDesk itself is no third party
+            if not modules <= set(excluded_modules):
                 dists[key] = md.distribution(key)
     comps = []
     for dist in dists.values():

@@ -281,7 +281,7 @@ def test_third_party_licenses_lists_every_runtime_dependency() -> None:
 def test_bundle_licences_carry_the_texts(tmp_path: Path) -> None:
     module = _licences_module()
     # charset_normalizer stands for a package collected through optional code, outside the dependencies.
-    bundled = ["numpy", "charset_normalizer", "librosa"]
+    bundled = ["numpy", "charset_normalizer", "librosa", "hitdesk"]
     listing = module.write_bundle_licenses(
         tmp_path / "lic", REPO / "pyproject.toml", module.spec_excludes(SPEC), bundled
     )
@@ -291,6 +291,7 @@ def test_bundle_licences_carry_the_texts(tmp_path: Path) -> None:
     if importlib.util.find_spec("charset_normalizer") is not None:
         assert "charset-normalizer" in names
     assert "librosa" not in names  # excluded from the bundle, whatever the analysis reports
+    assert "hitdesk" not in names  # not a third party
     texts = tmp_path / "lic" / "licenses"
     assert any((texts / "numpy").iterdir()) and any((texts / "onnxruntime").iterdir())
     assert (texts / "PySide6_Essentials" / "LGPL-3").is_file() or not Path("/usr/share/common-licenses/LGPL-3").exists()
