@@ -10,9 +10,11 @@ ZALO ?= $(SHARED)/data/zalo2019
 STAMP := $(VENV)/.installed
 DEB_PACKAGES := libportaudio2 libsndfile1 xvfb xauth libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 \
 	libfontconfig1 libdbus-1-3 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 \
-	libxcb-randr0 libxcb-render-util0 libxcb-image0 pulseaudio pulseaudio-utils libasound2-plugins
+	libxcb-randr0 libxcb-render-util0 libxcb-image0 pulseaudio pulseaudio-utils libasound2-plugins \
+	desktop-file-utils appstream
 
-.PHONY: setup system-deps run demo test lint typecheck pytest model window-shift bench clean
+.PHONY: setup system-deps run demo test lint typecheck pytest model window-shift bench package package-test \
+	appimage licenses icons clean
 
 setup: $(STAMP)
 
@@ -42,8 +44,8 @@ demo: setup
 test: setup lint typecheck pytest
 
 lint:
-	$(BIN)/ruff check hitdesk tests bench
-	$(BIN)/ruff format --check hitdesk tests bench
+	$(BIN)/ruff check hitdesk tests bench packaging
+	$(BIN)/ruff format --check hitdesk tests bench packaging
 
 typecheck:
 	$(BIN)/mypy
@@ -64,6 +66,26 @@ bench: setup
 	$(BIN)/python bench/fast_agreement.py --corpus $(CORPUS)
 	$(BIN)/python bench/bench_gui.py
 	$(BIN)/python bench/bench_record.py
+
+# The one-folder app in dist/hitdesk and dist/hitdesk-<version>-linux-<arch>.tar.gz (PyInstaller; a few minutes).
+package: setup
+	PYTHON=$(BIN)/python nice -n 10 bash packaging/build.sh
+
+# Build, then start the built app headless, analyse a corpus file with it and check its output and log.
+package-test: package
+	$(BIN)/python packaging/smoke_test.py --corpus $(CORPUS)
+
+# An AppImage from the build, where appimagetool is installed (see packaging/README.md).
+appimage: package
+	PYTHON=$(BIN)/python bash packaging/appimage.sh
+
+# THIRD_PARTY_LICENSES from the installed packages' metadata (the build regenerates the bundle's copy).
+licenses: setup
+	$(BIN)/python packaging/third_party_licenses.py
+
+# PNG icons from resources/hitdesk.svg.
+icons: setup
+	QT_QPA_PLATFORM=offscreen $(BIN)/python packaging/make_icons.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

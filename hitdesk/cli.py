@@ -13,7 +13,6 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from hitdesk import __version__
 from hitdesk.capture_cli import add_parsers as add_capture_parsers
 from hitdesk.capture_cli import add_window_seconds_argument
 from hitdesk.errors import HitdeskError
@@ -49,12 +48,33 @@ def _jobs(text: str) -> int:
     return value
 
 
+class _VersionAction(argparse.Action):
+    """``--version``: composed only when asked for, since it reads the default model's card."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest=dest, default=argparse.SUPPRESS, nargs=0, **kwargs)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        from hitdesk.versions import version_text
+
+        print(version_text())  # stdout, as argparse's own version action does
+        parser.exit()
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hitdesk",
         description="Offline hit-probability analysis of mixes and takes.",
     )
-    parser.add_argument("--version", action="version", version=f"hitdesk {__version__}")
+    parser.add_argument(
+        "--version", action=_VersionAction, help="show the versions of HitDesk, its default model and Python"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     an = sub.add_parser(

@@ -16,7 +16,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QComboBox, QFileDialog, QLabel, QMessageBox, QSizePolicy, QStyle, QToolBar, QWidget
 
-from hitdesk import __version__
 from hitdesk.model.runtime import available_models, resolve_model_path
 from hitdesk.ui.session import SESSION_SUFFIX, SessionError
 from hitdesk.ui.settings import PreferencesDialog
@@ -386,9 +385,4 @@ def preferences_dialog(win: MainWindow) -> None:
 
 
 def about(win: MainWindow) -> None:
-    QMessageBox.about(
-        win,
-        "About HitDesk",
-        f"<b>HitDesk {__version__}</b><p>Offline hit-probability analysis of mixes and takes.</p>"
-        "<p>Everything runs on this computer; no audio leaves it.</p>",
-    )
+    win.show_about()

@@ -45,6 +45,7 @@ from hitdesk.errors import HitdeskError
 from hitdesk.model.runtime import HitModel
 from hitdesk.results import TrackResult
 from hitdesk.ui import commands, record_dock, theme
+from hitdesk.ui.about import AboutDialog
 from hitdesk.ui.compare_view import CompareView
 from hitdesk.ui.meters import MeterDelegate
 from hitdesk.ui.model_card import ModelCardDialog
@@ -116,6 +117,7 @@ class MainWindow(QMainWindow):
         self._deferred: dict[int, bool] = {}  # take id -> use_cache, queued before the warm-up ran
         self._warm_scheduled = False
         self._card_dialog: ModelCardDialog | None = None
+        self._about_dialog: AboutDialog | None = None
         self._closing = False
 
         self.setWindowTitle("HitDesk")
@@ -336,6 +338,16 @@ class MainWindow(QMainWindow):
         self._card_dialog.show()
         self._card_dialog.raise_()
         return self._card_dialog
+
+    def show_about(self) -> AboutDialog:
+        """Help ▸ About: versions, the loaded model's data provenance and terms, third-party licences."""
+        if self._about_dialog is not None:
+            self._about_dialog.close()
+        card = self.model.card if self.model is not None else None
+        self._about_dialog = AboutDialog(card, self)
+        self._about_dialog.show()
+        self._about_dialog.raise_()
+        return self._about_dialog
 
     # ------------------------------------------------------------------------------------ adding files
     def add_paths(self, inputs: Iterable[str | Path]) -> list[Take]:
@@ -804,8 +816,9 @@ class MainWindow(QMainWindow):
             log.warning("analysis jobs still running at close")
         if self.persist:
             self.save_settings()
-        if self._card_dialog is not None:
-            self._card_dialog.close()
+        for dialog in (self._card_dialog, self._about_dialog):
+            if dialog is not None:
+                dialog.close()
         super().closeEvent(event)
 
 
