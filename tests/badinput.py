@@ -104,6 +104,23 @@ def encode(path: Path, codec: str, data: np.ndarray, sr: int, container: str | N
     return path
 
 
+def pcm_matroska(path: Path, data: np.ndarray, sr: int) -> Path:
+    """16-bit PCM in Matroska: a file only FFmpeg reads, with any channel count (12 here: 7.1.4)."""
+    layout = {12: "7.1.4", 2: "stereo", 1: "mono"}[data.shape[1]]
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("pcm_s16le", rate=sr, layout=layout)
+        for pos in range(0, len(data), 4096):
+            block = np.round(data[pos : pos + 4096] * 32767).astype(np.int16).reshape(1, -1)
+            frame = av.AudioFrame.from_ndarray(block, format="s16", layout=layout)
+            frame.sample_rate = sr
+            frame.pts = pos
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return path
+
+
 def truncate(src: Path, dst: Path, keep: float) -> Path:
     data = src.read_bytes()
     dst.write_bytes(data[: int(len(data) * keep)])
@@ -202,6 +219,11 @@ def build(root: Path, *, long_minutes: float | None = None) -> Corpus:
     c.add(Case("mono", root / "mono.flac", "result", duration_s=8))
     sf.write(root / "eight channels.wav", music(48000, 8.0, channels=8), 48000, subtype="PCM_24")
     c.add(Case("8-channels", root / "eight channels.wav", "result", duration_s=8))
+    # More than 8 channels through FFmpeg: PyAV reads planar frames of those out of bounds.
+    sf.write(root / "twelve.ogg", music(sr, 6.0, channels=12), sr, format="OGG", subtype="VORBIS")
+    c.add(Case("12-channels-vorbis", root / "twelve.ogg", "result", duration_s=6))
+    c.add(Case("12-channels-matroska", pcm_matroska(root / "twelve.mka", music(sr, 6.0, channels=12), sr), "result", 
+               duration_s=6))
     sf.write(root / "8k.wav", music(8000, 8.0), 8000, subtype="PCM_16")
     c.add(Case("8kHz", root / "8k.wav", "result", duration_s=8))
     sf.write(root / "192k.flac", music(192000, 6.0), 192000, subtype="PCM_24")
@@ -250,6 +272,9 @@ def open_by(pid: int, path: Path) -> bool:
         except OSError:
             continue
     return False
+
+
+SEED_NAMES = ("seed.wav", "seed-float.wav", "seed.flac", "seed.ogg", "seed.aiff", "seed.mp3", "seed.m4a")
 
 
 def seeds(root: Path) -> Iterator[Path]:

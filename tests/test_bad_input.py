@@ -230,3 +230,31 @@ def test_app_on_every_bad_input(qtbot: Any, corpus: Corpus, tmp_path: Path, monk
     finally:
         for _ in windows:
             pass
+
+
+def test_more_than_eight_channels_through_ffmpeg(tmp_path: Path) -> None:
+    """FFmpeg's decode of a 12-channel Vorbis file (planar frames) equals libsndfile's, and the app's
+    loudness meter reads a 12-channel file only FFmpeg opens; both used to kill the process."""
+    import numpy as np
+    import soundfile as sf
+
+    from hitdesk.audio import decode_all, read_excerpts
+    from hitdesk.audio.resample import StreamResampler
+    from hitdesk.ui.loudness import measure_file
+
+    c = build(tmp_path / "many")
+    try:
+        vorbis = c.by_name("12-channels-vorbis").path
+        ours = decode_all(vorbis)  # the whole-file decode goes through FFmpeg for Vorbis
+        native, sr = sf.read(str(vorbis), dtype="float32", always_2d=True)
+        assert native.shape[1] == 12
+        resampler = StreamResampler(sr)
+        reference = np.concatenate([resampler.push(native.mean(axis=1).astype(np.float32)), resampler.finish()])
+        assert len(ours) == len(reference)
+        assert float(np.max(np.abs(ours - reference))) < 1e-4
+        excerpt = read_excerpts(c.by_name("12-channels-matroska").path, [1.0], 2.0)[0]
+        assert len(excerpt) == 2 * 22050 and float(np.abs(excerpt).max()) > 0.1
+        loudness = measure_file(c.by_name("12-channels-matroska").path)
+        assert loudness is not None and math.isfinite(loudness.integrated_lufs)
+    finally:
+        unlock(c)
