@@ -204,6 +204,10 @@ def build(root: Path, *, long_minutes: float | None = None) -> Corpus:
     bad[5 * sr, :] = -np.inf
     sf.write(root / "nan inf.wav", bad, sr, subtype="FLOAT")
     c.add(Case("nan-inf", root / "nan inf.wav", "either", ("not a number", "NaN", "infinite", "damaged")))
+    huge = music(sr, 10.0, seed=2)
+    huge[2 * sr : 2 * sr + 100, :] = 3e38  # finite, but adding two channels or squaring overflows
+    sf.write(root / "huge values.wav", huge, sr, subtype="FLOAT")
+    c.add(Case("huge-float-values", root / "huge values.wav", "result", duration_s=10))
     allnan = np.full((sr * 5, 1), np.nan, dtype=np.float32)
     sf.write(root / "all nan.wav", allnan, sr, subtype="FLOAT")
     c.add(Case("all-nan", root / "all nan.wav", "error"))
