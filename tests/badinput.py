@@ -150,6 +150,17 @@ def lying_wav(path: Path, data: np.ndarray, sr: int, claimed_frames: int) -> Pat
     return path
 
 
+def wav_with_rate(path: Path, data: np.ndarray, rate: int) -> Path:
+    """A 16-bit WAV whose fmt chunk states ``rate`` (and the matching byte rate)."""
+    sf.write(path, data, 44100, subtype="PCM_16")
+    raw = bytearray(path.read_bytes())
+    assert raw[12:16] == b"fmt "
+    raw[24:28] = struct.pack("<I", rate)
+    raw[28:32] = struct.pack("<I", rate * data.shape[1] * 2 & 0xFFFFFFFF)
+    path.write_bytes(bytes(raw))
+    return path
+
+
 def long_flac(path: Path, minutes: float, sr: int = 8000) -> Path:
     """A cheap hour: 8 kHz mono FLAC of a repeating 8-second phrase, written a phrase at a time."""
     phrase = music(sr, 8.0, channels=1, seed=3)
@@ -196,6 +207,10 @@ def build(root: Path, *, long_minutes: float | None = None) -> Corpus:
     ten = music(sr, 10.0, seed=1)
     c.add(Case("wav-claims-longer", lying_wav(root / "claims longer.wav", ten, sr, 30 * sr), "result", duration_s=10))
     c.add(Case("wav-claims-shorter", lying_wav(root / "claims shorter.wav", ten, sr, 5 * sr), "result", duration_s=5))
+
+    # Headers stating sample rates no recording has: resampling from them hung or filled the memory.
+    c.add(Case("rate-2-Hz", wav_with_rate(root / "two hertz.wav", ten, 2), "error", ("sample rate",)))
+    c.add(Case("rate-800-MHz", wav_with_rate(root / "800 MHz.wav", ten, 800_000_000), "error", ("sample rate",)))
 
     # Odd sample values.
     bad = music(sr, 10.0, seed=2)
