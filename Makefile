@@ -12,7 +12,7 @@ DEB_PACKAGES := libportaudio2 libsndfile1 xvfb xauth libgl1 libegl1 libxkbcommon
 	libfontconfig1 libdbus-1-3 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 \
 	libxcb-randr0 libxcb-render-util0 libxcb-image0 pulseaudio pulseaudio-utils libasound2-plugins
 
-.PHONY: setup system-deps run demo test lint typecheck pytest model window-shift bench clean
+.PHONY: setup system-deps run demo test lint typecheck pytest model window-shift bench fuzz clean
 
 setup: $(STAMP)
 
@@ -63,6 +63,11 @@ bench: setup
 	$(BIN)/python bench/bench_analyze.py --corpus $(CORPUS)
 	$(BIN)/python bench/fast_agreement.py --corpus $(CORPUS)
 	$(BIN)/python bench/bench_gui.py
+
+# Fuzz the decoder path for a bounded time (FUZZ_SECONDS); failing files are kept in out/fuzz.
+FUZZ_SECONDS ?= 600
+fuzz: setup
+	$(BIN)/python bench/fuzz_decode.py --seconds $(FUZZ_SECONDS) --out out/fuzz
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
