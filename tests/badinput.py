@@ -198,9 +198,7 @@ def build(root: Path, *, long_minutes: float | None = None) -> Corpus:
     ogg.unlink()
     flac.unlink()
     mp3.unlink()
-    c.add(
-        Case("truncated-m4a", truncate(DATA / "forest-sprint-6s.m4a", root / "cut.m4a", 0.5), "either", ("damaged",))
-    )
+    c.add(Case("truncated-m4a", truncate(DATA / "forest-sprint-6s.m4a", root / "cut.m4a", 0.5), "either", ("damaged",)))
     c.add(Case("header-only-flac", truncate(DATA / "elvish-theme-3s-24bit.flac", root / "stub.flac", 0.02), "error"))
 
     # WAV headers that lie about the length: the data that is really there counts.
@@ -241,8 +239,14 @@ def build(root: Path, *, long_minutes: float | None = None) -> Corpus:
     # More than 8 channels through FFmpeg: PyAV reads planar frames of those out of bounds.
     sf.write(root / "twelve.ogg", music(sr, 6.0, channels=12), sr, format="OGG", subtype="VORBIS")
     c.add(Case("12-channels-vorbis", root / "twelve.ogg", "result", duration_s=6))
-    c.add(Case("12-channels-matroska", pcm_matroska(root / "twelve.mka", music(sr, 6.0, channels=12), sr), "result", 
-               duration_s=6))
+    c.add(
+        Case(
+            "12-channels-matroska",
+            pcm_matroska(root / "twelve.mka", music(sr, 6.0, channels=12), sr),
+            "result",
+            duration_s=6,
+        )
+    )
     sf.write(root / "8k.wav", music(8000, 8.0), 8000, subtype="PCM_16")
     c.add(Case("8kHz", root / "8k.wav", "result", duration_s=8))
     sf.write(root / "192k.flac", music(192000, 6.0), 192000, subtype="PCM_24")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from badinput import SEED_NAMES, seeds
@@ -75,7 +74,11 @@ def test_mutation_changes_the_bytes() -> None:
 )
 @given(name=st.sampled_from(SEED_NAMES), ops=mutations)
 def test_mutated_headers_never_hang_or_crash(
-    name: str, ops: list[Mutation], seed_files: dict[str, bytes], decoder: Decoder, tmp_path_factory: pytest.TempPathFactory
+    name: str,
+    ops: list[Mutation],
+    seed_files: dict[str, bytes],
+    decoder: Decoder,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     path = tmp_path_factory.getbasetemp() / f"fuzz-{name}"
     path.write_bytes(mutate(seed_files[name], ops))

@@ -93,7 +93,8 @@ def test_the_guard_refuses_and_records(tmp_path: Path) -> None:
     guard_log = tmp_path / "guard.log"
     probe = (
         "import urllib.request\n"
-        "try:\n    urllib.request.urlopen('http://example.com/', timeout=5)\nexcept OSError as e:\n    print('refused', e)\n"
+        "try:\n    urllib.request.urlopen('http://example.com/', timeout=5)\n"
+        "except OSError as e:\n    print('refused', e)\n"
         "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n"
         "try:\n    s.connect_ex(('192.0.2.1', 80))\nexcept OSError as e:\n    print('refused', e)\n"
         "u = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
@@ -218,7 +219,10 @@ def test_no_module_outside_training_imports_networking() -> None:
     modules = [p for p in PACKAGE.rglob("*.py") if "training" not in p.relative_to(PACKAGE).parts]
     assert len(modules) > 30  # the walk found the package
     offenders = [
-        f"{p.relative_to(REPO)}:{line} imports {name}" for p in modules for line, name in _imports(p) if _is_network(name)
+        f"{p.relative_to(REPO)}:{line} imports {name}"
+        for p in modules
+        for line, name in _imports(p)
+        if _is_network(name)
     ]
     assert offenders == []
 

@@ -53,7 +53,9 @@ def _open_reader(path: Path) -> NativeReader:
     rate = reader.info.sample_rate
     if not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
         reader.close()
-        raise DecodeError(f"Cannot decode '{display_name(path)}': it states a sample rate of {rate:,} Hz, so it is damaged.")
+        raise DecodeError(
+            f"Cannot decode '{display_name(path)}': it states a sample rate of {rate:,} Hz, so it is damaged."
+        )
     return reader
 
 
