@@ -182,6 +182,8 @@ def build(root: Path, *, long_minutes: float | None = None) -> Corpus:
     c.add(Case("zero-byte", root / "zero bytes.wav", "error", ("empty",)))
     (root / "letter.mp3").write_text("Dear producer, the chorus needs work.\n" * 50, encoding="utf-8")
     c.add(Case("text-as-mp3", root / "letter.mp3", "error", ("not audio", "damaged")))
+    os.mkfifo(root / "pipe.wav")  # opening it for reading would block until someone writes
+    c.add(Case("named-pipe", root / "pipe.wav", "error", ("not a regular file",), hashable=False))
     folder = root / "folder.wav"
     folder.mkdir()
     c.add(Case("directory", folder, "error", ("folder",), hashable=False))
