@@ -109,6 +109,27 @@ def card_other_statistics(stem: Path) -> str:
     return stem.name
 
 
+def card_empty_percentiles(stem: Path) -> str:
+    card = _card(stem)
+    card["familiarity"]["distance_percentiles"] = []
+    _write_card(stem, card)
+    return f"{stem.name}.json"
+
+
+def card_nan_reference(stem: Path) -> str:
+    card = _card(stem)
+    card["familiarity"]["inv_cov"][0][0] = float("nan")  # Python's json writes and reads it as NaN
+    _write_card(stem, card)
+    return f"{stem.name}.json"
+
+
+def card_base_rate_not_a_probability(stem: Path) -> str:
+    card = _card(stem)
+    card["label"]["base_rate"] = 30.3
+    _write_card(stem, card)
+    return f"{stem.name}.json"
+
+
 def graphs_swapped(stem: Path) -> str:
     full, head = stem.parent / f"{stem.name}.onnx", stem.parent / f"{stem.name}.head.onnx"
     tmp = stem.parent / "swap"
@@ -132,6 +153,9 @@ DAMAGE: dict[str, Callable[[Path], str]] = {
         card_without_label,
         card_other_features,
         card_other_statistics,
+        card_empty_percentiles,
+        card_nan_reference,
+        card_base_rate_not_a_probability,
         graphs_swapped,
     )
 }
@@ -199,7 +223,9 @@ def test_cli_default_model_damaged_and_capture_refuses_too(tmp_path: Path) -> No
     assert_one_sentence(proc.stderr.strip().removeprefix("hitdesk: "), f"{DEFAULT_MODEL_NAME}.json")
 
 
-@pytest.mark.parametrize("damage", ["missing_graph", "truncated_card", "card_other_features", "graphs_swapped"])
+@pytest.mark.parametrize(
+    "damage", ["missing_graph", "truncated_card", "card_other_features", "card_empty_percentiles", "graphs_swapped"]
+)
 def test_app_opens_with_a_damaged_default_model(
     qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str
 ) -> None:
