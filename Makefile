@@ -13,7 +13,7 @@ DEB_PACKAGES := libportaudio2 libsndfile1 xvfb xauth libgl1 libegl1 libxkbcommon
 	libxcb-randr0 libxcb-render-util0 libxcb-image0 pulseaudio pulseaudio-utils libasound2-plugins \
 	desktop-file-utils appstream
 
-.PHONY: setup system-deps run demo test lint typecheck pytest model window-shift bench package package-test \
+.PHONY: setup system-deps run demo test lint typecheck pytest model window-shift bench fuzz package package-test \
 	appimage licenses icons clean
 
 setup: $(STAMP)
@@ -86,6 +86,11 @@ licenses: setup
 # PNG icons from resources/hitdesk.svg.
 icons: setup
 	QT_QPA_PLATFORM=offscreen $(BIN)/python packaging/make_icons.py
+
+# Fuzz the decoder path for a bounded time (FUZZ_SECONDS); failing files are kept in out/fuzz.
+FUZZ_SECONDS ?= 600
+fuzz: setup
+	$(BIN)/python bench/fuzz_decode.py --seconds $(FUZZ_SECONDS) --out out/fuzz
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

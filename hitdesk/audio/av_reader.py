@@ -71,9 +71,34 @@ def _codec_name(stream: AudioStream) -> str:
     return _CODEC_NAMES.get(codec.name, codec.long_name or codec.name)
 
 
-def _frame_channels(frame: AudioFrame) -> NDArray[np.float32]:
+# FFmpeg's AVFrame.data holds this many plane pointers; more channels live only in extended_data.
+_DATA_POINTERS = 8
+
+
+def frame_array(frame: AudioFrame, name: str) -> NDArray[Any]:
+    """``frame.to_ndarray()``, safe for planar frames with more than 8 channels.
+
+    PyAV finds a frame's planes by walking ``extended_data`` to a NULL pointer, which only exists
+    for 8 channels or fewer; with more it reads past the array and the process dies (a valid
+    12-channel Ogg Vorbis file did it, and a damaged M4A announcing 27 channels). Such frames are
+    converted to packed samples, which have one plane, and handed back in the planar shape.
+    """
+    channels = frame.layout.nb_channels
+    if not frame.format.is_planar or channels <= _DATA_POINTERS:
+        return frame.to_ndarray()
+    try:
+        packer = av.AudioResampler(format=frame.format.packed.name, layout=frame.layout, rate=frame.sample_rate)
+        packed = [f.to_ndarray() for f in [*packer.resample(frame), *packer.resample(None)]]
+    except _ERRORS as exc:
+        raise DecodeError(f"Cannot decode '{name}': FFmpeg cannot convert its {channels} channels.") from exc
+    if not packed:
+        return np.zeros((channels, 0), dtype=np.float32)
+    return np.ascontiguousarray(np.concatenate(packed, axis=-1).reshape(-1, channels).T)
+
+
+def _frame_channels(frame: AudioFrame, name: str) -> NDArray[np.float32]:
     """Samples as float32 ``(channels, n)`` scaled to [-1, 1) like libsndfile does."""
-    return _scale_channels(frame.to_ndarray(), frame.format.is_planar, frame.layout.nb_channels)
+    return _scale_channels(frame_array(frame, name), frame.format.is_planar, frame.layout.nb_channels)
 
 
 def _scale_channels(arr: NDArray[Any], planar: bool, channels: int) -> NDArray[np.float32]:
@@ -178,7 +203,7 @@ class AvReader:
         return mono
 
     def _mono(self, frame: AudioFrame) -> Samples:
-        mono, replaced = to_mono(_frame_channels(frame), channel_axis=0)
+        mono, replaced = to_mono(_frame_channels(frame, display_name(self._path)), channel_axis=0)
         self._replaced += replaced
         return mono
 
@@ -189,7 +214,7 @@ class AvReader:
         # Raw frames are gathered and converted a batch at a time: codec frames are small (1,024
         # samples for Vorbis), and converting each one on its own costs more than decoding it.
         planar, channels = first.format.is_planar, first.layout.nb_channels
-        raw = [first.to_ndarray()]
+        raw = [frame_array(first, display_name(self._path))]
         size = produced = first.samples
         skipped = 0
         for frame in self._frames:
@@ -199,7 +224,7 @@ class AvReader:
             if frame.format.is_planar != planar:
                 yield self._convert(raw, planar, channels)
                 raw, size, planar = [], 0, frame.format.is_planar
-            raw.append(frame.to_ndarray())
+            raw.append(frame_array(frame, display_name(self._path)))
             size += frame.samples
             produced += frame.samples
             if size >= _BATCH_FRAMES:

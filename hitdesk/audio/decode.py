@@ -42,8 +42,25 @@ log = logging.getLogger(__name__)
 _PREFER_FFMPEG = {"MP3"}
 
 
+# Sample rates a recording can have. A header stating one outside them is damaged, and resampling
+# from it would never end (800 MHz: a filter tens of thousands of taps long per output sample) or
+# fill the memory (2 Hz: every sample becomes 11,025).
+MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 1_000, 768_000
+
+
 def _open_reader(path: Path) -> NativeReader:
     """libsndfile when it recognises the file (exact, seekable); FFmpeg for everything else."""
+    reader = _open_native(path)
+    rate = reader.info.sample_rate
+    if not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
+        reader.close()
+        raise DecodeError(
+            f"Cannot decode '{display_name(path)}': it states a sample rate of {rate:,} Hz, so it is damaged."
+        )
+    return reader
+
+
+def _open_native(path: Path) -> NativeReader:
     reader = SndfileReader.open(path)
     if reader is None:
         return AvReader.open(path)

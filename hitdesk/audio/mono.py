@@ -14,17 +14,23 @@ from hitdesk.audio.inputs import display_name
 log = logging.getLogger(__name__)
 
 
-def to_mono(block: NDArray[np.float32], channel_axis: int) -> tuple[Samples, int]:
-    """Mean of the channels (as ``librosa.to_mono``), with NaN and inf replaced by 0.
+# Float files may go past full scale, but not by 120 dB: beyond this a value is damaged data, and
+# values near float32's maximum overflow to inf when channels are added or samples squared.
+SAMPLE_LIMIT = np.float32(1e6)
 
-    Returns the mono samples and how many non-finite input values were replaced. A float WAV can
-    hold NaN or inf; one such value would spread through the resampler and every feature after it.
+
+def to_mono(block: NDArray[np.float32], channel_axis: int) -> tuple[Samples, int]:
+    """Mean of the channels (as ``librosa.to_mono``), with NaN, inf and absurd values replaced by 0.
+
+    Returns the mono samples and how many input values were replaced. A float WAV can hold NaN,
+    inf or (damaged) values near 3e38; one such value would spread through the resampler and every
+    feature after it, and the track's silent-frame detection with it.
     """
     replaced = 0
-    finite = np.isfinite(block)
-    if not finite.all():
-        replaced = int(finite.size - np.count_nonzero(finite))
-        block = np.nan_to_num(block, nan=0.0, posinf=0.0, neginf=0.0)
+    usable = np.abs(block) <= SAMPLE_LIMIT  # False for NaN too
+    if not usable.all():
+        replaced = int(usable.size - np.count_nonzero(usable))
+        block = np.where(usable, block, np.float32(0.0))
     n_channels = block.shape[channel_axis]
     if n_channels == 1:
         mono = np.take(block, 0, axis=channel_axis)
@@ -39,6 +45,10 @@ def to_mono(block: NDArray[np.float32], channel_axis: int) -> tuple[Samples, int
 
 
 def report_replaced(path: Path, count: int) -> None:
-    """Logs, once per file, how many non-finite samples ``to_mono`` replaced."""
+    """Logs, once per file, how many unusable samples ``to_mono`` replaced."""
     if count:
-        log.warning("'%s' has %d NaN or infinite samples; they were replaced by silence.", display_name(path), count)
+        log.warning(
+            "'%s' has %d NaN or infinite samples (or values beyond any real level); they were replaced by silence.",
+            display_name(path),
+            count,
+        )

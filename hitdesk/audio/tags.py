@@ -64,8 +64,14 @@ def _field(tags: Mapping[str, object], keys: tuple[str, ...]) -> str | None:
 
 
 def read_tags(path: str | Path) -> Tags:
-    """The file's tags, or empty ``Tags`` when it has none or they cannot be read."""
+    """The file's tags, or empty ``Tags`` when it has none or they cannot be read.
+
+    Only regular files are opened: mutagen would block for ever on a named pipe (the decoder's
+    ``check_input`` then gives the sentence for it).
+    """
     try:
+        if not Path(path).is_file():
+            return Tags()
         return _read_tags(path)
     except Exception as exc:  # mutagen's parsers raise many types on damaged input; tags are optional
         log.debug("no tags read from %s: %s", path, exc)

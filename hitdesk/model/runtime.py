@@ -61,6 +61,29 @@ def resolve_model_path(spec: str | Path | None) -> Path:
     return path.parent / name
 
 
+def _check_numbers(card: ModelCard, path: Path) -> None:
+    """Refuses a card whose numbers the runtime cannot use.
+
+    Caught here, at load time, because later they would stop a batch in the middle (empty
+    percentiles raise inside every file's scoring) or, worse, give silent nonsense (a NaN in the
+    reference makes every track look typical).
+    """
+    problem = None
+    if not 0.0 < card.base_rate < 1.0:
+        problem = "its base rate is not a probability"
+    elif card.window_seconds is not None and not (np.isfinite(card.window_seconds) and card.window_seconds > 0):
+        problem = "its window length is not a positive number of seconds"
+    elif card.familiarity is not None:
+        fam = card.familiarity
+        pct = fam.distance_percentiles
+        if pct.ndim != 1 or pct.size < 2 or not np.isfinite(pct).all() or bool(np.any(np.diff(pct) < 0)):
+            problem = "its familiarity percentiles are missing or out of order"
+        elif not (np.isfinite(fam.mean).all() and np.isfinite(fam.inv_cov).all()):
+            problem = "its familiarity reference holds numbers that are not finite"
+    if problem is not None:
+        raise ModelError(f"Model card '{path.name}' is damaged: {problem}.")
+
+
 @dataclass(frozen=True)
 class ModelInfo:
     name: str
@@ -81,6 +104,7 @@ class HitModel:
 
         self.stem = stem
         self.card: ModelCard = load_card(stem.with_suffix(".json"))
+        _check_numbers(self.card, stem.with_suffix(".json"))
         self.info = ModelInfo(stem.name, self.card.version)
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads

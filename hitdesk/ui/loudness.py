@@ -195,15 +195,16 @@ def _av_blocks(path: Path) -> tuple[int, int, Iterator[npt.NDArray[np.float32]]]
         raise ValueError("no audio stream") from None
     rate = int(stream.codec_context.sample_rate or stream.rate)
     channels = int(stream.codec_context.channels or 1)
-    resampler = av.AudioResampler(format="fltp", layout=stream.codec_context.layout, rate=rate)
+    # Packed output: PyAV reads planar frames of more than 8 channels out of bounds (see frame_array).
+    resampler = av.AudioResampler(format="flt", layout=stream.codec_context.layout, rate=rate)
 
     def blocks() -> Iterator[npt.NDArray[np.float32]]:
         try:
             for frame in container.decode(stream):
                 for out in resampler.resample(frame):
-                    yield np.ascontiguousarray(out.to_ndarray().T, dtype=np.float32)
+                    yield out.to_ndarray().reshape(-1, out.layout.nb_channels)
             for out in resampler.resample(None):
-                yield np.ascontiguousarray(out.to_ndarray().T, dtype=np.float32)
+                yield out.to_ndarray().reshape(-1, out.layout.nb_channels)
         finally:
             container.close()
 
