@@ -22,6 +22,7 @@ from typing import TypeVar
 import numpy as np
 
 from hitdesk.audio import iter_blocks, probe, read_excerpts, read_tags
+from hitdesk.audio.problems import collecting, in_context
 from hitdesk.config import DEFAULT_WINDOW_SECONDS, FEATURES, MIN_TRACK_SECONDS
 from hitdesk.dsp.mel import FloatArray, StreamingMel, melspectrogram, power_to_db, power_to_fs_db
 from hitdesk.dsp.stats import mfcc_stats, onset_envelope, stats_from_mel, tempo_bpm, tempo_from_envelope
@@ -179,10 +180,11 @@ def analyze(
     try:
         reporter.check()
         tags = read_tags(p).to_dict()
-        if opts.fast:
-            feats, mode = _fast_features(p, opts, reporter)
-        else:
-            feats, mode = _full_features(p, opts, reporter), "full"
+        with collecting() as decode_problems:
+            if opts.fast:
+                feats, mode = _fast_features(p, opts, reporter)
+            else:
+                feats, mode = _full_features(p, opts, reporter), "full"
     except AnalysisCancelledError:
         raise
     except HitdeskError as exc:
@@ -213,7 +215,8 @@ def analyze(
     detail.track_stats = feats.track_stats
     overall = model.score_stats(feats.track_stats)[0]
     familiarity = model.familiarity(feats.track_stats)
-    notes = list(feats.plan.notes(opts.window_seconds))
+    # What the decoder had to work around (a truncated or damaged file, unusable samples) comes first.
+    notes = decode_problems + list(feats.plan.notes(opts.window_seconds))
     if familiarity is not None and familiarity.unlike_training_data:
         notes.append(
             "This track's sound is unlike the songs the model was trained on (further from them than 99% of "
@@ -310,7 +313,7 @@ def _prefetched(blocks: Iterator[T], depth: int = 4) -> Iterator[T]:
             if close is not None:
                 close()
 
-    worker = threading.Thread(target=produce, name="hitdesk-decode", daemon=True)
+    worker = threading.Thread(target=in_context(produce), name="hitdesk-decode", daemon=True)
     worker.start()
     try:
         while True:
@@ -359,7 +362,7 @@ def _fast_features(path: Path, opts: AnalysisOptions, reporter: _Reporter | None
     ex_starts = [float(c - 0.5 * FAST_EXCERPT_SECONDS) for c in centres]
     # With two threads the middle window and the excerpts are read at the same time.
     later = (
-        _PARTS.submit(read_excerpts, path, ex_starts, FAST_EXCERPT_SECONDS, max(1, threads - 1))
+        _PARTS.submit(in_context(read_excerpts), path, ex_starts, FAST_EXCERPT_SECONDS, max(1, threads - 1))
         if FAST_EXCERPTS and threads > 1
         else None
     )

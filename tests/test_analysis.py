@@ -151,3 +151,26 @@ def test_core_packages_import_neither_qt_nor_torch_nor_librosa() -> None:
         "sys.exit(f'imported {bad}' if bad else 0)"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_decoder_problems_become_notes(model: HitModel, tmp_path: Path) -> None:
+    """A truncated file and unusable samples still give a result, which says what was worked around."""
+    rate = 44100
+    t = np.arange(12 * rate) / rate
+    tone = (0.3 * np.sin(2 * np.pi * 330 * t) * (1 + np.sin(2 * np.pi * 1.5 * t))).astype(np.float32)
+    flac = tmp_path / "cut.flac"
+    sf.write(flac, tone, rate)
+    data = flac.read_bytes()
+    cut = tmp_path / "cut-short.flac"
+    cut.write_bytes(data[: int(len(data) * 0.6)])
+    nan = tmp_path / "nan.wav"
+    bad = tone.copy()
+    bad[rate : rate + 100] = np.nan
+    sf.write(nan, bad, rate, subtype="FLOAT")
+    for path, words in ((cut, "truncated"), (nan, "NaN")):
+        for fast in (False, True):
+            result, _ = analyze(path, model, AnalysisOptions(window_seconds=3.0, fast=fast))
+            assert result.ok, result.error
+            assert any(words in n and path.name in n for n in result.notes), result.notes
+    clean, _ = analyze(flac, model, AnalysisOptions(window_seconds=3.0))
+    assert not any("truncated" in n or "NaN" in n for n in clean.notes)

@@ -29,6 +29,7 @@ from numpy.typing import NDArray
 from hitdesk.audio.info import AudioInfo, Samples, SeekFailed
 from hitdesk.audio.inputs import damaged_error, display_name
 from hitdesk.audio.mono import report_replaced, to_mono
+from hitdesk.audio.problems import report
 from hitdesk.errors import DecodeError
 
 log = logging.getLogger(__name__)
@@ -194,7 +195,7 @@ class AvReader:
         except _ERRORS as exc:
             if not produced:
                 raise damaged_error(self._path) from exc
-            log.warning("'%s' is damaged; using the part that decodes (%s).", display_name(self._path), exc)
+            report(log, f"'{display_name(self._path)}' is damaged; using the part that decodes ({exc}).")
 
     def _convert(self, raw: list[NDArray[Any]], planar: bool, channels: int) -> Samples:
         joined = raw[0] if len(raw) == 1 else np.concatenate(raw, axis=-1)
@@ -234,10 +235,10 @@ class AvReader:
             yield self._convert(raw, planar, channels)
         name = display_name(self._path)
         if skipped:
-            log.warning("'%s' changes sample rate mid-file; %d frames were dropped.", name, skipped)
+            report(log, f"'{name}' changes sample rate mid-file; {skipped} frames were dropped.")
         got, stated = produced / self._info.sample_rate, self._info.duration_s
         if got < stated - max(1.0, 0.02 * stated):
-            log.warning("'%s' ended after %.1f s of the %.1f s it states; it may be truncated.", name, got, stated)
+            report(log, f"'{name}' ended after {got:.1f} s of the {stated:.1f} s it states; it may be truncated.")
 
     def read_range(self, start: int, stop: int) -> Samples:
         if not self._seek_trusted:
@@ -343,7 +344,7 @@ class AvReader:
         report_replaced(self._path, self._replaced)
         self._replaced = 0
         if self._bad_packets:
-            log.warning("'%s' has %d damaged packets that were skipped.", display_name(self._path), self._bad_packets)
+            report(log, f"'{display_name(self._path)}' has {self._bad_packets} damaged packets that were skipped.")
             self._bad_packets = 0
         self._frames.close()
         self._container.close()

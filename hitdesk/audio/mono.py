@@ -10,6 +10,7 @@ from numpy.typing import NDArray
 
 from hitdesk.audio.info import Samples
 from hitdesk.audio.inputs import display_name
+from hitdesk.audio.problems import report
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +48,8 @@ def to_mono(block: NDArray[np.float32], channel_axis: int) -> tuple[Samples, int
 def report_replaced(path: Path, count: int) -> None:
     """Logs, once per file, how many unusable samples ``to_mono`` replaced."""
     if count:
-        log.warning(
-            "'%s' has %d NaN or infinite samples (or values beyond any real level); they were replaced by silence.",
-            display_name(path),
-            count,
+        report(
+            log,
+            f"'{display_name(path)}' has {count} NaN or infinite samples (or values beyond any real level); "
+            "they were replaced by silence.",
         )

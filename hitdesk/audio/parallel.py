@@ -22,6 +22,7 @@ import numpy as np
 
 from hitdesk.audio.info import AudioInfo, NativeReader, Samples, SeekFailed
 from hitdesk.audio.inputs import display_name
+from hitdesk.audio.problems import in_context
 from hitdesk.audio.sndfile_reader import SndfileReader
 from hitdesk.errors import HitdeskError
 
@@ -76,7 +77,7 @@ def start_tail(path: Path, info: AudioInfo) -> TailRead | None:
             # Up to the end of the file, however long libsndfile finds it to be.
             return reader.read_range(start, start + 2 * frames)
 
-    return TailRead(start, _POOL.submit(read))
+    return TailRead(start, _POOL.submit(in_context(read)))
 
 
 def with_tail(blocks: Iterator[Samples], tail: TailRead, path: Path) -> Iterator[Samples]:
@@ -151,7 +152,7 @@ def read_ranges_parallel(
         with closing(open_reader()) as own:
             return run_on(own, group)
 
-    futures = [_POOL.submit(run, g) for g in groups[1:] if g]
+    futures = [_POOL.submit(in_context(run), g) for g in groups[1:] if g]
     found = run_on(reader, groups[0])
     for future in futures:
         found.update(future.result())

@@ -18,6 +18,7 @@ import soundfile as sf
 from hitdesk.audio.info import AudioInfo, Samples, SeekFailed
 from hitdesk.audio.inputs import damaged_error, display_name
 from hitdesk.audio.mono import report_replaced, to_mono
+from hitdesk.audio.problems import report
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ class SndfileReader:
             return None
         if _SHORT_DATA.search(handle.extra_info):
             # libsndfile reads what is there; say so, as the end of the recording is missing.
-            log.warning("'%s' is shorter than its header says; it may be truncated.", display_name(path))
+            report(log, f"'{display_name(path)}' is shorter than its header says; it may be truncated.")
         return cls(path, handle)
 
     @property
@@ -118,11 +119,10 @@ class SndfileReader:
                     yield tail
                 if produced == 0:
                     raise damaged_error(self._path) from exc
-                log.warning(
-                    "'%s' is damaged or truncated after %.1f s; using the part that decodes (%s).",
-                    display_name(self._path),
-                    produced / self._info.sample_rate,
-                    exc,
+                report(
+                    log,
+                    f"'{display_name(self._path)}' is damaged or truncated after "
+                    f"{produced / self._info.sample_rate:.1f} s; using the part that decodes ({exc}).",
                 )
                 return
             if len(mono) == 0:
@@ -130,11 +130,10 @@ class SndfileReader:
             produced += len(mono)
             yield mono
         if self._info.frames is not None and produced < self._info.frames:
-            log.warning(
-                "'%s' ended after %d of %d frames; it may be truncated.",
-                display_name(self._path),
-                produced,
-                self._info.frames,
+            report(
+                log,
+                f"'{display_name(self._path)}' ended after {produced} of {self._info.frames} frames; "
+                "it may be truncated.",
             )
 
     def _salvage(self, start: int) -> Samples:
