@@ -35,7 +35,7 @@ def test_baselines_command_fills_one_row_per_recipe(tmp_path: Path, capsys: pyte
     assert "0.500 ± 0.000" in majority
     for name in ("majority", "dense-network", "default-model"):
         assert (report.parent / f"baselines-{name}-reliability.png").is_file()
-    assert "Default model: cross-validated in this run." in text
+    assert "Default model: cross-validated in this run (check against `hitdesk-zalo-v1.json`: ROC-AUC" in text
     out = capsys.readouterr().out
     assert "gradient boosting (LightGBM): ROC-AUC" in out
 
@@ -86,3 +86,12 @@ def test_evaluate_needs_one_pairing(clip_manifest: Path, capsys: pytest.CaptureF
     assert main(["evaluate", "--manifest", str(clip_manifest)]) == 2
     assert "either --head with --data, or --model with --manifest" in capsys.readouterr().err
     assert main(["evaluate", "--model", "x", "--manifest", str(clip_manifest), "--head", "y.onnx"]) == 2
+
+
+def test_evaluation_modules_do_not_import_torch() -> None:
+    import subprocess
+    import sys
+
+    modules = "manifest, featcache, evaluation, evalreport, evaluate_manifest"
+    code = f"import sys; from hitdesk.training import {modules}; assert 'torch' not in sys.modules, 'torch imported'"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)

@@ -151,6 +151,23 @@ def _default_from_card(card_path: Path) -> _Row:
     return _Row("default model", None, folds, 0.0, [note])
 
 
+def _card_check(card_path: Path, row: _Row | None) -> str:
+    """How this run's default-model figures compare with those its model card recorded at training."""
+    try:
+        cv = json.loads(card_path.read_text(encoding="utf-8"))["metrics"]["cv"]["default"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+    if row is None:
+        return ""
+    ours = RecipeReport(row.name, "binary", row.fold_metrics).summary()
+    parts = [
+        f"{label} {ours[key]['mean']:.3f} here vs {cv[key]['mean']:.3f} in the card"
+        for key, label in (("roc_auc", "ROC-AUC"), ("spearman", "Spearman"))
+        if key in ours and key in cv
+    ]
+    return f" (check against `{card_path.name}`: " + ", ".join(parts) + ")" if parts else ""
+
+
 def _facts(data: ChartData, opts: BaselineOptions, rows: list[_Row], seconds: float) -> list[str]:
     assert data.groups is not None
     fold = fold_index(data.groups)
@@ -160,6 +177,9 @@ def _facts(data: ChartData, opts: BaselineOptions, rows: list[_Row], seconds: fl
         if opts.default_mode == DEFAULT_MODE_CV
         else f"figures from its model card `{opts.card_path}`"
     )
+    default_row = next((r for r in rows if r.name == "default model"), None)
+    if opts.default_mode == DEFAULT_MODE_CV and opts.card_path is not None and opts.card_path.is_file():
+        default_source += _card_check(opts.card_path, default_row)
     return [
         f"Data: `{opts.data_dir}`: {data.n} songs ({data.n_dropped} dropped: all MFCC statistics zero), "
         f"{len(np.unique(data.groups))} artist groups (songs sharing any artist id are joined).",

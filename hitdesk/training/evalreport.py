@@ -181,7 +181,7 @@ def _confusion_png(path: Path, title: str, counts: np.ndarray, names: list[str])
     ax.set_yticks(range(len(names)), names)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    ax.set_title(title)
+    ax.set_title(title, fontsize=10)
     top = counts.max() if counts.size else 0
     for (i, j), v in np.ndenumerate(counts):
         ax.text(j, i, str(int(v)), ha="center", va="center", color="white" if v > 0.6 * top else "black")
@@ -204,7 +204,7 @@ def _figures(path: Path, r: RecipeReport) -> list[str]:
     if matrix is not None:
         names = names or [str(i) for i in range(matrix.shape[0])]
         png = path.parent / f"{stem}-confusion.png"
-        _confusion_png(png, f"{r.recipe}: confusion (out of fold)", np.asarray(matrix), names)
+        _confusion_png(png, f"{r.recipe}\nconfusion, out of fold", np.asarray(matrix), names)
         lines += [f"![confusion matrix of {r.recipe}]({png.name})", ""]
     return lines
 
