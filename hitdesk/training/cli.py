@@ -39,10 +39,35 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--nets-per-member", type=int, default=None, help=argparse.SUPPRESS)
     fit.add_argument("--no-reference-check", action="store_true", help=argparse.SUPPRESS)
 
-    ev = sub.add_parser("evaluate", help="score a .head.onnx on a directory in the zalo format")
-    ev.add_argument("--head", type=Path, required=True, help="the model's .head.onnx file")
-    ev.add_argument("--data", type=Path, required=True, help="directory with features.csv and ranks.csv")
+    ev = sub.add_parser(
+        "evaluate",
+        help="score a .head.onnx on a directory in the zalo format, or a model on a labelled manifest of audio files",
+    )
+    ev.add_argument("--head", type=Path, default=None, help="the model's .head.onnx file (with --data)")
+    ev.add_argument("--data", type=Path, default=None, help="directory with features.csv and ranks.csv (with --head)")
+    ev.add_argument("--model", default=None, help="model name or path, analysed like the app does (with --manifest)")
+    ev.add_argument("--manifest", type=Path, default=None, help="CSV with path and popularity and/or label columns")
+    ev.add_argument("--window-seconds", type=float, default=None, help="window length (default: the model card's)")
+    ev.add_argument("--jobs", type=int, default=1, help="files analysed at once (with --manifest)")
     ev.add_argument("--json", action="store_true", help="print only a JSON object on stdout")
+
+    bl = sub.add_parser(
+        "baselines", help="score every per-song-statistics recipe on artist-disjoint folds of the chart data"
+    )
+    bl.add_argument("--data", type=Path, required=True, help="directory with the zalo2019 files")
+    bl.add_argument("--report", type=Path, default=Path("reports/baselines.md"), help="Markdown report path")
+    bl.add_argument("--seed", type=int, default=0)
+    bl.add_argument(
+        "--default-model",
+        choices=("cv", "card"),
+        default="cv",
+        help="cross-validate the default model again (cv) or use the figures in its model card (card)",
+    )
+    bl.add_argument("--card", type=Path, default=None, help="the default model's card (default: the bundled one)")
+    # For smoke tests: short runs that exercise every step but learn little.
+    bl.add_argument("--dense-epochs", type=int, default=None, help=argparse.SUPPRESS)
+    bl.add_argument("--max-epochs", type=int, default=None, help=argparse.SUPPRESS)
+    bl.add_argument("--nets-per-member", type=int, default=None, help=argparse.SUPPRESS)
 
     ws = sub.add_parser(
         "measure-window-shift", help="measure how 30 s window statistics differ from whole-track ones on real music"
@@ -94,10 +119,46 @@ def _fit_default(args: argparse.Namespace) -> int:
     return 0
 
 
+def _baselines(args: argparse.Namespace) -> int:
+    from hitdesk.model.runtime import DEFAULT_MODEL_NAME, models_dir
+    from hitdesk.training.baseline_table import BaselineOptions, run_baselines
+
+    opts = BaselineOptions(
+        data_dir=args.data,
+        report_path=args.report,
+        seed=args.seed,
+        default_mode=args.default_model,
+        card_path=args.card or models_dir() / f"{DEFAULT_MODEL_NAME}.json",
+        dense_epochs=args.dense_epochs,
+        ensemble_max_epochs=args.max_epochs,
+        ensemble_nets_per_member=args.nets_per_member,
+    )
+    for report in run_baselines(opts):
+        summary = report.summary()
+        auc, rho = summary["roc_auc"], summary["spearman"]
+        print(
+            f"{report.recipe:>30}: ROC-AUC {auc['mean']:.3f} ± {auc['std']:.3f}, "
+            f"Spearman {rho['mean']:.3f} ± {rho['std']:.3f}"
+        )
+    print(f"report: {args.report}")
+    return 0
+
+
 def _evaluate(args: argparse.Namespace) -> int:
     from hitdesk.training.evaluate import evaluate_head
 
-    result = evaluate_head(args.head, args.data)
+    by_manifest = args.model is not None or args.manifest is not None
+    by_head = args.head is not None or args.data is not None
+    if by_manifest == by_head or (by_manifest and (args.model is None or args.manifest is None)):
+        raise ValueError("evaluate needs either --head with --data, or --model with --manifest")
+    if by_manifest:
+        from hitdesk.training.evaluate_manifest import evaluate_manifest
+
+        result = evaluate_manifest(args.model, args.manifest, args.window_seconds, args.jobs)
+    else:
+        if args.head is None or args.data is None:
+            raise ValueError("evaluate needs either --head with --data, or --model with --manifest")
+        result = evaluate_head(args.head, args.data)
     if args.json:
         print(json.dumps(result))
     else:
@@ -119,6 +180,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _fit_default(args)
         if args.command == "measure-window-shift":
             return _measure_window_shift(args)
+        if args.command == "baselines":
+            return _baselines(args)
         return _evaluate(args)
     except (HitdeskError, FileNotFoundError, ValueError) as exc:
         print(f"hitdesk-train: {exc}", file=sys.stderr)
