@@ -243,7 +243,21 @@ def _check_length(name: str, duration_s: float) -> None:
         )
 
 
-def _full_features(path: Path, opts: AnalysisOptions, reporter: _Reporter | None = None) -> _Features:
+@dataclass(frozen=True)
+class TrackMel:
+    """A whole track's mel power frames, its length and where its audible part lies (seconds)."""
+
+    mel: FloatArray
+    duration_s: float
+    start_s: float
+    end_s: float
+
+
+def track_mel(path: Path, threads: int = 1, reporter: _Reporter | None = None, check_length: bool = True) -> TrackMel:
+    """One decode of the whole file into mel frames, as full mode does it (training reuses this).
+
+    Raises the one-sentence errors for a track that is too short or silent.
+    """
     report = reporter or _Reporter(None, None)
     if report.callback is not None and not report.duration_s:
         with contextlib.suppress(HitdeskError):  # the decoder below gives the sentence for this file
@@ -252,7 +266,7 @@ def _full_features(path: Path, opts: AnalysisOptions, reporter: _Reporter | None
     stream = StreamingMel()
     frames = 0
     total = report.duration_s or 0.0
-    for block in _prefetched(iter_blocks(path, threads=opts.decode_threads)):
+    for block in _prefetched(iter_blocks(path, threads=threads)):
         report.check()
         new = stream.feed(block)
         report.add(frames * hop_s, new, stream.n_samples / FEATURES.sample_rate / total if total else 0.0)
@@ -266,8 +280,13 @@ def _full_features(path: Path, opts: AnalysisOptions, reporter: _Reporter | None
         raise SilentTrackError(f"'{path.name}' contains only silence, so there is nothing to score.")
     start, end = content_extent(rms, n_samples)
     _check_length(path.name, end - start)
-    plan = plan_windows(start, end, opts.window_seconds)
-    mel = stream.mel_power()
+    return TrackMel(stream.mel_power(), duration, start, end)
+
+
+def _full_features(path: Path, opts: AnalysisOptions, reporter: _Reporter | None = None) -> _Features:
+    track = track_mel(path, opts.decode_threads, reporter)
+    mel, duration = track.mel, track.duration_s
+    plan = plan_windows(track.start_s, track.end_s, opts.window_seconds)
     window_mel = {w.name: mel[:, frame_range(w.start_s, w.end_s, mel.shape[1])] for w in plan.windows}
     # The whole track's statistics (its tempo dominates) on a second thread while this one works out
     # the windows' tempi: both are mostly FFTs, which release the GIL.

@@ -25,14 +25,13 @@ from typing import Any
 
 import numpy as np
 
-from hitdesk.analysis import _check_length, _prefetched
-from hitdesk.audio import iter_blocks
+from hitdesk.analysis import track_mel
 from hitdesk.cache import content_hash
 from hitdesk.config import DEFAULT_WINDOW_SECONDS, FEATURES, N_STATS
-from hitdesk.dsp.mel import StreamingMel, power_to_db
+from hitdesk.dsp.mel import power_to_db
 from hitdesk.dsp.stats import stats_from_mel
-from hitdesk.dsp.windows import SEGMENT_NAMES, content_extent, frame_range, is_digital_silence, plan_windows
-from hitdesk.errors import HitdeskError, SilentTrackError
+from hitdesk.dsp.windows import SEGMENT_NAMES, frame_range, plan_windows
+from hitdesk.errors import HitdeskError
 from hitdesk.training.manifest import Track
 
 log = logging.getLogger(__name__)
@@ -62,24 +61,10 @@ def default_root() -> Path:
 
 
 def compute_features(path: Path, window_seconds: float = DEFAULT_WINDOW_SECONDS) -> TrackFeatures:
-    """One full decode of ``path``; the steps are those of ``hitdesk.analysis`` full mode.
-
-    Analysis keeps its whole-track mel private, so the same public pieces are put together here
-    (a test checks that the statistics and windows equal analysis's own).
-    """
-    stream = StreamingMel()
-    for block in _prefetched(iter_blocks(path)):
-        stream.feed(block)
-    stream.finish()
-    duration = stream.n_samples / FEATURES.sample_rate
-    _check_length(path.name, duration)
-    rms = stream.frame_rms()
-    if is_digital_silence(rms):
-        raise SilentTrackError(f"'{path.name}' contains only silence, so there is nothing to score.")
-    start, end = content_extent(rms, stream.n_samples)
-    _check_length(path.name, end - start)
+    """One full decode of ``path`` by analysis's own full-mode code (``hitdesk.analysis.track_mel``)."""
+    track = track_mel(path)
+    mel, duration, start, end = track.mel, track.duration_s, track.start_s, track.end_s
     plan = plan_windows(start, end, window_seconds)
-    mel = stream.mel_power()
     n = mel.shape[1]
     windows: dict[str, np.ndarray] = {}
     window_stats: dict[str, np.ndarray] = {}
