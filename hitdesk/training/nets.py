@@ -284,5 +284,18 @@ NETS: dict[str, type[MelNet]] = {
 }
 
 
+def make_net(name: str, n_meta: int = 0, n_classes: int = 3) -> MelNet:
+    """The net of a recipe by name: one output for the regression nets, ``n_classes`` for resnet-tiers."""
+    if name in ("mel-cnn", "mel-inception"):
+        if n_meta:
+            raise ValueError(f"{name} has no metadata branch")
+        return MelCNN() if name == "mel-cnn" else MelInception()
+    if name == "cnn-metadata":
+        return CNNMetadata(n_meta=n_meta)
+    if name == "resnet-tiers":
+        return ResNetTiers(n_classes=n_classes, n_meta=n_meta)
+    raise ValueError(f"unknown net {name!r}; known: {', '.join(NETS)}")
+
+
 def parameter_count(net: nn.Module) -> int:
     return sum(p.numel() for p in net.parameters())
