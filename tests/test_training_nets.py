@@ -127,6 +127,7 @@ def test_training_is_deterministic_and_learns() -> None:
     assert first.history == second.history
     assert first.best_epoch == second.best_epoch
     assert first.examples_per_s > 0 and first.seconds > 0
+    assert float(first.net.target_std) == 1.0 and first.net.task == "binary"
     assert set(first.history) == {"train_loss", "lr", "train_accuracy", "valid_loss", "valid_accuracy"}
     assert first.history["train_loss"][-1] < first.history["train_loss"][0]
     xt, yt = _toy(40, 24, seed=1)

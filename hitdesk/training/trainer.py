@@ -176,6 +176,8 @@ def train(
         val = None
     if task == "regression":
         net.set_target_scale(float(data.y.mean()), float(data.y.std()))
+    else:
+        net.set_target_scale(0.0, 1.0)  # logits are used as they come out
 
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps_per_epoch = math.ceil(len(data) / cfg.batch_size)
