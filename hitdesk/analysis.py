@@ -123,7 +123,8 @@ def analyze(
             on_window(w.name, lm)
     detail.plan = feats.plan
     detail.track_stats = feats.track_stats
-    overall = model.score_stats(feats.track_stats)[0]
+    # A model without a head (trained on windows alone) forms the overall score from its window scores.
+    overall = model.score_stats(feats.track_stats)[0] if model.has_head else model.aggregate(scores)
     familiarity = model.familiarity(feats.track_stats)
     notes = list(feats.plan.notes(opts.window_seconds))
     if familiarity is not None and familiarity.unlike_training_data:
