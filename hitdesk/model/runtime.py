@@ -187,9 +187,7 @@ class HitModel:
         """
         td = np.atleast_2d(np.asarray(tempo_duration, dtype=np.float32))
         inputs = self.runtime.inputs
-        meta_rows = (
-            self.meta_fill(len(logmels)) if meta is None else np.atleast_2d(np.asarray(meta, dtype=np.float32))
-        )
+        meta_rows = self.meta_fill(len(logmels)) if meta is None else np.atleast_2d(np.asarray(meta, dtype=np.float32))
         arrays = [np.asarray(m, dtype=np.float32) for m in logmels]
         out: list[Score | None] = [None] * len(arrays)
         by_len: dict[int, list[int]] = {}

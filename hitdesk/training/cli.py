@@ -174,7 +174,10 @@ def _fit(args: argparse.Namespace) -> int:
     figures = ", ".join(
         f"{key} {cv[key]['mean']:.3f} ± {cv[key]['std']:.3f}" for key in ("roc_auc", "spearman") if key in cv
     )
-    print(f"{outcome.card['name']} ({args.recipe}): CV {figures or 'n/a'}; model {outcome.model_path}, report {outcome.report_path}")
+    print(
+        f"{outcome.card['name']} ({args.recipe}): CV {figures or 'n/a'}; "
+        f"model {outcome.model_path}, report {outcome.report_path}"
+    )
     return 0
 
 

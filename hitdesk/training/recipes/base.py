@@ -86,6 +86,7 @@ class Scorer:
 class Recipe(Protocol):
     name: str
     summary: str
+
     # "binary" (learns the hit label), "regression" (learns popularity) or "tiers3" (classes of popularity).
     def task(self, data: RecipeData) -> str: ...
     def fit(self, data: RecipeData, seed: int, epochs: int | None) -> Scorer: ...

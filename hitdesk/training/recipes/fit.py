@@ -102,7 +102,9 @@ def load_data(req: FitRequest) -> tuple[RecipeData, list[str], float, str]:
         window_seconds=req.window_seconds,
     )
     if len(np.unique(data.hit)) < 2:
-        raise RecipeError(f"All usable tracks of '{req.manifest.name}' have the same hit label, so nothing can be learnt.")
+        raise RecipeError(
+            f"All usable tracks of '{req.manifest.name}' have the same hit label, so nothing can be learnt."
+        )
     return data, errors, cache.audio_seconds, label
 
 
@@ -149,7 +151,9 @@ def cross_validate(recipe: Recipe, data: RecipeData, folds: int, seed: int, epoc
     cal, prob_w, summary = _calibrate(raw.reshape(-1), np.repeat(data.hit, w), np.repeat(fold, w))
     prob = prob_w.reshape(data.n, w).mean(axis=1)
     song_score = raw.mean(axis=1)
-    tier_truth = popularity_tiers(data.popularity, "tiers3") if tiers is not None and data.popularity is not None else None
+    tier_truth = (
+        popularity_tiers(data.popularity, "tiers3") if tiers is not None and data.popularity is not None else None
+    )
     metrics = []
     for _, te in splits:
         m = binary_metrics(data.hit[te], prob[te], None if data.popularity is None else data.popularity[te])
@@ -256,7 +260,7 @@ def _card(
         "training_data": {
             "manifest": req.manifest.name,
             "n_songs": data.n,
-            "n_artist_groups": int(len(np.unique(data.groups))),
+            "n_artist_groups": len(np.unique(data.groups)),
             "targets": "popularity and hit label" if data.popularity is not None else "hit label",
             "metadata_columns": data.meta_columns,
         },

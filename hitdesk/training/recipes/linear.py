@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import onnx
-from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.linear_model import LogisticRegressionCV, RidgeCV
 
 from hitdesk.training.export import _Graph
 from hitdesk.training.featcache import MIDDLE_SECONDS
@@ -27,8 +27,9 @@ from hitdesk.training.recipes.base import (
     logmel_input,
 )
 
-RIDGE_ALPHA = 1.0
-LOGISTIC_C = 1.0
+# 256 features against a few hundred songs: the penalty is chosen by inner cross-validation over
+# this grid rather than fixed, since the right amount depends on the catalogue's size.
+PENALTY_GRID = tuple(float(v) for v in np.logspace(-2, 4, 13))
 
 
 def band_stats(logmel: np.ndarray) -> np.ndarray:
@@ -72,12 +73,15 @@ def fit_linear(x: np.ndarray, data_hit: np.ndarray, popularity: np.ndarray | Non
     std = np.where(std > 1e-9, std, 1.0)
     z = (x - mean) / std
     if popularity is not None:
-        ridge = Ridge(alpha=RIDGE_ALPHA).fit(z, popularity)
+        ridge = RidgeCV(alphas=PENALTY_GRID).fit(z, popularity)
         return LinearModel(mean, std, np.asarray(ridge.coef_, dtype=np.float64), float(ridge.intercept_), "ridge")
     if len(np.unique(data_hit)) < 2:
         # One class only: the best linear score is a constant.
         return LinearModel(mean, std, np.zeros(x.shape[1]), 0.0, "logistic")
-    logit = LogisticRegression(C=LOGISTIC_C, max_iter=2000).fit(z, data_hit)
+    folds = int(min(5, np.bincount(np.asarray(data_hit, dtype=np.int64)).min()))
+    if folds < 2:
+        return LinearModel(mean, std, np.zeros(x.shape[1]), float(np.mean(data_hit) - 0.5), "logistic")
+    logit = LogisticRegressionCV(Cs=[1.0 / a for a in PENALTY_GRID], cv=folds, max_iter=2000).fit(z, data_hit)
     return LinearModel(mean, std, np.asarray(logit.coef_[0], dtype=np.float64), float(logit.intercept_[0]), "logistic")
 
 
@@ -133,11 +137,10 @@ class Intervals:
             "256 band statistics of the window (the linear model, not a CNN); the song's probability is the "
             "mean of its windows' calibrated probabilities",
         }
+
         def score_windows(xs: np.ndarray, meta: np.ndarray | None) -> np.ndarray:
             return model.score(np.stack([band_stats(m) for m in xs]))
 
         return Scorer(
             score_songs, model.graph, ["logmel"], "mean", data.window_seconds, info, score_windows=score_windows
         )
-
-

@@ -52,7 +52,9 @@ def _single_output_model(g: _Graph, name: str, inputs: list[onnx.ValueInfoProto]
     return model
 
 
-def scorer_graph(net_model: onnx.ModelProto, n_classes: int, meta_mean: np.ndarray, meta_std: np.ndarray) -> Any:
+def scorer_graph(
+    net_model: onnx.ModelProto, n_classes: int, meta_mean: np.ndarray, meta_std: np.ndarray
+) -> onnx.ModelProto:
     """Net (``logmel`` [+ ``meta``] -> ``raw``) to a graph ending in ``score`` [N].
 
     One output (a regression value or a logit) is the score; class logits become the expected
@@ -157,12 +159,13 @@ class NetRecipe:
         def tier_probs(d: RecipeData) -> np.ndarray:
             xs, _ = window_stack(d.feats)
             mz = np.repeat((d.meta - meta_mean) / meta_std, rep, axis=0).astype(np.float32) if n_meta else None
-            return np.asarray(predict(result.net, xs, mz)).reshape(d.n, rep, n_classes).mean(axis=1)
+            probs = np.asarray(predict(result.net, xs, mz)).reshape(d.n, rep, n_classes)
+            return np.asarray(probs.mean(axis=1))
 
         def graph(name: str) -> onnx.ModelProto:
             net_model = onnx_model(result.net, n_meta)
             parity_error(result.net, net_model)  # raises when the graph does not reproduce the net
-            model = scorer_graph(net_model, n_classes, meta_mean, meta_std)
+            model: onnx.ModelProto = scorer_graph(net_model, n_classes, meta_mean, meta_std)
             model.graph.name = name
             return model
 
@@ -215,7 +218,10 @@ def _split_rows(
 def net_recipes() -> list[NetRecipe]:
     return [
         NetRecipe(
-            "mel-cnn", "Yang et al.'s fully convolutional CNN on log-mel, regression on popularity", "regression", "never"
+            "mel-cnn",
+            "Yang et al.'s fully convolutional CNN on log-mel, regression on popularity",
+            "regression",
+            "never",
         ),
         NetRecipe("mel-inception", "Yang et al.'s inception variant (128x4, 132x8, 140x16)", "regression", "never"),
         NetRecipe(
