@@ -52,6 +52,16 @@ class RuntimeSpec:
     def has_head(self) -> bool:
         return self.overall == "head"
 
+    @property
+    def overall_rule(self) -> str:
+        """The overall score's origin in words, for notes and the app's explanation page."""
+        return {
+            "head": "head's score of the whole track's statistics",
+            "mean": "mean of the three window scores",
+            "median": "median of the three window scores",
+            "middle": "middle window's score",
+        }[self.overall]
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"inputs": list(self.inputs), "overall": self.overall}
         if "meta" in self.inputs:

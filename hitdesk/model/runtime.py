@@ -149,12 +149,7 @@ class HitModel:
     @property
     def overall_rule(self) -> str:
         """The overall score's origin in words, for cards and notes."""
-        return {
-            "head": "head's score of the whole track's statistics",
-            "mean": "mean of the three window scores",
-            "median": "median of the three window scores",
-            "middle": "middle window's score",
-        }[self.runtime.overall]
+        return self.runtime.overall_rule
 
     def aggregate(self, scores: Sequence[Score]) -> Score:
         """The overall score from the window scores (beginning, middle, end) by the card's rule.
