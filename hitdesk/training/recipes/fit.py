@@ -285,6 +285,24 @@ def _card(
     }
 
 
+def _majority(data: RecipeData, task: str, folds: int, seed: int) -> list[dict[str, float]]:
+    """The same folds answered without listening: each test song gets its training songs' rates.
+
+    Computed with the recipe's own metrics, so every column compares like with like.
+    """
+    tiers = popularity_tiers(data.popularity, "tiers3") if task == "tiers3" and data.popularity is not None else None
+    out = []
+    for tr, te in grouped_kfold(data.groups, folds, seed):
+        m = binary_metrics(data.hit[te], np.full(len(te), float(data.hit[tr].mean())))
+        if task == "regression" and data.popularity is not None:
+            m.update(regression_metrics(data.popularity[te], np.full(len(te), float(data.popularity[tr].mean()))))
+        if tiers is not None:
+            freq = np.bincount(tiers[tr], minlength=3) / len(tr)
+            m.update(tier_metrics(tiers[te], np.tile(freq, (len(te), 1))))
+        out.append(m)
+    return out
+
+
 def _write_report(
     path: Path,
     req: FitRequest,
@@ -296,12 +314,7 @@ def _write_report(
     audio_seconds: float,
     seconds: float,
 ) -> None:
-    # Every song gets its training folds' hit rate: the "always the majority" answer, as probabilities.
-    majority = [
-        binary_metrics(data.hit[te], np.full(len(te), float(data.hit[tr].mean())))
-        for tr, te in grouped_kfold(data.groups, len(cv.fold_metrics), req.seed)
-    ]
-    reports = [RecipeReport("majority", "binary", majority)]
+    reports = [RecipeReport("majority", task, _majority(data, task, len(cv.fold_metrics), req.seed))]
     conf = None
     if cv.tier_pred is not None and data.popularity is not None:
         conf = confusion(popularity_tiers(data.popularity, "tiers3"), cv.tier_pred, 3)
