@@ -39,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--nets-per-member", type=int, default=None, help=argparse.SUPPRESS)
     fit.add_argument("--no-reference-check", action="store_true", help=argparse.SUPPRESS)
 
+    from hitdesk.capture_cli import window_seconds_arg
+    from hitdesk.config import DEFAULT_WINDOW_SECONDS
     from hitdesk.training.recipes import RECIPE_NAMES
 
     rf = sub.add_parser("fit", help="cross-validate a recipe on a manifest, train it, calibrate and export the model")
@@ -50,7 +52,12 @@ def _parser() -> argparse.ArgumentParser:
     rf.add_argument("--report", type=Path, default=None, help="Markdown report path (default: reports/<name>.md)")
     rf.add_argument("--folds", type=int, default=5, help="cross-validation folds, grouped by artist")
     rf.add_argument("--seed", type=int, default=0)
-    rf.add_argument("--window-seconds", type=float, default=30.0, help="window length the model learns and scores")
+    rf.add_argument(
+        "--window-seconds",
+        type=window_seconds_arg,
+        default=DEFAULT_WINDOW_SECONDS,
+        help="window length the model learns on and the app then uses (from its card)",
+    )
     rf.add_argument("--jobs", type=int, default=1, help="files decoded at once")
     rf.add_argument("--cache-dir", type=Path, default=None, help="feature cache folder (default: the user cache)")
     # For smoke tests: a short run that exercises every step but learns little.
