@@ -213,7 +213,8 @@ def analyze(
         detail.window_logmel[w.name] = lm
     detail.plan = feats.plan
     detail.track_stats = feats.track_stats
-    overall = model.score_stats(feats.track_stats)[0]
+    # A model without a head (trained on windows alone) forms the overall score from its window scores.
+    overall = model.score_stats(feats.track_stats)[0] if model.has_head else model.aggregate(scores)
     familiarity = model.familiarity(feats.track_stats)
     # What the decoder had to work around (a truncated or damaged file, unusable samples) comes first.
     notes = decode_problems + list(feats.plan.notes(opts.window_seconds))

@@ -1,4 +1,9 @@
-"""Running a model: the combined graph on log-mel windows, the head on track statistics."""
+"""Running a model: the combined graph on log-mel windows, the optional head on track statistics.
+
+The card's "runtime" section says which inputs the combined graph takes (always ``logmel``; also
+``tempo_duration`` and ``meta`` where declared) and whether a head scores the whole track or the
+window scores are aggregated instead. Cards without it describe the first layout (both graphs).
+"""
 
 from __future__ import annotations
 
@@ -24,7 +29,6 @@ DEFAULT_MODEL_NAME = "hitdesk-zalo-v1"
 UNFAMILIAR_TYPICALITY = 0.01
 
 _OUTPUTS = ("p_hit", "p_hit_low", "p_hit_high")
-_FULL_INPUTS = ("logmel", "tempo_duration")
 _HEAD_INPUTS = ("stats",)
 
 
@@ -110,8 +114,29 @@ class HitModel:
         opts.intra_op_num_threads = threads
         opts.inter_op_num_threads = 1
         opts.log_severity_level = 3
-        self._full = self._session(ort, stem.parent / f"{stem.name}.onnx", opts, _FULL_INPUTS)
-        self._head = self._session(ort, stem.parent / f"{stem.name}.head.onnx", opts, _HEAD_INPUTS)
+        self.runtime = self.card.runtime
+        self._full = self._session(ort, stem.parent / f"{stem.name}.onnx", opts, self.runtime.inputs)
+        self._head = (
+            self._session(ort, stem.parent / f"{stem.name}.head.onnx", opts, _HEAD_INPUTS)
+            if self.runtime.has_head
+            else None
+        )
+        if "meta" in self.runtime.inputs:
+            self._check_meta_width(self._full, stem.name)
+
+    @property
+    def has_head(self) -> bool:
+        """Whether the overall score comes from a head on whole-track statistics."""
+        return self._head is not None
+
+    def _check_meta_width(self, session: object, name: str) -> None:
+        shape = next(i.shape for i in session.get_inputs() if i.name == "meta")  # type: ignore[attr-defined]
+        width = shape[1] if len(shape) == 2 else None
+        if isinstance(width, int) and width != len(self.runtime.meta_columns):
+            raise ModelError(
+                f"Model '{name}' takes {width} metadata values but its card names "
+                f"{len(self.runtime.meta_columns)}, so it cannot be used."
+            )
 
     @classmethod
     def load(cls, spec: str | Path | None = None, threads: int = 1) -> HitModel:
@@ -129,23 +154,59 @@ class HitModel:
             raise ModelError(f"Model file '{path.name}' cannot be loaded: it is damaged or not an ONNX model.") from exc
         names_in = tuple(i.name for i in session.get_inputs())
         names_out = {o.name for o in session.get_outputs()}
-        if names_in != inputs or not set(_OUTPUTS) <= names_out:
+        if sorted(names_in) != sorted(inputs) or not set(_OUTPUTS) <= names_out:
             raise ModelError(
                 f"Model file '{path.name}' has inputs {list(names_in)} and outputs {sorted(names_out)}; "
-                f"this version needs inputs {list(inputs)} and outputs {list(_OUTPUTS)}."
+                f"its card and this version need inputs {list(inputs)} and outputs {list(_OUTPUTS)}."
             )
         return session
 
     def score_stats(self, stats: npt.ArrayLike) -> list[Score]:
         """Scores rows of the 42 statistics (STAT_COLUMNS order, raw values)."""
+        if self._head is None:
+            raise ModelError(f"Model '{self.info.name}' has no head; its overall score is the {self.overall_rule}.")
         x = np.atleast_2d(np.asarray(stats, dtype=np.float32))
         if x.shape[1] != N_STATS:
             raise ValueError(f"expected {N_STATS} statistics per row, got {x.shape[1]}")
         return self._run(self._head, {"stats": x})
 
-    def score_logmel(self, logmels: Sequence[npt.ArrayLike], tempo_duration: npt.ArrayLike) -> list[Score]:
-        """Scores log-mel windows (dB, 0 at each window's maximum), grouped by length into batches."""
+    @property
+    def overall_rule(self) -> str:
+        """The overall score's origin in words, for cards and notes."""
+        return self.runtime.overall_rule
+
+    def aggregate(self, scores: Sequence[Score]) -> Score:
+        """The overall score from the window scores (beginning, middle, end) by the card's rule.
+
+        The range is aggregated the same way as the probability, so it keeps the card's meaning.
+        """
+        if not scores:
+            raise ValueError("no window scores to aggregate")
+        rule = self.runtime.overall
+        if rule == "middle":
+            return scores[len(scores) // 2]
+        arr = np.array([[s.p_hit, s.p_hit_low, s.p_hit_high] for s in scores], dtype=np.float64)
+        agg = np.median(arr, axis=0) if rule == "median" else arr.mean(axis=0)
+        return Score(float(agg[0]), float(min(agg[1], agg[0])), float(max(agg[2], agg[0])))
+
+    def meta_fill(self, n: int) -> npt.NDArray[np.float32]:
+        """The metadata fed for ``n`` windows when none is known: the card's declared values."""
+        return np.tile(np.asarray(self.runtime.meta_fill, dtype=np.float32), (n, 1))
+
+    def score_logmel(
+        self,
+        logmels: Sequence[npt.ArrayLike],
+        tempo_duration: npt.ArrayLike,
+        meta: npt.ArrayLike | None = None,
+    ) -> list[Score]:
+        """Scores log-mel windows (dB, 0 at each window's maximum), grouped by length into batches.
+
+        Only the inputs the card declares are fed; ``meta`` (one row per window) defaults to the
+        card's fill values.
+        """
         td = np.atleast_2d(np.asarray(tempo_duration, dtype=np.float32))
+        inputs = self.runtime.inputs
+        meta_rows = self.meta_fill(len(logmels)) if meta is None else np.atleast_2d(np.asarray(meta, dtype=np.float32))
         arrays = [np.asarray(m, dtype=np.float32) for m in logmels]
         out: list[Score | None] = [None] * len(arrays)
         by_len: dict[int, list[int]] = {}
@@ -154,8 +215,12 @@ class HitModel:
                 raise ValueError(f"expected log-mel of shape ({FEATURES.n_mels}, frames), got {m.shape}")
             by_len.setdefault(m.shape[1], []).append(i)
         for idx in by_len.values():
-            batch = np.stack([arrays[i] for i in idx])
-            for i, score in zip(idx, self._run(self._full, {"logmel": batch, "tempo_duration": td[idx]}), strict=True):
+            feeds = {"logmel": np.stack([arrays[i] for i in idx])}
+            if "tempo_duration" in inputs:
+                feeds["tempo_duration"] = td[idx]
+            if "meta" in inputs:
+                feeds["meta"] = meta_rows[idx]
+            for i, score in zip(idx, self._run(self._full, feeds), strict=True):
                 out[i] = score
         return [s for s in out if s is not None]
 

@@ -156,19 +156,30 @@ def head_model(head: HeadWeights, name: str) -> onnx.ModelProto:
 def combined_model(head: HeadWeights, name: str) -> onnx.ModelProto:
     """Log-mel (dB, max 0, floor -80) + [tempo, duration] -> MFCC statistics -> head."""
     g = _Graph()
+    stats = add_stats_front_end(g)
+    _add_head(g, stats, head)
+    return _model(g, name, front_end_inputs(), head.n_members, "P(hit) from a log-mel spectrogram, tempo and duration")
+
+
+def add_stats_front_end(g: _Graph, output: str = "stats") -> str:
+    """``logmel`` [N, 128, time] + ``tempo_duration`` [N, 2] -> the 42 statistics [N, 42] in STAT_COLUMNS order.
+
+    Shared by every model whose head eats track statistics, so all of them see windows the same way.
+    """
     mfcc = g.op("MatMul", [g.const("dct", dct_matrix()), "logmel"])  # [N, 20, time]
     mean3 = g.op("ReduceMean", [mfcc], axes=[2], keepdims=1)
     centred = g.op("Sub", [mfcc, mean3])
     var = g.op("ReduceMean", [g.op("Mul", [centred, centred])], axes=[2], keepdims=0)  # population variance
     std = g.op("Sqrt", [var])
     mean = g.op("Squeeze", [mean3, g.const("time_axis", [2], np.int64)])
-    stats = g.op("Concat", [mean, std, "tempo_duration"], "stats", axis=1)  # STAT_COLUMNS order
-    _add_head(g, stats, head)
-    inputs = [
+    return g.op("Concat", [mean, std, "tempo_duration"], output, axis=1)
+
+
+def front_end_inputs() -> list[onnx.ValueInfoProto]:
+    return [
         helper.make_tensor_value_info("logmel", TensorProto.FLOAT, ["batch", FEATURES.n_mels, "time"]),
         helper.make_tensor_value_info("tempo_duration", TensorProto.FLOAT, ["batch", 2]),
     ]
-    return _model(g, name, inputs, head.n_members, "P(hit) from a log-mel spectrogram, tempo and duration")
 
 
 def io_description(n_members: int) -> dict[str, Any]:

@@ -1,0 +1,49 @@
+"""Training recipes by name: the published hit-prediction systems, each exportable as a HitDesk model.
+
+``zalo-stats`` is the default model's recipe; it trains on the chart data's per-song statistics
+rather than on a manifest of audio, so ``hitdesk-train fit --recipe zalo-stats --data DIR`` runs
+the default pipeline (``fit-default`` is the same command under its older name).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the registry's names load without onnx or torch; the recipes themselves import them
+    from hitdesk.training.recipes.base import Recipe
+
+ZALO_STATS = "zalo-stats"
+
+
+def manifest_recipes() -> dict[str, Recipe]:
+    """Every recipe that trains on a manifest of audio files."""
+    from hitdesk.training.recipes.dense_recipe import DenseDescriptors
+    from hitdesk.training.recipes.linear import Intervals, MelStatsLinear
+    from hitdesk.training.recipes.networks import net_recipes
+
+    recipes: list[Recipe] = [DenseDescriptors(), MelStatsLinear(), *net_recipes(), Intervals()]
+    return {r.name: r for r in recipes}
+
+
+RECIPE_NAMES = (
+    "dense-descriptors",
+    "mel-stats-linear",
+    "mel-cnn",
+    "mel-inception",
+    "cnn-metadata",
+    "resnet-tiers",
+    "intervals",
+    ZALO_STATS,
+)
+
+
+def get_recipe(name: str) -> Recipe:
+    from hitdesk.training.recipes.base import RecipeError
+
+    recipes = manifest_recipes()
+    if name not in recipes:
+        raise RecipeError(f"There is no manifest recipe '{name}'; known: {', '.join(RECIPE_NAMES)}.")
+    return recipes[name]
+
+
+__all__ = ["RECIPE_NAMES", "ZALO_STATS", "get_recipe", "manifest_recipes"]

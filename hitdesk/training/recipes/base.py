@@ -1,0 +1,160 @@
+"""What every manifest recipe shares: the data it sees, the fitted scorer it hands back, the ONNX tail.
+
+A recipe turns songs into *examples* (a song, or each of its windows) and learns a score per
+example, higher meaning more of a hit. The fit command calibrates that score on out-of-fold
+predictions and appends the calibration to the recipe's graph, so every exported model outputs
+``p_hit``, ``p_hit_low`` and ``p_hit_high`` as the runtime expects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper
+
+from hitdesk.errors import HitdeskError
+from hitdesk.training.calibration import Calibrator
+from hitdesk.training.export import IR_VERSION, OPSET, _add_calibration, _Graph
+from hitdesk.training.featcache import TrackFeatures
+from hitdesk.training.manifest import Track
+
+WINDOW_NAMES = ("beginning", "middle", "end")
+OUTPUTS = ("p_hit", "p_hit_low", "p_hit_high")
+SCORE = "score"
+
+
+class RecipeError(HitdeskError):
+    """A recipe cannot run on this manifest (no popularity for a regression recipe, no metadata...)."""
+
+
+@dataclass
+class RecipeData:
+    """The usable songs of a manifest with their cached features and targets."""
+
+    tracks: list[Track]
+    feats: list[TrackFeatures]
+    hit: np.ndarray  # (n,) 0/1
+    popularity: np.ndarray | None  # (n,) or None when the manifest has labels only
+    groups: np.ndarray  # (n,) artist groups
+    meta: np.ndarray  # (n, m) metadata columns present in every usable row (m may be 0)
+    meta_columns: list[str] = field(default_factory=list)
+    window_seconds: float = 30.0
+
+    @property
+    def n(self) -> int:
+        return len(self.tracks)
+
+    def subset(self, idx: np.ndarray) -> RecipeData:
+        return RecipeData(
+            tracks=[self.tracks[i] for i in idx],
+            feats=[self.feats[i] for i in idx],
+            hit=self.hit[idx],
+            popularity=None if self.popularity is None else self.popularity[idx],
+            groups=self.groups[idx],
+            meta=self.meta[idx],
+            meta_columns=self.meta_columns,
+            window_seconds=self.window_seconds,
+        )
+
+
+@dataclass
+class Scorer:
+    """A fitted recipe: scores examples, and knows its graph and what the card must say about it.
+
+    ``song_scores`` gives one score per window (``windows`` of them per song, ``runtime`` "mean"
+    averages the calibrated probabilities) or one per song (``runtime`` "middle" or "head").
+    """
+
+    score_songs: Any  # Callable[[RecipeData], np.ndarray]: (n, windows) scores
+    graph: Any  # Callable[[str], onnx.ModelProto]: inputs per ``inputs`` -> output "score" (batch,)
+    inputs: list[str]
+    overall: str  # "mean" | "middle" | "head"
+    window_seconds: float
+    description: dict[str, Any]
+    head: Any = None  # Callable[[str, Calibrator], onnx.ModelProto] | None: stats -> outputs
+    tier_probs: Any = None  # Callable[[RecipeData], np.ndarray] | None: (n, classes) for tier recipes
+    # (N, 128, T) windows [+ (N, m) metadata] -> (N,) scores: the export is checked against it.
+    score_windows: Any = None
+    meta_fill: list[float] = field(default_factory=list)
+    history: dict[str, list[float]] = field(default_factory=dict)
+
+
+class Recipe(Protocol):
+    name: str
+    summary: str
+
+    # "binary" (learns the hit label), "regression" (learns popularity) or "tiers3" (classes of popularity).
+    def task(self, data: RecipeData) -> str: ...
+    def fit(self, data: RecipeData, seed: int, epochs: int | None) -> Scorer: ...
+
+
+def finite_logit(p: np.ndarray) -> np.ndarray:
+    """Probabilities to logits, clipped so certain answers stay finite scores."""
+    q = np.clip(np.asarray(p, dtype=np.float64), 1e-6, 1.0 - 1e-6)
+    return np.asarray(np.log(q / (1.0 - q)))
+
+
+def window_stack(feats: Sequence[TrackFeatures]) -> tuple[np.ndarray, np.ndarray]:
+    """The three windows of every song as (n*3, 128, T) with a song index per row.
+
+    Windows of one fit share a length (the cache's window length), except songs shorter than a
+    window; those are cut or edge-padded to the common length so they can be batched.
+    """
+    mats = [f.windows[w] for f in feats for w in WINDOW_NAMES]
+    frames = int(np.median([m.shape[1] for m in mats]))
+    out = np.empty((len(mats), mats[0].shape[0], frames), dtype=np.float32)
+    for i, m in enumerate(mats):
+        if m.shape[1] >= frames:
+            out[i] = m[:, :frames]
+        else:
+            out[i] = np.pad(m, ((0, 0), (0, frames - m.shape[1])), mode="edge")
+    return out, np.repeat(np.arange(len(feats)), len(WINDOW_NAMES))
+
+
+def calibrated_tail(g: _Graph, score: str, calibrator: Calibrator) -> None:
+    """Appends score [N] -> p_hit, p_hit_low, p_hit_high [N] to ``g``.
+
+    The recipes have no uncertainty estimate of their own, so the range has zero width; the card
+    says so rather than invent one.
+    """
+    row = g.op("Unsqueeze", [score, g.const("cal_row_axis", [0], np.int64)])  # [1, N]: calibration works per member
+    prob = _add_calibration(g, row, calibrator)
+    g.op("Squeeze", [prob, g.const("cal_member_axis", [0], np.int64)], "p_hit")
+    g.op("Identity", ["p_hit"], "p_hit_low")
+    g.op("Identity", ["p_hit"], "p_hit_high")
+
+
+def finish_model(
+    g: _Graph, name: str, inputs: list[onnx.ValueInfoProto], doc: str, outputs: tuple[str, ...] = OUTPUTS
+) -> onnx.ModelProto:
+    """A checked opset-17 model of ``g`` whose outputs are (batch,) float tensors."""
+    out_info = [helper.make_tensor_value_info(o, TensorProto.FLOAT, ["batch"]) for o in outputs]
+    graph = helper.make_graph(g.nodes, name, inputs, out_info, initializer=g.inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="hitdesk-train")
+    model.doc_string = doc
+    model.ir_version = IR_VERSION
+    onnx.checker.check_model(model, full_check=True)
+    return model
+
+
+def with_calibration(scorer_model: onnx.ModelProto, calibrator: Calibrator, name: str) -> onnx.ModelProto:
+    """A scorer graph (output "score") followed by the calibration, as one checked model."""
+    g = _Graph()
+    calibrated_tail(g, SCORE, calibrator)
+    tail_in = [helper.make_tensor_value_info(SCORE, TensorProto.FLOAT, ["batch"])]
+    tail = finish_model(g, f"{name}-calibration", tail_in, "calibration of the recipe's score")
+    merged = onnx.compose.merge_models(scorer_model, tail, io_map=[(SCORE, SCORE)], doc_string=scorer_model.doc_string)
+    merged.graph.name = name
+    merged.ir_version = IR_VERSION
+    onnx.checker.check_model(merged, full_check=True)
+    return merged
+
+
+def logmel_input() -> onnx.ValueInfoProto:
+    from hitdesk.config import FEATURES
+
+    return helper.make_tensor_value_info("logmel", TensorProto.FLOAT, ["batch", FEATURES.n_mels, "time"])
