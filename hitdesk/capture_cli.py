@@ -21,6 +21,7 @@ from hitdesk.config import DEFAULT_WINDOW_SECONDS, MIN_TRACK_SECONDS
 
 if TYPE_CHECKING:
     from hitdesk.live import CaptureSession, LiveScore, Take
+    from hitdesk.model import HitModel
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +51,17 @@ def add_window_seconds_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--window-seconds",
         type=window_seconds_arg,
-        default=DEFAULT_WINDOW_SECONDS,
+        default=None,
         metavar="S",
-        help=f"length of each window in seconds (default {DEFAULT_WINDOW_SECONDS:g})",
+        help=f"length of each window in seconds (default: the model's own; {DEFAULT_WINDOW_SECONDS:g} for the default)",
     )
+
+
+def window_seconds_for(requested: float | None, model: HitModel) -> float:
+    """The window length asked for, else the one the model was trained on, else the default."""
+    if requested is not None:
+        return requested
+    return model.card.window_seconds or DEFAULT_WINDOW_SECONDS
 
 
 def _sample_rate(text: str) -> int:
@@ -237,7 +245,7 @@ def cmd_capture(args: argparse.Namespace) -> int:
         file_format=args.format,
         max_seconds=args.seconds,
     )
-    session = CaptureSession(model, settings, window_seconds=args.window_seconds)
+    session = CaptureSession(model, settings, window_seconds=window_seconds_for(args.window_seconds, model))
     try:
         status = session.open()
     except CaptureError as exc:

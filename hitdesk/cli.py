@@ -14,7 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from hitdesk.capture_cli import add_parsers as add_capture_parsers
-from hitdesk.capture_cli import add_window_seconds_argument
+from hitdesk.capture_cli import add_window_seconds_argument, window_seconds_for
 from hitdesk.errors import HitdeskError
 from hitdesk.results import TrackResult
 
@@ -152,19 +152,19 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     rows: list[dict[str, Any] | None] = [None] * len(inputs)
     jobs: list[tuple[int, tuple[str, float, bool, bool, int]]] = []
     threads = decode_threads(min(args.jobs, max(1, len(inputs))))
+    try:
+        _init_worker(args.model)  # load once here too: a bad model is reported before any work
+    except HitdeskError as exc:
+        print(f"hitdesk: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    window_s = window_seconds_for(args.window_seconds, _worker_model)
     for i, item in enumerate(inputs):
         if isinstance(item, InputProblem):
             rows[i] = TrackResult(
                 file=str(item.path), mode="fast" if args.fast else "full", error=item.message
             ).to_dict()
         else:
-            jobs.append((i, (str(item), args.window_seconds, args.fast, not args.no_cache, threads)))
-
-    try:
-        _init_worker(args.model)  # load once here too: a bad model is reported before any work
-    except HitdeskError as exc:
-        print(f"hitdesk: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+            jobs.append((i, (str(item), window_s, args.fast, not args.no_cache, threads)))
     model_info = _worker_model.info.to_dict()
     for row in rows:
         if row is not None:
