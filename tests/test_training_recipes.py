@@ -70,6 +70,15 @@ def test_recipe_fits_exports_and_loads(recipe: str, clips: tuple[Path, Path], tm
     assert result.error is None
     assert result.overall is not None and 0.0 <= result.overall.p_hit <= 1.0
     assert [s.name for s in result.segments] == ["beginning", "middle", "end"]
+    # The range is the measured one: the card's interval of the hit rate near this probability.
+    knots = card["uncertainty"]["knots"]
+    low = np.interp(result.overall.p_hit, knots["p"], knots["low"])
+    high = np.interp(result.overall.p_hit, knots["p"], knots["high"])
+    assert result.overall.p_hit_low == pytest.approx(min(low, result.overall.p_hit), abs=1e-5)
+    assert result.overall.p_hit_high == pytest.approx(max(high, result.overall.p_hit), abs=1e-5)
+    assert result.overall.p_hit_high - result.overall.p_hit_low > 0.05, "a dozen songs cannot pin a probability"
+    for seg in result.segments:
+        assert seg.score.p_hit_low <= seg.score.p_hit <= seg.score.p_hit_high
 
     env = dict(os.environ, PYTHONPATH=str(REPO))
     cmd = [sys.executable, "-m", "hitdesk", "analyze", "--model", str(stem.with_suffix(".onnx")), "--json"]
@@ -176,3 +185,23 @@ def test_recipe_learns_the_learnset(recipe: str, shuffled: bool, learnset_data) 
         assert auc <= 0.65, f"{recipe} learnt shuffled labels (held-out ROC-AUC {auc:.3f})"
     else:
         assert auc >= 0.9, f"{recipe} did not learn (held-out ROC-AUC {auc:.3f})"
+
+
+def test_measured_interval_is_the_wilson_interval_of_near_songs() -> None:
+    from hitdesk.training.recipes.interval import measure, wilson
+
+    rng = np.random.default_rng(0)
+    prob = rng.uniform(0.0, 1.0, 400)
+    hit = (rng.uniform(0.0, 1.0, 400) < prob).astype(float)  # well calibrated
+    iv = measure(prob, hit)
+    assert iv.neighbours == 40 and len(iv.p) == 21
+    # At each knot: exactly the Wilson interval of its 40 nearest songs.
+    q = iv.p[10]
+    near = np.argsort(np.abs(prob - q), kind="stable")[:40]
+    assert (iv.low[10], iv.high[10]) == pytest.approx(wilson(hit[near].sum(), 40))
+    # Calibrated scores sit inside their intervals; the width shrinks with more songs.
+    inside = [lo <= p <= hi for p, lo, hi in zip(iv.p, iv.low, iv.high, strict=True)]
+    assert sum(inside) >= 17
+    lo, hi = wilson(12, 40)
+    lo2, hi2 = wilson(120, 400)
+    assert hi2 - lo2 < hi - lo and lo < 0.3 < hi

@@ -178,7 +178,8 @@ class HitModel:
     def aggregate(self, scores: Sequence[Score]) -> Score:
         """The overall score from the window scores (beginning, middle, end) by the card's rule.
 
-        The range is aggregated the same way as the probability, so it keeps the card's meaning.
+        The range is aggregated the same way as the probability, unless the card measured it as a
+        function of a song's probability (recipes: ``uncertainty.knots``); then it is read off there.
         """
         if not scores:
             raise ValueError("no window scores to aggregate")
@@ -187,6 +188,10 @@ class HitModel:
             return scores[len(scores) // 2]
         arr = np.array([[s.p_hit, s.p_hit_low, s.p_hit_high] for s in scores], dtype=np.float64)
         agg = np.median(arr, axis=0) if rule == "median" else arr.mean(axis=0)
+        knots = (self.card.raw.get("uncertainty") or {}).get("knots")
+        if knots:  # the range was measured for a song's probability: read it off at the overall one
+            agg[1] = np.interp(agg[0], knots["p"], knots["low"])
+            agg[2] = np.interp(agg[0], knots["p"], knots["high"])
         return Score(float(agg[0]), float(min(agg[1], agg[0])), float(max(agg[2], agg[0])))
 
     def meta_fill(self, n: int) -> npt.NDArray[np.float32]:

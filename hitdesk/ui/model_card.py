@@ -139,6 +139,20 @@ def explain_page(card: ModelCard | None) -> str:
     base = "the base rate" if card is None else f"the base rate ({100 * card.base_rate:.0f}%)"
     definition = "" if card is None else f" Here a “hit” means: <i>{html.escape(card.label_definition)}</i>."
     window = "30 s" if card is None or card.window_seconds is None else f"{card.window_seconds:g} s"
+    measured = ((card.raw.get("uncertainty") or {}).get("p_hit_low_high") if card is not None else None) or ""
+    if measured:
+        spread = f"is measured, not guessed: {html.escape(measured)}"
+    else:
+        spread = (
+            "is the spread of the model's cross-validation ensemble: several copies\nof the model trained on "
+            "different parts of the data. A wide range means the copies disagree"
+        )
+    if card is None or card.runtime.has_head:
+        overall = (
+            "scores the statistics of the\nwhole track (in fast mode: of the three windows plus evenly spaced excerpts)"
+        )
+    else:
+        overall = f"is the {html.escape(card.runtime.overall_rule)}, as this model was trained"
     return _page(
         "What the numbers mean",
         f"""
@@ -146,12 +160,10 @@ def explain_page(card: ModelCard | None) -> str:
 hit, calibrated on songs like those it was trained on: of 100 songs scored 40%, about 40 were hits.{definition}</p>
 <p><b>Base rate</b> (dashed line) is the share of hits among the training songs. A score above {base} means
 “more likely than a typical song of the training data”; it is not a verdict on quality.</p>
-<p><b>Range</b> (blue band, “low–high”) is the spread of the model's cross-validation ensemble: several copies
-of the model trained on different parts of the data. A wide range means the copies disagree. When the ranges
+<p><b>Range</b> (blue band, “low–high”) {spread}. When the ranges
 of two takes overlap, the model cannot tell them apart, and HitDesk says <b>no clear difference</b>.</p>
 <p><b>Beginning, middle and end</b> are {window} windows placed on the audible part of the track (leading and
-trailing silence skipped): the first, the central and the last. <b>Overall</b> scores the statistics of the
-whole track (in fast mode: of the three windows plus evenly spaced excerpts).</p>
+trailing silence skipped): the first, the central and the last. <b>Overall</b> {overall}.</p>
 <p><b>Unlike the training data</b>: the track's statistics lie further from the training songs than 99% of
 them. The model was never shown music like it, so its numbers say little.</p>
 <p><b>LUFS</b> is integrated loudness (ITU-R BS.1770-4) and <b>dBTP</b> the true peak (4x oversampled); they

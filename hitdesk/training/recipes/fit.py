@@ -37,6 +37,8 @@ from hitdesk.training.evaluation import (
 from hitdesk.training.featcache import FeatureCache
 from hitdesk.training.manifest import artist_groups, hit_labels, read_manifest
 from hitdesk.training.recipes.base import Recipe, RecipeData, RecipeError, Scorer, with_calibration
+from hitdesk.training.recipes.interval import MeasuredInterval, with_interval
+from hitdesk.training.recipes.interval import measure as measure_interval
 
 log = logging.getLogger(__name__)
 
@@ -166,16 +168,18 @@ def cross_validate(recipe: Recipe, data: RecipeData, folds: int, seed: int, epoc
     return _CV(metrics, prob, cal, summary, tier_pred, time.perf_counter() - started)
 
 
-def _export(scorer: Scorer, cal: Any, name: str, out_dir: Path) -> tuple[dict[str, str], bool]:
+def _export(
+    scorer: Scorer, cal: Any, interval: MeasuredInterval, name: str, out_dir: Path
+) -> tuple[dict[str, str], bool]:
     out_dir.mkdir(parents=True, exist_ok=True)
     files = {"combined": f"{name}.onnx", "card": f"{name}.json"}
     if scorer.head is not None:
         combined, head = scorer.head(name, cal)
-        onnx.save_model(head, str(out_dir / f"{name}.head.onnx"))
+        onnx.save_model(with_interval(head, interval), str(out_dir / f"{name}.head.onnx"))
         files["head"] = f"{name}.head.onnx"
     else:
         combined = with_calibration(scorer.graph(name), cal, name)
-    onnx.save_model(combined, str(out_dir / files["combined"]))
+    onnx.save_model(with_interval(combined, interval), str(out_dir / files["combined"]))
     return files, scorer.head is not None
 
 
@@ -209,7 +213,8 @@ def fit_manifest(req: FitRequest, recipe: Recipe) -> FitOutcome:
     cv = cross_validate(recipe, data, req.folds, req.seed, req.epochs)
     final = recipe.fit(data, req.seed, req.epochs)
     name = req.model_name
-    files, _ = _export(final, cv.calibrator, name, req.out_dir)
+    interval = measure_interval(cv.prob, data.hit)
+    files, _ = _export(final, cv.calibrator, interval, name, req.out_dir)
     runtime = RuntimeSpec(
         tuple(final.inputs),
         final.overall,
@@ -221,6 +226,7 @@ def fit_manifest(req: FitRequest, recipe: Recipe) -> FitOutcome:
     )
     summary = summarise(cv.fold_metrics)
     card = _card(req, data, final, cv, summary, files, runtime, label, task)
+    card["uncertainty"] = interval.to_card()
     stem = req.out_dir / name
     write_card(card, stem.with_suffix(".json"))
     parity = _parity(req, data, final, cv.calibrator, stem)
@@ -273,10 +279,6 @@ def _card(
             "probabilities": "cross-fitted calibration of out-of-fold scores",
         },
         "calibration": {**calibration.to_card(cv.calibrator), **cv.calibration_summary},
-        "uncertainty": {
-            "p_hit_low_high": "equal to p_hit: this recipe has no uncertainty estimate, so the range is empty "
-            "rather than invented"
-        },
         "training": {"seed": req.seed, "history": {k: [round(v, 5) for v in vs] for k, vs in final.history.items()}},
         "caveats": [
             f"Trained on {data.n} songs of one manifest; the cross-validated figures are the honest measure, "
