@@ -56,8 +56,9 @@ PROGRESS_FLOOR_DB = -100.0
 class AnalysisOptions:
     window_seconds: float = DEFAULT_WINDOW_SECONDS
     fast: bool = False
-    # Threads that decode one file (see hitdesk.audio.parallel). The samples, and so the results, are
-    # the same for any count, so it is left out of the options' repr, which keys the result cache.
+    # Threads that read one file's excerpts in fast mode (see hitdesk.audio.parallel). The samples, and
+    # so the results, are the same for any count, so it is left out of the options' repr, which keys
+    # the result cache.
     decode_threads: int = field(default=1, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -254,7 +255,7 @@ class TrackMel:
     end_s: float
 
 
-def track_mel(path: Path, threads: int = 1, reporter: _Reporter | None = None, check_length: bool = True) -> TrackMel:
+def track_mel(path: Path, reporter: _Reporter | None = None) -> TrackMel:
     """One decode of the whole file into mel frames, as full mode does it (training reuses this).
 
     Raises the one-sentence errors for a track that is too short or silent.
@@ -267,7 +268,7 @@ def track_mel(path: Path, threads: int = 1, reporter: _Reporter | None = None, c
     stream = StreamingMel()
     frames = 0
     total = report.duration_s or 0.0
-    for block in _prefetched(iter_blocks(path, threads=threads)):
+    for block in _prefetched(iter_blocks(path)):
         report.check()
         new = stream.feed(block)
         report.add(frames * hop_s, new, stream.n_samples / FEATURES.sample_rate / total if total else 0.0)
@@ -285,7 +286,7 @@ def track_mel(path: Path, threads: int = 1, reporter: _Reporter | None = None, c
 
 
 def _full_features(path: Path, opts: AnalysisOptions, reporter: _Reporter | None = None) -> _Features:
-    track = track_mel(path, opts.decode_threads, reporter)
+    track = track_mel(path, reporter)
     mel, duration = track.mel, track.duration_s
     plan = plan_windows(track.start_s, track.end_s, opts.window_seconds)
     window_mel = {w.name: mel[:, frame_range(w.start_s, w.end_s, mel.shape[1])] for w in plan.windows}

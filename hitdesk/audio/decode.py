@@ -18,7 +18,7 @@ import numpy as np
 from hitdesk.audio.av_reader import AvReader
 from hitdesk.audio.info import TARGET_SR, AudioInfo, NativeReader, Samples, SeekFailed
 from hitdesk.audio.inputs import check_input, display_name
-from hitdesk.audio.parallel import read_ranges_parallel, start_tail, with_tail
+from hitdesk.audio.parallel import read_ranges_parallel
 from hitdesk.audio.resample import (
     CONTEXT_SECONDS,
     StreamResampler,
@@ -100,27 +100,21 @@ def probe(path: str | Path) -> AudioInfo:
         return reader.info
 
 
-def iter_blocks(path: str | Path, block_seconds: float = 8.0, threads: int = 1) -> Generator[Samples, None, None]:
+def iter_blocks(path: str | Path, block_seconds: float = 8.0) -> Generator[Samples, None, None]:
     """Contiguous mono float32 blocks at 22,050 Hz; each ``block_seconds`` long except the last.
 
-    With ``threads`` of 2 or more a second thread decodes the second half where that is exact
-    (see ``hitdesk.audio.parallel``); the samples are the same. A missing or empty file raises
-    here; a file that is not audio raises on the first ``next()``. The file is closed when the
-    generator finishes, is closed, or is garbage collected.
+    A missing or empty file raises here; a file that is not audio raises on the first ``next()``.
+    The file is closed when the generator finishes, is closed, or is garbage collected.
     """
     if not block_seconds > 0:
         raise ValueError(f"block_seconds must be positive, not {block_seconds!r}")
-    return _iter_blocks(check_input(path), max(1, round(block_seconds * TARGET_SR)), threads)
+    return _iter_blocks(check_input(path), max(1, round(block_seconds * TARGET_SR)))
 
 
-def _iter_blocks(path: Path, block_len: int, threads: int = 1) -> Generator[Samples, None, None]:
+def _iter_blocks(path: Path, block_len: int) -> Generator[Samples, None, None]:
     reader = _open_stream_reader(path)
     try:
-        native: Iterator[Samples] = reader.blocks()
-        tail = start_tail(path, reader.info) if threads > 1 else None
-        if tail is not None:
-            native = with_tail(native, tail, path)
-        yield from _rechunk(_resampled(native, reader.info.sample_rate), block_len)
+        yield from _rechunk(_resampled(reader.blocks(), reader.info.sample_rate), block_len)
     finally:
         reader.close()
 
