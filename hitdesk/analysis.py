@@ -21,7 +21,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from hitdesk.audio import iter_blocks, probe, read_excerpts, read_tags
+from hitdesk.audio import iter_blocks, probe, read_excerpts, read_pieces, read_tags
 from hitdesk.audio.problems import collecting, in_context
 from hitdesk.config import DEFAULT_WINDOW_SECONDS, FEATURES, MIN_TRACK_SECONDS
 from hitdesk.dsp.mel import FloatArray, StreamingMel, melspectrogram, power_to_db, power_to_fs_db
@@ -147,7 +147,6 @@ class _Features:
 
 
 _SIDE_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hitdesk-dsp")
-_PARTS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hitdesk-read")
 
 
 def _window_tempi(plan: WindowPlan, window_mel: dict[str, FloatArray]) -> dict[str, float]:
@@ -361,12 +360,21 @@ def _fast_features(path: Path, opts: AnalysisOptions, reporter: _Reporter | None
     if not seeks or to_read > FAST_MAX_SHARE * dur:
         # Reading the pieces would cost about as much as decoding the whole track once.
         return _full_features(path, opts, report), "full"
-    # Beginning and end: a window plus some slack, to find where the audible part starts and ends.
+    # Everything is read at once (two readers with two threads): the beginning and the end, a
+    # window plus some slack to find where the audible part starts and ends; the middle, a window
+    # plus the same slack around the track's centre (the audible part's centre lies within half the
+    # slack of it unless more than the slack is silent); and short excerpts evenly spaced between
+    # the nominal windows.
     chunk = w + slack
-    threads = opts.decode_threads
-    head, tail = (np.asarray(x, dtype=np.float32) for x in read_excerpts(path, [0.0, dur - chunk], chunk, threads))
+    centres = np.linspace(w, dur - w, FAST_EXCERPTS + 2)[1:-1]
+    ex_starts = [float(max(0.0, c - 0.5 * FAST_EXCERPT_SECONDS)) for c in centres]
+    mid_lo = max(0.0, 0.5 * dur - 0.5 * chunk)
+    pieces = [(0.0, chunk), (dur - chunk, chunk), (mid_lo, chunk)] + [(s, FAST_EXCERPT_SECONDS) for s in ex_starts]
+    read = [np.asarray(x, dtype=np.float32) for x in read_pieces(path, pieces, opts.decode_threads)]
+    head, tail, mid_region, excerpts = read[0], read[1], read[2], read[3:]
+    report.check()
     (head_mel, head_rms), (tail_mel, tail_rms) = _mel_and_rms(head), _mel_and_rms(tail)
-    report.add(0.0, head_mel, 0.3)
+    report.add(0.0, head_mel, 0.4)
     report.add(dur - chunk, tail_mel, 0.6, final=True)
     peak = max(float(head_rms.max(initial=0.0)), float(tail_rms.max(initial=0.0)))
     if is_digital_silence(np.array([peak])):
@@ -378,23 +386,14 @@ def _fast_features(path: Path, opts: AnalysisOptions, reporter: _Reporter | None
     _check_length(path.name, end - start)
     plan = plan_windows(start, end, w)
     beginning, middle, ending = plan.windows
-    # The middle window, and short excerpts evenly spaced over the audible part between the windows.
-    centres = np.linspace(beginning.end_s, ending.start_s, FAST_EXCERPTS + 2)[1:-1]
-    ex_starts = [float(c - 0.5 * FAST_EXCERPT_SECONDS) for c in centres]
-    # With two threads the middle window and the excerpts are read at the same time.
-    later = (
-        _PARTS.submit(in_context(read_excerpts), path, ex_starts, FAST_EXCERPT_SECONDS, max(1, threads - 1))
-        if FAST_EXCERPTS and threads > 1
-        else None
-    )
-    mid_audio = np.asarray(read_excerpts(path, [middle.start_s], w)[0], dtype=np.float32)
+    first = round(middle.start_s * FEATURES.sample_rate) - round(mid_lo * FEATURES.sample_rate)
+    length = round(w * FEATURES.sample_rate)
+    if first >= 0 and first + length <= mid_region.size:
+        mid_audio = mid_region[first : first + length]  # the same samples a read at the window gives
+    else:  # long silence at one end moved the middle out of the piece read for it
+        mid_audio = np.asarray(read_excerpts(path, [middle.start_s], w)[0], dtype=np.float32)
     mid_mel = melspectrogram(mid_audio)
     report.add(middle.start_s, mid_mel, 0.8, final=True)
-    if later is not None:
-        excerpts = later.result()
-    else:
-        excerpts = read_excerpts(path, ex_starts, FAST_EXCERPT_SECONDS) if FAST_EXCERPTS else []
-    report.check()
     window_mel = {
         beginning.name: head_mel[:, frame_range(beginning.start_s, beginning.end_s, head_mel.shape[1])],
         middle.name: mid_mel,
@@ -405,8 +404,8 @@ def _fast_features(path: Path, opts: AnalysisOptions, reporter: _Reporter | None
     win_mels = [window_mel[v.name] for v in plan.windows]
     ex_mels = []
     for start_s, x in zip(ex_starts, excerpts, strict=True):
-        if np.asarray(x).size:
-            ex_mels.append(melspectrogram(np.asarray(x, dtype=np.float32)))
+        if x.size:
+            ex_mels.append(melspectrogram(x))
             report.add(start_s, ex_mels[-1], 0.9, final=True)
     joined = np.concatenate(win_mels + ex_mels, axis=1)
     stats = np.empty(2 * FEATURES.n_mfcc + 2, dtype=np.float32)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hitdesk.audio.decode import AudioInfo, decode_all, iter_blocks, probe, read_excerpts
+from hitdesk.audio.decode import AudioInfo, decode_all, iter_blocks, probe, read_excerpts, read_pieces
 from hitdesk.audio.files import AUDIO_EXTENSIONS, InputProblem, expand_inputs
 from hitdesk.audio.tags import Tags, read_tags
 
@@ -16,5 +16,6 @@ __all__ = [
     "iter_blocks",
     "probe",
     "read_excerpts",
+    "read_pieces",
     "read_tags",
 ]

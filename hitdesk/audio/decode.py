@@ -30,7 +30,7 @@ from hitdesk.audio.resample import (
 from hitdesk.audio.sndfile_reader import SndfileReader
 from hitdesk.errors import DecodeError
 
-__all__ = ["AudioInfo", "decode_all", "iter_blocks", "probe", "read_excerpts"]
+__all__ = ["AudioInfo", "decode_all", "iter_blocks", "probe", "read_excerpts", "read_pieces"]
 
 log = logging.getLogger(__name__)
 
@@ -158,13 +158,17 @@ def read_excerpts(path: str | Path, starts_s: Sequence[float], duration_s: float
     format cannot seek exactly, the file is decoded once and only the needed ranges are kept. With
     ``threads`` of 2 or more, excerpts are read by that many readers at once.
     """
+    return read_pieces(path, [(s, duration_s) for s in starts_s], threads)
+
+
+def read_pieces(path: str | Path, pieces: Sequence[tuple[float, float]], threads: int = 1) -> list[Samples]:
+    """``read_excerpts`` for pieces of different lengths: (start, duration) in seconds each."""
     p = check_input(path)
-    if not (duration_s > 0 and math.isfinite(duration_s)):
-        raise ValueError(f"duration_s must be positive and finite, not {duration_s!r}")
-    if any(not (s >= 0 and math.isfinite(s)) for s in starts_s):
+    if any(not (d > 0 and math.isfinite(d)) for _, d in pieces):
+        raise ValueError("every duration must be positive and finite")
+    if any(not (s >= 0 and math.isfinite(s)) for s, _ in pieces):
         raise ValueError("every start must be a finite number of seconds, zero or more")
-    length = round(duration_s * TARGET_SR)
-    ranges = [(round(s * TARGET_SR), round(s * TARGET_SR) + length) for s in starts_s]
+    ranges = [(round(s * TARGET_SR), round(s * TARGET_SR) + round(d * TARGET_SR)) for s, d in pieces]
     found: dict[int, Samples] = {}
     with closing(_open_reader(p)) as reader:
         parallel = threads > 1 and len(ranges) > 1 and isinstance(reader, SndfileReader)
