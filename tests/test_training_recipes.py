@@ -59,6 +59,7 @@ def test_recipe_fits_exports_and_loads(recipe: str, clips: tuple[Path, Path], tm
     assert card["calibration"]["method"] in ("platt", "isotonic")
     report = (tmp_path / "report.md").read_text()
     assert recipe in report and "majority" in report
+    assert "metadata only" in report, "the clips' manifest has a metadata column, so the no-audio baseline is there"
 
     model = HitModel(stem)
     assert model.has_head == (recipe == "dense-descriptors")

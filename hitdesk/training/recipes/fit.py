@@ -305,6 +305,34 @@ def _majority(data: RecipeData, task: str, folds: int, seed: int) -> list[dict[s
     return out
 
 
+def _metadata_only(data: RecipeData, task: str, folds: int, seed: int) -> list[dict[str, float]] | None:
+    """The same folds answered from the metadata columns alone (no audio), when the manifest has any.
+
+    Logistic regression on the standardised columns for P(hit), ridge for popularity: if a recipe
+    does not beat this, its audio adds nothing that the catalogue's own numbers did not already say.
+    """
+    if not data.meta_columns or data.meta is None or data.meta.shape[1] == 0:
+        return None
+    from sklearn.linear_model import LogisticRegression, Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    x = np.asarray(data.meta, dtype=np.float64)
+    out = []
+    for tr, te in grouped_kfold(data.groups, folds, seed):
+        if len(np.unique(data.hit[tr])) < 2:
+            prob = np.full(len(te), float(data.hit[tr].mean()))
+        else:
+            clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+            prob = clf.fit(x[tr], data.hit[tr]).predict_proba(x[te])[:, 1]
+        m = binary_metrics(data.hit[te], prob, None if data.popularity is None else data.popularity[te])
+        if task == "regression" and data.popularity is not None:
+            reg = make_pipeline(StandardScaler(), Ridge(alpha=1.0)).fit(x[tr], data.popularity[tr])
+            m.update(regression_metrics(data.popularity[te], reg.predict(x[te])))
+        out.append(m)
+    return out
+
+
 def _write_report(
     path: Path,
     req: FitRequest,
@@ -317,6 +345,11 @@ def _write_report(
     seconds: float,
 ) -> None:
     reports = [RecipeReport("majority", task, _majority(data, task, len(cv.fold_metrics), req.seed))]
+    meta_only = _metadata_only(data, task, len(cv.fold_metrics), req.seed)
+    if meta_only is not None:
+        reports.append(
+            RecipeReport("metadata only", task, meta_only, notes=[f"columns: {', '.join(data.meta_columns)}; no audio"])
+        )
     conf = None
     if cv.tier_pred is not None and data.popularity is not None:
         conf = confusion(popularity_tiers(data.popularity, "tiers3"), cv.tier_pred, 3)
