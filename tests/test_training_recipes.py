@@ -35,10 +35,18 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return write_clip_manifest(root / "clips"), root / "cache"
 
 
-def _fit(manifest: Path, cache: Path, out: Path, recipe: str, window: float = 3.0, folds: int = 3) -> Path:
+def _fit(
+    manifest: Path,
+    cache: Path,
+    out: Path,
+    recipe: str,
+    window: float = 3.0,
+    folds: int = 3,
+    extra: tuple[str, ...] = (),
+) -> Path:
     args = ["fit", "--recipe", recipe, "--manifest", str(manifest), "--out", str(out / "models")]
     args += ["--report", str(out / "report.md"), "--folds", str(folds), "--window-seconds", str(window)]
-    args += ["--epochs", "1", "--cache-dir", str(cache)]
+    args += ["--epochs", "1", "--cache-dir", str(cache), *extra]
     assert main(args) == 0
     return out / "models" / f"{manifest.stem}-{recipe}"
 
@@ -206,3 +214,16 @@ def test_measured_interval_is_the_wilson_interval_of_near_songs() -> None:
     lo, hi = wilson(12, 40)
     lo2, hi2 = wilson(120, 400)
     assert hi2 - lo2 < hi - lo and lo < 0.3 < hi
+
+
+def test_resnet_tiers_on_deciles(clips: tuple[Path, Path], tmp_path: Path) -> None:
+    manifest, cache = clips
+    stem = _fit(manifest, cache, tmp_path, "resnet-tiers", extra=("--tiers", "deciles"))
+    card = json.loads(stem.with_suffix(".json").read_text())
+    assert card["task"] == "deciles" and "90-100" in card["model"]["task"]
+    report = (tmp_path / "report.md").read_text()
+    assert "within-one" in report.lower() or "within one" in report.lower() or "tier" in report.lower()
+    result = analyze_file(manifest.parent / "clip01.wav", HitModel(stem), AnalysisOptions(window_seconds=3.0))
+    assert result.ok and result.overall is not None
+    args = ["fit", "--recipe", "mel-cnn", "--manifest", str(manifest), "--tiers", "deciles", "--cache-dir", str(cache)]
+    assert main(args) == 2, "--tiers belongs to resnet-tiers alone"

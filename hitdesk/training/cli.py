@@ -60,6 +60,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     rf.add_argument("--jobs", type=int, default=1, help="files decoded at once")
     rf.add_argument("--cache-dir", type=Path, default=None, help="feature cache folder (default: the user cache)")
+    rf.add_argument(
+        "--tiers",
+        choices=("tiers3", "deciles"),
+        default=None,
+        help="resnet-tiers: 3 tiers of popularity percentile (0-25, 25-65, 65-100; default) or 10 deciles",
+    )
     # For smoke tests: a short run that exercises every step but learns little.
     rf.add_argument("--epochs", type=int, default=None, help=argparse.SUPPRESS)
     rf.add_argument("--max-epochs", type=int, default=None, help=argparse.SUPPRESS)
@@ -176,7 +182,12 @@ def _fit(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         cache_dir=args.cache_dir,
     )
-    outcome = fit_manifest(req, get_recipe(args.recipe))
+    recipe = get_recipe(args.recipe)
+    if args.tiers is not None:
+        if args.recipe != "resnet-tiers" or not hasattr(recipe, "tiers"):
+            raise ValueError(f"--tiers applies to the resnet-tiers recipe, not to {args.recipe}")
+        recipe.tiers = args.tiers
+    outcome = fit_manifest(req, recipe)
     cv = outcome.card["metrics"]["cv"]
     figures = ", ".join(
         f"{key} {cv[key]['mean']:.3f} ± {cv[key]['std']:.3f}" for key in ("roc_auc", "spearman") if key in cv

@@ -87,7 +87,8 @@ class Recipe(Protocol):
     name: str
     summary: str
 
-    # "binary" (learns the hit label), "regression" (learns popularity) or "tiers3" (classes of popularity).
+    # "binary" (learns the hit label), "regression" (learns popularity), or "tiers3" / "deciles"
+    # (classes of popularity percentile).
     def task(self, data: RecipeData) -> str: ...
     def fit(self, data: RecipeData, seed: int, epochs: int | None) -> Scorer: ...
 

@@ -137,7 +137,7 @@ def cross_validate(recipe: Recipe, data: RecipeData, folds: int, seed: int, epoc
     task = recipe.task(data)
     fold = np.empty(data.n, dtype=np.int64)
     raw: np.ndarray | None = None
-    tiers = np.zeros((data.n, 3)) if task == "tiers3" else None
+    tiers = np.zeros((data.n, len(TIER_NAMES[task]))) if task in TIER_NAMES else None
     for i, (tr, te) in enumerate(splits):
         scorer = recipe.fit(data.subset(tr), seed, epochs)
         test = data.subset(te)
@@ -153,9 +153,7 @@ def cross_validate(recipe: Recipe, data: RecipeData, folds: int, seed: int, epoc
     cal, prob_w, summary = _calibrate(raw.reshape(-1), np.repeat(data.hit, w), np.repeat(fold, w))
     prob = prob_w.reshape(data.n, w).mean(axis=1)
     song_score = raw.mean(axis=1)
-    tier_truth = (
-        popularity_tiers(data.popularity, "tiers3") if tiers is not None and data.popularity is not None else None
-    )
+    tier_truth = popularity_tiers(data.popularity, task) if tiers is not None and data.popularity is not None else None
     metrics = []
     for _, te in splits:
         m = binary_metrics(data.hit[te], prob[te], None if data.popularity is None else data.popularity[te])
@@ -292,14 +290,14 @@ def _majority(data: RecipeData, task: str, folds: int, seed: int) -> list[dict[s
 
     Computed with the recipe's own metrics, so every column compares like with like.
     """
-    tiers = popularity_tiers(data.popularity, "tiers3") if task == "tiers3" and data.popularity is not None else None
+    tiers = popularity_tiers(data.popularity, task) if task in TIER_NAMES and data.popularity is not None else None
     out = []
     for tr, te in grouped_kfold(data.groups, folds, seed):
         m = binary_metrics(data.hit[te], np.full(len(te), float(data.hit[tr].mean())))
         if task == "regression" and data.popularity is not None:
             m.update(regression_metrics(data.popularity[te], np.full(len(te), float(data.popularity[tr].mean()))))
         if tiers is not None:
-            freq = np.bincount(tiers[tr], minlength=3) / len(tr)
+            freq = np.bincount(tiers[tr], minlength=len(TIER_NAMES[task])) / len(tr)
             m.update(tier_metrics(tiers[te], np.tile(freq, (len(te), 1))))
         out.append(m)
     return out
@@ -352,7 +350,7 @@ def _write_report(
         )
     conf = None
     if cv.tier_pred is not None and data.popularity is not None:
-        conf = confusion(popularity_tiers(data.popularity, "tiers3"), cv.tier_pred, 3)
+        conf = confusion(popularity_tiers(data.popularity, task), cv.tier_pred, len(TIER_NAMES[task]))
     reports.append(
         RecipeReport(
             recipe.name,
@@ -361,7 +359,7 @@ def _write_report(
             oof_hit=data.hit,
             oof_prob=cv.prob,
             confusion=conf,
-            class_names=TIER_NAMES["tiers3"] if conf is not None else None,
+            class_names=TIER_NAMES[task] if conf is not None else None,
             notes=[recipe.summary],
         )
     )

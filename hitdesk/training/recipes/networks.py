@@ -15,6 +15,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper
 
+from hitdesk.training.evaluation import TIER_NAMES
 from hitdesk.training.export import IR_VERSION, _Graph
 from hitdesk.training.recipes.base import (
     SCORE,
@@ -93,11 +94,14 @@ class NetRecipe:
     def __init__(self, name: str, summary: str, net_task: str, uses_meta: str) -> None:
         self.name = name
         self.summary = summary
-        self._net_task = net_task  # "regression" | "tiers3"
+        self._net_task = net_task  # "regression" | "tiers"
         self._uses_meta = uses_meta  # "never" | "required" | "optional"
+        self.tiers = "tiers3"  # for a tier classifier: "tiers3" (0-25, 25-65, 65-100) or "deciles"
 
     def task(self, data: RecipeData) -> str:
-        return "tiers3" if self._net_task == "tiers3" else ("regression" if data.popularity is not None else "binary")
+        if self._net_task == "tiers":
+            return self.tiers
+        return "regression" if data.popularity is not None else "binary"
 
     def fit(self, data: RecipeData, seed: int, epochs: int | None) -> Scorer:
         import torch
@@ -111,14 +115,14 @@ class NetRecipe:
         n_meta = data.meta.shape[1] if self._uses_meta != "never" else 0
         if self._uses_meta == "required" and n_meta == 0:
             raise RecipeError(f"Recipe '{self.name}' needs numeric metadata columns in the manifest, and it has none.")
-        if task in ("tiers3", "regression") and data.popularity is None:
+        if (task in TIER_NAMES or task == "regression") and data.popularity is None:
             raise RecipeError(f"Recipe '{self.name}' needs a popularity column in the manifest.")
         rep = len(WINDOW_NAMES)
         x, _ = window_stack(data.feats)
-        if task == "tiers3":
+        if task in TIER_NAMES:
             assert data.popularity is not None
-            y = np.repeat(popularity_tiers(data.popularity, "tiers3"), rep)
-            net_task, n_classes = "classification", 3
+            y = np.repeat(popularity_tiers(data.popularity, task), rep)
+            net_task, n_classes = "classification", len(TIER_NAMES[task])
         elif task == "regression":
             assert data.popularity is not None
             y, net_task, n_classes = np.repeat(data.popularity, rep), "regression", 1
@@ -172,7 +176,8 @@ class NetRecipe:
         info: dict[str, Any] = {
             "recipe": self.name,
             "network": type(result.net).__name__,
-            "task": net_task + (" into tiers 0-25, 25-65, 65-100 of popularity percentile" if n_classes > 1 else ""),
+            "task": net_task
+            + (f" into tiers {', '.join(TIER_NAMES[task])} of popularity percentile" if n_classes > 1 else ""),
             "examples": f"the {rep} windows of {data.window_seconds:g} s of each song, each with the song's target",
             "score": "expected tier index under the softmax" if n_classes > 1 else "the net's output",
             "overall": "mean of the windows' calibrated probabilities",
@@ -232,8 +237,8 @@ def net_recipes() -> list[NetRecipe]:
         ),
         NetRecipe(
             "resnet-tiers",
-            "DeepHits audio branch (+ numeric features when the manifest has them), 3 tiers, OneCycle",
-            "tiers3",
+            "DeepHits audio branch (+ numeric features when the manifest has them), 3 tiers or deciles, OneCycle",
+            "tiers",
             "optional",
         ),
     ]
