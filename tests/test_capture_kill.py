@@ -116,9 +116,10 @@ def test_killed_capture_is_offered_back_on_the_next_start(
 
     y, rate = sf.read(str(take), dtype="float32", always_2d=True)
     seconds = y.shape[0] / rate
-    # Everything up to about the last second before the kill (the stream opened just after the
-    # "Recording" line, so a little less than killed_after was recorded).
-    assert killed_after - 1.5 <= seconds <= killed_after + 0.1, (seconds, killed_after)
+    # Everything up to about the last second before the kill. The clock starts at the "Recording"
+    # line, and the PulseAudio stream delivers its first block up to about a second after it (on a
+    # busy machine), so up to two seconds fewer than killed_after can be in the file.
+    assert killed_after - 2.0 <= seconds <= killed_after + 0.1, (seconds, killed_after)
     take_mono = y.mean(axis=1)
     assert _best_correlation(take_mono[:rate], mono) > 0.95  # the beginning is the clip
     assert _best_correlation(take_mono[-rate:], mono) > 0.95  # and so is the last second kept
