@@ -114,3 +114,12 @@ class AudioFactory:
 @pytest.fixture
 def audio_factory(tmp_path: Path) -> AudioFactory:
     return AudioFactory(tmp_path)
+
+
+@pytest.fixture
+def needs_model() -> None:
+    """Skips a test that runs the CLI with the default model when there is none."""
+    from hitdesk.model.runtime import available_models, resolve_model_path
+
+    if not resolve_model_path(None).with_suffix(".json").exists() and not available_models():
+        pytest.skip("no model in models/ (it has to be trained first: make model)")

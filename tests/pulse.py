@@ -168,3 +168,12 @@ def stop_process(proc: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.communicate()
+
+
+def hitdesk_env(mic: VirtualMic, data: Path) -> dict[str, str]:
+    """The environment for a ``python -m hitdesk`` child recording from ``mic`` into ``data``."""
+    env = dict(mic.env)
+    env["HITDESK_DATA_DIR"] = str(data)
+    env["HITDESK_CACHE_DIR"] = str(data / "cache")
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1]) + os.pathsep + env.get("PYTHONPATH", "")
+    return env

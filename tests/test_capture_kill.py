@@ -10,7 +10,6 @@ recovery API called directly.)
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import subprocess
@@ -23,9 +22,8 @@ import numpy as np
 import pytest
 import scipy.signal
 import soundfile as sf
-from pulse import VirtualMic, missing_reason, virtual_mic, write_source_wav
+from pulse import VirtualMic, hitdesk_env, missing_reason, virtual_mic, write_source_wav
 
-REPO = Path(__file__).resolve().parents[1]
 KILL_AFTER_S = 6.5
 
 _MISSING = missing_reason()
@@ -45,22 +43,6 @@ def source(mic: VirtualMic, data_dir: Path) -> tuple[Path, np.ndarray]:
     return path, mono
 
 
-@pytest.fixture
-def needs_model() -> None:
-    from hitdesk.model.runtime import available_models, resolve_model_path
-
-    if not resolve_model_path(None).with_suffix(".json").exists() and not available_models():
-        pytest.skip("no model in models/ (it has to be trained first: make model)")
-
-
-def _env(mic: VirtualMic, data: Path) -> dict[str, str]:
-    env = dict(mic.env)
-    env["HITDESK_DATA_DIR"] = str(data)
-    env["HITDESK_CACHE_DIR"] = str(data / "cache")
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    return env
-
-
 def _best_correlation(part: np.ndarray, source: np.ndarray) -> float:
     """Correlation of ``part`` with the best-matching stretch of ``source``."""
     xc = scipy.signal.correlate(source, part, mode="valid", method="fft")
@@ -74,7 +56,7 @@ def test_killed_capture_is_offered_back_on_the_next_start(
 ) -> None:
     clip, mono = source
     data = tmp_path / "data"
-    env = _env(mic, data)
+    env = hitdesk_env(mic, data)
     mic.play(clip)
     try:
         proc = subprocess.Popen(

@@ -8,7 +8,6 @@ tests do not depend on how ``hitdesk.cli`` wires the subcommands.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -20,9 +19,8 @@ import numpy as np
 import pytest
 import scipy.signal
 import soundfile as sf
-from pulse import VirtualMic, in_process, missing_reason, virtual_mic, write_source_wav
+from pulse import VirtualMic, hitdesk_env, in_process, missing_reason, virtual_mic, write_source_wav
 
-REPO = Path(__file__).resolve().parents[1]
 SHIM = "import sys; from hitdesk.capture_cli import main; sys.exit(main(sys.argv[1:]))"
 RESULT_KEYS = {"file", "duration_s", "tags", "segments", "overall", "model", "mode", "familiarity", "notes", "error"}
 LIVE_KEYS = {"event", "segment", "t_s", "start_s", "end_s", "p_hit", "p_hit_low", "p_hit_high"}
@@ -43,22 +41,6 @@ def source(mic: VirtualMic, data_dir: Path) -> tuple[Path, np.ndarray, int]:
     path = mic.root / "clip.wav"
     mono, rate = write_source_wav(data_dir / "chipdisko-12s.ogg", path, repeats=3)
     return path, mono, rate
-
-
-@pytest.fixture
-def needs_model() -> None:
-    from hitdesk.model.runtime import available_models, resolve_model_path
-
-    if not resolve_model_path(None).with_suffix(".json").exists() and not available_models():
-        pytest.skip("no model in models/ (it has to be trained first: make model)")
-
-
-def _env(mic: VirtualMic, data: Path) -> dict[str, str]:
-    env = dict(mic.env)
-    env["HITDESK_DATA_DIR"] = str(data)
-    env["HITDESK_CACHE_DIR"] = str(data / "cache")
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    return env
 
 
 def _cli(*args: str) -> list[str]:
@@ -104,12 +86,12 @@ def test_records_the_played_clip_in_real_time(
 
 
 def test_devices_command_lists_the_default_input(mic: VirtualMic, tmp_path: Path) -> None:
-    proc = subprocess.run(_cli("devices"), env=_env(mic, tmp_path), capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(_cli("devices"), env=hitdesk_env(mic, tmp_path), capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     rows = [line for line in proc.stdout.splitlines() if "ALSA" in line]
     assert any(line.startswith("*") and " default " in line for line in rows), proc.stdout
     assert any(" pulse " in line for line in rows), proc.stdout
-    as_json = subprocess.run(_cli("devices", "--json"), env=_env(mic, tmp_path), capture_output=True, timeout=60)
+    as_json = subprocess.run(_cli("devices", "--json"), env=hitdesk_env(mic, tmp_path), capture_output=True, timeout=60)
     listed = json.loads(as_json.stdout)
     assert [d["name"] for d in listed if d["is_default"]] == ["default"]
 
@@ -122,7 +104,7 @@ def test_capture_json_live_scores_and_final_result(
     mic.play(clip)
     proc = subprocess.run(
         _cli("capture", "--json", "--seconds", "8", "--window-seconds", "3", "--out", str(out)),
-        env=_env(mic, tmp_path / "data"),
+        env=hitdesk_env(mic, tmp_path / "data"),
         capture_output=True,
         text=True,
         timeout=90,
@@ -150,7 +132,7 @@ def test_capture_json_live_scores_and_final_result(
 def _start_capture(mic: VirtualMic, data: Path, *args: str) -> subprocess.Popen[str]:
     proc = subprocess.Popen(
         _cli("capture", *args),
-        env=_env(mic, data),
+        env=hitdesk_env(mic, data),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
