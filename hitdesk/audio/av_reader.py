@@ -62,7 +62,7 @@ _PREROLLS_S = (0.5, 3.0, 12.0)
 _ANCHOR_RUN = 3  # frames whose timestamps must agree to trust the first of them
 _MAX_UNANCHORED_S = 10.0  # give up seeking when no anchor appears within this much audio
 _MAX_BAD_PACKETS = 1000  # stop a decode that fails this often before producing any audio
-_BATCH_FRAMES = 65536  # samples gathered before handing a block on: fewer, larger resampler calls
+_BATCH_FRAMES = 65536  # samples gathered before handing a block on: fewer, larger conversions and resampler calls
 
 
 def _codec_name(stream: AudioStream) -> str:
@@ -197,14 +197,8 @@ class AvReader:
                 raise damaged_error(self._path) from exc
             report(log, f"'{display_name(self._path)}' is damaged; using the part that decodes ({exc}).")
 
-    def _convert(self, raw: list[NDArray[Any]], planar: bool, channels: int) -> Samples:
-        joined = raw[0] if len(raw) == 1 else np.concatenate(raw, axis=-1)
-        mono, replaced = to_mono(_scale_channels(joined, planar, channels), channel_axis=0)
-        self._replaced += replaced
-        return mono
-
-    def _mono(self, frame: AudioFrame) -> Samples:
-        mono, replaced = to_mono(_frame_channels(frame, display_name(self._path)), channel_axis=0)
+    def _mono(self, frame: AudioFrame, name: str | None = None) -> Samples:
+        mono, replaced = to_mono(_frame_channels(frame, name or display_name(self._path)), channel_axis=0)
         self._replaced += replaced
         return mono
 
@@ -212,28 +206,32 @@ class AvReader:
         if self._first is None:
             raise RuntimeError("AvReader.blocks() can be called once, before any read_range().")
         first, self._first = self._first, None
-        # Raw frames are gathered and converted a batch at a time: codec frames are small (1,024
-        # samples for Vorbis), and converting each one on its own costs more than decoding it.
-        planar, channels = first.format.is_planar, first.layout.nb_channels
-        raw = [frame_array(first, display_name(self._path))]
-        size = produced = first.samples
+        name = display_name(self._path)
+        # Codec frames are small (1,024 samples for Vorbis) and converting each to an array costs
+        # more than decoding it, so they are gathered in FFmpeg's audio FIFO (a copy in C, no
+        # timestamps checked) and converted a batch at a time.
+        fmt, layout = first.format, first.layout
+        channels = layout.nb_channels
+        fifo = av.AudioFifo()
+        first.pts = None
+        fifo.write(first)
+        produced = first.samples
         skipped = 0
         for frame in self._frames:
             if frame.sample_rate != self._info.sample_rate or frame.layout.nb_channels != channels:
                 skipped += 1  # a rate or layout switch mid-stream would warp the timeline; drop those frames
                 continue
-            if frame.format.is_planar != planar:
-                yield self._convert(raw, planar, channels)
-                raw, size, planar = [], 0, frame.format.is_planar
-            raw.append(frame_array(frame, display_name(self._path)))
-            size += frame.samples
+            if frame.format.name != fmt.name or frame.layout.name != layout.name:
+                if fifo.samples:
+                    yield self._mono(fifo.read(), name)
+                fifo, fmt, layout = av.AudioFifo(), frame.format, frame.layout
+            frame.pts = None
+            fifo.write(frame)
             produced += frame.samples
-            if size >= _BATCH_FRAMES:
-                yield self._convert(raw, planar, channels)
-                raw, size = [], 0
-        if raw:
-            yield self._convert(raw, planar, channels)
-        name = display_name(self._path)
+            if fifo.samples >= _BATCH_FRAMES:
+                yield self._mono(fifo.read(), name)
+        if fifo.samples:
+            yield self._mono(fifo.read(), name)
         if skipped:
             report(log, f"'{name}' changes sample rate mid-file; {skipped} frames were dropped.")
         got, stated = produced / self._info.sample_rate, self._info.duration_s
