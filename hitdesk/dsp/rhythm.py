@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-import scipy.fft
 
 from hitdesk.config import FEATURES, FeatureConfig
 
@@ -20,7 +19,7 @@ _START_BPM = 120.0
 _STD_BPM = 1.0
 _AC_SIZE_S = 8.0
 _MAX_TEMPO = 320.0
-_CHUNK_FRAMES = 4096
+_CHUNK_FRAMES = 2048
 
 
 def hann(n: int) -> npt.NDArray[np.float64]:
@@ -62,18 +61,20 @@ def tempo_from_envelope(envelope: npt.ArrayLike, cfg: FeatureConfig = FEATURES) 
     padded = np.pad(env, (half, half), mode="linear_ramp", end_values=(0, 0))
     frames = np.lib.stride_tricks.sliding_window_view(padded, win)[:n]  # (n, win): one frame per onset
     window = hann(win)
-    n_pad = scipy.fft.next_fast_len(2 * win - 1, real=True)
-    total = np.zeros(win, dtype=np.float64)
-    # A chunk of frames at a time: for an hour of audio the full matrices would take gigabytes.
+    # The mean over frames of each frame's autocorrelation scaled to a maximum of 1. librosa takes
+    # the autocorrelations by FFT and divides each by its largest magnitude, which is its value at
+    # lag 0 (the frame's energy). Summed over frames, lag k is the sum of the k-th diagonal of
+    # F^T F, where F holds the windowed frames each divided by the square root of its energy: one
+    # matrix product, which is several times faster than the FFTs and equal to about 1e-15.
+    gram = np.zeros((win, win), dtype=np.float64)
+    # A chunk of frames at a time: for an hour of audio the whole matrix would take gigabytes.
     for a in range(0, n, _CHUNK_FRAMES):
-        # Autocorrelation of each windowed frame by FFT, as librosa.autocorrelate.
-        spec = scipy.fft.rfft(frames[a : a + _CHUNK_FRAMES] * window, n=n_pad, axis=1)
-        ac = scipy.fft.irfft(spec.real**2 + spec.imag**2, n=n_pad, axis=1)[:, :win]
-        # Each frame scaled to a maximum of 1 (librosa.util.normalize with norm=inf), summed for the mean.
-        peak = np.abs(ac).max(axis=1, keepdims=True)
-        peak[peak < np.finfo(ac.dtype).tiny] = 1.0
-        total += (ac / peak).sum(axis=0)
-    tg = total / n
+        chunk = frames[a : a + _CHUNK_FRAMES] * window
+        energy = np.einsum("ij,ij->i", chunk, chunk)
+        energy[energy < np.finfo(np.float64).tiny] = 1.0  # silent frames stay unscaled, as in librosa
+        chunk *= (1.0 / np.sqrt(energy))[:, None]
+        gram += chunk.T @ chunk
+    tg = np.array([np.trace(gram, offset=k) for k in range(win)]) / n
     bpms = np.full(win, np.inf)
     bpms[1:] = 60.0 * cfg.sample_rate / (cfg.hop_length * np.arange(1.0, win))
     with np.errstate(divide="ignore", invalid="ignore"):
