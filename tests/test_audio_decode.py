@@ -236,7 +236,6 @@ def test_long_file_is_decoded_in_bounded_memory(audio_factory) -> None:
     assert peak < 15e6, f"peak {peak / 1e6:.1f} MB"
 
 
-
 def encode_opus(src: Path, dst: Path, seconds: float = 6.0) -> Path:
     """The start of a committed music clip as Ogg Opus at 48 kHz, encoded by libopus through PyAV."""
     y, sr = sf.read(src, dtype="float32", always_2d=True)
