@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import av
 import numpy as np
 import pytest
 import soundfile as sf
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QSettings
+
+    from hitdesk.ui.main_window import MainWindow
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -123,3 +130,22 @@ def needs_model() -> None:
 
     if not resolve_model_path(None).with_suffix(".json").exists() and not available_models():
         pytest.skip("no model in models/ (it has to be trained first: make model)")
+
+
+# --- the app: a real main window with the real model, its settings, cache and logs in tmp ---------
+# (Qt is imported only by the tests that use these.)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> QSettings:
+    from ui_helpers import isolate, require_model
+
+    require_model()
+    return isolate(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def window(qtbot: object, settings: QSettings) -> Iterator[MainWindow]:
+    from ui_helpers import make_window
+
+    yield from make_window(qtbot, settings, restore=False)  # type: ignore[misc]

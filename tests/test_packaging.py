@@ -24,8 +24,6 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from PySide6.QtCore import QSettings
-from ui_helpers import isolate, make_window, require_model
 
 import hitdesk
 from hitdesk.model.card import load_card
@@ -299,17 +297,6 @@ def test_bundle_licences_carry_the_texts(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- About dialog
-
-
-@pytest.fixture
-def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> QSettings:
-    require_model()
-    return isolate(tmp_path, monkeypatch)
-
-
-@pytest.fixture
-def window(qtbot: object, settings: QSettings) -> Iterator[MainWindow]:
-    yield from make_window(qtbot, settings, restore=False)  # type: ignore[misc]
 
 
 def test_about_dialog_shows_versions_model_provenance_and_licences(qtbot: object, window: MainWindow) -> None:

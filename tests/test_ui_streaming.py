@@ -7,14 +7,12 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
-from PySide6.QtCore import QSettings
-from ui_helpers import WAIT_MS, drop_files, isolate, make_window, require_model, wait_idle
+from ui_helpers import WAIT_MS, drop_files, wait_idle
 
 from hitdesk.audio import decode_all
 from hitdesk.config import FEATURES
@@ -35,17 +33,6 @@ def long_takes(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> list
         sf.write(path, samples, rate, subtype="PCM_16")
         paths.append(path)
     return paths
-
-
-@pytest.fixture
-def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> QSettings:
-    require_model()
-    return isolate(tmp_path, monkeypatch)
-
-
-@pytest.fixture
-def window(qtbot: object, settings: QSettings) -> Iterator[MainWindow]:
-    yield from make_window(qtbot, settings, restore=False)  # type: ignore[misc]
 
 
 def test_the_spectrogram_scrolls_with_the_analysis_then_keeps_the_track_under_the_windows(

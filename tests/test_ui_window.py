@@ -9,12 +9,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import csv
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
-from ui_helpers import WAIT_MS, clips, drop_files, isolate, make_window, require_model, wait_idle
+from ui_helpers import WAIT_MS, clips, drop_files, require_model, wait_idle
 
 from hitdesk.analysis import AnalysisOptions, analyze
 from hitdesk.cli import results_to_csv
@@ -36,17 +35,6 @@ def engine_results(engine_model: HitModel) -> dict[str, dict[str, object]]:
     window = engine_model.card.window_seconds or 30.0
     opts = AnalysisOptions(window_seconds=window, fast=False)
     return {str(p.absolute()): analyze(p.absolute(), engine_model, opts)[0].to_dict() for p in clips()}
-
-
-@pytest.fixture
-def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> QSettings:
-    require_model()
-    return isolate(tmp_path, monkeypatch)
-
-
-@pytest.fixture
-def window(qtbot: object, settings: QSettings) -> Iterator[MainWindow]:
-    yield from make_window(qtbot, settings, restore=False)  # type: ignore[misc]
 
 
 def test_dropped_files_show_the_engines_numbers(
