@@ -78,12 +78,14 @@ def music(sr: int, seconds: float, channels: int = 2, seed: int = 0) -> np.ndarr
     return out
 
 
-def encode(path: Path, codec: str, data: np.ndarray, sr: int, container: str | None = None) -> Path:
-    """Encodes ``data`` (frames, 1 or 2 channels) with FFmpeg through PyAV."""
+def encode(
+    path: Path, codec: str, data: np.ndarray, sr: int, container: str | None = None, bit_rate: int = 128_000
+) -> Path:
+    """Encodes ``data`` (frames, 1 or 2 channels) with FFmpeg through PyAV (e.g. libmp3lame, libopus, aac)."""
     layout = {1: "mono", 2: "stereo"}[data.shape[1]]
     with av.open(str(path), "w", format=container) as out:
         stream = out.add_stream(codec, rate=sr, layout=layout)
-        stream.bit_rate = 128_000
+        stream.bit_rate = bit_rate
         ctx = stream.codec_context
         supported = [f.name for f in ctx.codec.audio_formats or ()]
         fmt = next(f for f in ("fltp", "flt", "s16p", "s16") if f in supported)

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import av
 import numpy as np
 import pytest
 import soundfile as sf
+from badinput import encode
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QSettings
@@ -92,30 +92,7 @@ class AudioFactory:
         """Encode with FFmpeg through PyAV (mp3 -> libmp3lame, opus -> libopus, aac -> FFmpeg's AAC)."""
         path = self.folder / name
         data = self.signal(sr, seconds, channels)
-        layout = {1: "mono", 2: "stereo"}[channels]
-        with av.open(str(path), "w", format=container) as out:
-            stream = out.add_stream(codec, rate=sr, layout=layout)
-            stream.bit_rate = bit_rate
-            ctx = stream.codec_context
-            supported = [f.name for f in ctx.codec.audio_formats or ()]
-            fmt = next(f for f in ("fltp", "flt", "s16p", "s16") if f in supported)
-            ctx.format = fmt
-            step = ctx.frame_size or 1024
-            pos = 0
-            while pos < len(data):
-                block = data[pos : pos + step]
-                if fmt in ("s16", "s16p"):
-                    block = np.clip(np.round(block * 32767), -32768, 32767).astype(np.int16)
-                arr = block.T.copy() if fmt.endswith("p") else block.reshape(1, -1).copy()
-                frame = av.AudioFrame.from_ndarray(arr, format=fmt, layout=layout)
-                frame.sample_rate = sr
-                frame.pts = pos
-                for packet in stream.encode(frame):
-                    out.mux(packet)
-                pos += step
-            for packet in stream.encode(None):
-                out.mux(packet)
-        return path
+        return encode(path, codec, data.astype(np.float32), sr, container, bit_rate)
 
 
 @pytest.fixture

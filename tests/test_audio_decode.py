@@ -7,12 +7,12 @@ import math
 import tracemalloc
 from pathlib import Path
 
-import av
 import librosa
 import numpy as np
 import pytest
 import soundfile as sf
 import soxr
+from badinput import encode
 
 from hitdesk.audio import AudioInfo, decode_all, iter_blocks, probe
 from hitdesk.audio.av_reader import AvReader
@@ -240,17 +240,7 @@ def encode_opus(src: Path, dst: Path, seconds: float = 6.0) -> Path:
     """The start of a committed music clip as Ogg Opus at 48 kHz, encoded by libopus through PyAV."""
     y, sr = sf.read(src, dtype="float32", always_2d=True)
     y = soxr.resample(y[: int(seconds * sr)], sr, 48000).astype(np.float32)
-    with av.open(str(dst), "w", format="opus") as out:
-        stream = out.add_stream("libopus", rate=48000, layout="stereo")
-        stream.bit_rate = 96_000
-        for pos in range(0, len(y), 960):
-            frame = av.AudioFrame.from_ndarray(y[pos : pos + 960].reshape(1, -1).copy(), format="flt", layout="stereo")
-            frame.sample_rate, frame.pts = 48000, pos
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode(None):
-            out.mux(packet)
-    return dst
+    return encode(dst, "libopus", y, 48000, "opus", bit_rate=96_000)
 
 
 def test_opus_through_ffmpeg_is_libopus(data_dir: Path, tmp_path: Path) -> None:
