@@ -83,14 +83,22 @@ def _tie_aware_discounts(pred: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarr
     return member, disc
 
 
-def recall_at_k(truth: np.ndarray, pred: np.ndarray, k: int | None = None) -> float:
-    """Share of the truly top-K items (all items tied at the K-th value count) among the K ranked highest."""
+def _ranked_inputs(truth: np.ndarray, pred: np.ndarray, k: int | None) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """Both as float arrays and K bounded by their length (the default K when None); None when empty."""
     truth = np.asarray(truth, dtype=np.float64)
     pred = np.asarray(pred, dtype=np.float64)
     n = len(truth)
     if n == 0:
+        return None
+    return truth, pred, top_k(n) if k is None else min(k, n)
+
+
+def recall_at_k(truth: np.ndarray, pred: np.ndarray, k: int | None = None) -> float:
+    """Share of the truly top-K items (all items tied at the K-th value count) among the K ranked highest."""
+    prepared = _ranked_inputs(truth, pred, k)
+    if prepared is None:
         return math.nan
-    k = top_k(n) if k is None else min(k, n)
+    truth, pred, k = prepared
     kth = np.sort(truth)[::-1][k - 1]
     relevant = truth >= kth
     if relevant.all():
@@ -101,12 +109,10 @@ def recall_at_k(truth: np.ndarray, pred: np.ndarray, k: int | None = None) -> fl
 
 def ndcg_at_k(truth: np.ndarray, pred: np.ndarray, k: int | None = None) -> float:
     """nDCG@K with gain = truth minus its minimum (so the least popular item gains nothing), log2 discount."""
-    truth = np.asarray(truth, dtype=np.float64)
-    pred = np.asarray(pred, dtype=np.float64)
-    n = len(truth)
-    if n == 0:
+    prepared = _ranked_inputs(truth, pred, k)
+    if prepared is None:
         return math.nan
-    k = top_k(n) if k is None else min(k, n)
+    truth, pred, k = prepared
     gain = truth - truth.min()
     ideal_gain = np.sort(gain)[::-1][:k]
     ideal = float(np.sum(ideal_gain / np.log2(np.arange(len(ideal_gain)) + 2.0)))
