@@ -202,9 +202,9 @@ def _av_blocks(path: Path) -> tuple[int, int, Iterator[npt.NDArray[np.float32]]]
         try:
             for frame in container.decode(stream):
                 for out in resampler.resample(frame):
-                    yield out.to_ndarray().reshape(-1, out.layout.nb_channels)
+                    yield np.asarray(out.to_ndarray(), dtype=np.float32).reshape(-1, out.layout.nb_channels)
             for out in resampler.resample(None):
-                yield out.to_ndarray().reshape(-1, out.layout.nb_channels)
+                yield np.asarray(out.to_ndarray(), dtype=np.float32).reshape(-1, out.layout.nb_channels)
         finally:
             container.close()
 
