@@ -121,14 +121,15 @@ def _reference_decoder(stream: AudioStream) -> AudioCodecContext | None:
     librosa use) by up to 0.06 near the start; libopus through FFmpeg, asked for float output,
     gives libsndfile's samples to within float rounding, about 3 times faster.
     """
-    if stream.codec_context.codec.name != "opus" or "libopus" not in av.codecs_available:
+    own = stream.codec_context  # None when FFmpeg has no decoder for the stream's codec
+    if own is None or own.codec.name != "opus" or "libopus" not in av.codecs_available:
         return None
     try:
         ctx = av.CodecContext.create("libopus", "r")
         assert isinstance(ctx, AudioCodecContext)
-        ctx.extradata = stream.codec_context.extradata
-        ctx.sample_rate = stream.codec_context.sample_rate
-        ctx.layout = stream.codec_context.layout
+        ctx.extradata = own.extradata
+        ctx.sample_rate = own.sample_rate
+        ctx.layout = own.layout
         ctx.options = {"request_sample_fmt": "flt"}
         ctx.open()
     except _ERRORS as exc:
