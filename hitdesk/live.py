@@ -3,10 +3,14 @@
 The live scores use the one feature code path: the recorded audio (mixed to mono) is resampled to
 the feature rate by the same streaming soxr resampler the file decoder uses, turned into mel power
 frames by one ``StreamingMel`` over the whole take, and a window is the frames whose centres fall in
-it, exactly as ``hitdesk.analysis`` slices a file. Each window's log-mel uses its own maximum as the
-0 dB reference; tempo comes from ``tempo_bpm`` on the window, duration is the length recorded so
-far. Times are counted in samples, never on the wall clock, so the schedule is the same whatever
-the machine's load:
+it, exactly as ``hitdesk.analysis`` slices a file. That resampler hands its output on in bursts of
+about 37 ms, 40-60 ms late, so the spectrogram's columns come from a second, picture-only path: the
+low-delay resampler (``LowDelayResampler``) and a mel stream on the same frame grid, fed every block
+the recorder hands over, so a column is ready within milliseconds of its audio.
+
+Each window's log-mel uses its own maximum as the 0 dB reference; tempo comes from ``tempo_bpm`` on
+the window, duration is the length recorded so far. Times are counted in samples, never on the wall
+clock, so the schedule is the same whatever the machine's load:
 
 - ``beginning``: the first W seconds, scored as soon as they are recorded;
 - ``now``: the last W seconds, scored at every multiple of the refresh interval (5 s) after W.
@@ -16,7 +20,8 @@ file, and that result (with notes about lost audio) is the take's result.
 
 Threads: ``feed`` and ``finish`` run on the recorder's writer thread and only do the cheap signal
 processing; the model runs on one worker thread of its own; the caller (a GUI timer) polls
-``status``, ``new_scores`` and ``new_mel_columns``, none of which waits for the others.
+``status``, ``new_scores`` and ``new_mel_columns``, none of which waits for the others, and may ask
+to be told (``on_columns``, called on the writer thread) when new columns are ready.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -35,7 +41,7 @@ import numpy as np
 from hitdesk.analysis import AnalysisOptions, analyze
 from hitdesk.audio.capture import Recorder, RecorderSettings, RecorderStatus, StreamFactory
 from hitdesk.audio.info import Samples
-from hitdesk.audio.resample import StreamResampler
+from hitdesk.audio.resample import LowDelayResampler, StreamResampler
 from hitdesk.config import DEFAULT_WINDOW_SECONDS, FEATURES
 from hitdesk.dsp.mel import FloatArray, StreamingMel, full_scale_db, melspectrogram, power_to_db, power_to_fs_db
 from hitdesk.dsp.stats import tempo_bpm
@@ -46,7 +52,7 @@ from hitdesk.results import Score, TrackResult
 log = logging.getLogger(__name__)
 
 DEFAULT_REFRESH_SECONDS = 5.0
-BATCH_SECONDS = 0.025  # audio gathered before it goes through the resampler and the mel stream
+BATCH_SECONDS = 0.1  # audio gathered before it goes through the scores' resampler and mel stream
 BEGINNING, NOW = "beginning", "now"
 # Live spectrogram columns are in dB relative to a full-scale sine, floored here.
 MEL_FLOOR_DB = -120.0
@@ -116,13 +122,17 @@ class LiveScorer:
         refresh_seconds: float = DEFAULT_REFRESH_SECONDS,
         executor: ThreadPoolExecutor | None = None,
         column_seconds: float = 60.0,
+        on_columns: Callable[[], None] | None = None,
     ) -> None:
         AnalysisOptions(window_seconds=window_seconds)  # the same bounds as for files
         if not refresh_seconds > 0:
             raise ValueError("the refresh interval must be positive")
         self._model = model
         self._resampler = StreamResampler(native_rate)
-        self._mel = StreamingMel()
+        self._mel = StreamingMel(keep=False)
+        self._picture_resampler = LowDelayResampler(native_rate)
+        self._picture_mel = StreamingMel(keep=False)
+        self._on_columns = on_columns
         self._window = round(window_seconds * _SR)  # samples at the feature rate
         self._refresh = round(refresh_seconds * _SR)
         self._own_pool = executor is None
@@ -151,12 +161,15 @@ class LiveScorer:
     def feed(self, mono: Samples) -> None:
         """Native-rate mono samples, in recording order.
 
-        Gathered into blocks of ``BATCH_SECONDS`` first: the writer hands over ~20 ms at a time, and
-        every block fed becomes a chunk the mel stream keeps, so fewer, larger blocks cost less.
+        The picture's columns are computed at once; for the scores the audio is gathered into blocks
+        of ``BATCH_SECONDS`` first (the writer hands over ~20 ms at a time, and every block kept
+        for a window is a chunk, so fewer, larger blocks cost less).
         """
         if self._finished:
             raise RuntimeError("LiveScorer.feed after finish")
-        self._batch.append(np.asarray(mono, dtype=np.float32))
+        mono = np.asarray(mono, dtype=np.float32)
+        self._add_columns(self._picture_mel.feed(self._picture_resampler.push(mono)))
+        self._batch.append(mono)
         self._batched += len(mono)
         if self._batched >= self._batch_size:
             self._process_batch()
@@ -177,15 +190,22 @@ class LiveScorer:
         self._process_batch()
         self._add_frames(self._mel.feed(self._resampler.finish()))
         self._add_frames(self._mel.finish())
+        self._add_columns(self._picture_mel.feed(self._picture_resampler.finish()))
+        self._add_columns(self._picture_mel.finish())
         self._schedule(final=True)
 
     def _add_frames(self, power: FloatArray) -> None:
         k = power.shape[1]
         if k == 0:
             return
-        first = self._n_frames
-        self._chunks.append((first, power))
+        self._chunks.append((self._n_frames, power))
         self._n_frames += k
+
+    def _add_columns(self, power: FloatArray) -> None:
+        k = power.shape[1]
+        if k == 0:
+            return
+        first = self._picture_mel.n_frames - k
         db = power_to_fs_db(power)
         np.maximum(db, MEL_FLOOR_DB, out=db)
         with self._lock:
@@ -193,6 +213,12 @@ class LiveScorer:
             self._column_frames += k
             while self._column_frames > self._max_columns and len(self._columns) > 1:
                 self._column_frames -= self._columns.popleft()[1].shape[1]
+        if self._on_columns is not None:
+            try:
+                self._on_columns()
+            except Exception:  # the picture's notice must not stop the take's analysis
+                log.exception("the new-columns notice failed; the columns are still polled")
+                self._on_columns = None
 
     def _schedule(self, final: bool) -> None:
         recorded = self._mel.n_samples
@@ -275,7 +301,7 @@ class LiveScorer:
             self._columns.clear()
             self._column_frames = 0
         if not chunks:
-            return MelColumns(self._n_frames, np.zeros((FEATURES.n_mels, 0), dtype=np.float32))
+            return MelColumns(self._picture_mel.n_frames, np.zeros((FEATURES.n_mels, 0), dtype=np.float32))
         first = chunks[0][0]
         return MelColumns(first, np.concatenate([c for _, c in chunks], axis=1))
 
@@ -335,6 +361,9 @@ def capture_notes(rec: RecorderStatus) -> list[str]:
 class CaptureSession:
     """Records a take, scores it live, and analyses its file when it ends. No Qt: a GUI polls it.
 
+    ``on_columns``, if given, is called on the writer thread whenever new spectrogram columns are
+    ready (it must only schedule work elsewhere, e.g. emit a queued Qt signal).
+
     ``start`` raises CaptureError (one sentence) when recording cannot begin; every later problem
     (device unplugged, disk full, overflows) ends or annotates the take instead of raising, and the
     take is kept and analysed. Call ``close`` (or ``stop`` and ``wait``) before dropping it.
@@ -347,10 +376,12 @@ class CaptureSession:
         window_seconds: float = DEFAULT_WINDOW_SECONDS,
         refresh_seconds: float = DEFAULT_REFRESH_SECONDS,
         stream_factory: StreamFactory | None = None,
+        on_columns: Callable[[], None] | None = None,
     ) -> None:
         self._options = AnalysisOptions(window_seconds=window_seconds)
         self._model = model
         self._refresh = refresh_seconds
+        self._on_columns = on_columns
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hitdesk-live")
         self._recorder = Recorder(
             settings, on_audio=self._feed, on_finished=self._finished, stream_factory=stream_factory
@@ -373,7 +404,12 @@ class CaptureSession:
         status = self._recorder.open()
         if self._live is None:
             self._live = LiveScorer(
-                self._model, status.sample_rate, self._options.window_seconds, self._refresh, executor=self._pool
+                self._model,
+                status.sample_rate,
+                self._options.window_seconds,
+                self._refresh,
+                executor=self._pool,
+                on_columns=self._on_columns,
             )
         return status
 

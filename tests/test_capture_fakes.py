@@ -420,6 +420,41 @@ def test_mel_columns_and_new_scores_are_polled(
     assert [s.segment for s in scores] == ["beginning", "now"]
 
 
+def test_picture_columns_come_with_each_block_and_show_what_the_model_hears(model: Any, data_dir: Path) -> None:
+    """Spectrogram columns without the scores' resampler delay, close to the mel the scores use."""
+    from hitdesk.audio.resample import StreamResampler
+    from hitdesk.dsp.mel import melspectrogram, power_to_fs_db
+    from hitdesk.live import MEL_FLOOR_DB, LiveScorer
+
+    data, rate = _clip(data_dir)
+    mono = data.mean(axis=1, dtype=np.float32)[: 4 * rate]
+    told: list[str] = []
+    scorer = LiveScorer(
+        model, rate, window_seconds=3.0, on_columns=lambda: told.append(threading.current_thread().name)
+    )
+    block = rate // 50
+    got = []
+    for a in range(0, mono.size, block):
+        scorer.feed(mono[a : a + block])
+        columns = scorer.new_mel_columns()
+        got.append(columns.values)
+        # Every column whose analysis frame (46 ms either side of its centre) has been fed is there,
+        # but for the anti-aliasing filter's 1.5 ms.
+        fed = (a + block) * 22050 / rate - 33
+        assert columns.first_frame + columns.values.shape[1] >= int((fed - 1024) // 512) + 1
+    scorer.finish()
+    got.append(scorer.new_mel_columns().values)
+    scorer.close()
+    assert told and set(told) == {threading.current_thread().name}  # called where feed runs
+    picture = np.concatenate(got, axis=1)
+    resampler = StreamResampler(rate)
+    hq = np.concatenate([resampler.push(mono), resampler.finish()])
+    reference = np.maximum(power_to_fs_db(melspectrogram(hq)), MEL_FLOOR_DB)
+    assert picture.shape == reference.shape
+    loud = reference > -60.0
+    assert float(np.mean(np.abs(picture - reference)[loud])) < 0.5  # dB
+
+
 def test_session_keeps_and_scores_the_take_when_the_device_is_lost(
     model: Any, fake_device: InputDevice, data_dir: Path, tmp_path: Path
 ) -> None:

@@ -57,6 +57,14 @@ def test_streaming_mel_does_not_depend_on_block_size(real_clip: np.ndarray, bloc
     assert stream.n_samples == y.size
 
 
+def test_streaming_mel_without_keeping_hands_on_the_same_frames(real_clip: np.ndarray) -> None:
+    y = real_clip[: 3 * SR]
+    stream = StreamingMel(keep=False)
+    parts = [stream.feed(y[a : a + 883]) for a in range(0, y.size, 883)] + [stream.finish()]
+    np.testing.assert_allclose(np.concatenate(parts, axis=1), melspectrogram(y), rtol=1e-5, atol=1e-9)
+    assert stream.n_frames == 1 + y.size // 512 and stream.mel_power().shape == (128, 0)
+
+
 def test_statistics_match_the_recipe_on_real_audio(real_clip: np.ndarray) -> None:
     ref = _reference_stats(real_clip)
     ours = track_statistics(real_clip)

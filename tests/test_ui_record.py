@@ -196,6 +196,30 @@ def test_device_lost_mid_take_keeps_and_scores_the_take(
     window.close()
 
 
+def test_new_columns_are_drawn_as_they_come_not_on_the_tick(
+    qtbot: Any, settings: QSettings, monkeypatch: pytest.MonkeyPatch, data_dir: Path
+) -> None:
+    from test_capture_fakes import _factory
+
+    data, rate = sf.read(str(data_dir / "chipdisko-12s.ogg"), dtype="float32", always_2d=True)
+    _fake_inputs(monkeypatch, [InputDevice(3, "Desk Interface", "FakeAPI", 2, float(rate), True)])
+    window = _window(qtbot, settings, restore=False, persist=False)
+    panel = window.record_panel
+    panel.stream_factory = _factory(data, speed=1.0, block=rate // 50)
+    window.record_dock.show()  # type: ignore[attr-defined]
+    assert panel.start_recording(), panel.message_text
+    panel.timer.stop()  # no ticks: only the session's notices can bring columns in
+    painted: list[int] = []
+    panel.view.on_paint = lambda frames, _t: painted.append(frames)
+    qtbot.waitUntil(lambda: panel.view.frames > 40, timeout=10_000)
+    qtbot.wait(200)
+    assert painted and painted[-1] > 40 and painted == sorted(painted)
+    panel.timer.start()
+    panel.stop_recording()
+    qtbot.waitUntil(lambda: window.takes.rowCount() == 1, timeout=WAIT_MS)
+    window.close()
+
+
 def test_busy_device_and_rate_fallback_are_one_line(
     qtbot: Any, settings: QSettings, monkeypatch: pytest.MonkeyPatch, data_dir: Path
 ) -> None:

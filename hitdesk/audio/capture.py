@@ -2,8 +2,9 @@
 
 Three threads take part:
 
-- PortAudio's callback thread runs ``_callback``: it copies the block into a preallocated ring and
-  counts overflows. Nothing else (no logging, no buffers allocated, no locks, no model).
+- PortAudio's callback thread runs ``_callback``: it copies the block into a preallocated ring,
+  counts overflows and sets an event that wakes the writer. Nothing else (no logging, no buffers
+  allocated, no model; the event's own lock is only ever held for a few instructions).
 - The writer thread drains the ring into the file, flushing at least once a second, and hands the
   audio, mixed to mono, to ``on_audio`` (the live analysis). It also notices a device that stopped
   delivering audio, and ends the take cleanly when asked, when the length asked for is reached, or
@@ -49,7 +50,9 @@ FLUSH_SECONDS = 1.0  # at most this much audio is only in memory (or in the OS c
 # short buffers can cost a lot (through ALSA's PulseAudio plugin, 35-50 ms buffers kept ~40% of a
 # core busy polling; 100 ms took ~1%). The device's own "high" latency is used when it is longer.
 MIN_LATENCY_S = 0.1
-_POLL_SECONDS = 0.01  # the writer's wake-up period when the ring is empty
+# The writer sleeps until the callback says a block has arrived, and wakes at least this often to
+# notice a stop or a device that has gone quiet.
+_WAKE_SECONDS = 0.1
 
 
 class RecorderState(StrEnum):
@@ -156,6 +159,7 @@ class Recorder:
         self._stop = threading.Event()
         self._done = threading.Event()
         self._stream_ended = threading.Event()
+        self._arrived = threading.Event()  # set by the callback after each block, and by stop()
         self._overflows = 0  # written by the callback only
         self._lock = threading.Lock()  # guards the fields below, shared by the writer and status()
         self._peak: npt.NDArray[np.float32] = np.zeros(1, dtype=np.float32)
@@ -257,6 +261,7 @@ class Recorder:
     def stop(self) -> None:
         """Asks the take to end; returns at once. ``wait`` or ``status().state`` tell when it has."""
         self._stop.set()
+        self._arrived.set()
 
     def wait(self, timeout: float | None = None) -> bool:
         """True once the file is finished (always the case after an open that never started)."""
@@ -314,6 +319,7 @@ class Recorder:
         ring = self._ring
         if ring is not None:
             ring.write(indata[:, self._select])
+        self._arrived.set()
 
     # ------------------------------------------------------------------------------------ writer thread
 
@@ -351,7 +357,10 @@ class Recorder:
                 elif ring.available() == 0:
                     break
                 if n < scratch.shape[0] and not self._stop.is_set():
-                    self._stop.wait(_POLL_SECONDS)
+                    # Cleared before the ring is read again, so a block that arrives meanwhile is
+                    # either read now or sets the event again.
+                    self._arrived.wait(_WAKE_SECONDS)
+                    self._arrived.clear()
         except OSError as exc:
             self._fail(
                 f"Writing the take failed ({exc.strerror or exc}); it was stopped at {self._clock(writer.frames)}."

@@ -78,14 +78,18 @@ class StreamingMel:
 
     Feeding the whole signal at once or in any split gives the same frames. Alongside the mel
     power it keeps each frame's RMS level (same framing), used to find leading and trailing silence.
+    With ``keep=False`` it keeps neither and only hands the frames on (live use, where the caller
+    keeps what it still needs and a take can run for hours).
     """
 
-    def __init__(self, cfg: FeatureConfig = FEATURES) -> None:
+    def __init__(self, cfg: FeatureConfig = FEATURES, keep: bool = True) -> None:
         self.cfg = cfg
+        self.keep = keep
         self._pad = cfg.n_fft // 2
         # Samples not yet consumed by a frame, starting with the centring pad of zeros.
         self._buf: FloatArray = np.zeros(self._pad, dtype=np.float32)
         self._n_samples = 0
+        self._n_frames = 0
         self._mel_chunks: list[FloatArray] = []
         self._rms_chunks: list[FloatArray] = []
         self._finished = False
@@ -110,11 +114,15 @@ class StreamingMel:
         self._finished = True
         self._buf = np.concatenate([self._buf, np.zeros(self._pad, dtype=np.float32)])
         total = 1 + self._n_samples // self.cfg.hop_length
-        done = sum(chunk.shape[1] for chunk in self._mel_chunks)
-        return self._emit(limit=total - done)
+        return self._emit(limit=total - self._n_frames)
+
+    @property
+    def n_frames(self) -> int:
+        """Frames handed out so far."""
+        return self._n_frames
 
     def mel_power(self) -> FloatArray:
-        """All frames so far (n_mels x frames)."""
+        """All frames so far (n_mels x frames); none when not keeping them."""
         if not self._mel_chunks:
             return np.zeros((self.cfg.n_mels, 0), dtype=np.float32)
         if len(self._mel_chunks) > 1:
@@ -139,8 +147,10 @@ class StreamingMel:
             return np.zeros((self.cfg.n_mels, 0), dtype=np.float32)
         frames = np.lib.stride_tricks.sliding_window_view(self._buf, n_fft)[::hop][:n_frames]
         mel, rms = _mel_frames(frames, self.cfg)
-        self._mel_chunks.append(mel)
-        self._rms_chunks.append(rms)
+        if self.keep:
+            self._mel_chunks.append(mel)
+            self._rms_chunks.append(rms)
+        self._n_frames += n_frames
         self._buf = self._buf[n_frames * hop :].copy()
         return mel
 

@@ -9,7 +9,7 @@ columns are always the one contiguous slice ``buf[j : j + N]`` and nothing is co
 Time is the buffer's first (slow) axis, hence ``axisOrder='col-major'``: with time as the fast axis,
 as ``row-major`` would have it, the visible part would not be one block of memory. Levels are fixed.
 
-Columns arrive in bursts (the live analysis takes audio in 0.1 s batches), but the picture moves on
+Columns arrive in bursts (each block the recorder hands over, ~20 ms), but the picture moves on
 every frame: the x axis is "seconds before now", and a display clock that runs with the wall clock,
 never behind the newest column and at most ``LEAD_S`` ahead of it, sets where the image sits. The
 newest column is therefore on screen from the first paint after it arrives, and the image glides
@@ -33,7 +33,7 @@ from hitdesk.ui import theme
 from hitdesk.ui.spectrogram import HzAxis
 
 FRAME_S = FEATURES.hop_length / FEATURES.sample_rate
-LEAD_S = 0.15  # how far the display clock may run ahead of the newest column (one batch and a bit)
+LEAD_S = 0.15  # how far the display clock may run ahead of the newest column (a few blocks)
 DEFAULT_SPAN_S = 12.0
 
 
@@ -71,6 +71,7 @@ class LiveSpectrogramView(pg.PlotWidget):  # type: ignore[misc]
         self.frames = 0  # columns received since ``reset`` (= the take's frames so far)
         self.columns_painted = 0  # the newest column count on screen at the last paint
         self.paints = 0
+        self.painted_at = 0.0  # perf_counter of the last paint
         self.on_paint: Callable[[int, float], None] | None = None  # (columns on screen, time): for the benchmark
         self._clock = 0.0  # display time, seconds of the take at the right edge of the plot
         self._wall: float | None = None
@@ -186,6 +187,7 @@ class LiveSpectrogramView(pg.PlotWidget):  # type: ignore[misc]
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         super().paintEvent(event)
         self.paints += 1
+        self.painted_at = time.perf_counter()
         self.columns_painted = self.frames
         if self.on_paint is not None:
             self.on_paint(self.frames, time.perf_counter())

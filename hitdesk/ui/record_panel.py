@@ -2,8 +2,10 @@
 
 The panel drives a ``hitdesk.live.CaptureSession`` (no Qt in there) from one GUI timer: every tick
 it reads the recorder's status (frames written, overflows, the loudest sample per channel since the
-last tick), the new spectrogram columns and the new live scores, and draws them. Nothing here runs
-in the audio callback, which only copies into the ring.
+last tick), the new spectrogram columns and the new live scores, and draws them. New columns do not
+wait for the tick: the session's writer thread says when there are some (``on_columns``), through a
+queued signal, at most once until the GUI thread has drawn them. Nothing here runs in the audio
+callback, which only copies into the ring.
 
 Problems are one line of text in the panel, never a dialog: no input device, a busy device, a
 device lost during the take (the take is kept and scored), a sample rate the device refused (the
@@ -49,7 +51,7 @@ from hitdesk.ui.workers import is_warm, warm_up
 
 log = logging.getLogger(__name__)
 
-TICK_MS = 20  # 50 frames per second asked: at least 30 on a busy machine, and a short wait for new columns
+TICK_MS = 30  # meters, scores and the picture's glide; new columns are drawn as they come, between ticks
 RECORD_KEYS = "Ctrl+Shift+R"
 NO_DEVICE = "No audio input device was found: connect a microphone or audio interface, then press ↻."
 
@@ -64,6 +66,7 @@ class RecordPanel(QWidget):
     take_recorded = Signal(object)  # hitdesk.live.Take, analysed like a file
     add_files_requested = Signal(list)  # paths of recovered takes the user wants in the list
     recording_changed = Signal(bool)
+    _columns_ready = Signal()  # emitted on the capture writer's thread, delivered on the GUI thread
 
     def __init__(
         self,
@@ -92,6 +95,8 @@ class RecordPanel(QWidget):
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.setInterval(TICK_MS)
         self.timer.timeout.connect(self.tick)
+        self._columns_pending = False
+        self._columns_ready.connect(self._draw_new_columns, Qt.ConnectionType.QueuedConnection)
         self._build()
 
     # ------------------------------------------------------------------------------------ building
@@ -340,7 +345,11 @@ class RecordPanel(QWidget):
         session: CaptureSession | None = None
         try:
             session = CaptureSession(
-                model, settings, window_seconds=self._window_seconds(), stream_factory=self.stream_factory
+                model,
+                settings,
+                window_seconds=self._window_seconds(),
+                stream_factory=self.stream_factory,
+                on_columns=self._notify_columns,
             )
             session.start()
         except CaptureError as exc:
@@ -411,6 +420,23 @@ class RecordPanel(QWidget):
                 self._tick_failed = True
                 self.say(f"The record panel could not be updated ({exc}); the take is still being recorded.", "error")
 
+    def _notify_columns(self) -> None:
+        """On the writer thread: new columns are ready. One queued call until the GUI has drawn them."""
+        if not self._columns_pending:
+            self._columns_pending = True
+            self._columns_ready.emit()
+
+    def _draw_new_columns(self) -> None:
+        self._columns_pending = False  # before fetching: columns that come later ask again
+        session = self.session
+        if session is None:
+            return
+        try:
+            if self.view.append(session.new_mel_columns()):
+                self.view.advance()
+        except Exception:  # the tick draws them too, and says so if drawing keeps failing
+            log.exception("drawing new spectrogram columns failed")
+
     def _tick(self) -> None:
         session = self.session
         if session is not None:
@@ -453,8 +479,8 @@ class RecordPanel(QWidget):
                 self.say(f"Take recorded ({clock(rec.seconds)}); scoring the whole take…")
             self._update_controls()
             self.recording_changed.emit(False)
-        else:
-            self.view.advance()
+        elif time.perf_counter() - self.view.painted_at > 0.8 * TICK_MS / 1000:
+            self.view.advance()  # the glide, when new columns have not just moved the picture
 
     def _poll_last(self, session: CaptureSession) -> None:
         if self.view.append(session.new_mel_columns()):
