@@ -277,7 +277,7 @@ def test_low_delay_resampler_gives_each_block_at_once(sr: int) -> None:
         ref.append(hq.push(x[a : a + block]))
     got.append(low.finish())
     ref.append(hq.finish())
-    # Every block gives its share at once (less the filter's 1.5 ms at the start); soxr's HQ stream,
+    # Every block gives its share at once (less the filter's 0.7 ms at the start); soxr's HQ stream,
     # going down in rate, holds the first 40-60 ms back.
     share = block * SR / sr
     assert all(s >= share - 40 for s in sizes[:-1]), sizes[:5]

@@ -439,8 +439,8 @@ def test_picture_columns_come_with_each_block_and_show_what_the_model_hears(mode
         columns = scorer.new_mel_columns()
         got.append(columns.values)
         # Every column whose analysis frame (46 ms either side of its centre) has been fed is there,
-        # but for the anti-aliasing filter's 1.5 ms.
-        fed = (a + block) * 22050 / rate - 33
+        # but for the anti-aliasing filter's 0.7 ms.
+        fed = (a + block) * 22050 / rate - 16
         assert columns.first_frame + columns.values.shape[1] >= int((fed - 1024) // 512) + 1
     scorer.finish()
     got.append(scorer.new_mel_columns().values)
