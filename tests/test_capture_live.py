@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -83,6 +84,42 @@ def test_records_the_played_clip_in_real_time(
     lag, r = _alignment(y.mean(axis=1), mono)
     assert r > 0.95, (lag, r)
     assert lag < 6 * rate  # the clip was playing before the stream opened; the offset is that latency
+
+
+def test_a_callback_held_up_loses_nothing(
+    mic: VirtualMic, source: tuple[Path, np.ndarray, int], tmp_path: Path
+) -> None:
+    """A computer too busy to serve the audio callback for half a second: the blocks held back come
+    in a burst afterwards, and the take has no gap. (PulseAudio buffers them in the server, so its
+    ALSA plugin reports no overflow; overflow counting is tested with fakes, test_capture_fakes.)"""
+    from hitdesk.audio.capture import Recorder, RecorderSettings, portaudio_stream
+
+    clip, mono, rate = source
+    out = tmp_path / "held.wav"
+    calls = [0]
+
+    def factory(device: Any, channels: int, rate: int, callback: Any, finished: Any) -> Any:
+        def held_up(indata: Any, frames: int, time_info: Any, status: Any) -> None:
+            calls[0] += 1
+            if calls[0] == 40:  # about 1 s in
+                time.sleep(0.5)
+            callback(indata, frames, time_info, status)
+
+        return portaudio_stream(device, channels, rate, held_up, finished)
+
+    with in_process(mic):
+        mic.play(clip)
+        rec = Recorder(RecorderSettings(path=out, max_seconds=4.0, sample_rate=rate), stream_factory=factory)
+        rec.start()
+        assert rec.wait(30)
+    mic.stop_playing()
+    status = rec.final_status
+    assert status is not None and status.problem is None and calls[0] > 40, status
+    assert status.dropped_frames == 0
+    y, _ = sf.read(str(out), dtype="float32", always_2d=True)
+    assert y.shape[0] == 4 * rate
+    lag, r = _alignment(y.mean(axis=1), mono)
+    assert r > 0.95, (lag, r)  # one stretch of the source, no gap where the callback was held up
 
 
 def test_devices_command_lists_the_default_input(mic: VirtualMic, tmp_path: Path) -> None:
