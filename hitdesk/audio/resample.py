@@ -12,9 +12,9 @@ filter phases match the whole-file stream and the trimmed excerpt equals the sam
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
-import scipy.signal
 import soxr
 
 from hitdesk.audio.info import TARGET_SR, Samples
@@ -95,6 +95,9 @@ class LowDelayResampler:
     """
 
     def __init__(self, native_sr: int) -> None:
+        import scipy.signal  # here, not at the top: it costs ~0.5 s of start-up, and only recording needs it
+
+        self._lfilter: Any = scipy.signal.lfilter
         self._native_sr = native_sr
         taps = 2 * round(LOW_DELAY_S * native_sr) + 1
         self._taps = (
@@ -115,7 +118,7 @@ class LowDelayResampler:
     def _filter(self, x: Samples) -> Samples:
         if self._taps is None:
             return x
-        y, self._state = scipy.signal.lfilter(self._taps, 1.0, x, zi=self._state)
+        y, self._state = self._lfilter(self._taps, 1.0, x, zi=self._state)
         cut = min(self._skip, len(y))
         self._skip -= cut
         return np.asarray(y[cut:], dtype=np.float32)
