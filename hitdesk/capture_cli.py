@@ -245,7 +245,8 @@ def cmd_capture(args: argparse.Namespace) -> int:
         file_format=args.format,
         max_seconds=args.seconds,
     )
-    session = CaptureSession(model, settings, window_seconds=window_seconds_for(args.window_seconds, model))
+    window_seconds = window_seconds_for(args.window_seconds, model)
+    session = CaptureSession(model, settings, window_seconds=window_seconds, picture=False)  # nothing is drawn
     try:
         status = session.open()
     except CaptureError as exc:

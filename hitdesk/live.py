@@ -98,6 +98,25 @@ class MelColumns:
         return self.first_frame * self.frame_seconds
 
 
+class _PictureStream:
+    """The spectrogram's own path: low-delay resampling, then mel power frames on the features' grid."""
+
+    def __init__(self, native_rate: int) -> None:
+        self._resampler = LowDelayResampler(native_rate)
+        self._mel = StreamingMel(keep=False)
+
+    @property
+    def n_frames(self) -> int:
+        return self._mel.n_frames
+
+    def push(self, mono: Samples) -> FloatArray:
+        return self._mel.feed(self._resampler.push(mono))
+
+    def finish(self) -> FloatArray:
+        last = self._mel.feed(self._resampler.finish())
+        return np.concatenate([last, self._mel.finish()], axis=1)
+
+
 def _warm_up() -> None:
     """The first tempo estimate in a process costs about a second of one-off set-up: pay it early."""
     try:
@@ -123,6 +142,7 @@ class LiveScorer:
         executor: ThreadPoolExecutor | None = None,
         column_seconds: float = 60.0,
         on_columns: Callable[[], None] | None = None,
+        picture: bool = True,
     ) -> None:
         AnalysisOptions(window_seconds=window_seconds)  # the same bounds as for files
         if not refresh_seconds > 0:
@@ -130,8 +150,7 @@ class LiveScorer:
         self._model = model
         self._resampler = StreamResampler(native_rate)
         self._mel = StreamingMel(keep=False)
-        self._picture_resampler = LowDelayResampler(native_rate)
-        self._picture_mel = StreamingMel(keep=False)
+        self._picture = _PictureStream(native_rate) if picture else None  # none: no spectrogram columns
         self._on_columns = on_columns
         self._window = round(window_seconds * _SR)  # samples at the feature rate
         self._refresh = round(refresh_seconds * _SR)
@@ -168,7 +187,8 @@ class LiveScorer:
         if self._finished:
             raise RuntimeError("LiveScorer.feed after finish")
         mono = np.asarray(mono, dtype=np.float32)
-        self._add_columns(self._picture_mel.feed(self._picture_resampler.push(mono)))
+        if self._picture is not None:
+            self._add_columns(self._picture.push(mono))
         self._batch.append(mono)
         self._batched += len(mono)
         if self._batched >= self._batch_size:
@@ -190,8 +210,8 @@ class LiveScorer:
         self._process_batch()
         self._add_frames(self._mel.feed(self._resampler.finish()))
         self._add_frames(self._mel.finish())
-        self._add_columns(self._picture_mel.feed(self._picture_resampler.finish()))
-        self._add_columns(self._picture_mel.finish())
+        if self._picture is not None:
+            self._add_columns(self._picture.finish())
         self._schedule(final=True)
 
     def _add_frames(self, power: FloatArray) -> None:
@@ -205,7 +225,8 @@ class LiveScorer:
         k = power.shape[1]
         if k == 0:
             return
-        first = self._picture_mel.n_frames - k
+        assert self._picture is not None
+        first = self._picture.n_frames - k
         db = power_to_fs_db(power)
         np.maximum(db, MEL_FLOOR_DB, out=db)
         with self._lock:
@@ -301,7 +322,8 @@ class LiveScorer:
             self._columns.clear()
             self._column_frames = 0
         if not chunks:
-            return MelColumns(self._picture_mel.n_frames, np.zeros((FEATURES.n_mels, 0), dtype=np.float32))
+            done = self._picture.n_frames if self._picture is not None else 0
+            return MelColumns(done, np.zeros((FEATURES.n_mels, 0), dtype=np.float32))
         first = chunks[0][0]
         return MelColumns(first, np.concatenate([c for _, c in chunks], axis=1))
 
@@ -362,7 +384,8 @@ class CaptureSession:
     """Records a take, scores it live, and analyses its file when it ends. No Qt: a GUI polls it.
 
     ``on_columns``, if given, is called on the writer thread whenever new spectrogram columns are
-    ready (it must only schedule work elsewhere, e.g. emit a queued Qt signal).
+    ready (it must only schedule work elsewhere, e.g. emit a queued Qt signal). With
+    ``picture=False`` (the command line) no columns are computed at all.
 
     ``start`` raises CaptureError (one sentence) when recording cannot begin; every later problem
     (device unplugged, disk full, overflows) ends or annotates the take instead of raising, and the
@@ -377,8 +400,10 @@ class CaptureSession:
         refresh_seconds: float = DEFAULT_REFRESH_SECONDS,
         stream_factory: StreamFactory | None = None,
         on_columns: Callable[[], None] | None = None,
+        picture: bool = True,
     ) -> None:
         self._options = AnalysisOptions(window_seconds=window_seconds)
+        self._picture = picture
         self._model = model
         self._refresh = refresh_seconds
         self._on_columns = on_columns
@@ -410,6 +435,7 @@ class CaptureSession:
                 self._refresh,
                 executor=self._pool,
                 on_columns=self._on_columns,
+                picture=self._picture,
             )
         return status
 

@@ -455,6 +455,25 @@ def test_picture_columns_come_with_each_block_and_show_what_the_model_hears(mode
     assert float(np.mean(np.abs(picture - reference)[loud])) < 0.5  # dB
 
 
+def test_without_a_picture_no_columns_are_computed_and_the_scores_are_the_same(model: Any, data_dir: Path) -> None:
+    """The command line draws nothing: its sessions skip the picture's path."""
+    from hitdesk.live import LiveScorer
+
+    data, rate = _clip(data_dir)
+    mono = data.mean(axis=1, dtype=np.float32)[: 7 * rate]
+    scores = []
+    for picture in (True, False):
+        scorer = LiveScorer(model, rate, 3.0, picture=picture)
+        for a in range(0, mono.size, rate // 50):
+            scorer.feed(mono[a : a + rate // 50])
+        scorer.finish()
+        scorer.close()
+        columns = scorer.new_mel_columns().values.shape[1]
+        assert columns == (1 + (7 * 22050) // 512 if picture else 0)
+        scores.append([(s.segment, s.t_s, s.score.p_hit) for s in scorer.scores()])
+    assert scores[0] == scores[1] and [s[:2] for s in scores[0]] == [("beginning", 3.0), ("now", 5.0)]
+
+
 def test_session_keeps_and_scores_the_take_when_the_device_is_lost(
     model: Any, fake_device: InputDevice, data_dir: Path, tmp_path: Path
 ) -> None:
