@@ -125,24 +125,22 @@ class LowDelayResampler:
 
     def _resample(self, x: Samples, last: bool = False) -> Samples:
         out = x if self._stream is None else self._stream.resample_chunk(x, last=last)
-        out = np.asarray(out, dtype=np.float32)
-        self._frames_out += len(out)
-        return out
+        return np.asarray(out, dtype=np.float32)
 
     def push(self, block: Samples) -> Samples:
         x = np.asarray(block, dtype=np.float32)
         self._frames_in += len(x)
-        return self._resample(self._filter(x))
+        out = self._resample(self._filter(x))
+        self._frames_out += len(out)
+        return out
 
     def finish(self) -> Samples:
         """The filter's delayed tail and the resampler's, padded or trimmed to ``target_length``."""
         flush = np.zeros(0 if self._taps is None else len(self._taps) // 2, dtype=np.float32)
-        before = self._frames_out
-        out = _fit(
-            self._resample(self._filter(flush), last=True), target_length(self._frames_in, self._native_sr) - before
-        )
-        self._frames_out = before + len(out)
-        return out
+        tail = self._resample(self._filter(flush), last=True)
+        tail = _fit(tail, target_length(self._frames_in, self._native_sr) - self._frames_out)
+        self._frames_out += len(tail)
+        return tail
 
 
 def resample_segment(segment: Samples, native_sr: int) -> Samples:

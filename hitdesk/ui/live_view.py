@@ -190,4 +190,4 @@ class LiveSpectrogramView(pg.PlotWidget):  # type: ignore[misc]
         self.painted_at = time.perf_counter()
         self.columns_painted = self.frames
         if self.on_paint is not None:
-            self.on_paint(self.frames, time.perf_counter())
+            self.on_paint(self.frames, self.painted_at)
