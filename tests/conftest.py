@@ -126,3 +126,29 @@ def window(qtbot: object, settings: QSettings) -> Iterator[MainWindow]:
     from ui_helpers import make_window
 
     yield from make_window(qtbot, settings, restore=False)  # type: ignore[misc]
+
+
+# --- the repository's release folders are never written by a test ------------------------------------
+
+_RELEASE_FOLDERS = ("models", "reports")
+
+
+def _release_listing() -> dict[str, tuple[int, int]]:
+    out: dict[str, tuple[int, int]] = {}
+    for name in _RELEASE_FOLDERS:
+        for path in sorted((REPO_ROOT / name).rglob("*")):
+            if path.is_file():
+                stat = path.stat()
+                out[str(path.relative_to(REPO_ROOT))] = (stat.st_size, stat.st_mtime_ns)
+    return out
+
+
+@pytest.fixture(scope="session", autouse=True)
+def release_folders_untouched() -> Iterator[None]:
+    """``models/`` holds only the models a release ships and ``reports/`` their reports: a test that
+    fits or evaluates a model writes to its temporary folder, and this fails the run otherwise."""
+    before = _release_listing()
+    yield
+    after = _release_listing()
+    changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    assert not changed, f"tests wrote into the repository's release folders: {changed}"
