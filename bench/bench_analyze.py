@@ -24,7 +24,7 @@ import numpy as np
 
 from hitdesk.analysis import AnalysisOptions, analyze_file
 from hitdesk.audio import probe
-from hitdesk.cli import decode_threads
+from hitdesk.cli.analyze import decode_threads
 from hitdesk.model import HitModel
 
 SR = 22050

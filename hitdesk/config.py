@@ -44,9 +44,27 @@ STAT_COLUMNS: tuple[str, ...] = (
 # Analysis defaults.
 DEFAULT_WINDOW_SECONDS = 30.0
 MIN_TRACK_SECONDS = 3.0
+MAX_WINDOW_SECONDS = 600.0
 # A frame (n_fft samples, about 93 ms) is silent when its RMS level is more than SILENCE_REL_DB below
 # the loudest frame of the track. Leading and trailing runs of silent frames are skipped when placing
 # windows. Relative, so that a gain change does not move the windows.
 SILENCE_REL_DB = -60.0
 # A track whose loudest frame is below this level holds nothing but digital silence or dither.
 DIGITAL_SILENCE_DBFS = -100.0
+
+
+def check_window_seconds(value: float) -> float:
+    """The one range a window length may take, wherever it is set (command line, app, training).
+
+    Raises ValueError with the sentence a user sees.
+    """
+    if not MIN_TRACK_SECONDS <= value <= MAX_WINDOW_SECONDS:  # also refuses NaN
+        raise ValueError(f"must be between {MIN_TRACK_SECONDS:g} and {MAX_WINDOW_SECONDS:g} seconds")
+    return float(value)
+
+
+def window_seconds_for(requested: float | None, model_window: float | None) -> float:
+    """The window length used: the one asked for, else the one the model was trained on, else the default."""
+    if requested:
+        return requested
+    return model_window or DEFAULT_WINDOW_SECONDS

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# The analysed windows of a track, in order; every output names its segments so.
+SEGMENT_NAMES: tuple[str, str, str] = ("beginning", "middle", "end")
+
 
 @dataclass(frozen=True)
 class Score:

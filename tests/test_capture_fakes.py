@@ -296,7 +296,7 @@ def test_no_input_device(monkeypatch: pytest.MonkeyPatch) -> None:
     assert list_input_devices() == []
     with pytest.raises(CaptureError, match="No audio input device was found"):
         find_input_device(None)
-    from hitdesk.capture_cli import main
+    from hitdesk.cli import main
 
     assert main(["devices"]) == 1
 
@@ -549,7 +549,7 @@ def test_live_schedule_is_counted_in_samples(window: float, expected: list[tuple
 
 
 def test_capture_refuses_to_overwrite(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from hitdesk.capture_cli import main
+    from hitdesk.cli import main
 
     existing = tmp_path / "mine.wav"
     existing.write_bytes(b"precious")

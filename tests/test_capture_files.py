@@ -327,7 +327,7 @@ def test_marker_file_names_the_take(tmp_path: Path) -> None:
 def test_capture_modules_import_no_gui_training_or_audio_libraries() -> None:
     """The command line starts fast and the engine stays Qt-free: PortAudio and onnxruntime load on use."""
     code = (
-        "import sys, hitdesk.capture_cli, hitdesk.live, hitdesk.audio.capture, hitdesk.audio.recordings\n"
+        "import sys, hitdesk.cli.capture, hitdesk.live, hitdesk.audio.capture, hitdesk.audio.recordings\n"
         "bad = ('PySide6', 'torch', 'pyqtgraph', 'sounddevice', 'onnxruntime', 'librosa')\n"
         "print(','.join(sorted(m for m in bad if m in sys.modules)))\n"
     )

@@ -1,8 +1,7 @@
 """Capture through real PortAudio in real time, from a virtual microphone (see ``pulse.py``).
 
 A clip played into a PulseAudio null sink is recorded from its monitor through ALSA's ``default``
-device. The command line runs as a real process through a shim (``capture_cli.main``), so these
-tests do not depend on how ``hitdesk.cli`` wires the subcommands.
+device. The command line runs as a real process (``hitdesk.cli.main``, as the ``hitdesk`` script runs it).
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ import scipy.signal
 import soundfile as sf
 from pulse import VirtualMic, hitdesk_env, in_process, missing_reason, virtual_mic, write_source_wav
 
-SHIM = "import sys; from hitdesk.capture_cli import main; sys.exit(main(sys.argv[1:]))"
+SHIM = "import sys; from hitdesk.cli import main; sys.exit(main(sys.argv[1:]))"
 RESULT_KEYS = {"file", "duration_s", "tags", "segments", "overall", "model", "mode", "familiarity", "notes", "error"}
 LIVE_KEYS = {"event", "segment", "t_s", "start_s", "end_s", "p_hit", "p_hit_low", "p_hit_high"}
 

@@ -16,9 +16,9 @@ from PySide6.QtCore import QSettings, Qt
 from ui_helpers import WAIT_MS, clips, drop_files, require_model, wait_idle
 
 from hitdesk.analysis import AnalysisOptions, analyze
-from hitdesk.cli import results_to_csv
 from hitdesk.model.runtime import HitModel
-from hitdesk.ui.interpret import pct, pct_range
+from hitdesk.present import pct, pct_range
+from hitdesk.present import results_csv as results_to_csv
 from hitdesk.ui.main_window import MainWindow
 from hitdesk.ui.takes import Column, ScoreRole, State
 

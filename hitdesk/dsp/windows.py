@@ -12,8 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hitdesk.config import DIGITAL_SILENCE_DBFS, FEATURES, MIN_TRACK_SECONDS, SILENCE_REL_DB, FeatureConfig
-
-SEGMENT_NAMES: tuple[str, str, str] = ("beginning", "middle", "end")
+from hitdesk.results import SEGMENT_NAMES
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--nets-per-member", type=int, default=None, help=argparse.SUPPRESS)
     fit.add_argument("--no-reference-check", action="store_true", help=argparse.SUPPRESS)
 
-    from hitdesk.capture_cli import window_seconds_arg
+    from hitdesk.cli.args import window_seconds as window_seconds_arg
     from hitdesk.config import DEFAULT_WINDOW_SECONDS
     from hitdesk.training.recipes import RECIPE_NAMES
 

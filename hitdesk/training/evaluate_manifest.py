@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from hitdesk.analysis import AnalysisOptions, analyze_file
+from hitdesk.config import window_seconds_for
 from hitdesk.model.runtime import HitModel
 from hitdesk.results import TrackResult
 from hitdesk.training.evaluation import binary_metrics
@@ -42,8 +43,7 @@ def evaluate_manifest(
 
     tracks = read_manifest(manifest)
     model = HitModel.load(model_spec)
-    window = window_seconds or model.card.window_seconds
-    options = AnalysisOptions() if window is None else AnalysisOptions(window_seconds=window)
+    options = AnalysisOptions(window_seconds=window_seconds_for(window_seconds, model.card.window_seconds))
     hit = hit_labels(tracks, hit_quantile)
     disable = None if progress is None else not progress
     with tqdm(total=len(tracks), desc="analysis", unit="track", file=sys.stderr, disable=disable) as bar:

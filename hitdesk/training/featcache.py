@@ -30,8 +30,9 @@ from hitdesk.cache import content_hash
 from hitdesk.config import DEFAULT_WINDOW_SECONDS, FEATURES, N_STATS
 from hitdesk.dsp.mel import power_to_db
 from hitdesk.dsp.stats import stats_from_mel
-from hitdesk.dsp.windows import SEGMENT_NAMES, frame_range, plan_windows
+from hitdesk.dsp.windows import frame_range, plan_windows
 from hitdesk.errors import HitdeskError
+from hitdesk.results import SEGMENT_NAMES
 from hitdesk.training.manifest import Track
 
 log = logging.getLogger(__name__)

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
+from hitdesk.present import SEGMENTS, Ranked, rank, rank_segment, summary
 from hitdesk.results import Score
 from hitdesk.ui import theme
-from hitdesk.ui.interpret import SEGMENTS, Ranked, rank, rank_segment, summary
 from hitdesk.ui.meters import ProbabilityMeter
 from hitdesk.ui.spectrogram import SEGMENT_LABELS, SpectrogramView
 from hitdesk.ui.takes import State, Take

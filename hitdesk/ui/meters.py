@@ -10,9 +10,9 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRectF, 
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
+from hitdesk.present import pct, pct_range
 from hitdesk.results import Score
 from hitdesk.ui import theme
-from hitdesk.ui.interpret import pct, pct_range
 from hitdesk.ui.takes import ScoreRole
 
 

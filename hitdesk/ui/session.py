@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hitdesk.cli import results_to_csv
+from hitdesk import present
 from hitdesk.results import TrackResult
 from hitdesk.ui.loudness import Loudness
 
@@ -36,11 +36,11 @@ class SessionError(Exception):
 
 
 def results_json(results: Sequence[TrackResult]) -> str:
-    return json.dumps([r.to_dict() for r in results], indent=2, ensure_ascii=False) + "\n"
+    return present.results_json([r.to_dict() for r in results])
 
 
 def results_csv(results: Sequence[TrackResult]) -> str:
-    return results_to_csv([r.to_dict() for r in results])
+    return present.results_csv([r.to_dict() for r in results])
 
 
 def write_text(path: Path, text: str) -> None:

@@ -23,9 +23,9 @@ from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QWidget
 
 from hitdesk.analysis import AnalysisDetail
 from hitdesk.config import FEATURES, FeatureConfig
+from hitdesk.present import pct
 from hitdesk.results import Score, TrackResult
 from hitdesk.ui import theme
-from hitdesk.ui.interpret import pct
 from hitdesk.ui.track_picture import TrackPicture
 
 DB_FLOOR_DEFAULT = -80.0

@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (
 )
 
 from hitdesk.analysis import AnalysisDetail
+from hitdesk.present import SEGMENTS, reading
 from hitdesk.ui import theme
-from hitdesk.ui.interpret import SEGMENTS, reading
 from hitdesk.ui.meters import ProbabilityMeter
 from hitdesk.ui.spectrogram import SEGMENT_LABELS, SpectrogramView, WindowView
 from hitdesk.ui.takes import State, Take, mmss

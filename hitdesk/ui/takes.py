@@ -21,9 +21,9 @@ from PySide6.QtGui import QBrush
 
 from hitdesk.analysis import AnalysisDetail
 from hitdesk.dsp.windows import Window
+from hitdesk.present import pct, pct_range
 from hitdesk.results import Score, TrackResult
 from hitdesk.ui import theme
-from hitdesk.ui.interpret import pct, pct_range
 from hitdesk.ui.loudness import Loudness
 from hitdesk.ui.track_picture import TrackPicture
 

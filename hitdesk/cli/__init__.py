@@ -1,0 +1,65 @@
+"""The ``hitdesk`` command: one ``main``, one module per subcommand.
+
+No Qt, PortAudio or onnxruntime is imported at module level anywhere in this package, so
+``hitdesk --help`` and ``hitdesk analyze`` start fast; each command imports what it needs when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from hitdesk.cli import analyze, capture, devices, gui
+from hitdesk.cli.common import EXIT_INTERRUPTED
+
+log = logging.getLogger(__name__)
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: composed only when asked for, since it reads the default model's card."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest=dest, default=argparse.SUPPRESS, nargs=0, **kwargs)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        from hitdesk.versions import version_text
+
+        print(version_text())  # stdout, as argparse's own version action does
+        parser.exit()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hitdesk",
+        description="Offline hit-probability analysis of mixes and takes.",
+    )
+    parser.add_argument(
+        "--version", action=_VersionAction, help="show the versions of HitDesk, its default model and Python"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for command in (analyze, gui, capture, devices):
+        command.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if args.command is None:
+        # Plain `hitdesk` is the app, as a musician starts it from a menu or a terminal.
+        args = parser.parse_args(["gui"])
+    try:
+        return int(args.handler(args))
+    except KeyboardInterrupt:
+        print("hitdesk: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED

@@ -1,0 +1,284 @@
+"""Results into what people and other programs read: JSON, CSV, the human table, times, percentages,
+the reading of a score and the ranking of takes.
+
+Pure: no Qt, no I/O. The command line, the app, sessions and exports all format through here, so a
+score reads the same wherever it is shown, and a file exported from the app has exactly the fields
+of ``hitdesk analyze --json`` / ``--csv``.
+
+Two scores differ "clearly" only when their low-high ranges (the spread of the model's
+cross-validation ensemble) do not overlap (``clearly_different``, the one place that rule lives);
+anything else is reported as no clear difference, because the model cannot tell such takes apart.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from hitdesk.results import SEGMENT_NAMES, Score, TrackResult
+
+SEGMENTS: tuple[str, str, str] = SEGMENT_NAMES
+NO_VALUE = "–"
+
+# ---------------------------------------------------------------------------------------------- numbers
+
+
+def mmss(seconds: float | None) -> str:
+    """A length as m:ss, rounded to the nearest second (a 3:03.6 track is 3:04)."""
+    if seconds is None or not math.isfinite(seconds):
+        return NO_VALUE
+    s = max(0, round(seconds))
+    return f"{s // 60}:{s % 60:02d}"
+
+
+def clock(seconds: float | None) -> str:
+    """A running position as m:ss, counting whole seconds passed (as a player's counter does)."""
+    if seconds is None or not math.isfinite(seconds):
+        return NO_VALUE
+    s = max(0, int(seconds))
+    return f"{s // 60}:{s % 60:02d}"
+
+
+def clock_tenths(seconds: float) -> str:
+    """Elapsed recording time with tenths: 1:05.3."""
+    tenths = max(0, int(seconds * 10))
+    return f"{tenths // 600}:{(tenths // 10) % 60:02d}.{tenths % 10}"
+
+
+def pct(p: float | None) -> str:
+    if p is None or not math.isfinite(p):
+        return NO_VALUE
+    return f"{100.0 * p:.0f}%"
+
+
+def pct_range(score: Score, dash: str = "–") -> str:
+    return f"{100.0 * score.p_hit_low:.0f}{dash}{100.0 * score.p_hit_high:.0f}%"
+
+
+def db(value: float | None, unit: str) -> str:
+    """A level such as -9.1 LUFS or -0.3 dBTP; a missing one is a dash."""
+    if value is None or not math.isfinite(value):
+        return NO_VALUE
+    return f"{value:.1f} {unit}"
+
+
+# ---------------------------------------------------------------------------------------------- judgements
+
+
+def reading(score: Score, base_rate: float) -> str:
+    """One line saying where a score stands against the base rate, honest about the uncertainty."""
+    base = f"{pct(base_rate)} base rate"
+    if score.p_hit_low > base_rate:
+        return f"Above the {base}, even at the low end of the model's range."
+    if score.p_hit_high < base_rate:
+        return f"Below the {base}, even at the high end of the model's range."
+    if abs(score.p_hit - base_rate) < 0.005:
+        return f"At the {base}; the model sees nothing that sets it apart."
+    side = "Above" if score.p_hit > base_rate else "Below"
+    return f"{side} the {base}, but within the model's uncertainty."
+
+
+def clearly_different(a: Score, b: Score) -> bool:
+    """Whether the model tells two scores apart: their ranges do not overlap."""
+    return not (a.p_hit_low <= b.p_hit_high and b.p_hit_low <= a.p_hit_high)
+
+
+def difference_text(score: Score, best: Score, is_best: bool) -> str:
+    if is_best:
+        return "best"
+    points = 100.0 * (score.p_hit - best.p_hit)
+    if not clearly_different(score, best):
+        return f"{points:+.0f} pts, no clear difference"
+    return f"{points:+.0f} pts, clearly lower"
+
+
+@dataclass(frozen=True)
+class Ranked:
+    key: int
+    rank: int  # 1 = highest overall probability
+    score: Score
+    diff_to_best: float  # p_hit - best p_hit (0 for the best)
+    clear: bool  # the model tells this take apart from the best one
+    text: str
+
+
+def rank(scores: Sequence[tuple[int, Score]]) -> list[Ranked]:
+    """Highest probability first; ties keep the given order."""
+    ordered = sorted(scores, key=lambda ks: -ks[1].p_hit)
+    if not ordered:
+        return []
+    best = ordered[0][1]
+    out = []
+    for i, (key, score) in enumerate(ordered):
+        is_best = i == 0
+        out.append(
+            Ranked(
+                key=key,
+                rank=i + 1,
+                score=score,
+                diff_to_best=score.p_hit - best.p_hit,
+                clear=not is_best and clearly_different(score, best),
+                text=difference_text(score, best, is_best),
+            )
+        )
+    return out
+
+
+def rank_segment(results: Sequence[tuple[int, TrackResult]], segment: str) -> dict[int, Ranked]:
+    scores = [(key, s.score) for key, r in results for s in r.segments if s.name == segment]
+    return {r.key: r for r in rank(scores)}
+
+
+def summary(ranked: Sequence[Ranked], names: Mapping[int, str]) -> str:
+    """One sentence for the top of the compare view."""
+    if len(ranked) < 2:
+        return "Select two or more analysed takes to compare them."
+    best, second = ranked[0], ranked[1]
+    if not second.clear:
+        return (
+            f"'{names[best.key]}' scores highest ({pct(best.score.p_hit)}), but there is no clear difference to "
+            f"'{names[second.key]}' ({pct(second.score.p_hit)}): their ranges overlap."
+        )
+    clear = sum(1 for r in ranked[1:] if r.clear)
+    others = len(ranked) - 1
+    which = "the other take" if others == 1 else ("all other takes" if clear == others else f"{clear} of {others}")
+    return f"'{names[best.key]}' scores highest ({pct(best.score.p_hit)}), clearly above {which}."
+
+
+# ---------------------------------------------------------------------------------------------- outputs
+
+
+class CardLike(Protocol):
+    """What the human table says of the model (a ``ModelCard`` has it)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def version(self) -> str: ...
+
+    @property
+    def label_definition(self) -> str: ...
+
+    @property
+    def base_rate(self) -> float: ...
+
+
+def results_json(results: Sequence[Mapping[str, Any]]) -> str:
+    """The ``hitdesk analyze --json`` document: a list, one object per file."""
+    return json.dumps(list(results), indent=2, ensure_ascii=False) + "\n"
+
+
+CSV_FIELDS: tuple[str, ...] = (
+    "file",
+    "duration_s",
+    "title",
+    "artist",
+    "album",
+    "mode",
+    "model",
+    "model_version",
+    "p_hit",
+    "p_hit_low",
+    "p_hit_high",
+    *(f"{seg}_{key}" for seg in SEGMENTS for key in ("start_s", "end_s", "p_hit", "p_hit_low", "p_hit_high")),
+    "typicality",
+    "unlike_training_data",
+    "notes",
+    "error",
+)
+
+
+def results_csv(results: Sequence[Mapping[str, Any]], extra: Sequence[Mapping[str, Any]] | None = None) -> str:
+    """One row per file with the fields of the JSON output, flattened.
+
+    ``extra`` holds further columns per row (the app's own, such as a note), in the same order as
+    ``results``; their names follow the standard columns.
+    """
+    extra_fields: list[str] = []
+    for more in extra or ():
+        extra_fields += [k for k in more if k not in extra_fields and k not in CSV_FIELDS]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=[*CSV_FIELDS, *extra_fields], lineterminator="\n")
+    writer.writeheader()
+    for i, r in enumerate(results):
+        tags = r.get("tags") or {}
+        overall = r.get("overall") or {}
+        fam = r.get("familiarity") or {}
+        model = r.get("model") or {}
+        row: dict[str, Any] = {
+            "file": r["file"],
+            "duration_s": r.get("duration_s"),
+            "title": tags.get("title"),
+            "artist": tags.get("artist"),
+            "album": tags.get("album"),
+            "mode": r.get("mode"),
+            "model": model.get("name"),
+            "model_version": model.get("version"),
+            "p_hit": overall.get("p_hit"),
+            "p_hit_low": overall.get("p_hit_low"),
+            "p_hit_high": overall.get("p_hit_high"),
+            "typicality": fam.get("typicality"),
+            "unlike_training_data": fam.get("unlike_training_data"),
+            "notes": " | ".join(r.get("notes") or []),
+            "error": r.get("error"),
+        }
+        for seg in r.get("segments") or []:
+            if seg.get("name") in SEGMENTS:
+                for key in ("start_s", "end_s", "p_hit", "p_hit_low", "p_hit_high"):
+                    row[f"{seg['name']}_{key}"] = seg.get(key)
+        if extra is not None and i < len(extra):
+            row.update(extra[i])
+        writer.writerow(row)
+    return buf.getvalue()
+
+
+def _range_cell(d: Mapping[str, Any]) -> str:
+    return f"{pct(d.get('p_hit_low')).strip()}-{pct(d.get('p_hit_high')).strip()}"
+
+
+def format_human(results: Sequence[Mapping[str, Any]], card: CardLike) -> str:
+    """The table ``hitdesk analyze`` prints: one block per file, then what the model is."""
+    lines: list[str] = []
+    for r in results:
+        name = os.path.basename(r["file"]) or r["file"]
+        if r.get("error"):
+            lines += [f"{name}", f"  error: {r['error']}", ""]
+            continue
+        tags = r.get("tags") or {}
+        who = " - ".join(t for t in (tags.get("artist"), tags.get("title")) if t)
+        lines.append(f"{name}  ({mmss(r.get('duration_s'))}{', ' + who if who else ''})")
+        lines.append(f"  {'segment':<22}{'from':>6}{'to':>7}{'P(hit)':>8}   range")
+        for seg in r.get("segments") or []:
+            lines.append(
+                f"  {seg['name']:<22}{mmss(seg.get('start_s')):>6}{mmss(seg.get('end_s')):>7}"
+                f"{pct(seg.get('p_hit')):>8}   {_range_cell(seg)}"
+            )
+        o = r.get("overall") or {}
+        label = "overall (whole track)" if r.get("mode") == "full" else "overall (excerpts)"
+        lines.append(f"  {label:<35}{pct(o.get('p_hit')):>8}   {_range_cell(o)}")
+        fam = r.get("familiarity")
+        if fam:
+            lines.append(f"  typicality: {fam['typicality']:.2f} (share of training songs at least this unusual)")
+        for note in r.get("notes") or []:
+            lines.append(f"  note: {note}")
+        lines.append("")
+    lines.append(
+        f"model {card.name} {card.version}: {card.label_definition}; base rate {100 * card.base_rate:.0f}%. "
+        "Range = spread of the model's cross-validation ensemble."
+    )
+    return "\n".join(lines) + "\n"
+
+
+def live_line(segment: str, t_s: float, start_s: float, end_s: float, score: Score) -> str:
+    """One line of ``hitdesk capture``'s live output."""
+    where = f"{segment} ({mmss(start_s)}-{mmss(end_s)})"
+    return (
+        f"  {mmss(t_s):>5}  {where:<22} P(hit) {pct(score.p_hit):>4}   {pct(score.p_hit_low)}-{pct(score.p_hit_high)}"
+    )

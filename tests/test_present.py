@@ -1,0 +1,68 @@
+"""The one presentation module: times, percentages, the reading sentence and the argument rules."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+
+import pytest
+
+from hitdesk import present
+from hitdesk.cli import args
+from hitdesk.config import window_seconds_for
+from hitdesk.results import Score
+
+
+def test_times_round_lengths_and_floor_positions() -> None:
+    assert present.mmss(183.6) == "3:04"  # a 3:03.6 track is shown as 3:04 everywhere
+    assert present.clock(183.6) == "3:03"  # and a player at 3:03.6 has passed 3:03
+    assert present.mmss(None) == present.NO_VALUE == present.mmss(float("nan"))
+    assert present.mmss(-2) == "0:00"
+    assert present.clock_tenths(65.31) == "1:05.3"
+
+
+def test_percentages_and_ranges() -> None:
+    s = Score(0.144, 0.101, 0.2)
+    assert present.pct(s.p_hit) == "14%"
+    assert present.pct_range(s) == "10–20%"
+    assert present.pct(float("inf")) == present.NO_VALUE
+
+
+def test_clear_difference_is_one_rule() -> None:
+    a, b, c = Score(0.5, 0.4, 0.6), Score(0.45, 0.35, 0.55), Score(0.2, 0.1, 0.3)
+    assert not present.clearly_different(a, b)
+    assert present.clearly_different(a, c)
+    ranked = present.rank([(0, b), (1, a), (2, c)])
+    assert [r.key for r in ranked] == [1, 0, 2]
+    assert [r.clear for r in ranked] == [False, False, True]
+
+
+def test_window_length_rule() -> None:
+    assert window_seconds_for(None, None) == 30.0
+    assert window_seconds_for(None, 20.0) == 20.0
+    assert window_seconds_for(10.0, 20.0) == 10.0
+
+
+@pytest.mark.parametrize("text", ["-5", "1e9", "0", "2.9", "601"])
+def test_window_seconds_out_of_range_says_the_real_range(text: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError, match="between 3 and 600 seconds"):
+        args.window_seconds(text)
+
+
+@pytest.mark.parametrize("text", ["nan", "inf", "abc"])
+def test_window_seconds_not_a_number(text: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError, match="not a"):
+        args.window_seconds(text)
+
+
+def test_command_line_states_the_range() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "hitdesk", "analyze", "--window-seconds", "-5", "x.wav"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert "between 3 and 600 seconds" in proc.stderr and "24 hours" not in proc.stderr
