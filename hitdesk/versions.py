@@ -24,7 +24,8 @@ LICENSES_FILE = "THIRD_PARTY_LICENSES"
 def default_model_text() -> str:
     """``name version`` of the model the app and ``hitdesk analyze`` use by default, or why there is none."""
     from hitdesk.model.card import load_card
-    from hitdesk.model.runtime import DEFAULT_MODEL_NAME, models_dir
+    from hitdesk.model.runtime import DEFAULT_MODEL_NAME
+    from hitdesk.paths import models_dir
 
     path = models_dir() / f"{DEFAULT_MODEL_NAME}.json"
     try:

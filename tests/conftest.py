@@ -128,6 +128,18 @@ def window(qtbot: object, settings: QSettings) -> Iterator[MainWindow]:
     yield from make_window(qtbot, settings, restore=False)  # type: ignore[misc]
 
 
+# --- every app folder of every test lives in that test's temporary folder ----------------------------
+
+
+@pytest.fixture(autouse=True)
+def hitdesk_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``HITDESK_HOME`` for each test (and the processes it starts): cache, recordings, settings and
+    logs never reach the real user's folders, and no test sees another's."""
+    home = tmp_path_factory.mktemp("hitdesk-home")
+    monkeypatch.setenv("HITDESK_HOME", str(home))
+    return home
+
+
 # --- the repository's release folders are never written by a test ------------------------------------
 
 _RELEASE_FOLDERS = ("models", "reports")

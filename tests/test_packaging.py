@@ -27,7 +27,8 @@ import pytest
 
 import hitdesk
 from hitdesk.model.card import load_card
-from hitdesk.model.runtime import DEFAULT_MODEL_NAME, models_dir
+from hitdesk.model.runtime import DEFAULT_MODEL_NAME
+from hitdesk.paths import models_dir
 from hitdesk.ui.main_window import MainWindow
 from hitdesk.versions import version_text
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hitdesk.model.card import ModelCard, load_card
-from hitdesk.model.runtime import DEFAULT_MODEL_NAME, HitModel, available_models, models_dir, resolve_model_path
+from hitdesk.model.runtime import DEFAULT_MODEL_NAME, HitModel, available_models, resolve_model_path
 
 __all__ = [
     "DEFAULT_MODEL_NAME",
@@ -11,6 +11,5 @@ __all__ = [
     "ModelCard",
     "available_models",
     "load_card",
-    "models_dir",
     "resolve_model_path",
 ]

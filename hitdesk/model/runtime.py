@@ -8,8 +8,6 @@ window scores are aggregated instead. Cards without it describe the first layout
 from __future__ import annotations
 
 import logging
-import os
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +18,7 @@ import numpy.typing as npt
 from hitdesk.config import FEATURES, N_STATS
 from hitdesk.errors import ModelError
 from hitdesk.model.card import ModelCard, load_card
+from hitdesk.paths import models_dir
 from hitdesk.results import Familiarity, Score
 
 log = logging.getLogger(__name__)
@@ -30,17 +29,6 @@ UNFAMILIAR_TYPICALITY = 0.01
 
 _OUTPUTS = ("p_hit", "p_hit_low", "p_hit_high")
 _HEAD_INPUTS = ("stats",)
-
-
-def models_dir() -> Path:
-    """Where bundled models live: $HITDESK_MODELS_DIR, the frozen app's folder, or the source tree."""
-    env = os.environ.get("HITDESK_MODELS_DIR")
-    if env:
-        return Path(env)
-    frozen = getattr(sys, "_MEIPASS", None)
-    if frozen:
-        return Path(frozen) / "models"
-    return Path(__file__).resolve().parents[2] / "models"
 
 
 def available_models(directory: Path | None = None) -> list[str]:

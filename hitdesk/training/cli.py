@@ -200,7 +200,8 @@ def _fit(args: argparse.Namespace) -> int:
 
 
 def _baselines(args: argparse.Namespace) -> int:
-    from hitdesk.model.runtime import DEFAULT_MODEL_NAME, models_dir
+    from hitdesk.model.runtime import DEFAULT_MODEL_NAME
+    from hitdesk.paths import models_dir
     from hitdesk.training.baseline_table import BaselineOptions, run_baselines
 
     opts = BaselineOptions(

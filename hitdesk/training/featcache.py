@@ -53,12 +53,9 @@ class TrackFeatures:
 
 
 def default_root() -> Path:
-    env = os.environ.get("HITDESK_CACHE_DIR")
-    if env:
-        return Path(env) / "training-features"
-    import platformdirs
+    from hitdesk.paths import training_cache_dir
 
-    return Path(platformdirs.user_cache_dir("hitdesk", appauthor=False)) / "training-features"
+    return training_cache_dir()
 
 
 def compute_features(path: Path, window_seconds: float = DEFAULT_WINDOW_SECONDS) -> TrackFeatures:

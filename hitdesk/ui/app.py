@@ -19,7 +19,7 @@ from types import TracebackType
 from PySide6.QtCore import QMessageLogContext, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from hitdesk import __version__
+from hitdesk import __version__, paths
 
 log = logging.getLogger(__name__)
 qt_log = logging.getLogger("hitdesk.qt")
@@ -42,9 +42,7 @@ def qt_message_handler(mode: QtMsgType, context: QMessageLogContext, message: st
 
 
 def log_file_path() -> Path:
-    import platformdirs
-
-    return Path(platformdirs.user_log_dir("hitdesk", appauthor=False)) / "hitdesk.log"
+    return paths.log_file()
 
 
 def setup_logging() -> logging.Handler | None:

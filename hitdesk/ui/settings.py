@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hitdesk import paths
 from hitdesk.config import DEFAULT_WINDOW_SECONDS, MIN_TRACK_SECONDS
 from hitdesk.ui import theme
 from hitdesk.ui.workers import default_workers
@@ -30,6 +31,9 @@ MAX_RECENT = 10
 
 
 def open_settings() -> QSettings:
+    """The app's settings file: Qt's usual place, or ``config/`` under ``HITDESK_HOME`` when that is set."""
+    if paths.home() is not None:
+        QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(paths.settings_dir()))
     return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANISATION, APPLICATION)
 
 
