@@ -13,6 +13,7 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
+from hitdesk import paths
 from hitdesk.analysis import AnalysisOptions, analyze_file
 from hitdesk.model.runtime import HitModel
 from hitdesk.results import TrackResult
@@ -24,12 +25,7 @@ _HASH_BLOCK = 1 << 20
 
 
 def cache_dir() -> Path:
-    env = os.environ.get("HITDESK_CACHE_DIR")
-    if env:
-        return Path(env)
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("hitdesk", appauthor=False)) / "results"
+    return paths.results_cache_dir()
 
 
 def content_hash(path: Path) -> str | None:
@@ -56,7 +52,11 @@ def lookup(path: Path, model: HitModel, options: AnalysisOptions) -> tuple[Track
 
     The key is None when the file cannot be read for hashing; then nothing is cached for it.
     """
-    key = cache_key(path, model, options) if path.is_file() else None
+    try:
+        readable = path.is_file()
+    except OSError:  # e.g. inside a folder that cannot be entered: the analysis reports it
+        readable = False
+    key = cache_key(path, model, options) if readable else None
     if key is None:
         return None, None
     entry = cache_dir() / f"{key}.json"

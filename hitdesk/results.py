@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,18 +88,20 @@ class TrackResult:
         return self.error is None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "file": self.file,
-            "duration_s": None if self.duration_s is None else round(self.duration_s, 3),
-            "tags": dict(self.tags),
-            "segments": [s.to_dict() for s in self.segments],
-            "overall": None if self.overall is None else self.overall.to_dict(),
-            "model": dict(self.model),
-            "mode": self.mode,
-            "familiarity": None if self.familiarity is None else self.familiarity.to_dict(),
-            "notes": list(self.notes),
-            "error": self.error,
-        }
+        return _valid_text(
+            {
+                "file": self.file,
+                "duration_s": None if self.duration_s is None else round(self.duration_s, 3),
+                "tags": dict(self.tags),
+                "segments": [s.to_dict() for s in self.segments],
+                "overall": None if self.overall is None else self.overall.to_dict(),
+                "model": dict(self.model),
+                "mode": self.mode,
+                "familiarity": None if self.familiarity is None else self.familiarity.to_dict(),
+                "notes": list(self.notes),
+                "error": self.error,
+            }
+        )
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TrackResult:
@@ -114,3 +117,31 @@ class TrackResult:
             notes=tuple(str(n) for n in d.get("notes") or ()),
             error=d.get("error"),
         )
+
+
+def _text(value: str) -> str:
+    """A string that encodes as UTF-8: bytes of a file name that are not UTF-8 become U+FFFD."""
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _valid_text(d: dict[str, Any]) -> dict[str, Any]:
+    """Keeps every string of a result valid UTF-8, and the exact path in ``file_raw`` when it had to change.
+
+    A file name is bytes on POSIX; Python carries the ones that are not UTF-8 as lone surrogates,
+    which no UTF-8 output (JSON, CSV, a terminal) can hold. ``file_raw`` is the name's bytes in hex,
+    present only when ``file`` differs from them.
+    """
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            return _text(value)
+        if isinstance(value, dict):
+            return {clean(k): clean(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        return value
+
+    out: dict[str, Any] = clean(d)
+    if out["file"] != d["file"]:
+        out["file_raw"] = os.fsencode(d["file"]).hex()
+    return out

@@ -66,3 +66,13 @@ def test_command_line_states_the_range() -> None:
     )
     assert proc.returncode == 2
     assert "between 3 and 600 seconds" in proc.stderr and "24 hours" not in proc.stderr
+
+
+def test_files_without_a_command_open_in_the_app() -> None:
+    """``hitdesk song.wav`` is ``hitdesk gui song.wav`` (it said "invalid choice"); plain ``hitdesk`` too."""
+    from hitdesk.cli import parse_args
+
+    args = parse_args(["song.wav", "take 2.flac"])
+    assert (args.command, args.files) == ("gui", ["song.wav", "take 2.flac"])
+    assert parse_args([]).command == "gui"
+    assert parse_args(["analyze", "x.wav"]).command == "analyze"

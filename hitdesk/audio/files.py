@@ -41,7 +41,11 @@ def expand_inputs(args: Sequence[str | Path]) -> list[Path | InputProblem]:
     out: list[Path | InputProblem] = []
     for arg in args:
         path = Path(arg)
-        if path.is_dir():
+        try:
+            is_folder = path.is_dir()
+        except OSError:  # e.g. inside a folder that cannot be entered: reported when it is read
+            is_folder = False
+        if is_folder:
             out.extend(_expand_folder(path))
         else:
             out.append(path)
@@ -57,17 +61,45 @@ def _path_order(path: Path) -> tuple[list[str], str]:
     return [part.casefold() for part in path.parts], str(path)
 
 
-def _expand_folder(folder: Path) -> list[Path | InputProblem]:
+def _walk(folder: Path) -> tuple[list[Path], list[OSError]]:
+    """Audio files below ``folder`` and the folders that could not be read, without recursion.
+
+    ``os.walk`` recurses once per level (Python 3.11), so a tree a thousand folders deep ended the
+    whole run with a RecursionError; a stack of folders to visit has no such limit. Folder links are
+    not followed, so a link loop cannot make the walk endless.
+    """
     found: list[Path] = []
     errors: list[OSError] = []
-    for root, dirs, files in os.walk(folder, onerror=errors.append):  # does not follow folder links
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        found.extend(Path(root, f) for f in files if not f.startswith(".") and is_audio_name(Path(f)))
+    pending = [folder]
+    while pending:
+        current = pending.pop()
+        try:
+            with os.scandir(current) as entries:
+                for entry in entries:
+                    if entry.name.startswith("."):
+                        continue
+                    try:
+                        if entry.is_dir(follow_symlinks=False):
+                            pending.append(Path(entry.path))
+                        elif is_audio_name(Path(entry.name)):
+                            found.append(Path(entry.path))
+                    except OSError as exc:
+                        errors.append(exc)
+        except OSError as exc:
+            if exc.filename is None:
+                exc.filename = os.fspath(current)
+            errors.append(exc)
+    return found, errors
+
+
+def _expand_folder(folder: Path) -> list[Path | InputProblem]:
+    found, errors = _walk(folder)
+    found.sort(key=_path_order)
+    out = list[Path | InputProblem](found)
     for error in errors:
-        log.warning("Cannot read folder '%s': %s.", error.filename, error.strerror)
-    if found:
-        found.sort(key=_path_order)
-        return list[Path | InputProblem](found)
-    if any(os.fspath(e.filename or "") == os.fspath(folder) for e in errors):
-        return [InputProblem(folder, f"Cannot read folder '{_folder_name(folder)}'.")]
-    return [InputProblem(folder, f"No audio files found in folder '{_folder_name(folder)}'.")]
+        where = Path(os.fsdecode(error.filename)) if error.filename is not None else folder
+        reason = error.strerror or "the system refused"
+        out.append(InputProblem(where, f"Cannot read folder '{_folder_name(where)}': {reason}."))
+    if not out:
+        out.append(InputProblem(folder, f"No audio files found in folder '{_folder_name(folder)}'."))
+    return out

@@ -8,6 +8,7 @@ can be read without decoding the rest of the file. MP3 goes to FFmpeg instead (s
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -83,7 +84,7 @@ class SndfileReader:
     def open(cls, path: Path) -> SndfileReader | None:
         """The reader, or None when libsndfile does not recognise the file (PyAV may)."""
         try:
-            handle = sf.SoundFile(str(path), mode="r")
+            handle = sf.SoundFile(os.fsencode(path), mode="r")  # bytes: any name the system allows
         except _SF_ERRORS as exc:
             log.debug("libsndfile cannot open %s: %s", path, exc)
             return None
@@ -148,7 +149,7 @@ class SndfileReader:
             return np.zeros(0, dtype=np.float32)
         # libsndfile refuses every call on a handle after an error, so read through a fresh one.
         try:
-            with sf.SoundFile(str(self._path), mode="r") as handle:
+            with sf.SoundFile(os.fsencode(self._path), mode="r") as handle:
                 handle.seek(start)
                 while len(block := handle.read(_SALVAGE_FRAMES, dtype="float32", always_2d=True)):
                     mono, replaced = to_mono(block, channel_axis=1)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from hitdesk.cli import analyze, capture, devices, gui
-from hitdesk.cli.common import EXIT_INTERRUPTED
+from hitdesk.cli.common import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, drop_stdout, error
 
 log = logging.getLogger(__name__)
 
@@ -51,15 +51,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+COMMANDS = ("analyze", "gui", "capture", "devices")
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    """Plain ``hitdesk`` and ``hitdesk FILE...`` (as a file manager's "Open with" runs it) open the app."""
+    words = list(argv)
+    if not words or (not words[0].startswith("-") and words[0] not in COMMANDS):
+        words = ["gui", *words]
+    return build_parser().parse_args(words)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    if args.command is None:
-        # Plain `hitdesk` is the app, as a musician starts it from a menu or a terminal.
-        args = parser.parse_args(["gui"])
     try:
+        args = parse_args(sys.argv[1:] if argv is None else argv)
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
         return int(args.handler(args))
     except KeyboardInterrupt:
-        print("hitdesk: interrupted", file=sys.stderr)
+        error("interrupted")
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `hitdesk devices | head -1`, `hitdesk --version | head -1`
+        drop_stdout()
+        return EXIT_BROKEN_PIPE

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import argparse
-import os
+import signal
 import sys
+import threading
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from hitdesk.cli.args import add_model, add_window_seconds, positive_whole_number
-from hitdesk.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from hitdesk.cli.common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_TERMINATED,
+    EXIT_USAGE,
+    OutputClosedError,
+    emit,
+    error,
+)
+from hitdesk.cli.pool import Terminated, available_cpus, raise_terminated, run_parallel
 from hitdesk.config import window_seconds_for
 from hitdesk.errors import HitdeskError
 from hitdesk.results import TrackResult
@@ -56,7 +66,32 @@ def _analyze_one(job: tuple[str, float, bool, bool, int]) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Ctrl-C and SIGTERM stop every worker at once (exit 130 / 143) and print nothing on stdout."""
+    old_term = signal.signal(signal.SIGTERM, raise_terminated) if _main_thread() else None
+    try:
+        return _analyze(args)
+    except KeyboardInterrupt:
+        error("interrupted")
+        return EXIT_INTERRUPTED
+    except Terminated:
+        error("terminated")
+        return EXIT_TERMINATED
+    finally:
+        if old_term is not None:
+            signal.signal(signal.SIGTERM, old_term)
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+def _analyze(args: argparse.Namespace) -> int:
     from hitdesk.audio import InputProblem, expand_inputs
+
+    cpus = available_cpus()
+    if args.jobs > cpus:
+        error(f"--jobs {args.jobs} is more than the {cpus} CPUs this process may use; using {cpus}.")
+        args.jobs = cpus
 
     inputs = expand_inputs(args.files)
     rows: list[dict[str, Any] | None] = [None] * len(inputs)
@@ -65,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         _init_worker(args.model)  # load once here too: a bad model is reported before any work
     except HitdeskError as exc:
-        print(f"hitdesk: {exc}", file=sys.stderr)
+        error(str(exc))
         return EXIT_USAGE
     window_s = window_seconds_for(args.window_seconds, _worker_model.card.window_seconds)
     for i, item in enumerate(inputs):
@@ -86,24 +121,21 @@ def run(args: argparse.Namespace) -> int:
     results = [r for r in rows if r is not None]
     from hitdesk import present
 
-    out = sys.stdout
-    if args.json:
-        out.write(present.results_json(results))
-    elif args.csv:
-        out.write(present.results_csv(results))
-    else:
-        out.write(present.format_human(results, _worker_model.card))
-    out.flush()
+    try:
+        if args.json:
+            emit(present.results_json(results), utf8=True)
+        elif args.csv:
+            emit(present.results_csv(results), utf8=True)
+        else:
+            emit(present.format_human(results, _worker_model.card))
+    except OutputClosedError as closed:
+        return closed.status
     return EXIT_FAILED if any(r.get("error") for r in results) else EXIT_OK
 
 
 def decode_threads(parallel_files: int) -> int:
     """Cores left over by the files analysed in parallel go to decoding each file (at most two help)."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on every platform
-        cores = os.cpu_count() or 1
-    return max(1, min(2, cores // max(1, parallel_files)))
+    return max(1, min(2, available_cpus() // max(1, parallel_files)))
 
 
 def _run_jobs(jobs: list[tuple[str, float, bool, bool, int]], args: argparse.Namespace) -> Iterator[dict[str, Any]]:
@@ -113,18 +145,12 @@ def _run_jobs(jobs: list[tuple[str, float, bool, bool, int]], args: argparse.Nam
     bar = tqdm(total=len(jobs), unit="file", file=sys.stderr, disable=len(jobs) < 2 or None, leave=False)
     try:
         if n_workers <= 1:
-            for job in jobs:
-                row = _analyze_one(job)
-                bar.update()
-                yield row
-            return
-        ctx = _mp_context()
-        with ProcessPoolExecutor(
-            max_workers=n_workers, mp_context=ctx, initializer=_init_worker, initargs=(args.model,)
-        ) as pool:
-            for row in pool.map(_analyze_one, jobs):
-                bar.update()
-                yield row
+            rows: Iterator[dict[str, Any]] = map(_analyze_one, jobs)
+        else:
+            rows = run_parallel(_analyze_one, jobs, n_workers, _init_worker, (args.model,), _mp_context())
+        for row in rows:
+            bar.update()
+            yield row
     finally:
         bar.close()
 

@@ -1,0 +1,100 @@
+"""Worker processes for ``hitdesk analyze --jobs N`` that stop when the command stops.
+
+``ProcessPoolExecutor`` on its own finishes queued work on Ctrl-C (seconds per file) and leaves its
+workers running, still writing the cache, when only the main process gets SIGTERM. Here an interrupt
+cancels what is queued, sends each worker SIGTERM (which a worker turns into ``SystemExit``, so its
+``finally`` blocks remove temporary files), and kills any that are still there after a grace period.
+On Linux a worker also gets SIGTERM when the main process dies without a chance to clean up.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+GRACE_SECONDS = 2.0
+_PR_SET_PDEATHSIG = 1
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived; unwinds like KeyboardInterrupt so cleanup runs (exit status 143)."""
+
+
+def raise_terminated(signum: int, frame: Any) -> None:
+    raise Terminated
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on (its affinity mask, not the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on every platform
+        return os.cpu_count() or 1
+
+
+def _worker_signals(initializer: Callable[..., None], initargs: tuple[Any, ...]) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent decides
+    signal.signal(signal.SIGTERM, _exit_on_term)
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        except (OSError, AttributeError):
+            pass
+        if os.getppid() == 1:  # the parent died before prctl took effect
+            raise SystemExit(143)
+    initializer(*initargs)
+
+
+def _exit_on_term(signum: int, frame: Any) -> None:
+    raise SystemExit(143)
+
+
+def run_parallel(
+    fn: Callable[[Any], Any],
+    jobs: Sequence[Any],
+    workers: int,
+    initializer: Callable[..., None],
+    initargs: tuple[Any, ...],
+    mp_context: Any,
+) -> Iterator[Any]:
+    """``fn(job)`` for each job in ``workers`` processes, yielded in job order."""
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=mp_context, initializer=_worker_signals, initargs=(initializer, initargs)
+    )
+    finished = False
+    try:
+        futures: list[Future[Any]] = [pool.submit(fn, job) for job in jobs]
+        for future in futures:
+            yield future.result()
+        finished = True
+    finally:
+        if finished:
+            pool.shutdown(wait=True)
+        else:
+            _stop(pool)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    # The executor keeps its processes in a private mapping; there is no public way to end them.
+    processes = list(getattr(pool, "_processes", {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in processes:
+        if proc.is_alive():
+            proc.terminate()
+    deadline = time.monotonic() + GRACE_SECONDS
+    for proc in processes:
+        proc.join(max(0.0, deadline - time.monotonic()))
+        if proc.is_alive():
+            log.warning("worker %s did not stop; killing it", proc.pid)
+            proc.kill()
+            proc.join(1.0)
