@@ -21,7 +21,8 @@ import soundfile as sf
 import hitdesk.audio.capture as capture
 from hitdesk.audio.capture import Recorder, RecorderSettings, RecorderState
 from hitdesk.audio.devices import InputDevice, find_input_device, list_input_devices, sounddevice, supported_rates
-from hitdesk.audio.recordings import list_recordings, needs_repair, recordings_dir
+from hitdesk.audio.recordings import list_recordings, recordings_dir
+from hitdesk.audio.repair import needs_repair
 from hitdesk.errors import CaptureError
 
 REPO = Path(__file__).resolve().parents[1]

@@ -19,18 +19,18 @@ import pytest
 import soundfile as sf
 
 from hitdesk.audio.recordings import (
+    WAV_HEADER_BYTES,
     TakeMarker,
     WavWriter,
     delete_recording,
     list_recordings,
-    needs_repair,
     new_recording_path,
     open_writer,
     prune_recordings,
     recordings_dir,
-    recover_unfinished,
-    repair_recording,
 )
+from hitdesk.audio.recovery import recover_unfinished
+from hitdesk.audio.repair import needs_repair, read_take_id, repair_recording
 from hitdesk.audio.ring import RingBuffer
 from hitdesk.errors import CaptureError
 
@@ -156,7 +156,7 @@ def test_repair_zeroed_sizes_and_a_half_written_frame(tmp_path: Path) -> None:
     with path.open("r+b") as fh:
         fh.seek(4)
         fh.write(struct.pack("<I", 0))  # RIFF size never written
-        fh.seek(40)
+        fh.seek(WAV_HEADER_BYTES - 4)
         fh.write(struct.pack("<I", 0))  # data size never written
         fh.seek(0, os.SEEK_END)
         fh.write(b"\x01\x02\x03\x04")  # part of a frame (6 bytes each)
@@ -165,7 +165,7 @@ def test_repair_zeroed_sizes_and_a_half_written_frame(tmp_path: Path) -> None:
     assert outcome.repaired and outcome.frames == 5000
     y, _ = sf.read(str(path), dtype="float32")
     np.testing.assert_allclose(y, x, atol=1.0 / (1 << 23))
-    assert path.stat().st_size == 44 + 5000 * 6
+    assert path.stat().st_size == WAV_HEADER_BYTES + 5000 * 6
 
 
 def test_repair_reports_a_file_without_header(tmp_path: Path) -> None:
@@ -223,14 +223,14 @@ def test_recover_repairs_abandoned_takes_and_skips_live_ones(tmp_path: Path) -> 
     outside = tmp_path / "elsewhere" / "song.wav"
     outside.parent.mkdir()
     _wav_with_stale_header(outside, frames=20000, flushed=0)
-    marker = TakeMarker(outside)
+    marker = TakeMarker(outside, read_take_id(outside) or "")
     marker._fh.close()  # type: ignore[union-attr]  # the process died: its lock is gone, the file stays
     marker._fh = None
     assert marker.path.exists()
     # A take being recorded right now: its marker is held.
     live = folder / "take-2025-01-02_10-00-00.wav"
     _wav_with_stale_header(live)
-    holder = TakeMarker(live)
+    holder = TakeMarker(live, read_take_id(live) or "")
     try:
         recovered = {r.path.resolve(): r for r in recover_unfinished()}
         assert set(recovered) == {dead_in_folder.resolve(), outside.resolve()}
@@ -253,10 +253,13 @@ def test_marker_lock_is_released_when_the_process_dies(tmp_path: Path) -> None:
     _wav_with_stale_header(take, frames=4800, flushed=0)
     code = (
         "import sys, time; from pathlib import Path; from hitdesk.audio.recordings import TakeMarker; "
-        "m = TakeMarker(Path(sys.argv[1])); print('held', flush=True); time.sleep(60)"
+        "m = TakeMarker(Path(sys.argv[1]), sys.argv[2]); print('held', flush=True); time.sleep(60)"
     )
     proc = subprocess.Popen(
-        [sys.executable, "-c", code, str(take)], stdout=subprocess.PIPE, cwd=REPO, env=dict(os.environ)
+        [sys.executable, "-c", code, str(take), read_take_id(take) or ""],
+        stdout=subprocess.PIPE,
+        cwd=REPO,
+        env=dict(os.environ),
     )
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == b"held"
@@ -313,14 +316,18 @@ def test_listing_an_absent_folder_is_empty() -> None:
 
 def test_marker_file_names_the_take(tmp_path: Path) -> None:
     take = tmp_path / "a.wav"
-    marker = TakeMarker(take)
+    writer = WavWriter(take, 8000, 1)
+    marker = TakeMarker(take, writer.take_id)
     try:
         info = json.loads(marker.path.read_text(encoding="utf-8"))
         assert info["path"] == str(take.resolve()) and info["pid"] == os.getpid()
+        assert info["take"] == writer.take_id == read_take_id(take) and len(writer.take_id) == 32
+        assert (info["dev"], info["ino"]) == (take.stat().st_dev, take.stat().st_ino)
         with pytest.raises(CaptureError, match="already being recorded"):
-            TakeMarker(take)
+            TakeMarker(take, writer.take_id)
     finally:
         marker.release()
+        writer.close()
     shutil.rmtree(tmp_path / "data", ignore_errors=True)
 
 
@@ -328,6 +335,7 @@ def test_capture_modules_import_no_gui_training_or_audio_libraries() -> None:
     """The command line starts fast and the engine stays Qt-free: PortAudio and onnxruntime load on use."""
     code = (
         "import sys, hitdesk.cli.capture, hitdesk.live, hitdesk.audio.capture, hitdesk.audio.recordings\n"
+        "import hitdesk.audio.repair, hitdesk.audio.recovery\n"
         "bad = ('PySide6', 'torch', 'pyqtgraph', 'sounddevice', 'onnxruntime', 'librosa')\n"
         "print(','.join(sorted(m for m in bad if m in sys.modules)))\n"
     )

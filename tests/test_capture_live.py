@@ -186,7 +186,8 @@ def test_killed_capture_is_recovered(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from hitdesk.audio.recordings import needs_repair, recover_unfinished
+    from hitdesk.audio.recovery import recover_unfinished
+    from hitdesk.audio.repair import needs_repair
 
     clip, mono, _rate = source
     out = tmp_path / "killed.wav"
@@ -217,7 +218,7 @@ def test_killed_capture_is_recovered(
 def test_ctrl_c_stops_and_finishes_the_take(
     needs_model: None, mic: VirtualMic, source: tuple[Path, np.ndarray, int], tmp_path: Path
 ) -> None:
-    from hitdesk.audio.recordings import needs_repair
+    from hitdesk.audio.repair import needs_repair
 
     clip, _, _ = source
     out = tmp_path / "stopped.flac"
@@ -253,7 +254,7 @@ def test_losing_the_device_mid_take_keeps_the_take(
     A server of its own, so the other tests keep theirs.
     """
     from hitdesk.audio.capture import Recorder, RecorderSettings
-    from hitdesk.audio.recordings import needs_repair
+    from hitdesk.audio.repair import needs_repair
 
     clip, mono, rate = source
     out = tmp_path_factory.mktemp("lost") / "lost.wav"

@@ -9,7 +9,6 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import json
-import struct
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -27,7 +26,8 @@ from ui_helpers import REPO, WAIT_MS, isolate, require_model, wait_idle
 import hitdesk.audio.capture as capture
 from hitdesk.audio import devices as devices_module
 from hitdesk.audio.devices import InputDevice
-from hitdesk.audio.recordings import needs_repair, recordings_dir
+from hitdesk.audio.recordings import WavWriter, recordings_dir
+from hitdesk.audio.repair import needs_repair
 from hitdesk.ui.main_window import MainWindow
 from hitdesk.ui.record_dock import show_recordings
 from hitdesk.ui.takes import State
@@ -277,13 +277,16 @@ def test_input_choice_persists(qtbot: Any, settings: QSettings, monkeypatch: pyt
 
 def _wav(path: Path, seconds: float, cut: bool = False) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    sf.write(str(path), np.zeros((round(44100 * seconds), 2), dtype=np.float32), 44100, subtype="PCM_16")
-    if cut:  # as a crash leaves it: the header's sizes never updated
-        with path.open("r+b") as fh:
-            fh.seek(4)
-            fh.write(struct.pack("<I", 36))
-            fh.seek(40)
-            fh.write(struct.pack("<I", 0))
+    audio = np.zeros((round(44100 * seconds), 2), dtype=np.float32)
+    if not cut:
+        sf.write(str(path), audio, 44100, subtype="PCM_16")
+        return path
+    # A take as a crash leaves it: written by the app (so it carries a take id), sizes never updated.
+    writer = WavWriter(path, 44100, 2, subtype="PCM_16")
+    writer.write(audio)
+    assert writer._fh is not None
+    writer._fh.close()
+    writer._fh = None
     return path
 
 

@@ -201,7 +201,7 @@ class Recorder:
             path = s.path or new_recording_path(s.file_format)
             self._writer = open_writer(path, self._rate, len(choice.channels))
             try:
-                self._marker = TakeMarker(path)
+                self._marker = TakeMarker(path, self._writer.take_id)
             except (CaptureError, OSError) as exc:
                 log.warning("cannot mark %s as being recorded (%s); a crash would not be recovered", path, exc)
         except BaseException:

@@ -1,19 +1,20 @@
 """Recorded takes on disk: where they go, how they are written so a crash loses at most a second,
-how an unfinished one is repaired and offered back, and listing and pruning them.
+and listing and pruning them. Repairing a cut-off take is in ``repair``; finding and offering
+it back at start-up, in ``recovery``.
 
 WAV (the default) is written by a small writer of our own that rewrites the RIFF and data sizes at
 every flush (at least once a second), so the file on disk is always a valid WAV holding everything
-up to the last flush; after a crash, ``repair_recording`` extends the sizes to the file's length.
-FLAC goes through libsndfile; an unfinished FLAC has no sample count in its header, and its repair
-re-encodes the frames that can be decoded.
+up to the last flush. FLAC goes through libsndfile; an unfinished FLAC has no sample count in its
+header.
 
-While a take is being written, a marker in ``recordings/.unfinished/`` names it and is held locked
-by the recording process. A marker that nobody holds belongs to a take whose program died:
-``recover_unfinished`` repairs that take and returns it, so the app can offer it back. The lock
-(not a PID) tells a live recording from a dead one, and works for takes written outside the
-folder (``hitdesk capture --out``).
-
-Recordings are the program's own files in its own data folder, so repairs are done in place.
+Every take carries a random take id in the file itself, written before any audio: in a ``hdsk``
+chunk between the WAV's ``fmt `` and ``data`` chunks (readers skip chunks they do not know), and in
+the FLAC's Vorbis comment (libsndfile's "software" string). While a take is being written, a marker
+in ``recordings/.unfinished/`` names it, with its id and the file's inode, and is held locked by the
+recording process. The lock (not a PID) tells a live recording from a dead one, and works for takes
+written outside the folder (``hitdesk capture --out``). The id and inode are what let recovery prove
+that the file at a marked path is still that take before it changes a byte: the user may have moved
+the take away and saved something else under its name.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import os
 import re
 import struct
 import sys
-import tempfile
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -44,10 +45,25 @@ _NAME_PREFIX = "take-"
 _NAME_TIME = "%Y-%m-%d_%H-%M-%S"
 _NAME_RE = re.compile(r"^take-(\d{4}-\d{2}-\d{2}_\d{2}-\d{2}-\d{2})")
 _MARKERS = ".unfinished"
-_WAV_HEADER_BYTES = 44
-_WAV_MAX_DATA = 0xFFFFFFFF - (_WAV_HEADER_BYTES - 8)
 _SUBTYPE_BYTES = {"PCM_16": 2, "PCM_24": 3}
-_FLAC_REPAIR_BLOCK = 2048
+
+# The take id: 32 lowercase hex digits (a uuid4). In a WAV, the chunk ``hdsk`` holds ``HitDesk ``
+# and the id (40 bytes); the header is RIFF (12) + fmt (24) + hdsk (48) + the data chunk's 8 bytes.
+TAKE_ID_RE = re.compile(r"[0-9a-f]{32}")
+WAV_TAKE_CHUNK = b"hdsk"
+WAV_TAKE_PREFIX = b"HitDesk "
+WAV_TAKE_CHUNK_SIZE = len(WAV_TAKE_PREFIX) + 32
+WAV_HEADER_BYTES = 12 + 24 + 8 + WAV_TAKE_CHUNK_SIZE + 8
+WAV_MAX_DATA = 0xFFFFFFFF - (WAV_HEADER_BYTES - 8)
+# In a FLAC, libsndfile writes the "software" string as the Vorbis comment ``software=...`` (adding
+# its own version after it) when it writes the header, at the first block of audio.
+FLAC_TAKE_PREFIX = "HitDesk take "
+FLAC_TAKE_RE = re.compile(r"HitDesk take ([0-9a-f]{32})(?![0-9a-f])")
+
+
+def new_take_id() -> str:
+    """A take's id: random, so no other file can carry it unless it is a copy of the take."""
+    return uuid.uuid4().hex
 
 
 def data_dir() -> Path:
@@ -93,6 +109,7 @@ def new_recording_path(fmt: str = "wav", folder: Path | None = None, now: dateti
 
 class RecordingWriter(Protocol):
     path: Path
+    take_id: str  # written in the file before any audio
 
     @property
     def frames(self) -> int: ...
@@ -111,13 +128,28 @@ class RecordingWriter(Protocol):
     def close(self) -> None: ...
 
 
-class WavWriter:
-    """Integer PCM WAV whose header is rewritten at each flush, so the file is always valid."""
+def _checked_take_id(take_id: str | None) -> str:
+    if take_id is None:
+        return new_take_id()
+    if not TAKE_ID_RE.fullmatch(take_id):
+        raise ValueError(f"a take id is 32 lowercase hex digits, not {take_id!r}")
+    return take_id
 
-    def __init__(self, path: Path, sample_rate: int, channels: int, subtype: str = "PCM_24") -> None:
+
+class WavWriter:
+    """Integer PCM WAV whose header is rewritten at each flush, so the file is always valid.
+
+    The header has a fixed size (the take id's chunk sits between ``fmt `` and ``data``), so the
+    rewrite at each flush covers the same bytes.
+    """
+
+    def __init__(
+        self, path: Path, sample_rate: int, channels: int, subtype: str = "PCM_24", take_id: str | None = None
+    ) -> None:
         if subtype not in _SUBTYPE_BYTES:
             raise ValueError(f"unsupported WAV subtype {subtype!r}")
         self.path = path
+        self.take_id = _checked_take_id(take_id)
         self._width = _SUBTYPE_BYTES[subtype]
         self._channels = channels
         self._align = self._width * channels
@@ -133,17 +165,21 @@ class WavWriter:
 
     @property
     def frames_left(self) -> int | None:
-        return (_WAV_MAX_DATA - self._data_bytes) // self._align
+        return (WAV_MAX_DATA - self._data_bytes) // self._align
 
     def _header(self) -> bytes:
         bits = 8 * self._width
         return (
             b"RIFF"
-            + struct.pack("<I", _WAV_HEADER_BYTES - 8 + self._data_bytes)
+            + struct.pack("<I", WAV_HEADER_BYTES - 8 + self._data_bytes)
             + b"WAVEfmt "
             + struct.pack(
                 "<IHHIIHH", 16, 1, self._channels, self._sample_rate, self._sample_rate * self._align, self._align, bits
             )
+            + WAV_TAKE_CHUNK
+            + struct.pack("<I", WAV_TAKE_CHUNK_SIZE)
+            + WAV_TAKE_PREFIX
+            + self.take_id.encode("ascii")
             + b"data"
             + struct.pack("<I", self._data_bytes)
         )
@@ -185,16 +221,30 @@ def _to_pcm_bytes(block: npt.NDArray[np.float32], width: int) -> bytes:
 
 
 class FlacWriter:
-    """FLAC through libsndfile; frames reach the file as the encoder completes them."""
+    """FLAC through libsndfile; frames reach the file as the encoder completes them.
 
-    def __init__(self, path: Path, sample_rate: int, channels: int) -> None:
+    The take id goes in as libsndfile's "software" string, set before the first write: libsndfile
+    writes the header (with the Vorbis comment) then, ahead of any audio. Until then the file is
+    empty, so a take killed before its first block has no id and nothing to recover.
+    """
+
+    def __init__(self, path: Path, sample_rate: int, channels: int, take_id: str | None = None) -> None:
         import soundfile as sf
 
         self.path = path
-        # Create the file exclusively first: libsndfile itself would overwrite.
+        self.take_id = _checked_take_id(take_id)
+        # Create the file exclusively first: libsndfile itself would overwrite. (It then opens the
+        # same file again, truncating it: the inode stays. A file descriptor would not do: on
+        # Windows libsndfile's C runtime has its own descriptor table.)
         with path.open("xb"):
             pass
         self._file: Any = sf.SoundFile(path, "w", sample_rate, channels, "PCM_24", format="FLAC")
+        try:
+            self._file.software = FLAC_TAKE_PREFIX + self.take_id
+        except BaseException:
+            self._file.close()
+            path.unlink(missing_ok=True)
+            raise
         self._frames = 0
 
     @property
@@ -218,16 +268,17 @@ class FlacWriter:
             self._file.close()
 
 
-def open_writer(path: Path, sample_rate: int, channels: int) -> RecordingWriter:
-    """A new recording file; refuses to overwrite, and says why it cannot be created."""
+def open_writer(path: Path, sample_rate: int, channels: int, take_id: str | None = None) -> RecordingWriter:
+    """A new recording file (with a new take id unless given); refuses to overwrite, and says why
+    it cannot be created."""
     fmt = recording_format(path)
     if path.exists():
         raise CaptureError(f"'{path}' already exists; choose another file name.")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         if fmt == "flac":
-            return FlacWriter(path, sample_rate, channels)
-        return WavWriter(path, sample_rate, channels)
+            return FlacWriter(path, sample_rate, channels, take_id)
+        return WavWriter(path, sample_rate, channels, take_id=take_id)
     except FileExistsError as exc:
         raise CaptureError(f"'{path}' already exists; choose another file name.") from exc
     except OSError as exc:
@@ -257,10 +308,17 @@ def _try_lock(fh: IO[str]) -> bool:
     return True
 
 
-class TakeMarker:
-    """Says "this file is being recorded" for as long as the recording process holds it."""
+MARKER_VERSION = 2  # 1 (no version field): path, pid and start time only
 
-    def __init__(self, audio_path: Path) -> None:
+
+class TakeMarker:
+    """Says "this file is being recorded" for as long as the recording process holds it.
+
+    Made just after the file: it records the take's id and the file's device and inode, which
+    recovery checks before it touches the file at that path again.
+    """
+
+    def __init__(self, audio_path: Path, take_id: str) -> None:
         folder = _markers_dir()
         folder.mkdir(parents=True, exist_ok=True)
         absolute = audio_path.resolve()
@@ -270,11 +328,25 @@ class TakeMarker:
         if not _try_lock(self._fh):
             self._fh.close()
             raise CaptureError(f"'{audio_path}' is already being recorded by another program.")
-        info = {"path": str(absolute), "pid": os.getpid(), "started": datetime.now().isoformat(timespec="seconds")}
+        try:
+            st: os.stat_result | None = os.stat(absolute)
+        except OSError:
+            st = None  # not created yet: recovery will never repair it
+        info = {
+            "version": MARKER_VERSION,
+            "path": str(absolute),
+            "take": take_id,
+            "dev": None if st is None else st.st_dev,
+            "ino": None if st is None else st.st_ino,
+            "pid": os.getpid(),
+            "started": datetime.now().isoformat(timespec="seconds"),
+        }
         self._fh.seek(0)
         self._fh.truncate()
         self._fh.write(json.dumps(info))
         self._fh.flush()
+        with contextlib.suppress(OSError):
+            os.fsync(self._fh.fileno())  # the id must survive a power cut as well as a crash
 
     def release(self) -> None:
         """The take was finished properly: the marker goes."""
@@ -286,207 +358,11 @@ class TakeMarker:
         self._fh = None
 
 
-# ---------------------------------------------------------------------------------------------- repair
+def takes_in_progress() -> tuple[set[Path], list[tuple[Path, IO[str]]]]:
+    """Paths being recorded right now, and the abandoned markers (locked by us now, to be handled).
 
-
-@dataclass(frozen=True)
-class RepairOutcome:
-    path: Path
-    repaired: bool  # the file was changed
-    frames: int | None
-    sample_rate: int | None
-    problem: str | None = None  # why the file could not be made readable
-
-    @property
-    def duration_s(self) -> float | None:
-        if self.frames is None or not self.sample_rate:
-            return None
-        return self.frames / self.sample_rate
-
-
-def repair_recording(path: Path) -> RepairOutcome:
-    """Makes an unfinished WAV or FLAC take valid and readable, in place; a finished one is left alone."""
-    try:
-        fmt = recording_format(path)
-        if fmt == "wav":
-            return _repair_wav(path)
-        return _repair_flac(path)
-    except CaptureError as exc:
-        return RepairOutcome(path, False, None, None, str(exc))
-    except OSError as exc:
-        return RepairOutcome(path, False, None, None, f"Cannot repair '{path.name}': {exc.strerror or exc}.")
-
-
-def needs_repair(path: Path) -> bool:
-    try:
-        if recording_format(path) == "wav":
-            layout = _wav_layout(path)
-            return layout is not None and layout.needs_repair
-        return _flac_unfinished(path)
-    except (CaptureError, OSError):
-        return False
-
-
-@dataclass(frozen=True)
-class _WavLayout:
-    file_size: int
-    riff_size: int
-    data_offset: int
-    data_size: int  # as declared
-    block_align: int
-    sample_rate: int
-    trailing_chunks_ok: bool  # bytes after the declared data are well-formed chunks up to the end
-
-    @property
-    def audio_bytes(self) -> int:
-        """Whole frames in the file after the data chunk header, capped to what a WAV can declare."""
-        avail = self.file_size - self.data_offset
-        avail -= avail % self.block_align
-        cap = _WAV_MAX_DATA - _WAV_MAX_DATA % self.block_align
-        return min(avail, cap)
-
-    @property
-    def needs_repair(self) -> bool:
-        end = self.data_offset + self.data_size
-        if self.data_size == 0 or end > self.file_size:
-            return self.audio_bytes != self.data_size or self.riff_size != self.file_size - 8
-        if end == self.file_size or self.trailing_chunks_ok:
-            return self.riff_size != self.file_size - 8 and not self.trailing_chunks_ok
-        return True  # audio written after the last header update
-
-
-def _wav_layout(path: Path) -> _WavLayout | None:
-    """The chunk layout of a RIFF/WAVE file, or None when it has no fmt and data chunk to go by."""
-    size = path.stat().st_size
-    with path.open("rb") as fh:
-        head = fh.read(12)
-        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
-            return None
-        riff_size = struct.unpack("<I", head[4:8])[0]
-        pos = 12
-        align = rate = 0
-        while pos + 8 <= size:
-            fh.seek(pos)
-            chunk_id, chunk_size = struct.unpack("<4sI", fh.read(8))
-            if chunk_id == b"fmt ":
-                fmt = fh.read(16)
-                if len(fmt) < 16:
-                    return None
-                _, _, rate, _, align, _ = struct.unpack("<HHIIHH", fmt)
-            elif chunk_id == b"data":
-                if align <= 0:
-                    return None
-                data_offset = pos + 8
-                end = data_offset + chunk_size + (chunk_size & 1)
-                return _WavLayout(
-                    size,
-                    riff_size,
-                    data_offset,
-                    chunk_size,
-                    align,
-                    rate,
-                    _chunks_fill(fh, end, size) if end < size else False,
-                )
-            pos += 8 + chunk_size + (chunk_size & 1)
-    return None
-
-
-def _chunks_fill(fh: IO[bytes], start: int, end: int) -> bool:
-    """True when [start, end) is a run of chunks with printable ids that ends exactly at ``end``."""
-    pos = start
-    while pos + 8 <= end:
-        fh.seek(pos)
-        chunk_id, chunk_size = struct.unpack("<4sI", fh.read(8))
-        if not all(32 <= c < 127 for c in chunk_id):
-            return False
-        pos += 8 + chunk_size + (chunk_size & 1)
-    return pos == end
-
-
-def _repair_wav(path: Path) -> RepairOutcome:
-    layout = _wav_layout(path)
-    if layout is None:
-        return RepairOutcome(path, False, None, None, f"'{path.name}' has no WAV header to repair; no audio was saved.")
-    if not layout.needs_repair:
-        return RepairOutcome(path, False, layout.data_size // layout.block_align, layout.sample_rate)
-    audio = layout.audio_bytes
-    with path.open("r+b") as fh:
-        fh.truncate(layout.data_offset + audio)  # drops a half-written last frame
-        fh.seek(4)
-        fh.write(struct.pack("<I", layout.data_offset + audio - 8))
-        fh.seek(layout.data_offset - 4)
-        fh.write(struct.pack("<I", audio))
-        fh.flush()
-        os.fsync(fh.fileno())
-    log.info("repaired the WAV header of %s (%d bytes of audio)", path, audio)
-    return RepairOutcome(path, True, audio // layout.block_align, layout.sample_rate)
-
-
-def _flac_unfinished(path: Path) -> bool:
-    """libsndfile writes the sample count into STREAMINFO only on close; 0 means "unknown"."""
-    with path.open("rb") as fh:
-        head = fh.read(4 + 4 + 34)
-    if len(head) < 42 or head[:4] != b"fLaC":
-        return False
-    streaminfo = head[8:42]
-    total = int.from_bytes(streaminfo[10:18], "big") & ((1 << 36) - 1)
-    return total == 0
-
-
-def _repair_flac(path: Path) -> RepairOutcome:
-    import soundfile as sf
-
-    if not _flac_unfinished(path):
-        try:
-            info = sf.info(str(path))
-        except (RuntimeError, sf.LibsndfileError):
-            return RepairOutcome(path, False, None, None, f"'{path.name}' is damaged and cannot be repaired.")
-        return RepairOutcome(path, False, int(info.frames), int(info.samplerate))
-    # Re-encode every frame that still decodes into a new file beside it, then swap it in.
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".repair-", suffix=".flac")
-    os.close(fd)
-    tmp = Path(tmp_name)
-    frames = 0
-    try:
-        with sf.SoundFile(str(path)) as src:
-            rate, channels = int(src.samplerate), int(src.channels)
-            with sf.SoundFile(str(tmp), "w", rate, channels, "PCM_24", format="FLAC") as dst:
-                try:
-                    # Small reads: the one that reaches the cut-off end fails as a whole.
-                    while True:
-                        block = src.read(_FLAC_REPAIR_BLOCK, dtype="float32", always_2d=True)
-                        if block.shape[0] == 0:
-                            break
-                        dst.write(block)
-                        frames += block.shape[0]
-                except (RuntimeError, sf.LibsndfileError):
-                    pass  # the cut-off last frame: everything before it is kept
-        os.replace(tmp, path)
-    except (RuntimeError, sf.LibsndfileError) as exc:
-        tmp.unlink(missing_ok=True)
-        return RepairOutcome(path, False, None, None, f"'{path.name}' is damaged and cannot be repaired ({exc}).")
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    log.info("repaired unfinished FLAC %s (%d frames)", path, frames)
-    return RepairOutcome(path, True, frames, rate)
-
-
-# ---------------------------------------------------------------------------------------------- recovery
-
-
-@dataclass(frozen=True)
-class RecoveredTake:
-    """A take whose recording was cut off (crash, killed program, power loss), made readable again."""
-
-    path: Path
-    repaired: bool
-    duration_s: float | None
-    problem: str | None  # set when the take could not be made readable
-
-
-def _in_progress() -> tuple[set[Path], list[tuple[Path, IO[str]]]]:
-    """Paths being recorded right now, and the abandoned markers (locked by us now, to be handled)."""
+    The caller closes the abandoned markers' handles, which unlocks them.
+    """
     busy: set[Path] = set()
     abandoned: list[tuple[Path, IO[str]]] = []
     folder = _markers_dir()
@@ -506,50 +382,6 @@ def _in_progress() -> tuple[set[Path], list[tuple[Path, IO[str]]]]:
     return busy, abandoned
 
 
-def recover_unfinished(folder: Path | None = None) -> list[RecoveredTake]:
-    """Repairs takes left unfinished by a program that died, and returns them to offer back.
-
-    Covers takes named by an abandoned marker (wherever they were written) and any recording in
-    the folder whose header does not cover its audio. Takes being recorded now are left alone.
-    """
-    target = folder or recordings_dir()
-    busy, abandoned = _in_progress()
-    out: list[RecoveredTake] = []
-    seen: set[Path] = set()
-    for marker, fh in abandoned:
-        try:
-            try:
-                audio = Path(json.loads(fh.read())["path"])
-            except (ValueError, KeyError, TypeError):
-                log.warning("ignoring unreadable capture marker %s", marker)
-                audio = None
-            if audio is not None and audio.exists():
-                out.append(_recovered(repair_recording(audio)))
-                seen.add(audio.resolve())
-            elif audio is not None:
-                log.info("unfinished take %s no longer exists", audio)
-            with contextlib.suppress(OSError):
-                marker.unlink()
-        finally:
-            fh.close()
-    busy_resolved = {p.resolve() for p in busy}
-    for path in _audio_files(target):
-        resolved = path.resolve()
-        if resolved in seen or resolved in busy_resolved or not needs_repair(path):
-            continue
-        out.append(_recovered(repair_recording(path)))
-    for take in out:
-        if take.problem:
-            log.info("%s", take.problem)
-        else:
-            log.info("recovered unfinished take %s (%.1f s)", take.path, take.duration_s or 0.0)
-    return out
-
-
-def _recovered(outcome: RepairOutcome) -> RecoveredTake:
-    return RecoveredTake(outcome.path, outcome.repaired, outcome.duration_s, outcome.problem)
-
-
 # ---------------------------------------------------------------------------------------------- listing
 
 
@@ -564,7 +396,8 @@ class Recording:
     in_progress: bool  # being recorded right now (by this or another program)
 
 
-def _audio_files(folder: Path) -> list[Path]:
+def recording_files(folder: Path) -> list[Path]:
+    """The WAV and FLAC files in a folder (not in its subfolders)."""
     if not folder.is_dir():
         return []
     suffixes = set(RECORDING_SUFFIXES.values())
@@ -583,12 +416,12 @@ def list_recordings(folder: Path | None = None) -> list[Recording]:
     """The takes in the recordings folder, newest first."""
     import soundfile as sf
 
-    busy, abandoned = _in_progress()
+    busy, abandoned = takes_in_progress()
     for _, fh in abandoned:
         fh.close()  # only looking: recover_unfinished deals with these
     busy_resolved = {p.resolve() for p in busy}
     out: list[Recording] = []
-    for path in _audio_files(folder or recordings_dir()):
+    for path in recording_files(folder or recordings_dir()):
         try:
             stat = path.stat()
             started = _started(path)
@@ -629,7 +462,7 @@ def prune_recordings(older_than_days: float, folder: Path | None = None, now: da
 
 def delete_recording(path: Path) -> None:
     """Deletes one take (the user asked to); refuses one being recorded."""
-    busy, abandoned = _in_progress()
+    busy, abandoned = takes_in_progress()
     for _, fh in abandoned:
         fh.close()
     if path.resolve() in {p.resolve() for p in busy}:

@@ -86,7 +86,7 @@ def _check_out(out: Path) -> str | None:
 
 def run(args: argparse.Namespace) -> int:
     from hitdesk.audio.capture import RecorderSettings
-    from hitdesk.audio.recordings import recover_unfinished
+    from hitdesk.audio.recovery import recover_unfinished
     from hitdesk.errors import CaptureError, HitdeskError
     from hitdesk.live import CaptureSession
     from hitdesk.model import HitModel

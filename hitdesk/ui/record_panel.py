@@ -37,7 +37,8 @@ from PySide6.QtWidgets import (
 from hitdesk.audio import devices as devices_module
 from hitdesk.audio.capture import RecorderSettings, StreamFactory
 from hitdesk.audio.devices import ChannelChoice, InputDevice, channel_choices, default_channel_choice
-from hitdesk.audio.recordings import prune_recordings, recover_unfinished
+from hitdesk.audio.recordings import prune_recordings
+from hitdesk.audio.recovery import recover_unfinished
 from hitdesk.errors import CaptureError
 from hitdesk.live import BEGINNING, DEFAULT_REFRESH_SECONDS, CaptureSession, LiveScore, SessionState, Take
 from hitdesk.model.runtime import HitModel
