@@ -109,7 +109,7 @@ class BlockClock:
         self.frames = 0
 
     def factory(self) -> Any:
-        from hitdesk.audio.capture import portaudio_stream
+        from hitdesk.capture.stream import portaudio_stream
 
         def make(device: Any, channels: int, rate: int, callback: Any, finished: Any) -> Any:
             def timed(indata: Any, frames: int, time_info: Any, status: Any) -> None:

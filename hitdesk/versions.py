@@ -97,7 +97,7 @@ def _libsndfile() -> str:
 
 
 def _portaudio() -> str:
-    from hitdesk.audio.devices import sounddevice
+    from hitdesk.capture.devices import sounddevice
 
     number, text = sounddevice().get_portaudio_version()
     return f"{int(number) >> 16}.{(int(number) >> 8) & 0xFF}.{int(number) & 0xFF} ({text})"

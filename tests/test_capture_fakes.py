@@ -18,12 +18,13 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-import hitdesk.audio.capture as capture
-from hitdesk.audio.capture import Recorder, RecorderSettings, RecorderState
-from hitdesk.audio.devices import InputDevice, find_input_device, list_input_devices, sounddevice, supported_rates
-from hitdesk.audio.recordings import list_recordings, recordings_dir
-from hitdesk.audio.repair import needs_repair
+import hitdesk.capture.recorder as capture
+from hitdesk.capture.devices import InputDevice, find_input_device, list_input_devices, sounddevice, supported_rates
+from hitdesk.capture.library import list_recordings
+from hitdesk.capture.recorder import Recorder, RecorderSettings, RecorderState
+from hitdesk.capture.repair import needs_repair
 from hitdesk.errors import CaptureError
+from hitdesk.paths import recordings_dir
 
 REPO = Path(__file__).resolve().parents[1]
 DEVICE = InputDevice(7, "Fake Interface", "FakeAPI", 4, 48000.0, True)
@@ -354,10 +355,10 @@ def test_live_scores_follow_the_file_code_path(
 ) -> None:
     from hitdesk.analysis import AnalysisOptions, analyze
     from hitdesk.audio import decode_all
+    from hitdesk.capture.session import CaptureSession
     from hitdesk.dsp import power_to_db, tempo_bpm
     from hitdesk.dsp.mel import melspectrogram
     from hitdesk.dsp.windows import frame_range
-    from hitdesk.live import CaptureSession
 
     data, rate = _clip(data_dir)
     out = tmp_path / "take.wav"
@@ -392,7 +393,8 @@ def test_live_scores_follow_the_file_code_path(
 def test_mel_columns_and_new_scores_are_polled(
     model: Any, fake_device: InputDevice, data_dir: Path, tmp_path: Path
 ) -> None:
-    from hitdesk.live import CaptureSession, MelColumns
+    from hitdesk.capture.live import MelColumns
+    from hitdesk.capture.session import CaptureSession
 
     data, rate = _clip(data_dir)
     session = CaptureSession(
@@ -424,8 +426,8 @@ def test_mel_columns_and_new_scores_are_polled(
 def test_picture_columns_come_with_each_block_and_show_what_the_model_hears(model: Any, data_dir: Path) -> None:
     """Spectrogram columns without the scores' resampler delay, close to the mel the scores use."""
     from hitdesk.audio.resample import StreamResampler
+    from hitdesk.capture.live import MEL_FLOOR_DB, LiveScorer
     from hitdesk.dsp.mel import melspectrogram, power_to_fs_db
-    from hitdesk.live import MEL_FLOOR_DB, LiveScorer
 
     data, rate = _clip(data_dir)
     mono = data.mean(axis=1, dtype=np.float32)[: 4 * rate]
@@ -458,7 +460,7 @@ def test_picture_columns_come_with_each_block_and_show_what_the_model_hears(mode
 
 def test_without_a_picture_no_columns_are_computed_and_the_scores_are_the_same(model: Any, data_dir: Path) -> None:
     """The command line draws nothing: its sessions skip the picture's path."""
-    from hitdesk.live import LiveScorer
+    from hitdesk.capture.live import LiveScorer
 
     data, rate = _clip(data_dir)
     mono = data.mean(axis=1, dtype=np.float32)[: 7 * rate]
@@ -478,7 +480,7 @@ def test_without_a_picture_no_columns_are_computed_and_the_scores_are_the_same(m
 def test_session_keeps_and_scores_the_take_when_the_device_is_lost(
     model: Any, fake_device: InputDevice, data_dir: Path, tmp_path: Path
 ) -> None:
-    from hitdesk.live import CaptureSession
+    from hitdesk.capture.session import CaptureSession
 
     data, rate = _clip(data_dir)
     session = CaptureSession(
@@ -522,8 +524,8 @@ class _RecordingModel:
     ],
 )
 def test_live_schedule_is_counted_in_samples(window: float, expected: list[tuple[str, float]]) -> None:
+    from hitdesk.capture.live import LiveScorer
     from hitdesk.dsp.windows import frame_range
-    from hitdesk.live import LiveScorer
 
     model = _RecordingModel()
     rate = 44100

@@ -18,21 +18,14 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from hitdesk.audio.recordings import (
-    WAV_HEADER_BYTES,
-    TakeMarker,
-    WavWriter,
-    delete_recording,
-    list_recordings,
-    new_recording_path,
-    open_writer,
-    prune_recordings,
-    recordings_dir,
-)
-from hitdesk.audio.recovery import recover_unfinished
-from hitdesk.audio.repair import needs_repair, read_take_id, repair_recording
-from hitdesk.audio.ring import RingBuffer
+from hitdesk.capture.library import delete_recording, list_recordings, new_recording_path, prune_recordings
+from hitdesk.capture.markers import TakeMarker
+from hitdesk.capture.recovery import recover_unfinished
+from hitdesk.capture.repair import needs_repair, read_take_id, repair_recording
+from hitdesk.capture.ring import RingBuffer
+from hitdesk.capture.writers import WAV_HEADER_BYTES, WavWriter, open_writer
 from hitdesk.errors import CaptureError
+from hitdesk.paths import recordings_dir
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -252,7 +245,7 @@ def test_marker_lock_is_released_when_the_process_dies(tmp_path: Path) -> None:
     take = tmp_path / "t.wav"
     _wav_with_stale_header(take, frames=4800, flushed=0)
     code = (
-        "import sys, time; from pathlib import Path; from hitdesk.audio.recordings import TakeMarker; "
+        "import sys, time; from pathlib import Path; from hitdesk.capture.markers import TakeMarker; "
         "m = TakeMarker(Path(sys.argv[1]), sys.argv[2]); print('held', flush=True); time.sleep(60)"
     )
     proc = subprocess.Popen(
@@ -334,8 +327,8 @@ def test_marker_file_names_the_take(tmp_path: Path) -> None:
 def test_capture_modules_import_no_gui_training_or_audio_libraries() -> None:
     """The command line starts fast and the engine stays Qt-free: PortAudio and onnxruntime load on use."""
     code = (
-        "import sys, hitdesk.cli.capture, hitdesk.live, hitdesk.audio.capture, hitdesk.audio.recordings\n"
-        "import hitdesk.audio.repair, hitdesk.audio.recovery\n"
+        "import sys, hitdesk.cli.capture, hitdesk.capture.session, hitdesk.capture.recorder, hitdesk.capture.library\n"
+        "import hitdesk.capture.repair, hitdesk.capture.recovery\n"
         "bad = ('PySide6', 'torch', 'pyqtgraph', 'sounddevice', 'onnxruntime', 'librosa')\n"
         "print(','.join(sorted(m for m in bad if m in sys.modules)))\n"
     )

@@ -59,8 +59,8 @@ def _alignment(recorded: np.ndarray, source: np.ndarray) -> tuple[int, float]:
 def test_records_the_played_clip_in_real_time(
     mic: VirtualMic, source: tuple[Path, np.ndarray, int], tmp_path: Path
 ) -> None:
-    from hitdesk.audio.capture import Recorder, RecorderSettings
-    from hitdesk.audio.devices import default_input_device
+    from hitdesk.capture.devices import default_input_device
+    from hitdesk.capture.recorder import Recorder, RecorderSettings
 
     clip, mono, rate = source
     out = tmp_path / "take.wav"
@@ -91,7 +91,8 @@ def test_a_callback_held_up_loses_nothing(
     """A computer too busy to serve the audio callback for half a second: the blocks held back come
     in a burst afterwards, and the take has no gap. (PulseAudio buffers them in the server, so its
     ALSA plugin reports no overflow; overflow counting is tested with fakes, test_capture_fakes.)"""
-    from hitdesk.audio.capture import Recorder, RecorderSettings, portaudio_stream
+    from hitdesk.capture.recorder import Recorder, RecorderSettings
+    from hitdesk.capture.stream import portaudio_stream
 
     clip, mono, rate = source
     out = tmp_path / "held.wav"
@@ -186,8 +187,8 @@ def test_killed_capture_is_recovered(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from hitdesk.audio.recovery import recover_unfinished
-    from hitdesk.audio.repair import needs_repair
+    from hitdesk.capture.recovery import recover_unfinished
+    from hitdesk.capture.repair import needs_repair
 
     clip, mono, _rate = source
     out = tmp_path / "killed.wav"
@@ -218,7 +219,7 @@ def test_killed_capture_is_recovered(
 def test_ctrl_c_stops_and_finishes_the_take(
     needs_model: None, mic: VirtualMic, source: tuple[Path, np.ndarray, int], tmp_path: Path
 ) -> None:
-    from hitdesk.audio.repair import needs_repair
+    from hitdesk.capture.repair import needs_repair
 
     clip, _, _ = source
     out = tmp_path / "stopped.flac"
@@ -253,8 +254,8 @@ def test_losing_the_device_mid_take_keeps_the_take(
 
     A server of its own, so the other tests keep theirs.
     """
-    from hitdesk.audio.capture import Recorder, RecorderSettings
-    from hitdesk.audio.repair import needs_repair
+    from hitdesk.capture.recorder import Recorder, RecorderSettings
+    from hitdesk.capture.repair import needs_repair
 
     clip, mono, rate = source
     out = tmp_path_factory.mktemp("lost") / "lost.wav"

@@ -26,19 +26,14 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-import hitdesk.audio.repair as repair
+import hitdesk.capture.repair as repair
 from hitdesk.audio.av_reader import AvReader
 from hitdesk.audio.decode import decode_all
-from hitdesk.audio.recordings import (
-    WAV_HEADER_BYTES,
-    FlacWriter,
-    TakeMarker,
-    WavWriter,
-    open_writer,
-    recordings_dir,
-)
-from hitdesk.audio.recovery import recover_unfinished
-from hitdesk.audio.repair import needs_repair, read_take_id
+from hitdesk.capture.markers import TakeMarker
+from hitdesk.capture.recovery import recover_unfinished
+from hitdesk.capture.repair import needs_repair, read_take_id
+from hitdesk.capture.writers import WAV_HEADER_BYTES, FlacWriter, WavWriter, open_writer
+from hitdesk.paths import recordings_dir
 
 REPO = Path(__file__).resolve().parents[1]
 RATE = 48000
@@ -49,7 +44,8 @@ _RECORDER = """
 import sys, time
 from pathlib import Path
 import numpy as np
-from hitdesk.audio.recordings import TakeMarker, open_writer
+from hitdesk.capture.markers import TakeMarker
+from hitdesk.capture.writers import open_writer
 path = Path(sys.argv[1])
 writer = open_writer(path, 48000, 2)
 marker = TakeMarker(path, writer.take_id)

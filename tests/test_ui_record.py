@@ -23,11 +23,12 @@ from pulse import VirtualMic, in_process, missing_reason, virtual_mic, write_sou
 from PySide6.QtCore import QSettings, Qt
 from ui_helpers import REPO, WAIT_MS, isolate, require_model, wait_idle
 
-import hitdesk.audio.capture as capture
-from hitdesk.audio import devices as devices_module
-from hitdesk.audio.devices import InputDevice
-from hitdesk.audio.recordings import WavWriter, recordings_dir
-from hitdesk.audio.repair import needs_repair
+import hitdesk.capture.recorder as capture
+from hitdesk.capture import devices as devices_module
+from hitdesk.capture.devices import InputDevice
+from hitdesk.capture.repair import needs_repair
+from hitdesk.capture.writers import WavWriter
+from hitdesk.paths import recordings_dir
 from hitdesk.ui.main_window import MainWindow
 from hitdesk.ui.record_dock import show_recordings
 from hitdesk.ui.takes import State
@@ -323,7 +324,7 @@ def test_recordings_are_listed_pruned_and_recovered(qtbot: Any, settings: QSetti
 
 
 def test_live_view_ring_keeps_the_last_columns_in_order(qtbot: Any) -> None:
-    from hitdesk.live import MEL_FLOOR_DB, MelColumns
+    from hitdesk.capture.live import MEL_FLOOR_DB, MelColumns
     from hitdesk.ui.live_view import FRAME_S, LiveSpectrogramView
 
     view = LiveSpectrogramView(span_s=10 * FRAME_S)  # 10 columns visible, a buffer of 20

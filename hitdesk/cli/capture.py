@@ -19,7 +19,7 @@ from hitdesk.config import window_seconds_for
 from hitdesk.present import mmss
 
 if TYPE_CHECKING:
-    from hitdesk.live import CaptureSession, Take
+    from hitdesk.capture.session import CaptureSession, RecordedTake
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -70,7 +70,7 @@ def _stop_on_signals(session: CaptureSession) -> Iterator[None]:
 
 
 def _check_out(out: Path) -> str | None:
-    from hitdesk.audio.recordings import recording_format
+    from hitdesk.capture.writers import recording_format
     from hitdesk.errors import CaptureError
 
     if out.exists():
@@ -85,10 +85,10 @@ def _check_out(out: Path) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from hitdesk.audio.capture import RecorderSettings
-    from hitdesk.audio.recovery import recover_unfinished
+    from hitdesk.capture.recorder import RecorderSettings
+    from hitdesk.capture.recovery import recover_unfinished
+    from hitdesk.capture.session import CaptureSession
     from hitdesk.errors import CaptureError, HitdeskError
-    from hitdesk.live import CaptureSession
     from hitdesk.model import HitModel
 
     out = Path(args.out) if args.out else None
@@ -164,7 +164,7 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _follow(session: CaptureSession, as_json: bool) -> Take:
+def _follow(session: CaptureSession, as_json: bool) -> RecordedTake:
     """Prints live scores until the take's result is ready, and returns the take."""
     while True:
         take = session.wait(0.1)

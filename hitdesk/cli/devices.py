@@ -19,7 +19,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    from hitdesk.audio.devices import list_input_devices
+    from hitdesk.capture.devices import list_input_devices
     from hitdesk.errors import CaptureError
 
     try:

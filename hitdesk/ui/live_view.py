@@ -1,6 +1,6 @@
 """The spectrogram of a take being recorded: log-mel columns scrolling in from the right.
 
-The columns are those the live analysis computes (``hitdesk.live.MelColumns``, dB relative to a
+The columns are those the live analysis computes (``hitdesk.capture.live.MelColumns``, dB relative to a
 full-scale sine), drawn with the same colour map and dB range as the files' spectrograms.
 
 Drawing follows the usual scrolling-image pattern: one preallocated float32 buffer holds twice the
@@ -27,8 +27,8 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QLabel, QWidget
 
+from hitdesk.capture.live import MEL_FLOOR_DB, MelColumns
 from hitdesk.config import FEATURES
-from hitdesk.live import MEL_FLOOR_DB, MelColumns
 from hitdesk.ui import theme
 from hitdesk.ui.spectrogram import HzAxis
 

@@ -27,14 +27,15 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from hitdesk.audio.recordings import delete_recording, list_recordings, prune_recordings, recordings_dir
+from hitdesk.capture.library import delete_recording, list_recordings, prune_recordings
 from hitdesk.errors import CaptureError
+from hitdesk.paths import recordings_dir
 from hitdesk.ui import theme
 from hitdesk.ui.record_panel import RECORD_KEYS, RecordPanel
 from hitdesk.ui.takes import mmss
 
 if TYPE_CHECKING:
-    from hitdesk.live import Take as RecordedTake
+    from hitdesk.capture.session import RecordedTake
     from hitdesk.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)

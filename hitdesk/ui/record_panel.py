@@ -1,6 +1,6 @@
 """The record panel: choose an input, record a take, watch it scroll by and be scored, keep it.
 
-The panel drives a ``hitdesk.live.CaptureSession`` (no Qt in there) from one GUI timer: every tick
+The panel drives a ``hitdesk.capture.session.CaptureSession`` (no Qt in there) from one GUI timer: every tick
 it reads the recorder's status (frames written, overflows, the loudest sample per channel since the
 last tick), the new spectrogram columns and the new live scores, and draws them. New columns do not
 wait for the tick: the session's writer thread says when there are some (``on_columns``), through a
@@ -34,13 +34,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hitdesk.audio import devices as devices_module
-from hitdesk.audio.capture import RecorderSettings, StreamFactory
-from hitdesk.audio.devices import ChannelChoice, InputDevice, channel_choices, default_channel_choice
-from hitdesk.audio.recordings import prune_recordings
-from hitdesk.audio.recovery import recover_unfinished
+from hitdesk.capture import devices as devices_module
+from hitdesk.capture.devices import ChannelChoice, InputDevice, channel_choices, default_channel_choice
+from hitdesk.capture.library import prune_recordings
+from hitdesk.capture.live import BEGINNING, DEFAULT_REFRESH_SECONDS, LiveScore
+from hitdesk.capture.recorder import RecorderSettings
+from hitdesk.capture.recovery import recover_unfinished
+from hitdesk.capture.session import CaptureSession, RecordedTake, SessionState
+from hitdesk.capture.stream import StreamFactory
 from hitdesk.errors import CaptureError
-from hitdesk.live import BEGINNING, DEFAULT_REFRESH_SECONDS, CaptureSession, LiveScore, SessionState, Take
 from hitdesk.model.runtime import HitModel
 from hitdesk.results import Score
 from hitdesk.ui import theme
@@ -64,7 +66,7 @@ def clock(seconds: float) -> str:
 
 
 class RecordPanel(QWidget):
-    take_recorded = Signal(object)  # hitdesk.live.Take, analysed like a file
+    take_recorded = Signal(object)  # hitdesk.capture.session.RecordedTake, analysed like a file
     add_files_requested = Signal(list)  # paths of recovered takes the user wants in the list
     recording_changed = Signal(bool)
     _columns_ready = Signal()  # emitted on the capture writer's thread, delivered on the GUI thread
@@ -507,7 +509,7 @@ class RecordPanel(QWidget):
         self.overflow_label.setText(text)
         self.overflow_label.setStyleSheet(f"color: {(theme.WARNING_COLOUR if lost else theme.DIM_TEXT).name()};")
 
-    def _take_done(self, take: Take) -> None:
+    def _take_done(self, take: RecordedTake) -> None:
         problems = take.problems
         if take.result.error:
             self.say(f"{take.path.name} was recorded but could not be analysed: {take.result.error}", "error")

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from hitdesk.audio.recordings import (
+from hitdesk.capture.writers import (
     FLAC_TAKE_PREFIX,
     FLAC_TAKE_RE,
     TAKE_ID_RE,

@@ -12,7 +12,7 @@ Three threads take part:
 - The caller's thread (the app's GUI thread or the command line) only calls ``start``, ``stop``
   and ``status``; none of them blocks for long, so a GUI can poll ``status`` from a timer.
 
-This module knows nothing of the model: ``hitdesk.live`` adds the scoring on top.
+This module knows nothing of the model: ``capture.live`` and ``capture.session`` add the scoring on top.
 """
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from hitdesk.audio.devices import (
+from hitdesk.capture.devices import (
     PA_INVALID_SAMPLE_RATE,
     ChannelChoice,
     InputDevice,
@@ -39,17 +39,16 @@ from hitdesk.audio.devices import (
     sounddevice,
     supported_rates,
 )
-from hitdesk.audio.recordings import RecordingWriter, TakeMarker, new_recording_path, open_writer, recording_format
-from hitdesk.audio.ring import RingBuffer
+from hitdesk.capture.library import new_recording_path
+from hitdesk.capture.markers import TakeMarker
+from hitdesk.capture.ring import RingBuffer
+from hitdesk.capture.stream import StreamFactory, StreamLike, portaudio_stream
+from hitdesk.capture.writers import RecordingWriter, open_writer, recording_format
 from hitdesk.errors import CaptureError
 
 log = logging.getLogger(__name__)
 
 FLUSH_SECONDS = 1.0  # at most this much audio is only in memory (or in the OS cache) at any time
-# Input buffering asked of PortAudio: nothing is monitored live, so latency costs nothing, while
-# short buffers can cost a lot (through ALSA's PulseAudio plugin, 35-50 ms buffers kept ~40% of a
-# core busy polling; 100 ms took ~1%). The device's own "high" latency is used when it is longer.
-MIN_LATENCY_S = 0.1
 # The writer sleeps until the callback says a block has arrived, and wakes at least this often to
 # notice a stop or a device that has gone quiet.
 _WAKE_SECONDS = 0.1
@@ -60,42 +59,6 @@ class RecorderState(StrEnum):
     RECORDING = "recording"
     STOPPING = "stopping"
     FINISHED = "finished"
-
-
-class StreamLike(Protocol):
-    """The part of ``sounddevice.InputStream`` the recorder uses (tests pass fakes)."""
-
-    @property
-    def latency(self) -> Any: ...
-
-    def start(self) -> None: ...
-
-    def stop(self) -> None: ...
-
-    def abort(self) -> None: ...
-
-    def close(self) -> None: ...
-
-
-AudioCallback = Callable[[npt.NDArray[np.float32], int, Any, Any], None]
-StreamFactory = Callable[[InputDevice, int, int, AudioCallback, Callable[[], None]], StreamLike]
-
-
-def portaudio_stream(
-    device: InputDevice, channels: int, samplerate: int, callback: AudioCallback, finished: Callable[[], None]
-) -> StreamLike:
-    """A float32 PortAudio input stream with generous buffering (see ``MIN_LATENCY_S``)."""
-    sd = sounddevice()
-    stream: StreamLike = sd.InputStream(
-        device=device.index,
-        channels=channels,
-        samplerate=samplerate,
-        dtype="float32",
-        latency=max(MIN_LATENCY_S, device.high_latency_s),
-        callback=callback,
-        finished_callback=finished,
-    )
-    return stream
 
 
 @dataclass(frozen=True)

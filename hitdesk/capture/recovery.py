@@ -21,9 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from hitdesk.audio.recordings import TAKE_ID_RE, recording_files, recordings_dir, takes_in_progress
-from hitdesk.audio.repair import RepairOutcome, TakeIdentity, needs_repair, repair_recording, take_identity
+from hitdesk.capture.library import recording_files
+from hitdesk.capture.markers import takes_in_progress
+from hitdesk.capture.repair import RepairOutcome, TakeIdentity, needs_repair, repair_recording, take_identity
+from hitdesk.capture.writers import TAKE_ID_RE
 from hitdesk.errors import CaptureError
+from hitdesk.paths import recordings_dir
 
 log = logging.getLogger(__name__)
 
