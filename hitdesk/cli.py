@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import logging
+import math
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -269,39 +270,62 @@ def results_to_csv(results: Sequence[dict[str, Any]]) -> str:
     return buf.getvalue()
 
 
-def _mmss(seconds: float) -> str:
-    s = round(seconds)
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        x = float(value)
+    except OverflowError:  # an integer beyond any float
+        return None
+    return x if math.isfinite(x) else None
+
+
+def _mmss(seconds: object) -> str:
+    x = _number(seconds)
+    if x is None or x < 0:
+        return "?"
+    s = round(x)
     return f"{s // 60}:{s % 60:02d}"
 
 
-def _pct(p: float) -> str:
-    return f"{100 * p:4.0f}%"
+def _pct(p: object) -> str:
+    x = _number(p)
+    return "   ?" if x is None else f"{100 * x:4.0f}%"
+
+
+def _score_text(d: dict[str, Any]) -> str:
+    """P(hit) and its range, right-aligned; a value that is missing or not a number shows as '?'."""
+    return f"{_pct(d.get('p_hit')):>8}   {_pct(d.get('p_hit_low')).strip()}-{_pct(d.get('p_hit_high')).strip()}"
 
 
 def format_human(results: Sequence[dict[str, Any]], card: Any) -> str:
+    """The terminal listing. Rows come from analysis or a validated cache entry; still, a missing or odd
+    field prints as '?' or is left out rather than stopping the listing of the other files."""
     lines: list[str] = []
     for r in results:
-        name = os.path.basename(r["file"]) or r["file"]
+        file = str(r.get("file") or "?")
+        name = os.path.basename(file) or file
         if r.get("error"):
             lines += [f"{name}", f"  error: {r['error']}", ""]
             continue
-        tags = r.get("tags") or {}
-        who = " - ".join(t for t in (tags.get("artist"), tags.get("title")) if t)
-        lines.append(f"{name}  ({_mmss(r['duration_s'])}{', ' + who if who else ''})")
+        tags: dict[str, Any] = r["tags"] if isinstance(r.get("tags"), dict) else {}
+        who = " - ".join(str(t) for t in (tags.get("artist"), tags.get("title")) if t)
+        lines.append(f"{name}  ({_mmss(r.get('duration_s'))}{', ' + who if who else ''})")
         lines.append(f"  {'segment':<22}{'from':>6}{'to':>7}{'P(hit)':>8}   range")
-        for seg in r["segments"]:
-            lines.append(
-                f"  {seg['name']:<22}{_mmss(seg['start_s']):>6}{_mmss(seg['end_s']):>7}{_pct(seg['p_hit']):>8}"
-                f"   {_pct(seg['p_hit_low']).strip()}-{_pct(seg['p_hit_high']).strip()}"
-            )
-        o = r["overall"]
-        label = "overall (whole track)" if r["mode"] == "full" else "overall (excerpts)"
-        lines.append(
-            f"  {label:<35}{_pct(o['p_hit']):>8}   {_pct(o['p_hit_low']).strip()}-{_pct(o['p_hit_high']).strip()}"
-        )
+        for seg in r.get("segments") or []:
+            if isinstance(seg, dict):
+                where = f"{_mmss(seg.get('start_s')):>6}{_mmss(seg.get('end_s')):>7}"
+                lines.append(f"  {seg.get('name')!s:<22}{where}{_score_text(seg)}")
+        o = r.get("overall")
+        label = "overall (whole track)" if r.get("mode") == "full" else "overall (excerpts)"
+        if isinstance(o, dict):
+            lines.append(f"  {label:<35}{_score_text(o)}")
+        else:
+            lines.append(f"  {label:<35}     no score")
         fam = r.get("familiarity")
-        if fam:
-            lines.append(f"  typicality: {fam['typicality']:.2f} (share of training songs at least this unusual)")
+        typicality = _number(fam.get("typicality")) if isinstance(fam, dict) else None
+        if typicality is not None:
+            lines.append(f"  typicality: {typicality:.2f} (share of training songs at least this unusual)")
         for note in r.get("notes") or []:
             lines.append(f"  note: {note}")
         lines.append("")
