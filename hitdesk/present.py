@@ -29,19 +29,32 @@ NO_VALUE = "–"
 # ---------------------------------------------------------------------------------------------- numbers
 
 
-def mmss(seconds: float | None) -> str:
+def _finite(value: object) -> float | None:
+    """A number to show, or None for anything else (missing, NaN, a string, a bool, a huge int)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        x = float(value)
+    except OverflowError:
+        return None
+    return x if math.isfinite(x) else None
+
+
+def mmss(seconds: object) -> str:
     """A length as m:ss, rounded to the nearest second (a 3:03.6 track is 3:04)."""
-    if seconds is None or not math.isfinite(seconds):
+    x = _finite(seconds)
+    if x is None:
         return NO_VALUE
-    s = max(0, round(seconds))
+    s = max(0, round(x))
     return f"{s // 60}:{s % 60:02d}"
 
 
-def clock(seconds: float | None) -> str:
+def clock(seconds: object) -> str:
     """A running position as m:ss, counting whole seconds passed (as a player's counter does)."""
-    if seconds is None or not math.isfinite(seconds):
+    x = _finite(seconds)
+    if x is None:
         return NO_VALUE
-    s = max(0, int(seconds))
+    s = max(0, int(x))
     return f"{s // 60}:{s % 60:02d}"
 
 
@@ -51,21 +64,19 @@ def clock_tenths(seconds: float) -> str:
     return f"{tenths // 600}:{(tenths // 10) % 60:02d}.{tenths % 10}"
 
 
-def pct(p: float | None) -> str:
-    if p is None or not math.isfinite(p):
-        return NO_VALUE
-    return f"{100.0 * p:.0f}%"
+def pct(p: object) -> str:
+    x = _finite(p)
+    return NO_VALUE if x is None else f"{100.0 * x:.0f}%"
 
 
 def pct_range(score: Score, dash: str = "–") -> str:
     return f"{100.0 * score.p_hit_low:.0f}{dash}{100.0 * score.p_hit_high:.0f}%"
 
 
-def db(value: float | None, unit: str) -> str:
+def db(value: object, unit: str) -> str:
     """A level such as -9.1 LUFS or -0.3 dBTP; a missing one is a dash."""
-    if value is None or not math.isfinite(value):
-        return NO_VALUE
-    return f"{value:.1f} {unit}"
+    x = _finite(value)
+    return NO_VALUE if x is None else f"{x:.1f} {unit}"
 
 
 # ---------------------------------------------------------------------------------------------- judgements
@@ -247,25 +258,32 @@ def format_human(results: Sequence[Mapping[str, Any]], card: CardLike) -> str:
     """The table ``hitdesk analyze`` prints: one block per file, then what the model is."""
     lines: list[str] = []
     for r in results:
-        name = os.path.basename(r["file"]) or r["file"]
+        file = str(r.get("file") or "?")
+        name = os.path.basename(file) or file
         if r.get("error"):
             lines += [f"{name}", f"  error: {r['error']}", ""]
             continue
-        tags = r.get("tags") or {}
-        who = " - ".join(t for t in (tags.get("artist"), tags.get("title")) if t)
+        tags = r["tags"] if isinstance(r.get("tags"), dict) else {}
+        who = " - ".join(str(t) for t in (tags.get("artist"), tags.get("title")) if t)
         lines.append(f"{name}  ({mmss(r.get('duration_s'))}{', ' + who if who else ''})")
         lines.append(f"  {'segment':<22}{'from':>6}{'to':>7}{'P(hit)':>8}   range")
         for seg in r.get("segments") or []:
+            if not isinstance(seg, dict):
+                continue
             lines.append(
                 f"  {seg['name']:<22}{mmss(seg.get('start_s')):>6}{mmss(seg.get('end_s')):>7}"
                 f"{pct(seg.get('p_hit')):>8}   {_range_cell(seg)}"
             )
-        o = r.get("overall") or {}
+        o = r.get("overall")
         label = "overall (whole track)" if r.get("mode") == "full" else "overall (excerpts)"
-        lines.append(f"  {label:<35}{pct(o.get('p_hit')):>8}   {_range_cell(o)}")
+        if isinstance(o, dict):
+            lines.append(f"  {label:<35}{pct(o.get('p_hit')):>8}   {_range_cell(o)}")
+        else:
+            lines.append(f"  {label:<35}     no score")
         fam = r.get("familiarity")
-        if fam:
-            lines.append(f"  typicality: {fam['typicality']:.2f} (share of training songs at least this unusual)")
+        typicality = _finite(fam.get("typicality")) if isinstance(fam, dict) else None
+        if typicality is not None:
+            lines.append(f"  typicality: {typicality:.2f} (share of training songs at least this unusual)")
         for note in r.get("notes") or []:
             lines.append(f"  note: {note}")
         lines.append("")

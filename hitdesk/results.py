@@ -1,13 +1,36 @@
-"""Result dataclasses shared by the command line, the app and reports; plain and JSON-serialisable."""
+"""Result dataclasses shared by the command line, the app and reports; plain and JSON-serialisable.
+
+``validate_result_dict`` is the one description of what a result's JSON may hold: the result cache
+reads entries that anything running as the user can edit, and a value outside it (P(hit) 7.5, a
+negative duration, NaN, an ok result without an overall score) must be refused there rather than
+printed or crash the output.
+"""
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from typing import Any
 
-# The analysed windows of a track, in order; every output names its segments so.
+# Bumped whenever a field is added, dropped or changes meaning. The result cache folds it into its
+# keys, so an entry written before the change is recomputed instead of read with a field missing.
+RESULT_SCHEMA_VERSION = 1
+
+# The three windows, in the order analysis reports them (as hitdesk.dsp.windows names them; not
+# imported from there so that this module stays free of numpy).
 SEGMENT_NAMES: tuple[str, str, str] = ("beginning", "middle", "end")
+MODES = ("full", "fast")
+RESULT_KEYS = frozenset(
+    {"file", "duration_s", "tags", "segments", "overall", "model", "mode", "familiarity", "notes", "error"}
+)
+SCORE_KEYS = frozenset({"p_hit", "p_hit_low", "p_hit_high"})
+SEGMENT_KEYS = SCORE_KEYS | {"name", "start_s", "end_s"}
+FAMILIARITY_KEYS = frozenset({"mahalanobis", "typicality", "unlike_training_data"})
+# Tags a listener reads as text (the human output joins artist and title).
+_TEXT_TAGS = ("title", "artist", "album")
+# Times are written rounded to the millisecond; a window ending at the track's end stays within this.
+_TIME_SLACK_S = 1e-3
 
 
 @dataclass(frozen=True)
@@ -104,7 +127,13 @@ class TrackResult:
         )
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> TrackResult:
+    def from_dict(cls, d: dict[str, Any], strict: bool = False) -> TrackResult:
+        """The result ``to_dict`` wrote; ``strict`` first checks it (see ``validate_result_dict``).
+
+        Without ``strict`` missing optional fields take their defaults (sessions saved by the app).
+        """
+        if strict:
+            validate_result_dict(d)
         return cls(
             file=str(d["file"]),
             duration_s=None if d.get("duration_s") is None else float(d["duration_s"]),
@@ -119,7 +148,7 @@ class TrackResult:
         )
 
 
-def _text(value: str) -> str:
+def _utf8(value: str) -> str:
     """A string that encodes as UTF-8: bytes of a file name that are not UTF-8 become U+FFFD."""
     return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
@@ -134,7 +163,7 @@ def _valid_text(d: dict[str, Any]) -> dict[str, Any]:
 
     def clean(value: Any) -> Any:
         if isinstance(value, str):
-            return _text(value)
+            return _utf8(value)
         if isinstance(value, dict):
             return {clean(k): clean(v) for k, v in value.items()}
         if isinstance(value, list):
@@ -145,3 +174,121 @@ def _valid_text(d: dict[str, Any]) -> dict[str, Any]:
     if out["file"] != d["file"]:
         out["file_raw"] = os.fsencode(d["file"]).hex()
     return out
+
+
+class ResultSchemaError(ValueError):
+    """A result dict that no analysis can have produced; the message names the field."""
+
+
+def validate_result_dict(d: object) -> dict[str, Any]:
+    """Returns ``d`` when it is a result as ``TrackResult.to_dict`` writes it; raises ``ResultSchemaError``.
+
+    Checks every field's type (booleans are not numbers), that numbers are finite, probabilities lie
+    in [0, 1] with low <= p_hit <= high, durations and familiarity are not negative, and that an ok
+    result has its duration, overall score and the three windows, in order, within the track. An
+    error result carries no scores. Unknown or missing fields are refused too: they mean the dict was
+    written for another version of the result.
+    """
+    if isinstance(d, dict) and "file_raw" in d:  # the exact bytes of a name that is not UTF-8
+        raw = d["file_raw"]
+        if not isinstance(raw, str) or len(raw) % 2 or any(c not in "0123456789abcdef" for c in raw):
+            raise ResultSchemaError("file_raw must be hexadecimal")
+        d = {k: v for k, v in d.items() if k != "file_raw"}
+    r = _fields(d, RESULT_KEYS, "result")
+    _text(r["file"], "file")
+    if r["error"] is not None:
+        _text(r["error"], "error")
+    if r["mode"] not in MODES:
+        raise ResultSchemaError(f"mode must be one of {', '.join(MODES)}")
+    model = r["model"]
+    if not isinstance(model, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in model.items()):
+        raise ResultSchemaError("model must map names to strings")
+    _check_tags(r["tags"])
+    notes = r["notes"]
+    if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes):
+        raise ResultSchemaError("notes must be a list of strings")
+    duration = r["duration_s"]
+    if duration is not None:
+        _number(duration, "duration_s", low=0.0)
+    if not isinstance(r["segments"], list):
+        raise ResultSchemaError("segments must be a list")
+    segments = [_fields(s, SEGMENT_KEYS, "segment") for s in r["segments"]]
+    for seg in segments:
+        _check_score(seg, f"segment {seg['name']!r}")
+    if r["overall"] is not None:
+        _check_score(_fields(r["overall"], SCORE_KEYS, "overall"), "overall")
+    if r["familiarity"] is not None:
+        fam = _fields(r["familiarity"], FAMILIARITY_KEYS, "familiarity")
+        _number(fam["mahalanobis"], "familiarity.mahalanobis", low=0.0)
+        _number(fam["typicality"], "familiarity.typicality", low=0.0, high=1.0)
+        if not isinstance(fam["unlike_training_data"], bool):
+            raise ResultSchemaError("familiarity.unlike_training_data must be true or false")
+    if r["error"] is not None:
+        if segments or r["overall"] is not None or r["familiarity"] is not None:
+            raise ResultSchemaError("a failed analysis has no scores")
+        return r
+    if duration is None or duration <= 0:
+        raise ResultSchemaError("an analysed track has a positive duration_s")
+    if r["overall"] is None:
+        raise ResultSchemaError("an analysed track has an overall score")
+    _check_windows(segments, duration)
+    return r
+
+
+def _fields(d: object, keys: frozenset[str], what: str) -> dict[str, Any]:
+    if not isinstance(d, dict):
+        raise ResultSchemaError(f"{what} must be an object")
+    if set(d) != keys:
+        missing, extra = sorted(keys - set(d)), sorted(str(k) for k in set(d) - keys)
+        raise ResultSchemaError(f"{what} fields differ (missing {missing}, unexpected {extra})")
+    return d
+
+
+def _text(value: object, name: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise ResultSchemaError(f"{name} must be a non-empty string")
+    return value
+
+
+def _number(value: object, name: str, low: float | None = None, high: float | None = None) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ResultSchemaError(f"{name} must be a number")
+    try:
+        x = float(value)
+    except OverflowError:  # an integer beyond any float
+        x = math.inf
+    if not math.isfinite(x):
+        raise ResultSchemaError(f"{name} must be finite")
+    if (low is not None and x < low) or (high is not None and x > high):
+        raise ResultSchemaError(f"{name} = {x!r} is outside [{low}, {high}]")
+    return x
+
+
+def _check_score(d: dict[str, Any], what: str) -> None:
+    p, lo, hi = (_number(d[k], f"{what} {k}", 0.0, 1.0) for k in ("p_hit", "p_hit_low", "p_hit_high"))
+    if not lo <= p <= hi:
+        raise ResultSchemaError(f"{what}: p_hit_low <= p_hit <= p_hit_high does not hold")
+
+
+def _check_tags(tags: object) -> None:
+    if not isinstance(tags, dict) or not all(isinstance(k, str) for k in tags):
+        raise ResultSchemaError("tags must be an object")
+    for key, value in tags.items():
+        if key in _TEXT_TAGS:
+            if value is not None and not isinstance(value, str):
+                raise ResultSchemaError(f"tags.{key} must be a string or null")
+        elif value is not None and not isinstance(value, str):
+            _number(value, f"tags.{key}")
+
+
+def _check_windows(segments: list[dict[str, Any]], duration: float) -> None:
+    names = tuple(s["name"] for s in segments)
+    if names != SEGMENT_NAMES:
+        raise ResultSchemaError(f"an analysed track has the segments {', '.join(SEGMENT_NAMES)} in that order")
+    previous_start = 0.0
+    for seg in segments:
+        start = _number(seg["start_s"], f"{seg['name']} start_s", low=0.0)
+        end = _number(seg["end_s"], f"{seg['name']} end_s")
+        if not previous_start <= start <= end <= duration + _TIME_SLACK_S:
+            raise ResultSchemaError(f"segment {seg['name']!r} ({start}-{end} s) is out of order or beyond the track")
+        previous_start = start

@@ -142,7 +142,7 @@ def test_folders_that_cannot_be_entered_as_the_system_reports_it(
 
     library = _library(tmp_path, data_dir / "chipdisko-12s.ogg")
     locked = str(library / "locked")
-    real_scandir, real_stat = os.scandir, os.stat
+    real_scandir, real_stat, real_open = os.scandir, os.stat, os.open
 
     def denied(path: Any) -> PermissionError:
         return PermissionError(13, "Permission denied", os.fspath(path))
@@ -157,8 +157,14 @@ def test_folders_that_cannot_be_entered_as_the_system_reports_it(
             raise denied(path)
         return real_stat(path, *args, **kw)
 
+    def open_(path: Any, *args: Any, **kw: Any) -> int:
+        if isinstance(path, str | Path) and os.fspath(path).startswith(locked + os.sep):
+            raise denied(path)
+        return real_open(path, *args, **kw)
+
     monkeypatch.setattr(os, "scandir", scandir)
     monkeypatch.setattr(os, "stat", stat_)
+    monkeypatch.setattr(os, "open", open_)
 
     def run(args: list[str]) -> tuple[int, bytes, bytes]:
         status = main(args)

@@ -151,7 +151,7 @@ class AnalysisRunnable(QRunnable):
             on_progress=on_progress,
             should_stop=self.cancelled.is_set,
         )
-        cache.store(key, result)
+        result = cache.store(key, result)  # with a note when the file changed while it was analysed
         return result, detail
 
     def _measure(self) -> None:
