@@ -1,15 +1,40 @@
-"""Shared pytest fixtures."""
+"""Shared pytest fixtures, and the sandbox the whole suite runs in.
+
+Before anything else is imported, the suite gets a HOME and XDG folders of its own in a temporary
+folder (fontconfig, numba, matplotlib, PulseAudio and Qt keep their caches and settings there), and
+at the end ``nothing_written_outside`` checks that the real HOME's folders, the input folders and
+the repository's release folders are as they were.
+"""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-import pytest
-import soundfile as sf
-from badinput import encode
+REAL_HOME = Path(os.environ.get("HOME") or Path.home())
+SANDBOX = Path(tempfile.mkdtemp(prefix="hitdesk-suite-"))
+_SANDBOX_HOME = SANDBOX / "home"
+for _var, _sub in (
+    ("HOME", ""),
+    ("XDG_CACHE_HOME", ".cache"),
+    ("XDG_CONFIG_HOME", ".config"),
+    ("XDG_DATA_HOME", ".local/share"),
+    ("XDG_STATE_HOME", ".local/state"),
+):
+    (_SANDBOX_HOME / _sub).mkdir(parents=True, exist_ok=True)
+    os.environ[_var] = str(_SANDBOX_HOME / _sub)
+os.environ["NUMBA_CACHE_DIR"] = str(SANDBOX / "numba")
+os.environ["MPLCONFIGDIR"] = str(SANDBOX / "matplotlib")
+os.environ.setdefault("XDG_RUNTIME_DIR", str(SANDBOX / "runtime"))
+(SANDBOX / "runtime").mkdir(mode=0o700, exist_ok=True)
+
+import numpy as np  # noqa: E402  (the sandbox above is set before anything can read HOME)
+import pytest  # noqa: E402
+import soundfile as sf  # noqa: E402
+from badinput import encode  # noqa: E402
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QSettings
@@ -140,27 +165,55 @@ def hitdesk_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     return home
 
 
-# --- the repository's release folders are never written by a test ------------------------------------
+# --- nothing is written outside the suite's temporary folders --------------------------------------
 
-_RELEASE_FOLDERS = ("models", "reports")
+# The real HOME's own folders where programs keep caches, settings and data, the inputs the tests
+# read, and the repository's release folders (``models/`` holds only the models a release ships).
+WATCHED = (
+    REAL_HOME / ".cache",
+    REAL_HOME / ".config",
+    REAL_HOME / ".local" / "share",
+    REAL_HOME / ".local" / "state",
+    REAL_HOME / ".asoundrc",
+    REAL_HOME / ".pulse",
+    REAL_HOME / ".pulse-cookie",
+    REPO_ROOT / "tests" / "data",
+    REPO_ROOT / "models",
+    REPO_ROOT / "reports",
+    REPO_ROOT.parent / "shared" / "corpus",
+    REPO_ROOT.parent / "shared" / "data",
+)
+_SKIP = {REAL_HOME / ".cache" / "pip"}  # the installer's, written before the suite starts
 
 
-def _release_listing() -> dict[str, tuple[int, int]]:
+def listing(roots: tuple[Path, ...] = WATCHED) -> dict[str, tuple[int, int]]:
+    """Every file and folder under ``roots`` with its size and modification time."""
     out: dict[str, tuple[int, int]] = {}
-    for name in _RELEASE_FOLDERS:
-        for path in sorted((REPO_ROOT / name).rglob("*")):
-            if path.is_file():
-                stat = path.stat()
-                out[str(path.relative_to(REPO_ROOT))] = (stat.st_size, stat.st_mtime_ns)
+    for root in roots:
+        pending = [root]
+        while pending:
+            path = pending.pop()
+            if path in _SKIP:
+                continue
+            try:
+                st = path.lstat()
+            except OSError:
+                continue
+            out[str(path)] = (st.st_size, st.st_mtime_ns)
+            if path.is_dir() and not path.is_symlink():
+                try:
+                    pending.extend(path.iterdir())
+                except OSError:
+                    continue
     return out
 
 
 @pytest.fixture(scope="session", autouse=True)
-def release_folders_untouched() -> Iterator[None]:
-    """``models/`` holds only the models a release ships and ``reports/`` their reports: a test that
-    fits or evaluates a model writes to its temporary folder, and this fails the run otherwise."""
-    before = _release_listing()
+def nothing_written_outside() -> Iterator[None]:
+    """Fails the run when any test wrote outside its temporary folders: into the real user's cache,
+    settings or data folders, the input folders, or ``models/`` and ``reports/``."""
+    before = listing()
     yield
-    after = _release_listing()
+    after = listing()
     changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
-    assert not changed, f"tests wrote into the repository's release folders: {changed}"
+    assert not changed, f"the suite wrote outside its temporary folders: {changed[:20]}"
