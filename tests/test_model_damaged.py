@@ -139,6 +139,55 @@ def graphs_swapped(stem: Path) -> str:
     return full.name
 
 
+def _constant_graph(path: Path, value: float, bands: int = 128) -> None:
+    """A graph with the default model's input and output names whose scores are all ``value``."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    nodes = [helper.make_node("ReduceMean", ["logmel"], ["m"], axes=[1, 2], keepdims=0)]
+    consts = {"zero": 0.0, "value": value}
+    nodes += [
+        helper.make_node("Constant", [], [k], value=helper.make_tensor(k, TensorProto.FLOAT, [], [v]))
+        for k, v in consts.items()
+    ]
+    nodes += [helper.make_node("Mul", ["m", "zero"], ["z"]), helper.make_node("Add", ["z", "value"], ["s"])]
+    nodes += [helper.make_node("Identity", ["s"], [name]) for name in ("p_hit", "p_hit_low", "p_hit_high")]
+    graph = helper.make_graph(
+        nodes,
+        "constant",
+        [
+            helper.make_tensor_value_info("logmel", TensorProto.FLOAT, ["batch", bands, "time"]),
+            helper.make_tensor_value_info("tempo_duration", TensorProto.FLOAT, ["batch", 2]),
+        ],
+        [helper.make_tensor_value_info(n, TensorProto.FLOAT, ["batch"]) for n in ("p_hit", "p_hit_low", "p_hit_high")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+
+
+def graph_other_shapes(stem: Path) -> str:
+    """The right input names, but log-mel of 64 bands: onnxruntime refused it mid-run with a traceback."""
+    _constant_graph(stem.parent / f"{stem.name}.onnx", 0.3, bands=64)
+    return stem.name
+
+
+def scores_of_7_5(stem: Path) -> str:
+    """Outputs that are no probability were shown as "750%"."""
+    _constant_graph(stem.parent / f"{stem.name}.onnx", 7.5)
+    return stem.name
+
+
+def scores_negative(stem: Path) -> str:
+    _constant_graph(stem.parent / f"{stem.name}.onnx", -3.0)
+    return stem.name
+
+
+def scores_nan(stem: Path) -> str:
+    _constant_graph(stem.parent / f"{stem.name}.onnx", float("nan"))
+    return stem.name
+
+
 DAMAGE: dict[str, Callable[[Path], str]] = {
     f.__name__: f
     for f in (
@@ -157,6 +206,10 @@ DAMAGE: dict[str, Callable[[Path], str]] = {
         card_nan_reference,
         card_base_rate_not_a_probability,
         graphs_swapped,
+        graph_other_shapes,
+        scores_of_7_5,
+        scores_negative,
+        scores_nan,
     )
 }
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from hitdesk.config import FEATURES, N_STATS
+from hitdesk.config import DEFAULT_WINDOW_SECONDS, FEATURES, N_STATS
 from hitdesk.errors import ModelError
 from hitdesk.model.card import ModelCard, load_card
 from hitdesk.paths import models_dir
@@ -111,6 +111,7 @@ class HitModel:
         )
         if "meta" in self.runtime.inputs:
             self._check_meta_width(self._full, stem.name)
+        self._probe()
 
     @property
     def has_head(self) -> bool:
@@ -149,14 +150,14 @@ class HitModel:
             )
         return session
 
-    def score_stats(self, stats: npt.ArrayLike) -> list[Score]:
+    def score_stats(self, stats: npt.ArrayLike, probe: str | None = None) -> list[Score]:
         """Scores rows of the 42 statistics (STAT_COLUMNS order, raw values)."""
         if self._head is None:
             raise ModelError(f"Model '{self.info.name}' has no head; its overall score is the {self.overall_rule}.")
         x = np.atleast_2d(np.asarray(stats, dtype=np.float32))
         if x.shape[1] != N_STATS:
             raise ValueError(f"expected {N_STATS} statistics per row, got {x.shape[1]}")
-        return self._run(self._head, {"stats": x})
+        return self._run(self._head, {"stats": x}, probe)
 
     @property
     def overall_rule(self) -> str:
@@ -191,6 +192,7 @@ class HitModel:
         logmels: Sequence[npt.ArrayLike],
         tempo_duration: npt.ArrayLike,
         meta: npt.ArrayLike | None = None,
+        probe: str | None = None,
     ) -> list[Score]:
         """Scores log-mel windows (dB, 0 at each window's maximum), grouped by length into batches.
 
@@ -213,7 +215,7 @@ class HitModel:
                 feeds["tempo_duration"] = td[idx]
             if "meta" in inputs:
                 feeds["meta"] = meta_rows[idx]
-            for i, score in zip(idx, self._run(self._full, feeds), strict=True):
+            for i, score in zip(idx, self._run(self._full, feeds, probe), strict=True):
                 out[i] = score
         return [s for s in out if s is not None]
 
@@ -229,10 +231,40 @@ class HitModel:
         typicality = 1.0 - below
         return Familiarity(distance, typicality, typicality < UNFAMILIAR_TYPICALITY)
 
-    @staticmethod
-    def _run(session: object, feeds: dict[str, npt.NDArray[np.float32]]) -> list[Score]:
-        p, lo, hi = session.run(list(_OUTPUTS), feeds)  # type: ignore[attr-defined]
-        p, lo, hi = (np.asarray(a, dtype=np.float64).reshape(-1) for a in (p, lo, hi))
+    def _probe(self) -> None:
+        """Runs the model once on inputs of the shapes analysis feeds, so a model that cannot take
+        them, or answers with something that is not a probability, is refused when it loads (with
+        one sentence) instead of failing on every file."""
+        window_s = self.card.window_seconds or DEFAULT_WINDOW_SECONDS
+        frames = 1 + int(window_s * FEATURES.sample_rate) // FEATURES.hop_length
+        what = f"{FEATURES.n_mels}-band log-mel windows of {window_s:g} s"
+        self.score_logmel(
+            [np.full((FEATURES.n_mels, frames), -40.0, dtype=np.float32)], [[120.0, window_s]], probe=what
+        )
+        if self._head is not None:
+            self.score_stats(np.zeros((1, N_STATS), dtype=np.float32), probe=f"{N_STATS} statistics")
+
+    def _run(self, session: object, feeds: dict[str, npt.NDArray[np.float32]], probe: str | None = None) -> list[Score]:
+        """The model's scores for a batch; a failing run or an output that is no probability is a ModelError."""
+        n = len(next(iter(feeds.values())))
+        name = self.info.name
+        try:
+            outputs = session.run(list(_OUTPUTS), feeds)  # type: ignore[attr-defined]
+        except Exception as exc:  # onnxruntime's own exception types: shapes, types, kernels
+            what = f" ({probe})" if probe else ""
+            raise ModelError(
+                f"Model '{name}' cannot take the inputs HitDesk gives it{what}: its input shapes differ."
+            ) from exc
+        p, lo, hi = (np.asarray(a, dtype=np.float64).reshape(-1) for a in outputs)
+        if not p.size == lo.size == hi.size == n:
+            raise ModelError(f"Model '{name}' gives {p.size} scores for {n} inputs, so it cannot be used.")
+        for values in (p, lo, hi):
+            bad = values[~(np.isfinite(values) & (values >= 0.0) & (values <= 1.0))]
+            if bad.size:
+                raise ModelError(
+                    f"Model '{name}' gives {float(bad[0]):g} where a probability between 0 and 1 belongs, "
+                    "so its scores cannot be used."
+                )
         # Keep the documented ordering even where float rounding crosses it.
         lo = np.minimum(lo, p)
         hi = np.maximum(hi, p)
