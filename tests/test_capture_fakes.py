@@ -19,6 +19,7 @@ import pytest
 import soundfile as sf
 
 import hitdesk.capture.recorder as capture
+from hitdesk.capture import devices as devices_module
 from hitdesk.capture.devices import InputDevice, find_input_device, list_input_devices, sounddevice, supported_rates
 from hitdesk.capture.library import list_recordings
 from hitdesk.capture.recorder import Recorder, RecorderSettings, RecorderState
@@ -295,12 +296,51 @@ def test_no_input_device(monkeypatch: pytest.MonkeyPatch) -> None:
         return sd.DeviceList([])
 
     monkeypatch.setattr(sd, "query_devices", none)
+    rescans = _fast_rescans(monkeypatch)
     assert list_input_devices() == []
     with pytest.raises(CaptureError, match="No audio input device was found"):
         find_input_device(None)
+    assert len(rescans) == len(devices_module.RESCAN_DELAYS_S)  # asked again before giving up
     from hitdesk.cli import main
 
     assert main(["devices"]) == 1
+
+
+def _fast_rescans(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Records the pauses between rescans instead of sleeping, and restarts no real PortAudio."""
+    pauses: list[float] = []
+    monkeypatch.setattr(devices_module.time, "sleep", pauses.append)
+    monkeypatch.setattr(devices_module, "rescan_devices", lambda: None)
+    return pauses
+
+
+@pytest.mark.parametrize("spec", [None, "Desk Interface", "3"])
+def test_a_device_the_sound_server_shows_late_is_found(monkeypatch: pytest.MonkeyPatch, spec: str | None) -> None:
+    """PortAudio started while the sound server was still starting lists no input, or not the named
+    one; early capture runs then said "No audio input device was found" for a device that existed."""
+    sd = sounddevice()
+    late = {"name": "Desk Interface", "hostapi": 0, "max_input_channels": 2, "default_samplerate": 48000.0}
+    scans = {"n": 0}
+
+    def rescan() -> None:
+        scans["n"] += 1
+
+    def query(device: Any = None, kind: Any = None) -> Any:
+        output = {"name": "Speakers", "hostapi": 0, "max_input_channels": 0, "default_samplerate": 48000.0}
+        shown = [output] * 3 + ([late] if scans["n"] >= 2 else [])  # seen from the second restart on, as device 3
+        if kind == "input":
+            if scans["n"] < 2:
+                raise sd.PortAudioError("Error querying device -1", -9996)
+            return {**late, "index": 3}
+        return sd.DeviceList(shown)
+
+    pauses = _fast_rescans(monkeypatch)
+    monkeypatch.setattr(devices_module, "rescan_devices", rescan)
+    monkeypatch.setattr(sd, "query_devices", query)
+    monkeypatch.setattr(sd, "query_hostapis", lambda index=None: ({"name": "ALSA"},))
+    found = find_input_device(spec)
+    assert found.name == "Desk Interface" and scans["n"] == 2
+    assert sum(pauses) < 1.0
 
 
 def test_device_choice_by_name_or_number(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -318,6 +358,7 @@ def test_device_choice_by_name_or_number(monkeypatch: pytest.MonkeyPatch) -> Non
 
     monkeypatch.setattr(sd, "query_devices", query)
     monkeypatch.setattr(sd, "query_hostapis", lambda index=None: ({"name": "ALSA"},))
+    _fast_rescans(monkeypatch)
     listed = list_input_devices()
     assert [(d.index, d.name, d.hostapi, d.is_default) for d in listed] == [
         (0, "USB Audio CODEC", "ALSA", False),

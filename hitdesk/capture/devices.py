@@ -9,6 +9,7 @@ it again so a device plugged in later shows up (only while no stream is open).
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, replace
 from types import ModuleType
 from typing import Any
@@ -150,12 +151,53 @@ def default_input_device() -> InputDevice | None:
     return next((d for d in list_input_devices() if d.is_default), None)
 
 
+# PortAudio lists devices once, when it starts. Started while the sound server (PulseAudio,
+# PipeWire) is itself still starting or restarting, it sees no input through ALSA's plugins, or
+# not the one named, although the device is there a moment later: capture runs that began that way
+# said "No audio input device was found" for a device that existed. Before saying so, PortAudio is
+# restarted and asked again a few times over about two seconds.
+RESCAN_DELAYS_S = (0.25, 0.5, 1.0)
+
+
+def scan_input_devices(spec: str | int | None) -> list[InputDevice]:
+    """The input devices, rescanned after a pause while none is there or none matches ``spec``."""
+    devices = list_input_devices()
+    for delay in RESCAN_DELAYS_S:
+        if devices and (spec is None or _matches(devices, spec)):
+            break
+        log.info(
+            "no input device%s seen yet; asking PortAudio again in %.2f s", "" if spec is None else " matching", delay
+        )
+        time.sleep(delay)
+        try:
+            rescan_devices()
+        except Exception as exc:  # PortAudio refuses to restart while a stream is open elsewhere in this process
+            log.info("cannot restart PortAudio: %s", exc)
+            break
+        devices = list_input_devices()
+    return devices
+
+
+def _matches(devices: list[InputDevice], spec: str | int) -> bool:
+    """Whether ``spec`` names one or more of these devices (several is the user's to resolve)."""
+    text = str(spec).strip()
+    if isinstance(spec, int) or text.lstrip("-").isdigit():
+        return any(d.index == int(text) for d in devices)
+    return any(text.lower() in d.label.lower() for d in devices)
+
+
 def find_input_device(spec: str | int | None = None) -> InputDevice:
     """The default input (``None``), a device index, or a device named exactly or by a unique part."""
-    devices = list_input_devices()
+    if isinstance(spec, str) and not spec.strip():
+        spec = None
+    devices = scan_input_devices(spec)
     if not devices:
         raise CaptureError("No audio input device was found: connect a microphone or audio interface.")
-    if spec is None or (isinstance(spec, str) and not spec.strip()):
+    return _pick(devices, spec)
+
+
+def _pick(devices: list[InputDevice], spec: str | int | None) -> InputDevice:
+    if spec is None:
         return next(d for d in devices if d.is_default)
     text = str(spec).strip()
     if isinstance(spec, int) or text.lstrip("-").isdigit():

@@ -19,11 +19,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    from hitdesk.capture.devices import list_input_devices
+    from hitdesk.capture.devices import scan_input_devices
     from hitdesk.errors import CaptureError
 
     try:
-        devices = list_input_devices()
+        devices = scan_input_devices(None)
     except CaptureError as exc:
         error(str(exc))
         return EXIT_FAILED
