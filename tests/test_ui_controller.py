@@ -11,13 +11,15 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PySide6.QtCore import QSettings
-from ui_helpers import WAIT_MS, clips
+from ui_helpers import REPO, WAIT_MS, clips
 
 from hitdesk.analysis import AnalysisOptions, analyze
 from hitdesk.ui.controller import AnalysisSettings, TakesController
@@ -263,3 +265,12 @@ def test_recorded_take_notes_and_session_round_trip(
     finally:
         other.shutdown()
 
+
+def test_the_controller_needs_no_widgets() -> None:
+    """QtCore only: the controller (and the takes it owns) can run where no widget toolkit loads."""
+    code = (
+        "import sys; import hitdesk.ui.controller; print(sorted(m for m in sys.modules if m.startswith('PySide6.Qt')))"
+    )
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert proc.stdout.strip() == "['PySide6.QtCore']"

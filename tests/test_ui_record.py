@@ -29,7 +29,6 @@ from hitdesk.audio import devices as devices_module
 from hitdesk.audio.devices import InputDevice
 from hitdesk.audio.recordings import needs_repair, recordings_dir
 from hitdesk.ui.main_window import MainWindow
-from hitdesk.ui.record_dock import show_recordings
 from hitdesk.ui.takes import State
 
 FAKE_DEVICES = [
@@ -85,7 +84,7 @@ def test_records_a_played_clip_and_adds_the_take(
         window.prefs.window_seconds = 3.0  # live scores after 3 s and at 5 s
         panel = window.record_panel
         window.action_map["record_panel"].trigger()
-        assert window.record_dock.isVisible()  # type: ignore[attr-defined]
+        assert window.record_dock.isVisible()
         device = panel.device
         assert device is not None and device.is_default and device.name == "default"
         assert "(ALSA)" in panel.device_combo.currentText()
@@ -150,7 +149,7 @@ def test_no_input_device_is_a_message_not_a_crash(
     window = _window(qtbot, settings, restore=False, persist=False)
     panel = window.record_panel
     window.action_map["record"].trigger()  # the shortcut's action: shows the panel, tries to record
-    assert window.record_dock.isVisible()  # type: ignore[attr-defined]
+    assert window.record_dock.isVisible()
     assert not panel.recording and not panel.busy
     assert panel.message_text.startswith("No audio input device was found")
     assert not panel.device_combo.isEnabled() and panel.device is None
@@ -206,7 +205,7 @@ def test_new_columns_are_drawn_as_they_come_not_on_the_tick(
     window = _window(qtbot, settings, restore=False, persist=False)
     panel = window.record_panel
     panel.stream_factory = _factory(data, speed=1.0, block=rate // 50)
-    window.record_dock.show()  # type: ignore[attr-defined]
+    window.record_dock.show()
     assert panel.start_recording(), panel.message_text
     panel.timer.stop()  # no ticks: only the session's notices can bring columns in
     painted: list[int] = []
@@ -263,7 +262,7 @@ def test_input_choice_persists(qtbot: Any, settings: QSettings, monkeypatch: pyt
     panel.channel_combo.setCurrentIndex(panel.channel_combo.findText("4"))
     first.close()
     second = _window(qtbot, settings, restore=True)
-    assert second.record_dock.isVisible()  # type: ignore[attr-defined]
+    assert second.record_dock.isVisible()
     panel = second.record_panel
     assert panel.device is not None and panel.device.label == "Desk Interface (FakeAPI)"
     assert panel.channels is not None and panel.channels.channels == (3,)
@@ -302,7 +301,7 @@ def test_recordings_are_listed_pruned_and_recovered(qtbot: Any, settings: QSetti
     assert sf.info(str(cut)).frames == round(1.5 * 44100)
     panel.message.linkActivated.emit("add-recovered")
     assert [t.path for t in window.takes.takes] == [cut.resolve()]
-    dialog = show_recordings(window, panel)
+    dialog = window.record_dock.show_recordings()
     assert dialog.paths == [recent, cut, old]  # newest first
     assert dialog.table.item(0, 1).text() == "0:02"
     assert dialog.prune_now() == []  # "never" by default

@@ -1,12 +1,9 @@
 """The takes and their analysis, without a widget: every change to a take happens here.
 
-The window used to own the list, the analyser and the take state machine, so none of it could be
-tested without building the whole window, and the command, playback and record modules reached into
-it. ``TakesController`` is a QObject that imports QtCore only: it owns the takes (state, results,
-loudness, notes), the model and the analysis options, the worker pool (``Analyser``) and the
-session files. It changes takes and says so by signals; views read its state when a signal comes and
-never change a take themselves. Problems with files are states of takes (error rows), never
-exceptions or dialogs.
+So that the take state machine can be tested without a window, ``TakesController`` is a QObject
+that imports QtCore only. It owns the takes, the model and the analysis options, the worker pool
+(``Analyser``) and the session files; it changes takes and says so by signals, and views read its
+state when a signal comes. A problem with a file is a take's state (an error row), never a dialog.
 
 A take's states: queued (waiting for a model, the warm-up or a worker) -> analysing -> done, or
 error (the engine's answer, or an input problem found when adding), or cancelled (the job ended
@@ -17,22 +14,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal
 
-from hitdesk.analysis import AnalysisOptions, Progress
-from hitdesk.audio import InputProblem, expand_inputs
+from hitdesk.analysis import AnalysisDetail, AnalysisOptions, Progress
 from hitdesk.config import DEFAULT_WINDOW_SECONDS
 from hitdesk.dsp.windows import Window
 from hitdesk.errors import HitdeskError
 from hitdesk.model.runtime import HitModel
 from hitdesk.results import TrackResult
-from hitdesk.ui.session import SessionTake, load_session, results_csv, results_json, save_session, write_text
-from hitdesk.ui.takes import State, Take, path_key
-from hitdesk.ui.track_picture import TrackPicture
+from hitdesk.ui.loudness import Loudness
+from hitdesk.ui.session import load_session, results_csv, results_json, save_session, write_text
+from hitdesk.ui.takes import State, Take, TakeList
 from hitdesk.ui.workers import Analyser, is_warm, warm_up
 
 log = logging.getLogger(__name__)
@@ -89,8 +85,7 @@ class TakesController(QObject):
         super().__init__(parent)
         self.prefs: AnalysisPrefs = prefs if prefs is not None else AnalysisSettings()
         self.analyser = Analyser(workers, self)
-        self._takes: list[Take] = []
-        self._next_id = 1
+        self._list = TakeList()
         self._model: HitModel | None = None
         self._model_error: str | None = None
         self._batch_total = 0
@@ -104,17 +99,17 @@ class TakesController(QObject):
         a.take_finished.connect(self._on_finished)
         a.take_loudness.connect(self._on_loudness)
         a.take_done.connect(self._on_take_done)
-        a.busy_changed.connect(self._on_busy)
+        a.busy_changed.connect(lambda _pending: self._emit_progress())
         a.idle.connect(self._on_idle)
 
     # ------------------------------------------------------------------------------------ reading
     @property
     def takes(self) -> list[Take]:
         """The takes in list order (a copy: the list changes only through the controller)."""
-        return list(self._takes)
+        return self._list.takes
 
     def by_id(self, take_id: int) -> Take | None:
-        return next((t for t in self._takes if t.id == take_id), None)
+        return self._list.by_id(take_id)
 
     @property
     def model(self) -> HitModel | None:
@@ -162,7 +157,7 @@ class TakesController(QObject):
 
     def unfinished_takes(self) -> list[Take]:
         """Cancelled or failed takes: what "Analyse Again" retries when no take is selected."""
-        return [t for t in self._takes if t.state in (State.CANCELLED, State.ERROR)]
+        return [t for t in self._list.takes if t.state in (State.CANCELLED, State.ERROR)]
 
     # ------------------------------------------------------------------------------------ the model
     def load_model(self, spec: str | None) -> bool:
@@ -184,10 +179,10 @@ class TakesController(QObject):
             QTimer.singleShot(0, self._warm_up)
         self._model_error = None
         self.model_changed.emit()
-        if previous is not None or any(t.state != State.QUEUED for t in self._takes):
-            self.reanalyse(self._takes)
+        if previous is not None or any(t.state != State.QUEUED for t in self._list.takes):
+            self.reanalyse(self._list.takes)
         else:
-            for t in self._takes:
+            for t in self._list.takes:
                 self._queue(t)
         return True
 
@@ -204,14 +199,9 @@ class TakesController(QObject):
         self.ready.emit()
 
     # ------------------------------------------------------------------------------------ adding
-    def _new_take(self, path: Path) -> Take:
-        take = Take(self._next_id, path, path_key(path))
-        self._next_id += 1
-        return take
-
     def _append(self, takes: list[Take]) -> None:
         if takes:
-            self._takes.extend(takes)
+            self._list.extend(takes)
             self.takes_added.emit([t.id for t in takes])
             self._set_dirty(True)
 
@@ -223,20 +213,7 @@ class TakesController(QObject):
         paths = [Path(p) for p in inputs]
         if not paths:
             return []
-        new: list[Take] = []
-        seen = {t.key for t in self._takes}
-        skipped = 0
-        for item in expand_inputs(paths):
-            path = item.path if isinstance(item, InputProblem) else item
-            take = self._new_take(path.absolute())
-            if take.key in seen:
-                skipped += 1
-                continue
-            seen.add(take.key)
-            if isinstance(item, InputProblem):
-                take.state = State.ERROR
-                take.message = item.message
-            new.append(take)
+        new, skipped = self._list.from_inputs(paths)
         self._append(new)
         for take in new:
             if take.state != State.ERROR:
@@ -250,20 +227,17 @@ class TakesController(QObject):
 
         ``notes`` (audio lost while recording) stay with the take when it is analysed again.
         """
-        take = self._new_take(path.absolute())
-        if take.key in {t.key for t in self._takes}:
+        take = self._list.from_result(path, result, notes)
+        if take is None:
             return None
-        take.result = result
-        take.recording_notes = tuple(notes)
-        take.state = State.DONE if result.ok else State.ERROR
         self._append([take])
         self.focus_requested.emit(take.id)
         self._emit_progress()
         return take
 
     def _queue(self, take: Take, *, use_cache: bool = True) -> None:
-        if take.state == State.ERROR and take.result is None and take.message:
-            return  # an input problem (e.g. an empty folder): nothing to analyse
+        if take.input_problem:
+            return  # e.g. an empty folder: nothing to analyse
         take.state = State.QUEUED
         if self._model is None:  # analysed once a model is chosen
             self.take_changed.emit(take.id)
@@ -279,14 +253,10 @@ class TakesController(QObject):
         """Forgets the takes' results and analyses them again (input problems stay as they are)."""
         requeued = []
         for take in takes:
-            if take.message is not None and take.result is None and take.state == State.ERROR:
+            if take.input_problem:
                 continue
             self.analyser.cancel(take.id)
-            take.result = None
-            take.detail = None
-            take.live_windows = {}
-            take.loudness = None
-            take.loudness_error = None
+            take.forget_results()
             self._queue(take, use_cache=use_cache)
             requeued.append(take.id)
         self.takes_requeued.emit(requeued)
@@ -322,25 +292,24 @@ class TakesController(QObject):
         for take_id in gone:
             self._deferred.pop(take_id, None)
             self.analyser.cancel(take_id)
-        removed = [t.id for t in self._takes if t.id in gone]
+        removed = [t.id for t in self._list.takes if t.id in gone]
         if removed:
             self.takes_removing.emit(removed)
-            self._takes = [t for t in self._takes if t.id not in gone]
+            self._list.remove(removed)
             self.takes_removed.emit(removed)
-            self._set_dirty(bool(self._takes))
+            self._set_dirty(len(self._list) > 0)
         self._emit_progress()
 
     def clear(self) -> None:
-        self.remove_ids([t.id for t in self._takes])
+        self.remove_ids([t.id for t in self._list.takes])
 
     def cancel_all(self) -> None:
         """Stops the analysis: queued takes never start, running ones stop within a block of audio."""
         self._deferred.clear()
         self.analyser.cancel_all()
         cancelled = []
-        for take in self._takes:
-            if take.state in (State.QUEUED, State.ANALYSING):
-                take.state = State.CANCELLED
+        for take in self._list.takes:
+            if take.cancel():
                 cancelled.append(take.id)
                 self.take_changed.emit(take.id)
         self.takes_cancelled.emit(cancelled)
@@ -350,42 +319,28 @@ class TakesController(QObject):
     def _on_started(self, take_id: int) -> None:
         take = self.by_id(take_id)
         if take is not None:
-            take.state = State.ANALYSING
-            take.picture = None  # drawn anew as this job computes it
-            take.live_windows = {}
+            take.start()
             self.take_changed.emit(take_id)
 
     def _on_progress(self, take_id: int, progress: object) -> None:
         take = self.by_id(take_id)
         if take is None or not isinstance(progress, Progress):
             return
-        shown = take.picture.done if take.picture is not None else -1.0
-        if take.picture is None:
-            take.picture = TrackPicture(progress.duration_s)
-        take.picture.add(progress)
-        if int(100 * take.picture.done) != int(100 * shown):  # the row says whole percents
+        if take.add_progress(progress):
             self.take_changed.emit(take_id)
         self.take_streamed.emit(take_id)
 
     def _on_window(self, take_id: int, window: object, logmel: object) -> None:
         take = self.by_id(take_id)
-        if take is None or not isinstance(window, Window):
-            return
-        take.live_windows[window.name] = (window, logmel)  # type: ignore[assignment]
-        self.take_streamed.emit(take_id)
+        if take is not None and isinstance(window, Window):
+            take.add_window(window, logmel)  # type: ignore[arg-type]
+            self.take_streamed.emit(take_id)
 
     def _on_finished(self, take_id: int, result: object, detail: object) -> None:
         take = self.by_id(take_id)
         if take is None or not isinstance(result, TrackResult):
             return
-        had_result = take.result is not None and take.state == State.DONE
-        if take.recording_notes:
-            result = replace(result, notes=(*result.notes, *(n for n in take.recording_notes if n not in result.notes)))
-        take.result = result
-        if detail is not None:
-            take.detail = detail  # type: ignore[assignment]
-        take.live_windows = {}
-        take.state = State.DONE if result.ok else State.ERROR
+        had_result = take.finish(result, detail if isinstance(detail, AnalysisDetail) else None)
         if not had_result:
             self.take_changed.emit(take_id)
             self._set_dirty(True)
@@ -395,8 +350,7 @@ class TakesController(QObject):
         take = self.by_id(take_id)
         if take is None:
             return
-        take.loudness = value  # type: ignore[assignment]
-        take.loudness_error = message or None
+        take.set_loudness(value if isinstance(value, Loudness) else None, message)
         self.take_loudness.emit(take_id)
         self.take_changed.emit(take_id)
 
@@ -404,13 +358,9 @@ class TakesController(QObject):
         take = self.by_id(take_id)
         if take is None:
             return
-        if take.state in (State.QUEUED, State.ANALYSING):  # the job ended without an answer (cancelled)
-            take.state = State.CANCELLED
+        if take.cancel():  # the job ended without an answer
             self.take_changed.emit(take_id)
         self.take_ended.emit(take_id)
-
-    def _on_busy(self, _pending: int) -> None:
-        self._emit_progress()
 
     def _on_idle(self) -> None:
         self._batch_total = 0
@@ -421,17 +371,12 @@ class TakesController(QObject):
         self.progress.emit(*self.batch)
 
     # ------------------------------------------------------------------------------------ exports and sessions
+    def _model_info(self) -> dict[str, str]:
+        return self._model.info.to_dict() if self._model is not None else {}
+
     def results(self) -> list[TrackResult]:
         """One result per take that has one, in list order (errors included), for exports."""
-        out = []
-        model = self._model.info.to_dict() if self._model is not None else {}
-        mode = "fast" if self.prefs.fast else "full"
-        for t in self._takes:
-            if t.result is not None:
-                out.append(t.result)
-            elif t.state == State.ERROR and t.message:
-                out.append(TrackResult(file=str(t.path), model=model, mode=mode, error=t.message))
-        return out
+        return self._list.results(self._model_info(), "fast" if self.prefs.fast else "full")
 
     def export_results(self, path: Path) -> int:
         """CSV or JSON by the file's suffix; the fields of ``hitdesk analyze --csv`` / ``--json``.
@@ -444,37 +389,21 @@ class TakesController(QObject):
         self.message.emit(f"Exported {_plural(len(results), 'result')} to {path.name}.")
         return len(results)
 
-    def session_takes(self) -> list[SessionTake]:
-        return [SessionTake(t.path, t.result, t.loudness, t.note) for t in self._takes]
-
     def save_session(self, path: Path) -> None:
         """Writes the takes with their results, loudness and notes; raises ``OSError``."""
-        model = self._model.info.to_dict() if self._model is not None else {}
-        save_session(path, self.session_takes(), model)
+        save_session(path, self._list.session_takes(), self._model_info())
         self._set_dirty(False)
         self.message.emit(f"Session saved to {path.name}.")
 
     def open_session(self, path: Path) -> list[Take]:
         """Adds a session's takes with their results (no analysis); raises ``SessionError``.
 
-        Results made by another model are dropped and those takes analysed again.
+        Results made by another model than the one loaded are dropped and those takes analysed again.
         """
         entries, model = load_session(path)
-        was_empty = not self._takes
-        current = self._model.info.to_dict() if self._model is not None else {}
-        new = []
-        seen = {t.key for t in self._takes}
-        for e in entries:
-            if path_key(e.path) in seen:
-                continue
-            take = self._new_take(e.path)
-            seen.add(take.key)
-            take.note = e.note
-            take.loudness = e.loudness
-            if e.result is not None and (not model or model == current or self._model is None):
-                take.result = replace(e.result, file=str(e.path))
-                take.state = State.DONE if e.result.ok else State.ERROR
-            new.append(take)
+        was_empty = len(self._list) == 0
+        same_model = not model or model == self._model_info() or self._model is None
+        new = self._list.from_session(entries, keep_results=same_model)
         self._append(new)
         for take in new:
             if take.result is None:
