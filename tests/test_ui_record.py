@@ -87,7 +87,7 @@ def test_records_a_played_clip_and_adds_the_take(
         assert window.record_dock.isVisible()
         device = panel.device
         assert device is not None and device.is_default and device.name == "default"
-        assert "(ALSA)" in panel.device_combo.currentText()
+        assert "(ALSA)" in panel.inputs.device_combo.currentText()
         assert panel.channels is not None and panel.channels.label == "1+2"
         mic.play(clip)
         window.action_map["record"].trigger()
@@ -96,21 +96,21 @@ def test_records_a_played_clip_and_adds_the_take(
         columns: list[int] = []
 
         def sample() -> bool:
-            levels.add(round(panel.level.levels_db[0], 1))
+            levels.add(round(panel.controls.level.levels_db[0], 1))
             columns.append(panel.view.columns_painted)
             return panel.elapsed_s >= 6.5
 
         qtbot.waitUntil(sample, timeout=30_000)
         assert len(panel.live_scores) == 2
         assert [(s.segment, s.t_s) for s in panel.live_scores] == [("beginning", 3.0), ("now", 5.0)]
-        assert panel.beginning_meter.score is not None and panel.now_meter.score is not None
-        assert panel.now_meter.score.p_hit == panel.live_scores[1].score.p_hit
+        assert panel.scores.beginning_meter.score is not None and panel.scores.now_meter.score is not None
+        assert panel.scores.now_meter.score.p_hit == panel.live_scores[1].score.p_hit
         # Spectrogram columns arrived and were painted, in order, as the take went on.
         assert columns == sorted(columns) and columns[-1] > 0.8 * 6.5 * 22050 / 512
         assert panel.view.paints > 30
         assert panel.view.image.image is not None and float(np.max(panel.view.image.image)) > -40.0
         # The level meter moved with the music, which is well below clipping.
-        assert len(levels) > 5 and panel.level.loudest_db > -30.0 and not panel.level.clipped
+        assert len(levels) > 5 and panel.controls.level.loudest_db > -30.0 and not panel.controls.level.clipped
         assert panel.overflows == 0 and panel.dropped_frames == 0
         window.action_map["record"].trigger()  # stop
         qtbot.waitUntil(lambda: window.takes.rowCount() == 1, timeout=WAIT_MS)
@@ -152,12 +152,12 @@ def test_no_input_device_is_a_message_not_a_crash(
     assert window.record_dock.isVisible()
     assert not panel.recording and not panel.busy
     assert panel.message_text.startswith("No audio input device was found")
-    assert not panel.device_combo.isEnabled() and panel.device is None
+    assert not panel.inputs.device_combo.isEnabled() and panel.device is None
     assert window.isVisible()
     # Plugging one in and pressing ↻ makes it available.
     _fake_inputs(monkeypatch, FAKE_DEVICES)
     monkeypatch.setattr(devices_module, "rescan_devices", lambda: None)
-    panel.rescan.click()
+    panel.inputs.rescan.click()
     assert panel.device is not None and panel.device.label == "Desk Interface (FakeAPI)"
     assert panel.message_text == ""
     window.close()
@@ -191,7 +191,7 @@ def test_device_lost_mid_take_keeps_and_scores_the_take(
     assert 5 * rate <= frames <= 5 * rate + 1024 and not needs_repair(take.path)  # whole blocks before the loss
     assert take.result.duration_s == pytest.approx(frames / rate, abs=1e-3)
     assert [(s.segment, s.t_s) for s in panel.live_scores] == [("beginning", 3.0), ("now", 5.0)]
-    assert panel.record_button.isEnabled() and "Record" in panel.record_button.text()
+    assert panel.controls.record_button.isEnabled() and "Record" in panel.controls.record_button.text()
     window.close()
 
 
@@ -253,20 +253,20 @@ def test_input_choice_persists(qtbot: Any, settings: QSettings, monkeypatch: pyt
     first.action_map["record_panel"].trigger()
     panel = first.record_panel
     assert panel.device is not None and panel.device.is_default and panel.channels is not None
-    assert [panel.channel_combo.itemText(i) for i in range(panel.channel_combo.count())][:3] == [
+    assert [panel.inputs.channel_combo.itemText(i) for i in range(panel.inputs.channel_combo.count())][:3] == [
         "1+2 (mixed to mono)",
         "3+4 (mixed to mono)",
         "1",
     ]
-    panel.device_combo.setCurrentIndex(0)
-    panel.channel_combo.setCurrentIndex(panel.channel_combo.findText("4"))
+    panel.inputs.device_combo.setCurrentIndex(0)
+    panel.inputs.channel_combo.setCurrentIndex(panel.inputs.channel_combo.findText("4"))
     first.close()
     second = _window(qtbot, settings, restore=True)
     assert second.record_dock.isVisible()
     panel = second.record_panel
     assert panel.device is not None and panel.device.label == "Desk Interface (FakeAPI)"
     assert panel.channels is not None and panel.channels.channels == (3,)
-    second.record_panel.device_combo.setCurrentIndex(1)  # the mono USB mic
+    second.record_panel.inputs.device_combo.setCurrentIndex(1)  # the mono USB mic
     assert second.record_panel.channels is not None and second.record_panel.channels.label == "1"
     second.close()
     third = _window(qtbot, settings, restore=True)
