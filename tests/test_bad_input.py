@@ -200,7 +200,7 @@ def test_app_on_every_bad_input(qtbot: Any, corpus: Corpus, tmp_path: Path, monk
     windows = make_window(qtbot, settings, restore=False)
     window = next(windows)
     try:
-        window.analyser.set_workers(1)  # one file at a time: the deleter has time to catch its file open
+        window.controller.set_workers(1)  # one file at a time: the deleter has time to catch its file open
         deleter = Deleter(os.getpid(), corpus.by_name("deleted-while-analysed").path)
         deleter.start()
         assert drop_files(window.table.viewport(), corpus.paths())

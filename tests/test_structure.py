@@ -158,3 +158,13 @@ def test_layers_point_one_way() -> None:
                     f"{module} -> {t}" for t in targets if any(t == f or t.startswith(f + ".") for f in forbidden)
                 ]
     assert wrong == []
+
+
+def test_no_two_classes_share_a_name() -> None:
+    """A ``Take`` in the app and another in capture made every reader ask which one is meant."""
+    seen: dict[str, list[str]] = {}
+    for module, path in _modules().items():
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.ClassDef):
+                seen.setdefault(node.name, []).append(module)
+    assert {name: where for name, where in seen.items() if len(where) > 1} == {}

@@ -11,7 +11,7 @@ from sklearn.covariance import LedoitWolf
 from hitdesk.config import N_STATS, STAT_COLUMNS
 from hitdesk.training.augment import WindowShift
 from hitdesk.training.calibration import Isotonic, Platt, cross_fitted, select
-from hitdesk.training.familiarity import Familiarity
+from hitdesk.training.familiarity import FamiliarityFit
 from hitdesk.training.metrics import (
     METRIC_NAMES,
     expected_calibration_error,
@@ -76,7 +76,7 @@ def test_platt_recovers_logistic_parameters() -> None:
 def test_familiarity_distances_and_percentiles() -> None:
     rng = np.random.default_rng(3)
     stats = synthetic_stats(2000, rng)
-    fam = Familiarity.fit(stats)
+    fam = FamiliarityFit.fit(stats)
     assert fam.inv_cov.shape == (N_STATS, N_STATS) and np.allclose(fam.inv_cov, fam.inv_cov.T)
     assert fam.percentiles.shape == (101,) and np.all(np.diff(fam.percentiles) >= 0)
     # Same distance as Ledoit-Wolf in standardised units.

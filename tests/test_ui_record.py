@@ -30,7 +30,6 @@ from hitdesk.capture.repair import needs_repair
 from hitdesk.capture.writers import WavWriter
 from hitdesk.paths import recordings_dir
 from hitdesk.ui.main_window import MainWindow
-from hitdesk.ui.record_dock import show_recordings
 from hitdesk.ui.takes import State
 
 FAKE_DEVICES = [
@@ -86,10 +85,10 @@ def test_records_a_played_clip_and_adds_the_take(
         window.prefs.window_seconds = 3.0  # live scores after 3 s and at 5 s
         panel = window.record_panel
         window.action_map["record_panel"].trigger()
-        assert window.record_dock.isVisible()  # type: ignore[attr-defined]
+        assert window.record_dock.isVisible()
         device = panel.device
         assert device is not None and device.is_default and device.name == "default"
-        assert "(ALSA)" in panel.device_combo.currentText()
+        assert "(ALSA)" in panel.inputs.device_combo.currentText()
         assert panel.channels is not None and panel.channels.label == "1+2"
         mic.play(clip)
         window.action_map["record"].trigger()
@@ -98,21 +97,21 @@ def test_records_a_played_clip_and_adds_the_take(
         columns: list[int] = []
 
         def sample() -> bool:
-            levels.add(round(panel.level.levels_db[0], 1))
+            levels.add(round(panel.controls.level.levels_db[0], 1))
             columns.append(panel.view.columns_painted)
             return panel.elapsed_s >= 6.5
 
         qtbot.waitUntil(sample, timeout=30_000)
         assert len(panel.live_scores) == 2
         assert [(s.segment, s.t_s) for s in panel.live_scores] == [("beginning", 3.0), ("now", 5.0)]
-        assert panel.beginning_meter.score is not None and panel.now_meter.score is not None
-        assert panel.now_meter.score.p_hit == panel.live_scores[1].score.p_hit
+        assert panel.scores.beginning_meter.score is not None and panel.scores.now_meter.score is not None
+        assert panel.scores.now_meter.score.p_hit == panel.live_scores[1].score.p_hit
         # Spectrogram columns arrived and were painted, in order, as the take went on.
         assert columns == sorted(columns) and columns[-1] > 0.8 * 6.5 * 22050 / 512
         assert panel.view.paints > 30
         assert panel.view.image.image is not None and float(np.max(panel.view.image.image)) > -40.0
         # The level meter moved with the music, which is well below clipping.
-        assert len(levels) > 5 and panel.level.loudest_db > -30.0 and not panel.level.clipped
+        assert len(levels) > 5 and panel.controls.level.loudest_db > -30.0 and not panel.controls.level.clipped
         assert panel.overflows == 0 and panel.dropped_frames == 0
         window.action_map["record"].trigger()  # stop
         qtbot.waitUntil(lambda: window.takes.rowCount() == 1, timeout=WAIT_MS)
@@ -151,15 +150,15 @@ def test_no_input_device_is_a_message_not_a_crash(
     window = _window(qtbot, settings, restore=False, persist=False)
     panel = window.record_panel
     window.action_map["record"].trigger()  # the shortcut's action: shows the panel, tries to record
-    assert window.record_dock.isVisible()  # type: ignore[attr-defined]
+    assert window.record_dock.isVisible()
     assert not panel.recording and not panel.busy
     assert panel.message_text.startswith("No audio input device was found")
-    assert not panel.device_combo.isEnabled() and panel.device is None
+    assert not panel.inputs.device_combo.isEnabled() and panel.device is None
     assert window.isVisible()
     # Plugging one in and pressing ↻ makes it available.
     _fake_inputs(monkeypatch, FAKE_DEVICES)
     monkeypatch.setattr(devices_module, "rescan_devices", lambda: None)
-    panel.rescan.click()
+    panel.inputs.rescan.click()
     assert panel.device is not None and panel.device.label == "Desk Interface (FakeAPI)"
     assert panel.message_text == ""
     window.close()
@@ -193,7 +192,7 @@ def test_device_lost_mid_take_keeps_and_scores_the_take(
     assert 5 * rate <= frames <= 5 * rate + 1024 and not needs_repair(take.path)  # whole blocks before the loss
     assert take.result.duration_s == pytest.approx(frames / rate, abs=1e-3)
     assert [(s.segment, s.t_s) for s in panel.live_scores] == [("beginning", 3.0), ("now", 5.0)]
-    assert panel.record_button.isEnabled() and "Record" in panel.record_button.text()
+    assert panel.controls.record_button.isEnabled() and "Record" in panel.controls.record_button.text()
     window.close()
 
 
@@ -207,7 +206,7 @@ def test_new_columns_are_drawn_as_they_come_not_on_the_tick(
     window = _window(qtbot, settings, restore=False, persist=False)
     panel = window.record_panel
     panel.stream_factory = _factory(data, speed=1.0, block=rate // 50)
-    window.record_dock.show()  # type: ignore[attr-defined]
+    window.record_dock.show()
     assert panel.start_recording(), panel.message_text
     panel.timer.stop()  # no ticks: only the session's notices can bring columns in
     painted: list[int] = []
@@ -255,20 +254,20 @@ def test_input_choice_persists(qtbot: Any, settings: QSettings, monkeypatch: pyt
     first.action_map["record_panel"].trigger()
     panel = first.record_panel
     assert panel.device is not None and panel.device.is_default and panel.channels is not None
-    assert [panel.channel_combo.itemText(i) for i in range(panel.channel_combo.count())][:3] == [
+    assert [panel.inputs.channel_combo.itemText(i) for i in range(panel.inputs.channel_combo.count())][:3] == [
         "1+2 (mixed to mono)",
         "3+4 (mixed to mono)",
         "1",
     ]
-    panel.device_combo.setCurrentIndex(0)
-    panel.channel_combo.setCurrentIndex(panel.channel_combo.findText("4"))
+    panel.inputs.device_combo.setCurrentIndex(0)
+    panel.inputs.channel_combo.setCurrentIndex(panel.inputs.channel_combo.findText("4"))
     first.close()
     second = _window(qtbot, settings, restore=True)
-    assert second.record_dock.isVisible()  # type: ignore[attr-defined]
+    assert second.record_dock.isVisible()
     panel = second.record_panel
     assert panel.device is not None and panel.device.label == "Desk Interface (FakeAPI)"
     assert panel.channels is not None and panel.channels.channels == (3,)
-    second.record_panel.device_combo.setCurrentIndex(1)  # the mono USB mic
+    second.record_panel.inputs.device_combo.setCurrentIndex(1)  # the mono USB mic
     assert second.record_panel.channels is not None and second.record_panel.channels.label == "1"
     second.close()
     third = _window(qtbot, settings, restore=True)
@@ -306,7 +305,7 @@ def test_recordings_are_listed_pruned_and_recovered(qtbot: Any, settings: QSetti
     assert sf.info(str(cut)).frames == round(1.5 * 44100)
     panel.message.linkActivated.emit("add-recovered")
     assert [t.path for t in window.takes.takes] == [cut.resolve()]
-    dialog = show_recordings(window, panel)
+    dialog = window.record_dock.show_recordings()
     assert dialog.paths == [recent, cut, old]  # newest first
     assert dialog.table.item(0, 1).text() == "0:02"
     assert dialog.prune_now() == []  # "never" by default

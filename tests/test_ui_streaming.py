@@ -17,7 +17,8 @@ from ui_helpers import WAIT_MS, drop_files, wait_idle
 from hitdesk.audio import decode_all
 from hitdesk.config import FEATURES
 from hitdesk.ui.main_window import MainWindow
-from hitdesk.ui.takes import Column, State
+from hitdesk.ui.takes import State
+from hitdesk.ui.takes_table import Column
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +39,7 @@ def long_takes(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> list
 def test_the_spectrogram_scrolls_with_the_analysis_then_keeps_the_track_under_the_windows(
     qtbot: object, window: MainWindow, long_takes: list[Path]
 ) -> None:
-    window.analyser.set_workers(1)
+    window.controller.set_workers(1)
     assert drop_files(window, long_takes[:1])
     take = window.takes.takes[0]
     window.select_ids([take.id])
@@ -52,7 +53,7 @@ def test_the_spectrogram_scrolls_with_the_analysis_then_keeps_the_track_under_th
         if view._picture is not None:
             ranges.append(tuple(view.getPlotItem().vb.viewRange()[0]))  # type: ignore[arg-type]
 
-    window.analyser.take_progress.connect(lambda *_: record())
+    window.controller.analyser.take_progress.connect(lambda *_: record())
     wait_idle(qtbot, window)
     assert take.state == State.DONE, take.error
     assert any(s.startswith("analysing ") and s.endswith("%") for s in states), states
@@ -73,19 +74,19 @@ def test_the_spectrogram_scrolls_with_the_analysis_then_keeps_the_track_under_th
 def test_cancel_stops_a_running_analysis_within_a_block(
     qtbot: object, window: MainWindow, long_takes: list[Path]
 ) -> None:
-    window.analyser.set_workers(1)
+    window.controller.set_workers(1)
     started: list[float] = []
-    window.analyser.take_progress.connect(lambda *_: started.append(time.monotonic()))
+    window.controller.analyser.take_progress.connect(lambda *_: started.append(time.monotonic()))
     assert drop_files(window, long_takes)
     qtbot.waitUntil(lambda: bool(started), timeout=WAIT_MS)  # type: ignore[attr-defined]
     t0 = time.monotonic()
-    window.cancel_all()
+    window.controller.cancel_all()
     # The running job notices between two blocks of audio and gives its core back.
-    qtbot.waitUntil(lambda: window.analyser.pending == 0, timeout=5_000)  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: window.controller.analyser.pending == 0, timeout=5_000)  # type: ignore[attr-defined]
     stopped_after = time.monotonic() - t0
     assert stopped_after < 1.0, f"the analysis ran on for {stopped_after:.2f} s after it was cancelled"
     assert all(t.state == State.CANCELLED for t in window.takes.takes)
-    assert window.analyser.pool.activeThreadCount() == 0
-    window.reanalyse(window.takes.takes)
+    assert window.controller.analyser.pool.activeThreadCount() == 0
+    window.controller.reanalyse(window.takes.takes)
     wait_idle(qtbot, window)
     assert [t.state for t in window.takes.takes] == [State.DONE, State.DONE], [t.error for t in window.takes.takes]

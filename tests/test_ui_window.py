@@ -20,7 +20,8 @@ from hitdesk.model.runtime import HitModel
 from hitdesk.present import pct, pct_range
 from hitdesk.present import results_csv as results_to_csv
 from hitdesk.ui.main_window import MainWindow
-from hitdesk.ui.takes import Column, ScoreRole, State
+from hitdesk.ui.takes import State
+from hitdesk.ui.takes_table import Column, ScoreRole
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +82,7 @@ def test_broken_file_is_an_error_row_and_duplicates_are_analysed_once(
     broken.write_text("this is not audio\n", encoding="utf-8")
     clip = clips()[0]
     started: list[int] = []
-    window.analyser.take_started.connect(started.append)
+    window.controller.analyser.take_started.connect(started.append)
     with qtbot.waitSignal(window.all_done, timeout=WAIT_MS):  # type: ignore[attr-defined]
         drop_files(window.panel.note_edit, [broken, clip, clip])  # a text field: the window still takes the drop
     assert drop_files(window.table.viewport(), [clip])  # the same file again, later
@@ -101,16 +102,16 @@ def test_broken_file_is_an_error_row_and_duplicates_are_analysed_once(
 
 def test_remove_is_instant_and_cancel_stops_the_queue(qtbot: object, window: MainWindow) -> None:
     files = clips()
-    window.analyser.set_workers(1)
+    window.controller.set_workers(1)
     window.add_paths(files)
     ids = [t.id for t in window.takes.takes]
-    window.remove_ids({ids[0]})
+    window.controller.remove_ids({ids[0]})
     assert window.takes.rowCount() == len(files) - 1
-    window.cancel_all()
+    window.controller.cancel_all()
     assert all(t.state in (State.CANCELLED, State.DONE) for t in window.takes.takes)
     wait_idle(qtbot, window)
     assert all(t.state in (State.CANCELLED, State.DONE) for t in window.takes.takes)
-    window.reanalyse_selected()  # with nothing selected: the cancelled takes
+    window.action_map["again"].trigger()  # Analyse Again with nothing selected: the cancelled takes
     wait_idle(qtbot, window)
     assert all(t.state == State.DONE for t in window.takes.takes)
 
@@ -145,8 +146,8 @@ def test_export_round_trip(
     broken.write_text("not audio", encoding="utf-8")
     with qtbot.waitSignal(window.all_done, timeout=WAIT_MS):  # type: ignore[attr-defined]
         window.add_paths([*clips(), broken])
-    window.export_results(tmp_path / "out.json")
-    window.export_results(tmp_path / "out.csv")
+    window.controller.export_results(tmp_path / "out.json")
+    window.controller.export_results(tmp_path / "out.csv")
     exported = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
     assert [e["file"] for e in exported] == [str(p.absolute()) for p in clips()] + [str(broken)]
     for e in exported[:-1]:
@@ -165,13 +166,13 @@ def test_session_round_trip(qtbot: object, window: MainWindow, settings: QSettin
     assert first is not None
     window.takes.setData(window.takes.index(0, Column.NOTE), "chorus too quiet")
     session = tmp_path / "s.hitdesk.json"
-    window.save_session_to(session)
+    window.controller.save_session(session)
     before = [t.result.to_dict() for t in window.takes.takes if t.result is not None]
     other = MainWindow(settings=settings, restore=False, persist=False)
     qtbot.addWidget(other)  # type: ignore[attr-defined]
     started: list[int] = []
-    other.analyser.take_started.connect(started.append)
-    other.open_session_from(session)
+    other.controller.analyser.take_started.connect(started.append)
+    other.controller.open_session(session)
     assert [t.result.to_dict() for t in other.takes.takes if t.result] == before  # at once, from the session
     assert all(t.state == State.DONE for t in other.takes.takes)
     assert other.takes.take_at(0).note == "chorus too quiet"  # type: ignore[union-attr]
@@ -208,8 +209,8 @@ def test_settings_round_trip(qtbot: object, settings: QSettings) -> None:
     assert second.splitter.sizes() == sizes
     assert second.panel.cmap.currentData() == "cividis"
     assert second.panel.db.value() == 60
-    assert second.analyser.workers == 1
-    assert second.options.window_seconds == 10.0
+    assert second.controller.workers == 1
+    assert second.controller.options.window_seconds == 10.0
     assert second.prefs.last_folder == "/somewhere"
     assert second.model is not None and second.prefs.model == ""
     second.close()

@@ -18,14 +18,14 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class Familiarity:
+class FamiliarityFit:
     mean: np.ndarray  # [42] raw statistics
     inv_cov: np.ndarray  # [42, 42], for raw (unscaled) statistics
     percentiles: np.ndarray  # [101]: 0..100th percentile of training songs' distances
     shrinkage: float
 
     @classmethod
-    def fit(cls, stats: np.ndarray) -> Familiarity:
+    def fit(cls, stats: np.ndarray) -> FamiliarityFit:
         """Ledoit-Wolf on standardised statistics, then mapped back to raw units.
 
         Shrinking towards a scaled identity in raw units would let duration (variance ~1e4) swamp

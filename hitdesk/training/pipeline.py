@@ -30,7 +30,7 @@ from hitdesk.training.ensemble import (
     simulated_window_oof,
 )
 from hitdesk.training.evaluate import run_head
-from hitdesk.training.familiarity import Familiarity
+from hitdesk.training.familiarity import FamiliarityFit
 from hitdesk.training.metrics import fold_summary
 from hitdesk.training.zalo import ChartData, fold_index, load_zalo
 
@@ -93,7 +93,7 @@ class _Run:
 class _Exported:
     files: dict[str, str]
     parity: float
-    familiarity: Familiarity
+    familiarity: FamiliarityFit
     range_facts: dict[str, Any]
 
 
@@ -169,7 +169,7 @@ def _export(run: _Run, opts: FitOptions) -> _Exported:
     export.save(export.head_model(weights, opts.name), opts.out_dir / files["head"])
     export.save(export.combined_model(weights, opts.name), opts.out_dir / files["combined"])
     parity, outputs = _check_parity(run.shipped, opts.out_dir / files["head"], run.data.stats)
-    familiarity = Familiarity.fit(run.data.stats)
+    familiarity = FamiliarityFit.fit(run.data.stats)
     return _Exported(files, parity, familiarity, _range_facts(outputs, familiarity.distance(run.data.stats)))
 
 

@@ -138,16 +138,16 @@ def _screenshot(app: QApplication, window: object, path: Path, compare: bool) ->
     from hitdesk.ui.main_window import MainWindow
 
     assert isinstance(window, MainWindow)
-    ok = window.wait_until_idle(SCREENSHOT_TIMEOUT_MS)
+    ok = window.controller.wait_until_idle(SCREENSHOT_TIMEOUT_MS)
     if not ok:
         log.error("analysis did not finish within %d s", SCREENSHOT_TIMEOUT_MS // 1000)
-    takes = window.takes.takes
+    takes = window.controller.takes
     if compare:
         window.select_ids([t.id for t in takes])
         window.show_compare()
     elif takes:
         window.select_ids([takes[0].id])
-    window.wait_until_idle(SCREENSHOT_TIMEOUT_MS)  # spectrograms of cached takes
+    window.controller.wait_until_idle(SCREENSHOT_TIMEOUT_MS)  # spectrograms of cached takes
     app.processEvents()
     path.parent.mkdir(parents=True, exist_ok=True)
     saved = window.grab_png(path, compare=compare)
@@ -156,8 +156,8 @@ def _screenshot(app: QApplication, window: object, path: Path, compare: bool) ->
         log.error("cannot write the screenshot %s", path)
         print(f"hitdesk: cannot write the screenshot {path}", file=sys.stderr)
         return 1
-    if window.model is None:
-        print(f"hitdesk: {window.model_error}", file=sys.stderr)
+    if window.controller.model is None:
+        print(f"hitdesk: {window.controller.model_error}", file=sys.stderr)
         return 1
     return 0 if ok else 1
 

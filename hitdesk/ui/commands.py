@@ -1,27 +1,43 @@
 """The window's commands: actions with their shortcuts, menus, toolbar, and the dialogs they open.
 
-Kept out of ``main_window.py`` so that module holds the window's state and reactions only. Every
-command here ends in a method of the window that tests call directly (``add_paths``,
-``export_results``, ``save_session_to``…); the dialogs only ask for a path.
+Kept out of ``main_window.py`` so that module builds and wires the views only. The commands do not
+see the window: they get a ``CommandContext``, the controller (every change to the takes, the
+model and the analysis goes through it), the preferences, the playback transport and the few
+view actions a command needs (``CommandView``: the selection, the tabs, dialogs, a picture of the
+window). The dialogs only ask for a path; what follows is a controller call tests make directly.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QComboBox, QFileDialog, QLabel, QMessageBox, QSizePolicy, QStyle, QToolBar, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QSizePolicy,
+    QStyle,
+    QToolBar,
+    QWidget,
+)
 
 from hitdesk.model.runtime import available_models, resolve_model_path
+from hitdesk.ui.controller import TakesController
 from hitdesk.ui.session import SESSION_SUFFIX, SessionError
-from hitdesk.ui.settings import PreferencesDialog
+from hitdesk.ui.settings import Preferences, PreferencesDialog
+from hitdesk.ui.takes import Take
+from hitdesk.ui.transport import Transport
 
-if TYPE_CHECKING:
-    from hitdesk.ui.main_window import MainWindow
+log = logging.getLogger(__name__)
 
 AUDIO_FILTER = (
     "Audio files (*.wav *.wave *.aif *.aiff *.aifc *.flac *.ogg *.oga *.opus *.mp3 *.m4a *.mp4 *.aac *.wma "
@@ -32,11 +48,40 @@ SP = QStyle.StandardPixmap
 Key = QKeySequence.StandardKey
 
 
+class CommandView(Protocol):
+    """The view actions the commands need from the window, and nothing else of it."""
+
+    def add_paths(self, inputs: Iterable[str | Path]) -> list[Take]: ...  # adds and remembers recent files
+
+    def selected_takes(self) -> list[Take]: ...
+
+    def show_compare(self) -> None: ...
+
+    def show_take_tab(self) -> None: ...
+
+    def show_model_card(self, page: str = "model") -> object: ...
+
+    def show_about(self) -> object: ...
+
+    def grab_png(self, path: Path, *, compare: bool = False) -> bool: ...
+
+
+@dataclass(frozen=True)
+class CommandContext:
+    """What a command acts on: the controller for the takes, and the few view-side things."""
+
+    window: QMainWindow  # parent of the actions, menus, toolbar and dialogs; Quit closes it
+    view: CommandView
+    controller: TakesController
+    prefs: Preferences
+    transport: Transport
+
+
 @dataclass(frozen=True)
 class Command:
     name: str
     text: str
-    run: Callable[[MainWindow], object]
+    run: Callable[[CommandContext], object]
     shortcut: QKeySequence.StandardKey | str | None = None
     icon: QStyle.StandardPixmap | None = None
     tip: str | None = None
@@ -48,7 +93,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "open",
         "&Open Files…",
-        lambda w: open_files_dialog(w),
+        lambda c: open_files_dialog(c),
         Key.Open,
         SP.SP_DialogOpenButton,
         "Add audio files (Ctrl+O)",
@@ -57,17 +102,17 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "open_folder",
         "Open &Folder…",
-        lambda w: open_folder_dialog(w),
+        lambda c: open_folder_dialog(c),
         "Ctrl+Shift+O",
         SP.SP_DirOpenIcon,
         "Add every audio file in a folder (Ctrl+Shift+O)",
         "Folder",
     ),
-    Command("open_session", "Open &Session…", lambda w: open_session_dialog(w), "Ctrl+Shift+S"),
+    Command("open_session", "Open &Session…", lambda c: open_session_dialog(c), "Ctrl+Shift+S"),
     Command(
         "save_session",
         "&Save Session…",
-        lambda w: save_session_dialog(w),
+        lambda c: save_session_dialog(c),
         Key.Save,
         SP.SP_DialogSaveButton,
         "Save the takes with their results and notes (Ctrl+S)",
@@ -75,39 +120,39 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "export",
         "&Export Results…",
-        lambda w: export_dialog(w),
+        lambda c: export_dialog(c),
         "Ctrl+E",
         SP.SP_FileDialogDetailedView,
         "Export all results as CSV or JSON (Ctrl+E)",
         "Export",
     ),
-    Command("export_png", "Export Window as &PNG…", lambda w: export_png_dialog(w, compare=False), "Ctrl+Shift+E"),
-    Command("export_compare_png", "Export &Compare View as PNG…", lambda w: export_png_dialog(w, compare=True)),
-    Command("quit", "&Quit", lambda w: w.close(), Key.Quit),
+    Command("export_png", "Export Window as &PNG…", lambda c: export_png_dialog(c, compare=False), "Ctrl+Shift+E"),
+    Command("export_compare_png", "Export &Compare View as PNG…", lambda c: export_png_dialog(c, compare=True)),
+    Command("quit", "&Quit", lambda c: c.window.close(), Key.Quit),
     Command(
         "remove",
         "&Remove Selected Takes",
-        lambda w: w.remove_selected(),
+        lambda c: remove_selected(c),
         Key.Delete,
         SP.SP_TrashIcon,
         "Remove the selected takes from the list (Del)",
     ),
-    Command("clear", "Remove &All Takes", lambda w: w.clear_all()),
-    Command("prefs", "&Preferences…", lambda w: preferences_dialog(w), "Ctrl+,"),
+    Command("clear", "Remove &All Takes", lambda c: c.controller.clear()),
+    Command("prefs", "&Preferences…", lambda c: preferences_dialog(c), "Ctrl+,"),
     Command(
         "compare",
         "&Compare Selected",
-        lambda w: w.show_compare(),
+        lambda c: c.view.show_compare(),
         "Ctrl+K",
         SP.SP_FileDialogListView,
         "Compare the selected takes side by side (Ctrl+K)",
         "Compare",
     ),
-    Command("take", "Show Selected &Take", lambda w: w.show_take_tab(), "Ctrl+T"),
+    Command("take", "Show Selected &Take", lambda c: c.view.show_take_tab(), "Ctrl+T"),
     Command(
         "cancel",
         "&Cancel Analysis",
-        lambda w: w.cancel_all(),
+        lambda c: c.controller.cancel_all(),
         "Esc",
         SP.SP_BrowserStop,
         "Stop analysing (Esc)",
@@ -116,7 +161,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "again",
         "Analyse &Again",
-        lambda w: w.reanalyse_selected(),
+        lambda c: reanalyse_selected(c),
         "Ctrl+R",
         SP.SP_BrowserReload,
         "Analyse the selected takes again (Ctrl+R)",
@@ -124,30 +169,30 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "card",
         "Model &Card…",
-        lambda w: w.show_model_card("model"),
+        lambda c: c.view.show_model_card("model"),
         "Ctrl+I",
         SP.SP_MessageBoxInformation,
         "What the model is: its data, metrics and caveats (Ctrl+I)",
         "Model card",
     ),
-    Command("explain", "&What the Numbers Mean", lambda w: w.show_model_card("explain"), Key.HelpContents),
-    Command("model_file", "Load Model from &File…", lambda w: model_file_dialog(w)),
-    Command("about", "&About HitDesk", lambda w: about(w)),
+    Command("explain", "&What the Numbers Mean", lambda c: c.view.show_model_card("explain"), Key.HelpContents),
+    Command("model_file", "Load Model from &File…", lambda c: model_file_dialog(c)),
+    Command("about", "&About HitDesk", lambda c: c.view.show_about()),
     Command(
         "play",
         "&Play / Pause",
-        lambda w: w.toggle_play(),
+        lambda c: c.transport.toggle_play(),
         "Space",
         SP.SP_MediaPlay,
         "Play the selected take from the playhead; select another take to switch at the same place (Space)",
         "Play",
     ),
-    Command("back", "Back 5 Seconds", lambda w: w.seek_by(-5.0), "Left"),
-    Command("forward", "Forward 5 Seconds", lambda w: w.seek_by(5.0), "Right"),
+    Command("back", "Back 5 Seconds", lambda c: c.transport.seek_by(-5.0), "Left"),
+    Command("forward", "Forward 5 Seconds", lambda c: c.transport.seek_by(5.0), "Right"),
     Command(
         "match",
         "Match &Loudness",
-        lambda w: w.update_gains(),
+        lambda c: c.transport.update_gains(),
         "Ctrl+L",
         tip="Play every take at the same integrated loudness, so the louder one does not simply sound better",
         toolbar="Match loudness",
@@ -156,32 +201,33 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 
-def build_actions(win: MainWindow) -> dict[str, QAction]:
+def build_actions(c: CommandContext) -> dict[str, QAction]:
+    win = c.window
     actions = {}
-    for c in COMMANDS:
-        action = QAction(c.text, win)
-        if c.icon is not None:
-            action.setIcon(win.style().standardIcon(c.icon))
-        if c.shortcut is not None:
-            action.setShortcut(QKeySequence(c.shortcut))
-        if c.tip:
-            action.setToolTip(c.tip)
-            action.setStatusTip(c.tip)
-        if c.toolbar:
-            action.setIconText(c.toolbar)
-        action.setCheckable(c.checkable)
-        action.triggered.connect(lambda _checked=False, run=c.run: run(win))
+    for cmd in COMMANDS:
+        action = QAction(cmd.text, win)
+        if cmd.icon is not None:
+            action.setIcon(win.style().standardIcon(cmd.icon))
+        if cmd.shortcut is not None:
+            action.setShortcut(QKeySequence(cmd.shortcut))
+        if cmd.tip:
+            action.setToolTip(cmd.tip)
+            action.setStatusTip(cmd.tip)
+        if cmd.toolbar:
+            action.setIconText(cmd.toolbar)
+        action.setCheckable(cmd.checkable)
+        action.triggered.connect(lambda _checked=False, run=cmd.run: run(c))
         win.addAction(action)  # shortcuts work wherever the focus is in the window
-        actions[c.name] = action
+        actions[cmd.name] = action
     return actions
 
 
-def build_menus(win: MainWindow, a: dict[str, QAction]) -> None:
-    bar = win.menuBar()
+def build_menus(c: CommandContext, a: dict[str, QAction]) -> None:
+    bar = c.window.menuBar()
     m = bar.addMenu("&File")
     m.addActions([a["open"], a["open_folder"]])
     recent = m.addMenu("Open &Recent")
-    recent.aboutToShow.connect(lambda: fill_recent(win, recent))
+    recent.aboutToShow.connect(lambda: fill_recent(c, recent))
     m.addSeparator()
     m.addActions([a["open_session"], a["save_session"]])
     m.addSeparator()
@@ -201,14 +247,15 @@ def build_menus(win: MainWindow, a: dict[str, QAction]) -> None:
     m.addSeparator()
     m.addAction(a["match"])
     models = bar.addMenu("&Model")
-    models.aboutToShow.connect(lambda: fill_model_menu(win, models, a))
+    models.aboutToShow.connect(lambda: fill_model_menu(c, models, a))
     m = bar.addMenu("&Help")
     m.addActions([a["explain"], a["card"]])
     m.addSeparator()
     m.addAction(a["about"])
 
 
-def build_toolbar(win: MainWindow, a: dict[str, QAction]) -> tuple[QComboBox, QLabel]:
+def build_toolbar(c: CommandContext, a: dict[str, QAction]) -> tuple[QComboBox, QLabel]:
+    """The toolbar; returns the model chooser (filled as the model changes) and the position label."""
     tb = QToolBar("Main")
     tb.setObjectName("main-toolbar")
     tb.setMovable(False)
@@ -234,46 +281,45 @@ def build_toolbar(win: MainWindow, a: dict[str, QAction]) -> tuple[QComboBox, QL
     combo.setToolTip("The model that scores the takes")
     tb.addWidget(combo)
     tb.addAction(a["card"])
-    win.addToolBar(tb)
+    c.window.addToolBar(tb)
+    combo.activated.connect(lambda i: model_combo_activated(c, combo, i))
+    refill = lambda *_args: fill_model_combo(c.controller, combo)  # noqa: E731
+    c.controller.model_changed.connect(refill)
+    c.controller.model_failed.connect(refill)
     return combo, position
 
 
-def fill_recent(win: MainWindow, menu: object) -> None:
-    from PySide6.QtWidgets import QMenu
-
-    assert isinstance(menu, QMenu)
+def fill_recent(c: CommandContext, menu: QMenu) -> None:
     menu.clear()
-    if not win.prefs.recent_files:
+    if not c.prefs.recent_files:
         menu.addAction("(none)").setEnabled(False)
         return
-    for p in win.prefs.recent_files:
-        menu.addAction(p).triggered.connect(lambda _checked=False, path=p: win.add_paths([path]))
+    for p in c.prefs.recent_files:
+        menu.addAction(p).triggered.connect(lambda _checked=False, path=p: c.view.add_paths([path]))
     menu.addSeparator()
-    menu.addAction("Clear Recent").triggered.connect(win.prefs.recent_files.clear)
+    menu.addAction("Clear Recent").triggered.connect(c.prefs.recent_files.clear)
 
 
-def fill_model_menu(win: MainWindow, menu: object, a: dict[str, QAction]) -> None:
-    from PySide6.QtWidgets import QMenu
-
-    assert isinstance(menu, QMenu)
+def fill_model_menu(c: CommandContext, menu: QMenu, a: dict[str, QAction]) -> None:
     menu.clear()
     group = QActionGroup(menu)
-    current = win.model.stem.name if win.model is not None else None
+    model = c.controller.model
+    current = model.stem.name if model is not None else None
     for name in available_models():
         act = menu.addAction(name)
         act.setCheckable(True)
         act.setChecked(name == current)
         group.addAction(act)
-        act.triggered.connect(lambda _checked=False, n=name: choose_model(win, n))
+        act.triggered.connect(lambda _checked=False, n=name: choose_model(c, n))
     menu.addSeparator()
     menu.addActions([a["model_file"], a["card"], a["explain"]])
 
 
-def fill_model_combo(win: MainWindow, combo: QComboBox) -> None:
+def fill_model_combo(controller: TakesController, combo: QComboBox) -> None:
     combo.blockSignals(True)
     combo.clear()
     names = available_models()
-    current = win.model.stem if win.model is not None else None
+    current = controller.model.stem if controller.model is not None else None
     for name in names:
         combo.addItem(name, name)
     if current is not None and current.name not in names:
@@ -283,47 +329,60 @@ def fill_model_combo(win: MainWindow, combo: QComboBox) -> None:
     combo.blockSignals(False)
 
 
-def model_combo_activated(win: MainWindow, combo: QComboBox, index: int) -> None:
+def model_combo_activated(c: CommandContext, combo: QComboBox, index: int) -> None:
     data = str(combo.itemData(index))
+    model = c.controller.model
     if data == OTHER_MODEL:
-        fill_model_combo(win, combo)  # back to the current model until a file is chosen
-        model_file_dialog(win)
-    elif win.model is None or data not in (win.model.stem.name, str(win.model.stem)):
-        choose_model(win, data)
+        fill_model_combo(c.controller, combo)  # back to the current model until a file is chosen
+        model_file_dialog(c)
+    elif model is None or data not in (model.stem.name, str(model.stem)):
+        choose_model(c, data)
 
 
-def choose_model(win: MainWindow, spec: str) -> None:
-    if not win.load_model(spec):
-        QMessageBox.warning(win, "Model not loaded", win.model_error or "The model could not be loaded.")
+def choose_model(c: CommandContext, spec: str) -> None:
+    """A model the user chose: loaded, remembered for the next start; or a warning saying why not."""
+    if c.controller.load_model(spec):
+        c.prefs.model = spec
+    else:
+        QMessageBox.warning(c.window, "Model not loaded", c.controller.model_error or "The model could not be loaded.")
 
 
-def model_file_dialog(win: MainWindow) -> None:
+def model_file_dialog(c: CommandContext) -> None:
     path, _ = QFileDialog.getOpenFileName(
-        win, "Load model", win.prefs.last_folder, "HitDesk models (*.onnx *.json);;All files (*)"
+        c.window, "Load model", c.prefs.last_folder, "HitDesk models (*.onnx *.json);;All files (*)"
     )
     if path:
-        choose_model(win, str(resolve_model_path(path)))
+        choose_model(c, str(resolve_model_path(path)))
 
 
-def open_files_dialog(win: MainWindow) -> None:
-    files, _ = QFileDialog.getOpenFileNames(win, "Open audio files", win.prefs.last_folder, AUDIO_FILTER)
+def open_files_dialog(c: CommandContext) -> None:
+    files, _ = QFileDialog.getOpenFileNames(c.window, "Open audio files", c.prefs.last_folder, AUDIO_FILTER)
     if files:
-        win.add_paths(files)
+        c.view.add_paths(files)
 
 
-def open_folder_dialog(win: MainWindow) -> None:
-    folder = QFileDialog.getExistingDirectory(win, "Open folder", win.prefs.last_folder)
+def open_folder_dialog(c: CommandContext) -> None:
+    folder = QFileDialog.getExistingDirectory(c.window, "Open folder", c.prefs.last_folder)
     if folder:
-        win.add_paths([folder])
+        c.view.add_paths([folder])
 
 
-def _start(win: MainWindow, name: str) -> str:
-    return str(Path(win.prefs.last_folder or Path.home()) / name)
+def remove_selected(c: CommandContext) -> None:
+    c.controller.remove_ids({t.id for t in c.view.selected_takes()})
 
 
-def export_dialog(win: MainWindow) -> None:
+def reanalyse_selected(c: CommandContext) -> None:
+    """The selected takes; with none selected, those that were cancelled or failed."""
+    c.controller.reanalyse(c.view.selected_takes() or c.controller.unfinished_takes())
+
+
+def _start(c: CommandContext, name: str) -> str:
+    return str(Path(c.prefs.last_folder or Path.home()) / name)
+
+
+def export_dialog(c: CommandContext) -> None:
     path, chosen = QFileDialog.getSaveFileName(
-        win, "Export results", _start(win, "hitdesk-results.csv"), "CSV (*.csv);;JSON (*.json)"
+        c.window, "Export results", _start(c, "hitdesk-results.csv"), "CSV (*.csv);;JSON (*.json)"
     )
     if not path:
         return
@@ -331,23 +390,26 @@ def export_dialog(win: MainWindow) -> None:
     if p.suffix.lower() not in (".csv", ".json"):
         p = p.with_suffix(".json" if "json" in chosen.lower() else ".csv")
     try:
-        win.export_results(p)
+        c.controller.export_results(p)
     except OSError as exc:
-        QMessageBox.warning(win, "Export failed", f"Cannot write '{p.name}': {exc.strerror or exc}.")
+        QMessageBox.warning(c.window, "Export failed", f"Cannot write '{p.name}': {exc.strerror or exc}.")
 
 
-def export_png_dialog(win: MainWindow, *, compare: bool) -> None:
+def export_png_dialog(c: CommandContext, *, compare: bool) -> None:
     name = "hitdesk-compare.png" if compare else "hitdesk.png"
-    path, _ = QFileDialog.getSaveFileName(win, "Export PNG", _start(win, name), "PNG image (*.png)")
+    path, _ = QFileDialog.getSaveFileName(c.window, "Export PNG", _start(c, name), "PNG image (*.png)")
     if path:
         p = Path(path).with_suffix(".png")
-        if not win.grab_png(p, compare=compare):
-            QMessageBox.warning(win, "Export failed", f"Cannot write '{p.name}'.")
+        if not c.view.grab_png(p, compare=compare):
+            QMessageBox.warning(c.window, "Export failed", f"Cannot write '{p.name}'.")
 
 
-def save_session_dialog(win: MainWindow) -> None:
+def save_session_dialog(c: CommandContext) -> None:
     path, _ = QFileDialog.getSaveFileName(
-        win, "Save session", _start(win, f"takes{SESSION_SUFFIX}"), f"HitDesk sessions (*{SESSION_SUFFIX} *.json)"
+        c.window,
+        "Save session",
+        _start(c, f"takes{SESSION_SUFFIX}"),
+        f"HitDesk sessions (*{SESSION_SUFFIX} *.json)",
     )
     if not path:
         return
@@ -355,34 +417,31 @@ def save_session_dialog(win: MainWindow) -> None:
     if not p.name.endswith(".json"):
         p = p.with_name(p.name + SESSION_SUFFIX)
     try:
-        win.save_session_to(p)
+        c.controller.save_session(p)
     except OSError as exc:
-        QMessageBox.warning(win, "Session not saved", f"Cannot write '{p.name}': {exc.strerror or exc}.")
+        QMessageBox.warning(c.window, "Session not saved", f"Cannot write '{p.name}': {exc.strerror or exc}.")
 
 
-def open_session_dialog(win: MainWindow) -> None:
+def open_session_dialog(c: CommandContext) -> None:
     path, _ = QFileDialog.getOpenFileName(
-        win, "Open session", win.prefs.last_folder, f"HitDesk sessions (*{SESSION_SUFFIX} *.json);;All files (*)"
+        c.window, "Open session", c.prefs.last_folder, f"HitDesk sessions (*{SESSION_SUFFIX} *.json);;All files (*)"
     )
     if not path:
         return
     try:
-        win.open_session_from(Path(path))
+        c.controller.open_session(Path(path))
     except SessionError as exc:
-        QMessageBox.warning(win, "Session not opened", str(exc))
+        QMessageBox.warning(c.window, "Session not opened", str(exc))
 
 
-def preferences_dialog(win: MainWindow) -> None:
-    card_window = win.model.card.window_seconds if win.model is not None else None
-    dialog = PreferencesDialog(win.prefs, card_window, win)
+def preferences_dialog(c: CommandContext) -> None:
+    model = c.controller.model
+    card_window = model.card.window_seconds if model is not None else None
+    dialog = PreferencesDialog(c.prefs, card_window, c.window)
     if dialog.exec() != PreferencesDialog.DialogCode.Accepted:
         return
-    before = win.options
-    dialog.apply_to(win.prefs)
-    win.analyser.set_workers(win.prefs.workers)
-    if win.options != before:
-        win.reanalyse(win.takes.takes)
-
-
-def about(win: MainWindow) -> None:
-    win.show_about()
+    before = c.controller.options
+    dialog.apply_to(c.prefs)  # the controller reads its options from these preferences
+    c.controller.set_workers(c.prefs.workers)
+    if c.controller.options != before:
+        c.controller.reanalyse(c.controller.takes)

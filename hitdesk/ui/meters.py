@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QSizePolicy, QStyle, QStyledItemDelegate, QStyleOp
 from hitdesk.present import pct, pct_range
 from hitdesk.results import Score
 from hitdesk.ui import theme
-from hitdesk.ui.takes import ScoreRole
+from hitdesk.ui.takes_table import ScoreRole
 
 
 def paint_bar(

@@ -1,16 +1,18 @@
-"""The record panel in the main window: a dock, a Record menu, and the list of recordings on disk.
+"""The record panel in the main window: a dock, its actions, the Record menu, the recordings on disk.
 
-``install`` is the one call the main window makes; everything about recording stays here, so the
-window's own code only gains a line and a way to add a take that already has its result.
+``RecordDock`` is a typed member of the window: it is made with what it needs (the preferences, the
+controller that takes recorded takes in, a way to add files) rather than reaching into the window,
+and the window calls ``shutdown`` when it closes, before the analysis stops, so a take being
+recorded is finished on disk.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, QUrl
+from PySide6.QtCore import Qt, QTimer, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -19,126 +21,127 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMainWindow,
+    QMenuBar,
     QMessageBox,
     QPushButton,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
+    QWidget,
 )
 
 from hitdesk.capture.library import delete_recording, list_recordings, prune_recordings
+from hitdesk.capture.session import RecordedTake
 from hitdesk.errors import CaptureError
 from hitdesk.paths import recordings_dir
 from hitdesk.ui import theme
+from hitdesk.ui.controller import TakesController
 from hitdesk.ui.record_panel import RECORD_KEYS, RecordPanel
+from hitdesk.ui.settings import Preferences
 from hitdesk.ui.takes import mmss
-
-if TYPE_CHECKING:
-    from hitdesk.capture.session import RecordedTake
-    from hitdesk.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
 RECORD_SHORTCUT = RECORD_KEYS
 PANEL_SHORTCUT = "Ctrl+Shift+D"
+AddPaths = Callable[[Sequence[str | Path]], object]
 
 
-class _CloseWatcher(QObject):
-    """Finishes the take on disk when the window closes, before the window stops its own workers."""
+class RecordDock(QDockWidget):
+    """The record panel as a dock (hidden until asked for), with its three actions."""
 
-    def __init__(self, panel: RecordPanel, parent: QObject) -> None:
-        super().__init__(parent)
-        self.panel = panel
+    def __init__(
+        self,
+        window: QMainWindow,
+        prefs: Preferences,
+        controller: TakesController,
+        add_paths: AddPaths,
+        *,
+        check_recordings: bool,
+    ) -> None:
+        super().__init__("Record", window)
+        self.prefs = prefs
+        self._add_paths = add_paths
+        self.panel = RecordPanel(prefs, lambda: controller.model, lambda: controller.options.window_seconds)
+        self.setObjectName("record-dock")  # saveState/restoreState remember whether it is shown
+        self.setWidget(self.panel)
+        self.setAllowedAreas(Qt.DockWidgetArea.BottomDockWidgetArea | Qt.DockWidgetArea.TopDockWidgetArea)
+        window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self)
+        self.hide()
+        self.visibilityChanged.connect(self._shown)
+        self._recordings_dialog: RecordingsDialog | None = None
 
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
-        if event.type() == QEvent.Type.Close:
-            self.panel.shutdown()
-        return False
+        record = QAction("&Record / Stop", window)
+        record.setShortcut(QKeySequence(RECORD_SHORTCUT))
+        record.setToolTip(f"Record a take from the chosen input, or stop the take ({RECORD_SHORTCUT})")
+        record.triggered.connect(self.toggle_recording)
+        show = self.toggleViewAction()
+        show.setText("Show Record &Panel")
+        show.setShortcut(QKeySequence(PANEL_SHORTCUT))
+        recordings = QAction("Re&cordings…", window)
+        recordings.setToolTip("The takes recorded so far, in the app's recordings folder")
+        recordings.triggered.connect(self.show_recordings)
+        for action in (record, show, recordings):
+            window.addAction(action)
+        self.action_map = {"record": record, "record_panel": show, "recordings": recordings}
 
+        panel = self.panel
+        panel.set_colour_map(prefs.colour_map)
+        panel.set_db_range(prefs.db_range)
+        panel.take_recorded.connect(lambda take: self._take_recorded(controller, take))
+        panel.add_files_requested.connect(add_paths)
+        panel.recording_changed.connect(lambda on: record.setText("&Stop Recording" if on else "&Record / Stop"))
+        if check_recordings:  # a real session, not a headless check: repair and offer takes cut off last time
+            QTimer.singleShot(0, panel.check_recordings)
 
-def install(win: MainWindow) -> RecordPanel:
-    """Adds the record dock (hidden until asked for), its actions and the Record menu to ``win``."""
-    panel = RecordPanel(win.prefs, lambda: win.model, lambda: win.options.window_seconds)
-    dock = QDockWidget("Record", win)
-    dock.setObjectName("record-dock")  # saveState/restoreState remember whether it is shown
-    dock.setWidget(panel)
-    dock.setAllowedAreas(Qt.DockWidgetArea.BottomDockWidgetArea | Qt.DockWidgetArea.TopDockWidgetArea)
-    win.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
-    dock.hide()
+    def add_menu(self, bar: QMenuBar) -> None:
+        """The Record menu, before Help, where menus usually end."""
+        a = self.action_map
+        menu = bar.addMenu("&Record")
+        menu.addActions([a["record"], a["record_panel"]])
+        menu.addSeparator()
+        menu.addAction(a["recordings"])
+        help_menu = next((x for x in bar.actions() if x.text().replace("&", "") == "Help"), None)
+        if help_menu is not None:
+            bar.removeAction(menu.menuAction())
+            bar.insertAction(help_menu, menu.menuAction())
 
-    def shown(visible: bool) -> None:
+    def _shown(self, visible: bool) -> None:
         if visible:
-            panel.ensure_devices()  # PortAudio starts when the panel is first wanted, not at launch
+            self.panel.ensure_devices()  # PortAudio starts when the panel is first wanted, not at launch
 
-    dock.visibilityChanged.connect(shown)
-    win.record_dock = dock  # type: ignore[attr-defined]
+    def toggle_recording(self) -> None:
+        self.show()
+        self.raise_()
+        self.panel.toggle_recording()
 
-    record = QAction("&Record / Stop", win)
-    record.setShortcut(QKeySequence(RECORD_SHORTCUT))
-    record.setToolTip(f"Record a take from the chosen input, or stop the take ({RECORD_SHORTCUT})")
+    @staticmethod
+    def _take_recorded(controller: TakesController, take: RecordedTake) -> None:
+        controller.add_result(take.path, take.result, take.problems)
 
-    def toggle() -> None:
-        dock.show()
-        dock.raise_()
-        panel.toggle_recording()
+    def show_recordings(self) -> RecordingsDialog:
+        if self._recordings_dialog is None:
+            self._recordings_dialog = RecordingsDialog(self.prefs, self._add_paths, self.parentWidget())
+        dialog = self._recordings_dialog
+        dialog.refresh()
+        dialog.show()
+        dialog.raise_()
+        return dialog
 
-    record.triggered.connect(toggle)
-    show = dock.toggleViewAction()
-    show.setText("Show Record &Panel")
-    show.setShortcut(QKeySequence(PANEL_SHORTCUT))
-    recordings = QAction("Re&cordings…", win)
-    recordings.setToolTip("The takes recorded so far, in the app's recordings folder")
-    recordings.triggered.connect(lambda: show_recordings(win, panel))
-    for action in (record, show, recordings):
-        win.addAction(action)
-    win.action_map.update({"record": record, "record_panel": show, "recordings": recordings})
-
-    bar = win.menuBar()
-    menu = bar.addMenu("&Record")
-    menu.addActions([record, show])
-    menu.addSeparator()
-    menu.addAction(recordings)
-    help_menu = next((a for a in bar.actions() if a.text().replace("&", "") == "Help"), None)
-    if help_menu is not None:  # the Record menu before Help, where menus usually end
-        bar.removeAction(menu.menuAction())
-        bar.insertAction(help_menu, menu.menuAction())
-
-    panel.set_colour_map(win.prefs.colour_map)
-    panel.set_db_range(win.prefs.db_range)
-    win.panel.colour_map_changed.connect(panel.set_colour_map)
-    win.panel.db_floor_changed.connect(panel.set_db_range)
-    panel.take_recorded.connect(lambda take: _add_take(win, take))
-    panel.add_files_requested.connect(win.add_paths)
-    panel.recording_changed.connect(lambda on: record.setText("&Stop Recording" if on else "&Record / Stop"))
-    win.installEventFilter(_CloseWatcher(panel, win))
-    if win.persist:  # a real session, not a headless check: repair and offer takes cut off last time
-        QTimer.singleShot(0, panel.check_recordings)
-    return panel
-
-
-def _add_take(win: MainWindow, take: RecordedTake) -> None:
-    win.add_result(take.path, take.result, take.problems)
-
-
-def show_recordings(win: MainWindow, panel: RecordPanel) -> RecordingsDialog:
-    dialog: RecordingsDialog | None = getattr(win, "_recordings_dialog", None)
-    if dialog is None:
-        dialog = RecordingsDialog(win, panel)
-        win._recordings_dialog = dialog  # type: ignore[attr-defined]
-    dialog.refresh()
-    dialog.show()
-    dialog.raise_()
-    return dialog
+    def shutdown(self) -> None:
+        """The window is closing: the take being recorded is finished on disk (it stays in the recordings)."""
+        self.panel.shutdown()
 
 
 class RecordingsDialog(QDialog):
     """Takes in the recordings folder, newest first: add them to the list, show the folder, delete, prune."""
 
-    def __init__(self, win: MainWindow, panel: RecordPanel) -> None:
-        super().__init__(win)
-        self.win = win
-        self.panel = panel
+    def __init__(self, prefs: Preferences, add_paths: AddPaths, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.prefs = prefs
+        self._add_paths = add_paths
         self.setWindowTitle("Recordings")
         self.resize(640, 380)
         self.table = QTableWidget(0, 4)
@@ -166,7 +169,7 @@ class RecordingsDialog(QDialog):
         self.prune_days.setRange(0, 3650)
         self.prune_days.setSuffix(" days")
         self.prune_days.setSpecialValueText("never")
-        self.prune_days.setValue(win.prefs.prune_days)
+        self.prune_days.setValue(prefs.prune_days)
         self.prune_days.setToolTip("At start-up, delete takes recorded longer ago than this (never: keep them all)")
         self.prune_days.valueChanged.connect(self._prune_changed)
         prune_now = QPushButton("Delete Old Takes Now")
@@ -215,7 +218,7 @@ class RecordingsDialog(QDialog):
     def add_selected(self) -> None:
         paths = self.selected_paths()
         if paths:
-            self.win.add_paths(paths)
+            self._add_paths(paths)
             self.status.setText(f"{len(paths)} take{'s' if len(paths) != 1 else ''} added to the list.")
 
     def _delete_clicked(self) -> None:
@@ -238,7 +241,7 @@ class RecordingsDialog(QDialog):
         self.status.setText(problems[0] if problems else f"Deleted {len(paths)} take{'s' if len(paths) != 1 else ''}.")
 
     def _prune_changed(self, days: int) -> None:
-        self.win.prefs.prune_days = int(days)
+        self.prefs.prune_days = int(days)
 
     def prune_now(self) -> list[Path]:
         days = int(self.prune_days.value())

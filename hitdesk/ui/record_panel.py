@@ -12,43 +12,40 @@ device lost during the take (the take is kept and scored), a sample rate the dev
 rate used is said), a live score that failed. When a take ends it is analysed exactly as a file is
 (the session calls ``hitdesk.analysis.analyze`` on the written file) and joins the takes list
 through ``take_recorded``; a new take may start while the previous one is being analysed.
+
+The choice of input and the controls beside it are ``record_controls.py``, the live meters
+``record_scores.py``: this module keeps the session, its tick and what the panel says.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QComboBox,
     QFrame,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QSizePolicy,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from hitdesk.capture import devices as devices_module
-from hitdesk.capture.devices import ChannelChoice, InputDevice, channel_choices, default_channel_choice
+from hitdesk.capture.devices import ChannelChoice, InputDevice
 from hitdesk.capture.library import prune_recordings
-from hitdesk.capture.live import BEGINNING, DEFAULT_REFRESH_SECONDS, LiveScore
+from hitdesk.capture.live import LiveScore
 from hitdesk.capture.recorder import RecorderSettings
 from hitdesk.capture.recovery import recover_unfinished
 from hitdesk.capture.session import CaptureSession, RecordedTake, SessionState
 from hitdesk.capture.stream import StreamFactory
 from hitdesk.errors import CaptureError
 from hitdesk.model.runtime import HitModel
-from hitdesk.results import Score
 from hitdesk.ui import theme
-from hitdesk.ui.level_meter import LevelMeter
 from hitdesk.ui.live_view import LiveSpectrogramView
-from hitdesk.ui.meters import ProbabilityMeter
+from hitdesk.ui.record_controls import RecordControls
+from hitdesk.ui.record_scores import LiveScores, clock
 from hitdesk.ui.settings import Preferences
 from hitdesk.ui.workers import is_warm, warm_up
 
@@ -57,12 +54,6 @@ log = logging.getLogger(__name__)
 TICK_MS = 30  # meters, scores and the picture's glide; new columns are drawn as they come, between ticks
 RECORD_KEYS = "Ctrl+Shift+R"
 NO_DEVICE = "No audio input device was found: connect a microphone or audio interface, then press ↻."
-
-
-def clock(seconds: float) -> str:
-    """Elapsed time as a recording display shows it: 1:05.3."""
-    tenths = int(seconds * 10)
-    return f"{tenths // 600}:{(tenths // 10) % 60:02d}.{tenths % 10}"
 
 
 class RecordPanel(QWidget):
@@ -83,8 +74,6 @@ class RecordPanel(QWidget):
         self._model = model
         self._window_seconds = window_seconds
         self.stream_factory: StreamFactory | None = None  # None: real PortAudio streams
-        self.devices: list[InputDevice] = []
-        self._devices_listed = False
         self.session: CaptureSession | None = None
         self._finishing: list[CaptureSession] = []  # stopped takes whose result is being computed
         self._problem_shown: str | None = None
@@ -104,39 +93,10 @@ class RecordPanel(QWidget):
 
     # ------------------------------------------------------------------------------------ building
     def _build(self) -> None:
-        self.device_combo = QComboBox()
-        self.device_combo.setAccessibleName("Input device")
-        self.device_combo.setToolTip("The audio input to record from (host API in brackets; * = system default)")
-        self.device_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.device_combo.setMinimumContentsLength(18)
-        self.device_combo.currentIndexChanged.connect(self._device_changed)
-        self.rescan = QToolButton()
-        self.rescan.setText("↻")
-        self.rescan.setToolTip("Look for input devices again (one plugged in since)")
-        self.rescan.clicked.connect(lambda: self.refresh_devices(rescan=True))
-        self.channel_combo = QComboBox()
-        self.channel_combo.setAccessibleName("Input channels")
-        self.channel_combo.setToolTip("The input channel, or pair of channels (a pair is mixed to mono for scoring)")
-        self.channel_combo.currentIndexChanged.connect(self._channels_changed)
-        self.record_button = QToolButton()
-        self.record_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        self.record_button.setMinimumWidth(84)
-        self.record_button.clicked.connect(self.toggle_recording)
-        self.elapsed_label = QLabel(clock(0.0))
-        font = self.elapsed_label.font()
-        font.setPointSizeF(font.pointSizeF() * 1.6)
-        font.setBold(True)
-        self.elapsed_label.setFont(font)
-        self.elapsed_label.setToolTip("Length of the take, counted in recorded samples")
-        # A fixed width: a label that changes size every tenth of a second would lay the panel out again.
-        self.elapsed_label.setFixedWidth(self.elapsed_label.fontMetrics().horizontalAdvance("00:00.0") + 8)
-        self.info_label = QLabel("")
-        self.info_label.setStyleSheet(f"color: {theme.DIM_TEXT.name()};")
-        self.overflow_label = QLabel("")
-        self.overflow_label.setToolTip(
-            "Audio lost before it reached HitDesk (input overflows) or because writing fell behind (dropped)"
-        )
-        self.level = LevelMeter()
+        self.controls = RecordControls(self.prefs, RECORD_KEYS)
+        self.inputs = self.controls.inputs
+        self.inputs.rescan.clicked.connect(lambda: self.refresh_devices(rescan=True))
+        self.controls.record_button.clicked.connect(self.toggle_recording)
         self.message = QLabel("")
         self.message.setTextFormat(Qt.TextFormat.RichText)
         self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -144,60 +104,14 @@ class RecordPanel(QWidget):
         self.view = LiveSpectrogramView()
         self.view.setMinimumHeight(150)
         self.view.set_message(f"Press Record ({RECORD_KEYS}): the take scrolls in here as it is recorded")
-        self.beginning_meter = ProbabilityMeter("Beginning")
-        self.now_meter = ProbabilityMeter("Now")
-        self.beginning_span = QLabel("")
-        self.now_span = QLabel("")
-        for m in (self.beginning_meter, self.now_meter):
-            m.setMinimumWidth(200)
-        for label in (self.beginning_span, self.now_span):
-            label.setStyleSheet(f"color: {theme.DIM_TEXT.name()};")
-        self._set_record_text()
-
-        controls = QWidget()
-        controls.setMinimumWidth(300)
-        controls.setMaximumWidth(360)
-        grid = QGridLayout(controls)
-        grid.setContentsMargins(0, 0, 0, 0)
-        grid.setVerticalSpacing(6)
-        grid.addWidget(QLabel("Input"), 0, 0)
-        row0 = QHBoxLayout()
-        row0.addWidget(self.device_combo, 1)
-        row0.addWidget(self.rescan)
-        grid.addLayout(row0, 0, 1)
-        grid.addWidget(QLabel("Channels"), 1, 0)
-        grid.addWidget(self.channel_combo, 1, 1)
-        row2 = QHBoxLayout()
-        row2.addWidget(self.record_button)
-        row2.addSpacing(8)
-        row2.addWidget(self.elapsed_label)
-        row2.addStretch(1)
-        row2.addWidget(self.overflow_label)
-        grid.addLayout(row2, 2, 0, 1, 2)
-        grid.addWidget(self.level, 3, 0, 1, 2)
-        grid.addWidget(self.info_label, 4, 0, 1, 2)
-        grid.setRowStretch(5, 1)
-        self.info_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-
-        scores = QWidget()
-        sv = QVBoxLayout(scores)
-        sv.setContentsMargins(0, 0, 0, 0)
-        sv.setSpacing(2)
-        sv.addWidget(self.beginning_meter)
-        sv.addWidget(self.beginning_span)
-        sv.addSpacing(8)
-        sv.addWidget(self.now_meter)
-        sv.addWidget(self.now_span)
-        sv.addStretch(1)
-        scores.setMinimumWidth(230)
-        scores.setMaximumWidth(300)
+        self.scores = LiveScores()
 
         body = QHBoxLayout()
-        body.addWidget(controls)
+        body.addWidget(self.controls)
         body.addWidget(_separator())
         body.addWidget(self.view, 1)
         body.addWidget(_separator())
-        body.addWidget(scores)
+        body.addWidget(self.scores)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
         layout.setSpacing(4)
@@ -233,7 +147,7 @@ class RecordPanel(QWidget):
     # ------------------------------------------------------------------------------------ devices
     def ensure_devices(self) -> None:
         """Lists the inputs the first time the panel is needed (PortAudio's start-up is not free)."""
-        if not self._devices_listed:
+        if not self.inputs.listed:
             self.refresh_devices()
         if not self.busy:
             self._reset_meters()  # the model (base rate) and the window length may have changed
@@ -241,75 +155,26 @@ class RecordPanel(QWidget):
     def refresh_devices(self, rescan: bool = False) -> None:
         if self.recording:
             return
-        self._devices_listed = True
-        try:
-            if rescan:
-                devices_module.rescan_devices()
-            self.devices = devices_module.list_input_devices()
-        except CaptureError as exc:
-            self.devices = []
-            self.say(str(exc), "error")
-        except Exception as exc:  # PortAudio can fail in many ways; the app carries on without inputs
-            log.exception("listing input devices failed")
-            self.devices = []
-            self.say(f"The audio inputs cannot be listed ({exc}).", "error")
-        self.device_combo.blockSignals(True)
-        self.device_combo.clear()
-        for d in self.devices:
-            self.device_combo.addItem(f"{'* ' if d.is_default else ''}{d.label}", d.index)
-            self.device_combo.setItemData(
-                self.device_combo.count() - 1,
-                f"{d.label}: {d.channels} input channel{'s' if d.channels != 1 else ''}, "
-                f"{d.default_samplerate / 1000:g} kHz by default",
-                Qt.ItemDataRole.ToolTipRole,
-            )
-        chosen = next((i for i, d in enumerate(self.devices) if d.label == self.prefs.record_device), None)
-        if chosen is None:
-            chosen = next((i for i, d in enumerate(self.devices) if d.is_default), 0)
-        self.device_combo.setCurrentIndex(chosen if self.devices else -1)
-        self.device_combo.blockSignals(False)
-        self._fill_channels()
-        if not self.devices:
+        problem = self.inputs.refresh(rescan)
+        if problem:
+            self.say(problem, "error")
+        if not self.inputs.devices:
             self.say(NO_DEVICE, "warning")
         elif self.message_text in (NO_DEVICE, ""):
             self.say("")
         self._update_controls()
 
     @property
+    def devices(self) -> list[InputDevice]:
+        return self.inputs.devices
+
+    @property
     def device(self) -> InputDevice | None:
-        i = self.device_combo.currentIndex()
-        return self.devices[i] if 0 <= i < len(self.devices) else None
+        return self.inputs.device
 
     @property
     def channels(self) -> ChannelChoice | None:
-        data = self.channel_combo.currentData()
-        return ChannelChoice(tuple(data)) if data else None
-
-    def _fill_channels(self) -> None:
-        device = self.device
-        self.channel_combo.blockSignals(True)
-        self.channel_combo.clear()
-        if device is not None:
-            for choice in channel_choices(device):
-                text = f"{choice.label} (mixed to mono)" if len(choice.channels) == 2 else choice.label
-                self.channel_combo.addItem(text, list(choice.channels))
-            labels = [c.label for c in channel_choices(device)]
-            wanted = self.prefs.record_channels if self.prefs.record_channels in labels else None
-            label = wanted or default_channel_choice(device).label
-            self.channel_combo.setCurrentIndex(labels.index(label))
-        self.channel_combo.blockSignals(False)
-
-    def _device_changed(self, _index: int) -> None:
-        device = self.device
-        if device is not None:
-            self.prefs.record_device = device.label
-        self._fill_channels()
-        self._channels_changed()
-
-    def _channels_changed(self, *_args: object) -> None:
-        choice = self.channels
-        if choice is not None:
-            self.prefs.record_channels = choice.label
+        return self.inputs.channels
 
     # ------------------------------------------------------------------------------------ recording
     @property
@@ -373,13 +238,13 @@ class RecordPanel(QWidget):
         self.overflows = self.dropped_frames = 0
         self.elapsed_s = 0.0
         self.live_scores = []
-        self.level.reset(len(status.channels))
+        self.controls.level.reset(len(status.channels))
         self.view.reset()
         self.view.set_message("")
         self._reset_meters()
         info = f"{status.sample_rate / 1000:g} kHz · input {choice.label} of {device.name}"
-        self.info_label.setText(info)
-        self.info_label.setToolTip(str(status.path or ""))
+        self.controls.info_label.setText(info)
+        self.controls.info_label.setToolTip(str(status.path or ""))
         if round(device.default_samplerate) != status.sample_rate:
             self.say(
                 f"'{device.label}' does not record at {device.default_samplerate:g} Hz; "
@@ -401,12 +266,7 @@ class RecordPanel(QWidget):
             self.say("Finishing the take…")
 
     def _reset_meters(self) -> None:
-        w = self._window_seconds()
-        first_now = (math.floor(w / DEFAULT_REFRESH_SECONDS + 1e-9) + 1) * DEFAULT_REFRESH_SECONDS
-        self.beginning_meter.set_score(None, self._base_rate(), f"at {clock(w)[:-2]}")
-        self.now_meter.set_score(None, self._base_rate(), f"at {clock(first_now)[:-2]}")
-        self.beginning_span.setText(f"The first {w:g} s of the take")
-        self.now_span.setText(f"The last {w:g} s, every {DEFAULT_REFRESH_SECONDS:g} s")
+        self.scores.reset(self._window_seconds(), self._base_rate())
 
     def _base_rate(self) -> float | None:
         model = self._model()
@@ -459,17 +319,15 @@ class RecordPanel(QWidget):
         rec = status.recording
         self.elapsed_s = rec.seconds
         self.overflows, self.dropped_frames = rec.input_overflows, rec.dropped_frames
-        elapsed = clock(self.elapsed_s)
-        if elapsed != self.elapsed_label.text():
-            self.elapsed_label.setText(elapsed)
+        self.controls.show_elapsed(self.elapsed_s)
         self._show_counts()
         if rec.peak:
-            self.level.feed(rec.peak)
+            self.controls.level.feed(rec.peak)
         self.view.append(session.new_mel_columns())
         base = self._base_rate()
         for score in session.new_scores():
             self.live_scores.append(score)
-            self._show_score(score, base)
+            self.scores.show_score(score, base)
         problem = rec.problem or status.live_problem
         if problem and problem != self._problem_shown:
             self._problem_shown = problem
@@ -491,23 +349,10 @@ class RecordPanel(QWidget):
         base = self._base_rate()
         for score in session.new_scores():
             self.live_scores.append(score)
-            self._show_score(score, base)
-
-    def _show_score(self, score: LiveScore, base: float | None) -> None:
-        meter = self.beginning_meter if score.segment == BEGINNING else self.now_meter
-        span = self.beginning_span if score.segment == BEGINNING else self.now_span
-        span.setText(f"Window {clock(score.start_s)[:-2]}–{clock(score.end_s)[:-2]} of the take")
-        meter.set_score(Score(score.score.p_hit, score.score.p_hit_low, score.score.p_hit_high), base)
+            self.scores.show_score(score, base)
 
     def _show_counts(self) -> None:
-        text = f"overflows {self.overflows}"
-        if self.dropped_frames:
-            text += f" · dropped {self.dropped_frames} frames"
-        if text == self.overflow_label.text():
-            return  # every tick calls this: a style sheet set again would re-polish the label each time
-        lost = self.overflows > 0 or self.dropped_frames > 0
-        self.overflow_label.setText(text)
-        self.overflow_label.setStyleSheet(f"color: {(theme.WARNING_COLOUR if lost else theme.DIM_TEXT).name()};")
+        self.controls.show_counts(self.overflows, self.dropped_frames)
 
     def _take_done(self, take: RecordedTake) -> None:
         problems = take.problems
@@ -546,19 +391,8 @@ class RecordPanel(QWidget):
         return list(self._recovered)
 
     # ------------------------------------------------------------------------------------ state
-    def _set_record_text(self) -> None:
-        self.record_button.setText("■ Stop" if self.recording else "● Record")
-        self.record_button.setToolTip(
-            ("Stop the take" if self.recording else "Record a take from the chosen input") + f" ({RECORD_KEYS})"
-        )
-
     def _update_controls(self) -> None:
-        idle = not self.recording
-        self.device_combo.setEnabled(idle and bool(self.devices))
-        self.channel_combo.setEnabled(idle and bool(self.devices))
-        self.rescan.setEnabled(idle)
-        self._set_record_text()
-        self.record_button.setStyleSheet("color: #ff8a80; font-weight: bold;" if self.recording else "")
+        self.controls.set_recording(self.recording)
 
     def set_colour_map(self, name: str) -> None:
         self.view.set_colour_map(name)

@@ -1,34 +1,31 @@
-"""The list of takes: one record per file, and the table model that shows them.
+"""Takes: one file in the list each, its state, result, loudness and note; and the list (no Qt).
 
 A take is identified by an integer id that never changes, so a worker's late answer for a take that
 was removed (or re-queued) is recognised and dropped, instead of landing on whatever row now has its
-index.
+index. The state machine's steps are methods of ``Take`` and the list's bookkeeping (ids, duplicates,
+inputs, sessions, exports) is ``TakeList``; only ``TakesController`` calls them, and it announces
+each change by a signal. Keeping this module free of Qt keeps those rules plain Python.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QBrush
 
-from hitdesk.analysis import AnalysisDetail
+from hitdesk.analysis import AnalysisDetail, Progress
+from hitdesk.audio import InputProblem, expand_inputs
 from hitdesk.dsp.windows import Window
-from hitdesk.present import pct, pct_range
 from hitdesk.results import Score, TrackResult
-from hitdesk.ui import theme
 from hitdesk.ui.loudness import Loudness
+from hitdesk.ui.session import SessionTake
 from hitdesk.ui.track_picture import TrackPicture
-
-ModelIndex = QModelIndex | QPersistentModelIndex
-TRUE_PEAK_WARN_DBTP = -1.0  # the usual ceiling for files that will be encoded (EBU R 128, streaming services)
 
 
 class State(Enum):
@@ -95,215 +92,153 @@ class Take:
     def overall(self) -> Score | None:
         return None if self.result is None else self.result.overall
 
+    # --- the state machine's steps (TakesController calls them and says what changed) --------------
+    @property
+    def input_problem(self) -> bool:
+        """A path that could not be read when it was added (e.g. an empty folder): never analysed."""
+        return self.state == State.ERROR and self.result is None and bool(self.message)
 
-class Column(int, Enum):
-    NAME = 0
-    WHO = 1
-    DURATION = 2
-    STATE = 3
-    BEGINNING = 4
-    MIDDLE = 5
-    END = 6
-    OVERALL = 7
-    LUFS = 8
-    PEAK = 9
-    NOTE = 10
+    @property
+    def waiting(self) -> bool:
+        return self.state in (State.QUEUED, State.ANALYSING)
+
+    def forget_results(self) -> None:
+        """Before analysing again: what the last analysis found goes; the note and recording notes stay."""
+        self.result = None
+        self.detail = None
+        self.live_windows = {}
+        self.loudness = None
+        self.loudness_error = None
+
+    def start(self) -> None:
+        self.state = State.ANALYSING
+        self.picture = None  # drawn anew as this job computes it
+        self.live_windows = {}
+
+    def add_progress(self, progress: Progress) -> bool:
+        """New log-mel columns; True when the whole percent the row shows changed."""
+        shown = self.picture.done if self.picture is not None else -1.0
+        if self.picture is None:
+            self.picture = TrackPicture(progress.duration_s)
+        self.picture.add(progress)
+        return int(100 * self.picture.done) != int(100 * shown)
+
+    def add_window(self, window: Window, logmel: npt.NDArray[np.float32]) -> None:
+        self.live_windows[window.name] = (window, logmel)
+
+    def finish(self, result: TrackResult, detail: AnalysisDetail | None) -> bool:
+        """The engine's answer; True when the take already had this result (a re-run for its detail)."""
+        had_result = self.result is not None and self.state == State.DONE
+        if self.recording_notes:
+            notes = (*result.notes, *(n for n in self.recording_notes if n not in result.notes))
+            result = replace(result, notes=notes)
+        self.result = result
+        if detail is not None:
+            self.detail = detail
+        self.live_windows = {}
+        self.state = State.DONE if result.ok else State.ERROR
+        return had_result
+
+    def set_loudness(self, value: Loudness | None, message: str) -> None:
+        self.loudness = value
+        self.loudness_error = message or None
+
+    def cancel(self) -> bool:
+        """Queued or analysing -> cancelled (also when a job ends without an answer); True if it was."""
+        if not self.waiting:
+            return False
+        self.state = State.CANCELLED
+        return True
 
 
-HEADERS = {
-    Column.NAME: "Take",
-    Column.WHO: "Artist – Title",
-    Column.DURATION: "Length",
-    Column.STATE: "State",
-    Column.BEGINNING: "Beginning",
-    Column.MIDDLE: "Middle",
-    Column.END: "End",
-    Column.OVERALL: "Overall P(hit)",
-    Column.LUFS: "LUFS",
-    Column.PEAK: "dBTP",
-    Column.NOTE: "Note",
-}
-HEADER_TIPS = {
-    Column.BEGINNING: "P(hit) of the beginning window: the bar is the model's range, the tick the probability",
-    Column.MIDDLE: "P(hit) of the middle window",
-    Column.END: "P(hit) of the end window",
-    Column.OVERALL: "P(hit) of the whole track, with the range of the model's ensemble",
-    Column.LUFS: "Integrated loudness (ITU-R BS.1770-4), LUFS",
-    Column.PEAK: "True peak (4x oversampled), dBTP",
-    Column.NOTE: "Your note for this take (double-click to edit); saved in sessions",
-}
-SEGMENT_COLUMNS = {Column.BEGINNING: "beginning", Column.MIDDLE: "middle", Column.END: "end"}
-METER_COLUMNS = (Column.BEGINNING, Column.MIDDLE, Column.END, Column.OVERALL)
+class TakeList:
+    """The takes in list order, with ids that are never reused and one take per file."""
 
-TakeRole = Qt.ItemDataRole.UserRole + 1  # the Take object
-ScoreRole = Qt.ItemDataRole.UserRole + 2  # the Score a meter column shows (or None)
-
-
-class TakesModel(QAbstractTableModel):
     def __init__(self) -> None:
-        super().__init__()
         self._takes: list[Take] = []
         self._next_id = 1
 
-    # --- the list -------------------------------------------------------------------------------
     @property
     def takes(self) -> list[Take]:
         return list(self._takes)
 
-    def new_take(self, path: Path) -> Take:
-        take = Take(self._next_id, path, path_key(path))
-        self._next_id += 1
-        return take
-
-    def find_key(self, key: str) -> Take | None:
-        return next((t for t in self._takes if t.key == key), None)
+    def __len__(self) -> int:
+        return len(self._takes)
 
     def by_id(self, take_id: int) -> Take | None:
         return next((t for t in self._takes if t.id == take_id), None)
 
-    def row_of(self, take_id: int) -> int:
-        return next((i for i, t in enumerate(self._takes) if t.id == take_id), -1)
+    def _new(self, path: Path) -> Take:
+        take = Take(self._next_id, path, path_key(path))
+        self._next_id += 1
+        return take
 
-    def take_at(self, row: int) -> Take | None:
-        return self._takes[row] if 0 <= row < len(self._takes) else None
-
-    def append(self, takes: list[Take]) -> None:
-        if not takes:
-            return
-        first = len(self._takes)
-        self.beginInsertRows(QModelIndex(), first, first + len(takes) - 1)
+    def extend(self, takes: Sequence[Take]) -> None:
         self._takes.extend(takes)
-        self.endInsertRows()
 
-    def remove_ids(self, ids: set[int]) -> None:
-        for row in sorted((i for i, t in enumerate(self._takes) if t.id in ids), reverse=True):
-            self.beginRemoveRows(QModelIndex(), row, row)
-            del self._takes[row]
-            self.endRemoveRows()
+    def remove(self, ids: Iterable[int]) -> list[int]:
+        """Removes the takes; returns the ids that were listed, in list order."""
+        gone = set(ids)
+        removed = [t.id for t in self._takes if t.id in gone]
+        self._takes = [t for t in self._takes if t.id not in gone]
+        return removed
 
-    def clear(self) -> None:
-        self.beginResetModel()
-        self._takes.clear()
-        self.endResetModel()
+    def from_inputs(self, paths: Sequence[Path]) -> tuple[list[Take], int]:
+        """New takes for files and folders (error takes for inputs that cannot be read), not yet
+        listed; and how many files were skipped because they are listed already."""
+        new: list[Take] = []
+        seen = {t.key for t in self._takes}
+        skipped = 0
+        for item in expand_inputs(paths):
+            path = item.path if isinstance(item, InputProblem) else item
+            take = self._new(path.absolute())
+            if take.key in seen:
+                skipped += 1
+                continue
+            seen.add(take.key)
+            if isinstance(item, InputProblem):
+                take.state = State.ERROR
+                take.message = item.message
+            new.append(take)
+        return new, skipped
 
-    def changed(self, take_id: int) -> None:
-        row = self.row_of(take_id)
-        if row >= 0:
-            self.dataChanged.emit(self.index(row, 0), self.index(row, len(Column) - 1))
-
-    # --- Qt model -------------------------------------------------------------------------------
-    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008, N802 - Qt's signature
-        return 0 if parent.isValid() else len(self._takes)
-
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(Column)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(Column):
+    def from_result(self, path: Path, result: TrackResult, notes: Sequence[str]) -> Take | None:
+        """A new take for a file analysed already (a recording); None when the file is listed."""
+        take = self._new(path.absolute())
+        if take.key in {t.key for t in self._takes}:
             return None
-        col = Column(section)
-        if role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[col]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return HEADER_TIPS.get(col)
-        return None
+        take.result = result
+        take.recording_notes = tuple(notes)
+        take.state = State.DONE if result.ok else State.ERROR
+        return take
 
-    def flags(self, index: ModelIndex) -> Qt.ItemFlag:
-        base = super().flags(index)
-        if index.isValid() and index.column() == Column.NOTE:
-            return base | Qt.ItemFlag.ItemIsEditable
-        return base
+    def from_session(self, entries: Sequence[SessionTake], keep_results: bool) -> list[Take]:
+        """New takes for a session's entries not listed yet, with their notes and loudness, and their
+        results when ``keep_results`` (made by the model in use)."""
+        new = []
+        seen = {t.key for t in self._takes}
+        for e in entries:
+            if path_key(e.path) in seen:
+                continue
+            take = self._new(e.path)
+            seen.add(take.key)
+            take.note = e.note
+            take.loudness = e.loudness
+            if e.result is not None and keep_results:
+                take.result = replace(e.result, file=str(e.path))
+                take.state = State.DONE if e.result.ok else State.ERROR
+            new.append(take)
+        return new
 
-    def setData(self, index: ModelIndex, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
-        take = self.take_at(index.row()) if index.isValid() else None
-        if take is None or index.column() != Column.NOTE or role != Qt.ItemDataRole.EditRole:
-            return False
-        take.note = str(value)
-        self.dataChanged.emit(index, index)
-        return True
+    def results(self, model: dict[str, str], mode: str) -> list[TrackResult]:
+        """One result per take that has one, in list order (input problems included), for exports."""
+        out = []
+        for t in self._takes:
+            if t.result is not None:
+                out.append(t.result)
+            elif t.state == State.ERROR and t.message:
+                out.append(TrackResult(file=str(t.path), model=model, mode=mode, error=t.message))
+        return out
 
-    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        take = self.take_at(index.row()) if index.isValid() else None
-        if take is None:
-            return None
-        col = Column(index.column())
-        if role == TakeRole:
-            return take
-        if role == ScoreRole:
-            if col == Column.OVERALL:
-                return take.overall
-            if col in SEGMENT_COLUMNS:
-                return take.segment(SEGMENT_COLUMNS[col])
-            return None
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
-            return self._display(take, col)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tooltip(take, col)
-        if role == Qt.ItemDataRole.ForegroundRole:
-            if col == Column.PEAK and take.loudness is not None and take.loudness.true_peak_dbtp > TRUE_PEAK_WARN_DBTP:
-                return QBrush(theme.WARNING_COLOUR)
-            if take.state == State.ERROR and col in (Column.STATE, Column.BEGINNING):
-                return QBrush(theme.ERROR_COLOUR)
-            if col in (Column.WHO, Column.NOTE) or take.state in (State.QUEUED, State.CANCELLED):
-                return QBrush(theme.DIM_TEXT)
-            return None
-        if role == Qt.ItemDataRole.TextAlignmentRole and col in (Column.DURATION, Column.LUFS, Column.PEAK):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
-
-    @staticmethod
-    def _display(take: Take, col: Column) -> str | None:
-        r = take.result
-        if col == Column.NAME:
-            return take.name
-        if col == Column.WHO:
-            return take.who
-        if col == Column.DURATION:
-            return mmss(r.duration_s) if r is not None and r.duration_s is not None else ""
-        if col == Column.STATE:
-            if take.state == State.ANALYSING and take.picture is not None and take.picture.done > 0:
-                return f"analysing {take.picture.done:.0%}"
-            return take.state.value
-        if col == Column.BEGINNING and take.state == State.ERROR:
-            return take.error  # spans the meter columns
-        if col == Column.OVERALL:
-            o = take.overall
-            return "" if o is None else f"{pct(o.p_hit)}  ({pct_range(o)})"
-        if col in SEGMENT_COLUMNS:
-            s = take.segment(SEGMENT_COLUMNS[col])
-            return "" if s is None else pct(s.p_hit)
-        if col == Column.LUFS:
-            lu = take.loudness
-            if lu is None:
-                return "…" if take.state == State.DONE and take.loudness_error is None else ""
-            return "–∞" if lu.integrated_lufs is None or math.isinf(lu.integrated_lufs) else f"{lu.integrated_lufs:.1f}"
-        if col == Column.PEAK:
-            lu = take.loudness
-            if lu is None:
-                return ""
-            return "–∞" if math.isinf(lu.true_peak_dbtp) else f"{lu.true_peak_dbtp:+.1f}"
-        if col == Column.NOTE:
-            return take.note
-        return None
-
-    @staticmethod
-    def _tooltip(take: Take, col: Column) -> str | None:
-        if take.state == State.ERROR:
-            return take.error
-        if col == Column.NAME:
-            return str(take.path)
-        if col in SEGMENT_COLUMNS or col == Column.OVERALL:
-            s = take.overall if col == Column.OVERALL else take.segment(SEGMENT_COLUMNS[col])
-            if s is None:
-                return None
-            return f"P(hit) {pct(s.p_hit)}, range {pct_range(s)} (click a take and see the panel below)"
-        if col in (Column.LUFS, Column.PEAK) and take.loudness_error:
-            return take.loudness_error
-        if col == Column.PEAK and take.loudness is not None and take.loudness.true_peak_dbtp > TRUE_PEAK_WARN_DBTP:
-            return (
-                f"True peak {take.loudness.true_peak_dbtp:+.1f} dBTP: above {TRUE_PEAK_WARN_DBTP:g} dBTP, "
-                "so it may clip once encoded or converted"
-            )
-        if col == Column.STATE and take.result is not None and take.result.notes:
-            return "\n".join(take.result.notes)
-        return HEADER_TIPS.get(col)
+    def session_takes(self) -> list[SessionTake]:
+        return [SessionTake(t.path, t.result, t.loudness, t.note) for t in self._takes]

@@ -1,40 +1,50 @@
 """The window's side of playback: which take plays, the playhead, seeking, loudness matching.
 
-``Player`` knows nothing of takes or widgets; this glue maps the selection and the spectrogram's
-clicks onto it and shows its position.
+``Player`` knows nothing of takes or widgets; this glue maps the shown take and the spectrogram's
+clicks onto it. It knows no window either: it is given callbacks for what it reads (the shown take,
+all takes, whether loudness matching is on) and says what to draw by signals (the playhead, the
+position text), so the window wires it and nothing here reaches into the window's widgets.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import logging
+from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QStyle
+from PySide6.QtCore import QObject, Signal
 
 from hitdesk.ui.playback import MATCH_TARGET_LUFS, Player
 from hitdesk.ui.takes import Take
 from hitdesk.ui.workers import is_warm
 
-if TYPE_CHECKING:
-    from hitdesk.ui.main_window import MainWindow
+log = logging.getLogger(__name__)
 
 _SILENT_LUFS = -70.0  # BS.1770's absolute gate: below it there is nothing to match
 
 
 class Transport(QObject):
-    def __init__(self, win: MainWindow, player: Player) -> None:
-        super().__init__(win)
-        self.win = win
+    playhead_moved = Signal(object)  # seconds on the shown take's spectrogram, or None when another take plays
+    position_text = Signal(str)  # "0:05 / 0:12" for the toolbar
+
+    def __init__(
+        self,
+        player: Player,
+        shown_take: Callable[[], Take | None],
+        all_takes: Callable[[], Sequence[Take]],
+        matching: Callable[[], bool],
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
         self.player = player
+        self._shown_take = shown_take
+        self._all_takes = all_takes
+        self._matching = matching
         self._pending_seek: float | None = None
         player.position_changed.connect(self._on_position)
-        player.playing_changed.connect(self._on_playing)
-        player.message.connect(win.status_text.setText)
         player.loaded.connect(self._on_loaded)
-        win.panel.spectrogram.seek_requested.connect(self._seek_requested)
 
     def toggle_play(self) -> None:
-        take = self.win.panel.take
+        take = self._shown_take()
         if take is None or not take.path.is_file() or not is_warm():  # decoding imports: see warm_up
             return
         if self.player.take_id != take.id:
@@ -54,8 +64,8 @@ class Transport(QObject):
 
     def update_gains(self) -> None:
         """Loudness matching: every take's gain brings it to the same integrated loudness."""
-        match = self.win.action_map["match"].isChecked()
-        for take in self.win.takes.takes:
+        match = self._matching()
+        for take in self._all_takes():
             lufs = take.loudness.integrated_lufs if take.loudness is not None else None
             gain = (
                 10.0 ** ((MATCH_TARGET_LUFS - lufs) / 20.0)
@@ -64,8 +74,9 @@ class Transport(QObject):
             )
             self.player.set_gain(take.id, gain)
 
-    def _seek_requested(self, seconds: float) -> None:
-        take = self.win.panel.take
+    def seek_to(self, seconds: float) -> None:
+        """A click on the shown take's spectrogram: play from there (loading that take if needed)."""
+        take = self._shown_take()
         if take is None:
             return
         if self.player.take_id == take.id:
@@ -74,6 +85,11 @@ class Transport(QObject):
             self._pending_seek = seconds
             self.player.select(take.id, take.path, play=False)
 
+    def forget(self, ids: Sequence[int]) -> None:
+        """Takes leaving the list: their decoded audio goes, and playback stops if one of them plays."""
+        for take_id in ids:
+            self.player.forget(take_id)
+
     def _on_loaded(self, _take_id: int) -> None:
         self.update_gains()
         if self._pending_seek is not None:
@@ -81,16 +97,10 @@ class Transport(QObject):
             self._pending_seek = None
 
     def _on_position(self, seconds: float) -> None:
-        take = self.win.panel.take
+        take = self._shown_take()
         on_panel = take is not None and take.id == self.player.take_id
-        self.win.panel.spectrogram.set_playhead(seconds if on_panel else None)
-        self.win.position_label.setText(f"{_mmss(seconds)} / {_mmss(self.player.duration_s)}")
-
-    def _on_playing(self, playing: bool) -> None:
-        action = self.win.action_map["play"]
-        icon = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
-        action.setIcon(self.win.style().standardIcon(icon))
-        action.setIconText("Pause" if playing else "Play")
+        self.playhead_moved.emit(seconds if on_panel else None)
+        self.position_text.emit(f"{_mmss(seconds)} / {_mmss(self.player.duration_s)}")
 
 
 def _mmss(seconds: float) -> str:
