@@ -404,7 +404,7 @@ class MainWindow(QMainWindow):
         if app is not None:
             app.removeEventFilter(self)
         self.record_dock.shutdown()  # first: a take being recorded is finished on disk
-        self.player.stop()
+        self.player.close()
         self.controller.shutdown(30_000)
         if self.persist:
             self.save_settings()
