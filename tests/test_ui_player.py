@@ -12,6 +12,7 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import json
 import struct
 import time
 import tracemalloc
@@ -400,3 +401,87 @@ def test_an_m4a_take_plays_from_where_it_is_asked(qtbot: Any, player: Player, ou
     want = whole[3 * 44_100 : 3 * 44_100 + 4096]
     assert np.corrcoef(heard[:, 0], want[:, 0])[0, 1] > 0.99  # the same place, not a frame off
     assert np.max(np.abs(heard - want)) < 0.05  # the decoder warms up before the frame
+
+
+# --- settings kept with the take and in sessions ----------------------------------------------------------
+
+
+def test_session_round_trip_of_gain_offset_and_loop(tmp_path: Path) -> None:
+    from hitdesk.ui.play_settings import PlaySettings
+    from hitdesk.ui.session import SessionError, SessionTake, load_session, save_session
+
+    song = ramp(tmp_path / "a.wav", seconds=1.0)
+    playback = PlaySettings(gain_db=-3.5, offset_ms=120.25, loop=(1.5, 4.0))
+    session = tmp_path / "s.hitdesk.json"
+    save_session(session, [SessionTake(song, None, None, "n", playback)], {})
+    raw = json.loads(session.read_text(encoding="utf-8"))
+    assert raw["version"] == 2 and raw["takes"][0]["playback"] == {
+        "gain_db": -3.5,
+        "offset_ms": 120.25,
+        "loop": [1.5, 4.0],
+    }
+    takes, _ = load_session(session)
+    assert takes[0].playback == playback
+    # A version 1 session (before playback settings) opens with the defaults.
+    del raw["takes"][0]["playback"]
+    raw["version"] = 1
+    session.write_text(json.dumps(raw), encoding="utf-8")
+    assert load_session(session)[0][0].playback == PlaySettings()
+    for bad in ({"gain_db": "loud"}, {"loop": [1.0]}, {"offset_ms": float("nan")}, [1, 2]):
+        raw["takes"][0]["playback"] = bad
+        session.write_text(json.dumps(raw), encoding="utf-8")
+        with pytest.raises(SessionError, match="damaged"):
+            load_session(session)
+    raw["version"] = 3
+    session.write_text(json.dumps(raw), encoding="utf-8")
+    with pytest.raises(SessionError, match="newer"):
+        load_session(session)
+
+
+def test_settings_are_kept_in_range() -> None:
+    from hitdesk.ui.play_settings import PlaySettings
+
+    s = PlaySettings(gain_db=99.0, offset_ms=-1e9, loop=(5.0, 2.0))
+    assert (s.gain_db, s.offset_ms, s.loop) == (24.0, -60_000.0, (2.0, 5.0))
+    assert PlaySettings(loop=(-1.0, 0.0)).loop == (0.0, 0.05)
+    assert PlaySettings(gain_db=-6.0).gain == pytest.approx(0.501, abs=1e-3)
+
+
+def test_the_controller_keeps_a_takes_playback_settings(qtbot: Any, tmp_path: Path) -> None:
+    from hitdesk.ui.controller import TakesController
+    from hitdesk.ui.play_settings import PlaySettings
+
+    controller = TakesController()
+    try:
+        take = controller.add_paths([ramp(tmp_path / "a.wav", seconds=1.0)])[0]  # no model: it waits
+        seen: list[int] = []
+        controller.take_playback.connect(seen.append)
+        controller.set_playback(take.id, PlaySettings(gain_db=2.0, loop=(0.2, 0.4)))
+        assert take.playback == PlaySettings(gain_db=2.0, loop=(0.2, 0.4)) and seen == [take.id]
+        assert controller.dirty
+        controller.set_playback(take.id, PlaySettings(gain_db=2.0, loop=(0.2, 0.4)))  # the same: no news
+        assert seen == [take.id]
+        assert controller._list.session_takes()[0].playback == take.playback
+    finally:
+        controller.shutdown()
+
+
+def test_the_player_gets_each_takes_gain_on_top_of_matching_its_offset_and_loop(player: Player) -> None:
+    from hitdesk.ui.loudness import Loudness
+    from hitdesk.ui.play_settings import PlaySettings
+    from hitdesk.ui.takes import Take
+    from hitdesk.ui.transport import Transport
+
+    a = Take(1, Path("a.wav"), "a", loudness=Loudness(-12.0, -1.0))
+    a.playback = PlaySettings(gain_db=-6.0, offset_ms=50.0, loop=(1.0, 2.0))
+    b = Take(2, Path("b.wav"), "b", loudness=Loudness(-24.0, -1.0))
+    matching = [True]
+    transport = Transport(player, lambda: a, lambda: [a, b], lambda: matching[0])
+    transport.update_gains()
+    assert player._gain_by_take[1] == pytest.approx(10 ** ((-18 + 12) / 20) * 10 ** (-6 / 20))
+    assert player._gain_by_take[2] == pytest.approx(10 ** ((-18 + 24) / 20))
+    assert player._offset_by_take == {1: 0.05, 2: 0.0}
+    assert player._loop_by_take == {1: (1.0, 2.0)}
+    matching[0] = False
+    transport.update_gains()
+    assert player._gain_by_take == {1: pytest.approx(10 ** (-6 / 20)), 2: 1.0}
