@@ -24,6 +24,7 @@ import numpy.typing as npt
 import pytest
 import soundfile as sf
 from badinput import encode, pcm_matroska
+from PySide6.QtCore import QPointF, Qt
 from ui_helpers import DATA
 
 from hitdesk.ui.play_output import Callback
@@ -485,3 +486,80 @@ def test_the_player_gets_each_takes_gain_on_top_of_matching_its_offset_and_loop(
     matching[0] = False
     transport.update_gains()
     assert player._gain_by_take == {1: pytest.approx(10 ** (-6 / 20)), 2: 1.0}
+
+
+# --- the window: the fields, the spectrogram's selection, the controller, the player, sessions -----------
+
+
+class _ShiftDrag:
+    """What pyqtgraph hands a view box's ``mouseDragEvent`` at the end of a Shift+drag."""
+
+    def __init__(self, view_box: Any, start_s: float, end_s: float) -> None:
+        self._down = view_box.mapViewToScene(QPointF(start_s, 10.0))
+        self._now = view_box.mapViewToScene(QPointF(end_s, 10.0))
+
+    def modifiers(self) -> Qt.KeyboardModifier:
+        return Qt.KeyboardModifier.ShiftModifier
+
+    def button(self) -> Qt.MouseButton:
+        return Qt.MouseButton.LeftButton
+
+    def buttonDownScenePos(self) -> QPointF:  # noqa: N802
+        return self._down
+
+    def scenePos(self) -> QPointF:  # noqa: N802
+        return self._now
+
+    def isFinish(self) -> bool:  # noqa: N802
+        return True
+
+    def accept(self) -> None:
+        pass
+
+
+def test_gain_offset_and_loop_from_the_window_reach_the_player_and_the_session(
+    qtbot: Any, window: Any, settings: Any, tmp_path: Path
+) -> None:
+    from ui_helpers import WAIT_MS, clips
+
+    from hitdesk.ui.main_window import MainWindow
+
+    window.player.output = FakeOutput()
+    with qtbot.waitSignal(window.all_done, timeout=WAIT_MS):
+        window.add_paths(clips()[:2])
+    first = window.takes.takes[0]
+    window.select_ids([first.id])
+    panel, controls, player = window.panel, window.panel.play_controls, window.player
+    qtbot.waitUntil(lambda: bool(panel.spectrogram.window_names), timeout=WAIT_MS)
+    controls.gain.setValue(-6.0)
+    controls.offset.setValue(120.0)
+    view_box = panel.spectrogram.getPlotItem().vb
+    view_box.mouseDragEvent(_ShiftDrag(view_box, 2.0, 4.5))
+    assert first.playback.gain_db == -6.0 and first.playback.offset_ms == 120.0
+    assert first.playback.loop == pytest.approx((2.0, 4.5), abs=0.05)
+    assert controls.loop.isChecked() and controls.loop_start.value() == pytest.approx(2.0, abs=0.05)
+    assert panel.spectrogram.loop_band.region == pytest.approx(first.playback.loop)
+    assert player._gain_by_take[first.id] == pytest.approx(10 ** (-6 / 20))
+    assert player._offset_by_take[first.id] == pytest.approx(0.12)
+    assert player._loop_by_take[first.id] == first.playback.loop
+    assert window.controller.dirty
+    controls.loop.setChecked(False)
+    assert first.playback.loop is None and panel.spectrogram.loop_band.region is None
+    assert first.id not in player._loop_by_take
+    controls.loop_end.setValue(3.0)
+    controls.loop.setChecked(True)
+    loop = first.playback.loop
+    session = tmp_path / "s.hitdesk.json"
+    window.controller.save_session(session)
+    other = MainWindow(settings=settings, restore=False, persist=False)
+    qtbot.addWidget(other)
+    try:
+        other.player.output = FakeOutput()
+        other.controller.open_session(session)
+        restored = other.takes.takes[0]
+        assert restored.playback == first.playback and restored.playback.loop == loop
+        other.select_ids([restored.id])
+        assert other.panel.play_controls.gain.value() == -6.0
+        assert other.panel.spectrogram.loop_band.region == pytest.approx(loop)
+    finally:
+        other.close()
