@@ -177,16 +177,21 @@ def _spec(text: str) -> SampleSpec:
     return SampleSpec(fmt, int(channels.removesuffix("ch")), int(rate.removesuffix("Hz")))
 
 
+def _c_locale(server: VirtualMic) -> dict[str, str]:
+    return {**server.env, "LC_ALL": "C"}  # pactl's words are parsed: not in the user's language
+
+
 def sink_spec(server: VirtualMic) -> SampleSpec:
     """The format the null sink runs at now (PulseAudio may switch its rate for a stream)."""
-    out = subprocess.run(["pactl", "list", "sinks", "short"], env=server.env, capture_output=True, text=True).stdout
+    cmd = ["pactl", "list", "sinks", "short"]
+    out = subprocess.run(cmd, env=_c_locale(server), capture_output=True, text=True).stdout
     line = next(ln for ln in out.splitlines() if f"\t{SINK}\t" in f"\t{ln}")
     return _spec(line.split("\t")[3])
 
 
 def stream_specs(server: VirtualMic) -> list[SampleSpec]:
     """The format of each stream playing into the server, as it arrives there (not what the sink makes of it)."""
-    out = subprocess.run(["pactl", "list", "sink-inputs"], env=server.env, capture_output=True, text=True).stdout
+    out = subprocess.run(["pactl", "list", "sink-inputs"], env=_c_locale(server), capture_output=True, text=True).stdout
     prefix = "Sample Specification:"
     return [_spec(ln.strip()[len(prefix) :]) for ln in out.splitlines() if ln.strip().startswith(prefix)]
 
