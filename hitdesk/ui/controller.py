@@ -25,8 +25,10 @@ from hitdesk.config import DEFAULT_WINDOW_SECONDS
 from hitdesk.dsp.windows import Window
 from hitdesk.errors import HitdeskError
 from hitdesk.model.runtime import HitModel
+from hitdesk.present import plural
 from hitdesk.results import TrackResult
 from hitdesk.ui.loudness import Loudness
+from hitdesk.ui.play_settings import PlaySettings
 from hitdesk.ui.session import load_session, results_csv, results_json, save_session, write_text
 from hitdesk.ui.takes import State, Take, TakeList
 from hitdesk.ui.workers import Analyser, is_warm, warm_up
@@ -53,10 +55,6 @@ class AnalysisSettings:
     fast: bool = False
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'s' if n != 1 else ''}"
-
-
 class TakesController(QObject):
     """Owns the takes, the model and the analysis; every change is announced by a signal."""
 
@@ -67,6 +65,7 @@ class TakesController(QObject):
     take_streamed = Signal(int)  # new log-mel columns or a placed window while the take is analysed
     take_finished = Signal(int, bool)  # a result arrived; True when the take had it already (detail only)
     take_loudness = Signal(int)  # the take's loudness was measured (or could not be)
+    take_playback = Signal(int)  # the take's gain, offset or loop changed
     take_ended = Signal(int)  # the take's current job ended, whatever happened
     takes_requeued = Signal(list)  # ids that lost their results and wait to be analysed again
     takes_cancelled = Signal(list)  # ids whose queued or running analysis was cancelled
@@ -219,7 +218,7 @@ class TakesController(QObject):
             if take.state != State.ERROR:
                 self._queue(take)
         if skipped:
-            self.message.emit(f"{_plural(skipped, 'file')} already in the list, not added again.")
+            self.message.emit(f"{plural(skipped, 'file')} already in the list, not added again.")
         return new
 
     def add_result(self, path: Path, result: TrackResult, notes: Sequence[str] = ()) -> Take | None:
@@ -279,10 +278,13 @@ class TakesController(QObject):
         )
 
     def set_note(self, take_id: int, note: str) -> None:
-        take = self.by_id(take_id)
-        if take is not None and take.note != note:
-            take.note = note
+        if self._list.edit(take_id, note=note):
             self.take_changed.emit(take_id)
+            self._set_dirty(True)
+
+    def set_playback(self, take_id: int, playback: PlaySettings) -> None:
+        if self._list.edit(take_id, playback=playback):
+            self.take_playback.emit(take_id)
             self._set_dirty(True)
 
     # ------------------------------------------------------------------------------------ removing, cancelling
@@ -386,7 +388,7 @@ class TakesController(QObject):
         results = self.results()
         text = results_csv(results) if path.suffix.lower() == ".csv" else results_json(results)
         write_text(path, text)
-        self.message.emit(f"Exported {_plural(len(results), 'result')} to {path.name}.")
+        self.message.emit(f"Exported {plural(len(results), 'result')} to {path.name}.")
         return len(results)
 
     def save_session(self, path: Path) -> None:

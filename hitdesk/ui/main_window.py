@@ -157,6 +157,7 @@ class MainWindow(QMainWindow):
         c.take_streamed.connect(self._on_take_streamed)
         c.take_finished.connect(self._on_take_finished)
         c.take_loudness.connect(lambda _id: self.transport.update_gains())
+        c.take_playback.connect(self._on_take_playback)
         c.take_ended.connect(self._on_take_ended)
         c.takes_requeued.connect(lambda _ids: self._refresh_selected())
         c.takes_cancelled.connect(lambda _ids: self._refresh_selected())
@@ -171,6 +172,7 @@ class MainWindow(QMainWindow):
         self.panel.explain_requested.connect(lambda: self.show_model_card("explain"))
         self.panel.card_requested.connect(lambda: self.show_model_card("model"))
         self.panel.note_edited.connect(c.set_note)
+        self.panel.playback_edited.connect(c.set_playback)
         self.panel.colour_map_changed.connect(self._colour_map_changed)
         self.panel.db_floor_changed.connect(self._db_range_changed)
         self.panel.colour_map_changed.connect(self.record_panel.set_colour_map)
@@ -182,6 +184,7 @@ class MainWindow(QMainWindow):
         self.transport.playhead_moved.connect(self.panel.spectrogram.set_playhead)
         self.transport.position_text.connect(self.position_label.setText)
         self.player.message.connect(self.status.text.setText)
+        self.player.output_changed.connect(self.panel.play_controls.set_output_text)
         self.player.playing_changed.connect(self._on_playing)
 
     # ------------------------------------------------------------------------------------ settings
@@ -335,6 +338,12 @@ class MainWindow(QMainWindow):
         self._refresh_compare()
         self._update_actions()
 
+    def _on_take_playback(self, take_id: int) -> None:
+        self.transport.update_gains()
+        take = self.controller.by_id(take_id)
+        if take is not None and take is self.panel.take:
+            self.panel.show_playback(take, force=False)
+
     def _on_playing(self, playing: bool) -> None:
         action = self.action_map["play"]
         icon = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
@@ -404,7 +413,7 @@ class MainWindow(QMainWindow):
         if app is not None:
             app.removeEventFilter(self)
         self.record_dock.shutdown()  # first: a take being recorded is finished on disk
-        self.player.stop()
+        self.player.close()
         self.controller.shutdown(30_000)
         if self.persist:
             self.save_settings()

@@ -1,8 +1,9 @@
-"""Sessions (the takes with their results, loudness and notes) and result exports. No Qt here.
+"""Sessions (the takes with their results, loudness, notes and playback settings) and result exports. No Qt here.
 
 Exports carry exactly the fields of ``hitdesk analyze --json`` / ``--csv``, so files from the app and
 the command line can be mixed. A session stores each file's absolute path and its path relative to
-the session file, so a folder moved together with its session still opens.
+the session file, so a folder moved together with its session still opens. Version 2 added each
+take's playback settings (gain, offset, loop); a version 1 session opens with the defaults.
 """
 
 from __future__ import annotations
@@ -10,16 +11,17 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from hitdesk import present
 from hitdesk.results import TrackResult
 from hitdesk.ui.loudness import Loudness
+from hitdesk.ui.play_settings import PlaySettings
 
 SESSION_FORMAT = "hitdesk-session"
-SESSION_VERSION = 1
+SESSION_VERSION = 2
 SESSION_SUFFIX = ".hitdesk.json"
 
 
@@ -29,6 +31,7 @@ class SessionTake:
     result: TrackResult | None
     loudness: Loudness | None
     note: str
+    playback: PlaySettings = field(default_factory=PlaySettings)
 
 
 class SessionError(Exception):
@@ -66,6 +69,7 @@ def session_dict(takes: Sequence[SessionTake], session_path: Path, model: dict[s
                 "note": t.note,
                 "result": None if t.result is None else t.result.to_dict(),
                 "loudness": None if t.loudness is None else t.loudness.to_dict(),
+                "playback": t.playback.to_dict(),
             }
         )
     return {"format": SESSION_FORMAT, "version": SESSION_VERSION, "model": model, "takes": entries}
@@ -102,7 +106,8 @@ def load_session(path: Path) -> tuple[list[SessionTake], dict[str, str]]:
 
                 result = replace(result, file=str(file))
             loud = None if e.get("loudness") is None else Loudness.from_dict(e["loudness"])
-            takes.append(SessionTake(file, result, loud, str(e.get("note") or "")))
+            playback = PlaySettings.from_dict(e.get("playback"))  # absent before version 2
+            takes.append(SessionTake(file, result, loud, str(e.get("note") or ""), playback))
     except (KeyError, TypeError, ValueError):
         raise SessionError(f"Session file '{path.name}' is damaged.") from None
     model = {str(k): str(v) for k, v in (raw.get("model") or {}).items()}

@@ -26,6 +26,7 @@ from hitdesk.config import FEATURES, FeatureConfig
 from hitdesk.present import pct
 from hitdesk.results import Score, TrackResult
 from hitdesk.ui import theme
+from hitdesk.ui.loop_region import LoopBand, SelectViewBox
 from hitdesk.ui.track_picture import TrackPicture
 
 DB_FLOOR_DEFAULT = -80.0
@@ -107,14 +108,20 @@ class WindowView:
 
 
 class SpectrogramView(pg.PlotWidget):  # type: ignore[misc]
-    """The log-mel windows of one take on its timeline; a click asks to play from there."""
+    """The log-mel windows of one take on its timeline; a click asks to play from there, and
+    Shift+drag (or moving the loop's band) asks for a loop."""
 
     seek_requested = Signal(float)  # seconds
+    loop_selected = Signal(float, float)  # start and end, seconds
 
     def __init__(self, compact: bool = False, parent: QWidget | None = None) -> None:
         self.compact = compact
+        view_box = SelectViewBox()
         super().__init__(
-            parent=parent, background=theme.BASE, axisItems={"left": HzAxis(compact), "bottom": TimeAxis()}
+            parent=parent,
+            background=theme.BASE,
+            axisItems={"left": HzAxis(compact), "bottom": TimeAxis()},
+            viewBox=view_box,
         )
         self.setAcceptDrops(False)  # file drops go to the main window
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -160,6 +167,9 @@ class SpectrogramView(pg.PlotWidget):  # type: ignore[misc]
         self._playhead.setZValue(20)
         self._playhead.hide()
         plot.addItem(self._playhead, ignoreBounds=True)
+        self.loop_band = LoopBand(plot, self.loop_selected.emit)
+        if not compact:
+            view_box.on_select = self._selecting
         self.scene().sigMouseClicked.connect(self._clicked)
         self.setYRange(0, FEATURES.n_mels, padding=0)
         self.setXRange(0, 60, padding=0)
@@ -203,6 +213,15 @@ class SpectrogramView(pg.PlotWidget):  # type: ignore[misc]
         else:
             self._playhead.setValue(seconds)
             self._playhead.show()
+
+    def set_loop(self, region: tuple[float, float] | None) -> None:
+        self.loop_band.show(region)
+
+    def _selecting(self, start: float, end: float, finished: bool) -> None:
+        start, end = max(0.0, start), min(max(0.0, end), self._duration or end)
+        self.loop_band.show((start, end))
+        if finished and end > start:
+            self.loop_selected.emit(start, end)
 
     def _clicked(self, event: object) -> None:
         if getattr(event, "button", lambda: None)() != Qt.MouseButton.LeftButton or not self._windows:

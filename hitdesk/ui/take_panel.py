@@ -1,4 +1,5 @@
-"""The selected take: large overall meter, segment meters, a reading in words, and the spectrogram."""
+"""The selected take: large overall meter, segment meters, a reading in words, the spectrogram, and how
+the take is played (gain, offset, loop)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from hitdesk.analysis import AnalysisDetail
 from hitdesk.present import SEGMENTS, reading
 from hitdesk.ui import theme
 from hitdesk.ui.meters import ProbabilityMeter
+from hitdesk.ui.play_controls import PlayControls
 from hitdesk.ui.spectrogram import SEGMENT_LABELS, SpectrogramView, WindowView
 from hitdesk.ui.takes import State, Take, mmss
 
@@ -29,6 +31,7 @@ class TakePanel(QWidget):
     note_edited = Signal(int, str)  # take id, note
     colour_map_changed = Signal(str)
     db_floor_changed = Signal(int)
+    playback_edited = Signal(int, object)  # take id, PlaySettings
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -126,8 +129,12 @@ class TakePanel(QWidget):
         controls.addWidget(self.db)
         self.spectrogram = SpectrogramView()
         self.spectrogram.set_message("No take selected")
+        self.play_controls = PlayControls()
+        self.play_controls.edited.connect(self.playback_edited)
+        self.spectrogram.loop_selected.connect(self.play_controls.set_loop)
         rv.addLayout(controls)
         rv.addWidget(self.spectrogram, 1)
+        rv.addWidget(self.play_controls)
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
@@ -185,6 +192,7 @@ class TakePanel(QWidget):
             self.note_edit.setText("")
             self.spectrogram.clear_windows()
             self.spectrogram.set_message("No take selected")
+            self.show_playback(None)
             return
         r = take.result
         self.title.setText(take.name)
@@ -224,6 +232,12 @@ class TakePanel(QWidget):
         if changed or not self.note_edit.hasFocus():
             self.note_edit.setText(take.note)
         self._show_spectrogram(take)
+        self.show_playback(take, force=changed)
+
+    def show_playback(self, take: Take | None, force: bool = True) -> None:
+        """The take's gain, offset and loop in the fields, and its loop on the spectrogram."""
+        self.play_controls.show_take(take, force)
+        self.spectrogram.set_loop(None if take is None else take.playback.loop)
 
     def show_stream(self, take: Take) -> None:
         """A new piece of the take's analysis arrived: redraw only the spectrogram."""

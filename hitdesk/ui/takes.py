@@ -1,4 +1,4 @@
-"""Takes: one file in the list each, its state, result, loudness and note; and the list (no Qt).
+"""Takes: one file in the list each, its state, result, loudness, note and playback; and the list (no Qt).
 
 A take is identified by an integer id that never changes, so a worker's late answer for a take that
 was removed (or re-queued) is recognised and dropped, instead of landing on whatever row now has its
@@ -24,6 +24,7 @@ from hitdesk.audio import InputProblem, expand_inputs
 from hitdesk.dsp.windows import Window
 from hitdesk.results import Score, TrackResult
 from hitdesk.ui.loudness import Loudness
+from hitdesk.ui.play_settings import PlaySettings
 from hitdesk.ui.session import SessionTake
 from hitdesk.ui.track_picture import TrackPicture
 
@@ -64,6 +65,7 @@ class Take:
     note: str = ""
     message: str | None = None  # an error that is not the engine's (e.g. no model loaded)
     recording_notes: tuple[str, ...] = ()  # audio lost while recording it: kept when it is analysed again
+    playback: PlaySettings = field(default_factory=PlaySettings)  # gain, offset and loop (saved in sessions)
 
     @property
     def name(self) -> str:
@@ -173,6 +175,16 @@ class TakeList:
         self._next_id += 1
         return take
 
+    def edit(self, take_id: int, *, note: str | None = None, playback: PlaySettings | None = None) -> bool:
+        """Sets a take's note or playback settings; True when that changed something."""
+        take = self.by_id(take_id)
+        same_note = note is None or take is None or take.note == note
+        if take is None or (same_note and (playback is None or take.playback == playback)):
+            return False
+        take.note = take.note if note is None else note
+        take.playback = take.playback if playback is None else playback
+        return True
+
     def extend(self, takes: Sequence[Take]) -> None:
         self._takes.extend(takes)
 
@@ -224,6 +236,7 @@ class TakeList:
             seen.add(take.key)
             take.note = e.note
             take.loudness = e.loudness
+            take.playback = e.playback
             if e.result is not None and keep_results:
                 take.result = replace(e.result, file=str(e.path))
                 take.state = State.DONE if e.result.ok else State.ERROR
@@ -241,4 +254,4 @@ class TakeList:
         return out
 
     def session_takes(self) -> list[SessionTake]:
-        return [SessionTake(t.path, t.result, t.loudness, t.note) for t in self._takes]
+        return [SessionTake(t.path, t.result, t.loudness, t.note, t.playback) for t in self._takes]
