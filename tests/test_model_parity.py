@@ -15,12 +15,12 @@ import librosa
 import numpy as np
 import onnxruntime as ort
 import pytest
+from training_data import synthetic_stats, write_synthetic_zalo
 
 from hitdesk.config import FEATURES, N_STATS, STAT_COLUMNS
 from hitdesk.training import export
 from hitdesk.training.calibration import Isotonic
 from hitdesk.training.ensemble import EnsembleConfig, TrainedEnsemble, fit_ensemble, head_weights
-from hitdesk.training.synthetic import synthetic_stats, write_synthetic_zalo
 from hitdesk.training.zalo import load_zalo
 
 ATOL = 1e-4

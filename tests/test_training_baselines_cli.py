@@ -8,10 +8,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from training_data import write_synthetic_zalo
 
 from hitdesk.training.baseline_table import ROW_NAMES
 from hitdesk.training.cli import main
-from hitdesk.training.synthetic import write_synthetic_zalo
 
 REPO = Path(__file__).resolve().parents[1]
 

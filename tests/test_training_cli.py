@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from training_data import write_synthetic_zalo
 
 from hitdesk.config import N_STATS, STAT_COLUMNS
 from hitdesk.training.cli import main
-from hitdesk.training.synthetic import write_synthetic_zalo
 
 EVALUATE_KEYS = {"n", "n_dropped", "spearman", "roc_auc", "pr_auc", "brier", "ece"}
 
