@@ -31,6 +31,7 @@ from hitdesk.training.ensemble import (
 )
 from hitdesk.training.evaluate import run_head
 from hitdesk.training.familiarity import FamiliarityFit
+from hitdesk.training.graph import save
 from hitdesk.training.metrics import fold_summary
 from hitdesk.training.zalo import ChartData, fold_index, load_zalo
 
@@ -166,8 +167,8 @@ def _range_facts(outputs: dict[str, np.ndarray], distance: np.ndarray) -> dict[s
 def _export(run: _Run, opts: FitOptions) -> _Exported:
     files = {"combined": f"{opts.name}.onnx", "head": f"{opts.name}.head.onnx", "card": f"{opts.name}.json"}
     weights = head_weights(run.shipped)
-    export.save(export.head_model(weights, opts.name), opts.out_dir / files["head"])
-    export.save(export.combined_model(weights, opts.name), opts.out_dir / files["combined"])
+    save(export.head_model(weights, opts.name), opts.out_dir / files["head"])
+    save(export.combined_model(weights, opts.name), opts.out_dir / files["combined"])
     parity, outputs = _check_parity(run.shipped, opts.out_dir / files["head"], run.data.stats)
     familiarity = FamiliarityFit.fit(run.data.stats)
     return _Exported(files, parity, familiarity, _range_facts(outputs, familiarity.distance(run.data.stats)))

@@ -14,16 +14,14 @@ from typing import Any, Protocol
 
 import numpy as np
 import onnx
-from onnx import TensorProto, helper
 
 from hitdesk.errors import HitdeskError
 from hitdesk.training.calibration import Calibrator
-from hitdesk.training.export import IR_VERSION, OPSET, _add_calibration, _Graph
 from hitdesk.training.featcache import TrackFeatures
+from hitdesk.training.graph import PROB_OUTPUTS, GraphBuilder, merge, value_info
 from hitdesk.training.manifest import Track
 
 WINDOW_NAMES = ("beginning", "middle", "end")
-OUTPUTS = ("p_hit", "p_hit_low", "p_hit_high")
 SCORE = "score"
 
 
@@ -116,46 +114,14 @@ def window_stack(feats: Sequence[TrackFeatures]) -> tuple[np.ndarray, np.ndarray
     return out, np.repeat(np.arange(len(feats)), len(WINDOW_NAMES))
 
 
-def calibrated_tail(g: _Graph, score: str, calibrator: Calibrator) -> None:
-    """Appends score [N] -> p_hit, p_hit_low, p_hit_high [N] to ``g``.
-
-    The recipes have no uncertainty estimate of their own, so the range has zero width; the card
-    says so rather than invent one.
-    """
-    row = g.op("Unsqueeze", [score, g.const("cal_row_axis", [0], np.int64)])  # [1, N]: calibration works per member
-    prob = _add_calibration(g, row, calibrator)
-    g.op("Squeeze", [prob, g.const("cal_member_axis", [0], np.int64)], "p_hit")
-    g.op("Identity", ["p_hit"], "p_hit_low")
-    g.op("Identity", ["p_hit"], "p_hit_high")
-
-
-def finish_model(
-    g: _Graph, name: str, inputs: list[onnx.ValueInfoProto], doc: str, outputs: tuple[str, ...] = OUTPUTS
-) -> onnx.ModelProto:
-    """A checked opset-17 model of ``g`` whose outputs are (batch,) float tensors."""
-    out_info = [helper.make_tensor_value_info(o, TensorProto.FLOAT, ["batch"]) for o in outputs]
-    graph = helper.make_graph(g.nodes, name, inputs, out_info, initializer=g.inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="hitdesk-train")
-    model.doc_string = doc
-    model.ir_version = IR_VERSION
-    onnx.checker.check_model(model, full_check=True)
-    return model
-
-
 def with_calibration(scorer_model: onnx.ModelProto, calibrator: Calibrator, name: str) -> onnx.ModelProto:
-    """A scorer graph (output "score") followed by the calibration, as one checked model."""
-    g = _Graph()
-    calibrated_tail(g, SCORE, calibrator)
-    tail_in = [helper.make_tensor_value_info(SCORE, TensorProto.FLOAT, ["batch"])]
-    tail = finish_model(g, f"{name}-calibration", tail_in, "calibration of the recipe's score")
-    merged = onnx.compose.merge_models(scorer_model, tail, io_map=[(SCORE, SCORE)], doc_string=scorer_model.doc_string)
-    merged.graph.name = name
-    merged.ir_version = IR_VERSION
-    onnx.checker.check_model(merged, full_check=True)
-    return merged
+    """A scorer graph (output "score") followed by the calibration, as one checked model.
 
-
-def logmel_input() -> onnx.ValueInfoProto:
-    from hitdesk.config import FEATURES
-
-    return helper.make_tensor_value_info("logmel", TensorProto.FLOAT, ["batch", FEATURES.n_mels, "time"])
+    The recipes have no uncertainty estimate of their own, so the range has zero width until
+    ``interval.with_interval`` puts the measured one in its place.
+    """
+    g = GraphBuilder()
+    g.probability_outputs(SCORE, calibrator)
+    outputs = [value_info(o, ["batch"]) for o in PROB_OUTPUTS]
+    tail = g.model(f"{name}-calibration", [value_info(SCORE, ["batch"])], outputs, "calibration of the recipe's score")
+    return merge(scorer_model, tail, [(SCORE, SCORE)], name)
