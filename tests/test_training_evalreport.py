@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from hitdesk.training.evalreport import RecipeReport, write_report
-from hitdesk.training.evaluation import binary_metrics
+from hitdesk.training.metrics import binary_metrics
 
 
 def _binary(name: str, hit: np.ndarray, prob: np.ndarray, folds: int = 3) -> RecipeReport:

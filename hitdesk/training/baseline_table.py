@@ -1,6 +1,6 @@
 """``hitdesk-train baselines``: every recipe that runs on per-song statistics, on the same artist-disjoint folds.
 
-One table, one row per recipe, all scored by ``evaluation.binary_metrics`` on each held-out fold
+One table, one row per recipe, all scored by ``metrics.binary_metrics`` on each held-out fold
 (hit = rank <= 3, popularity = 11 - rank for the ranking metrics), so a reader can see at a glance
 whether any model beats the majority class and the genre tag on songs by artists it never saw.
 The folds are ``zalo.cv_folds`` over the connected artist groups, the ones the default model's
@@ -23,7 +23,7 @@ import numpy as np
 
 from hitdesk.training import baselines
 from hitdesk.training.evalreport import RecipeReport, write_report
-from hitdesk.training.evaluation import binary_metrics
+from hitdesk.training.metrics import binary_metrics
 from hitdesk.training.zalo import HIT_MAX_RANK, ChartData, cv_folds, fold_index, load_zalo
 
 log = logging.getLogger(__name__)

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from hitdesk.training.evaluation import confusion as confusion_counts
-from hitdesk.training.evaluation import summarise
+from hitdesk.training.metrics import confusion as confusion_counts
+from hitdesk.training.metrics import summarise
 
 log = logging.getLogger(__name__)
 

@@ -24,18 +24,17 @@ from hitdesk.model.card import CARD_FORMAT_VERSION, RuntimeSpec
 from hitdesk.training import calibration
 from hitdesk.training.card import write_card
 from hitdesk.training.evalreport import RecipeReport, write_report
-from hitdesk.training.evaluation import (
+from hitdesk.training.featcache import FeatureCache
+from hitdesk.training.manifest import artist_groups, grouped_kfold, hit_labels, read_manifest
+from hitdesk.training.metrics import (
     TIER_NAMES,
     binary_metrics,
     confusion,
-    grouped_kfold,
     popularity_tiers,
     regression_metrics,
     summarise,
     tier_metrics,
 )
-from hitdesk.training.featcache import FeatureCache
-from hitdesk.training.manifest import artist_groups, hit_labels, read_manifest
 from hitdesk.training.recipes.base import Recipe, RecipeData, RecipeError, Scorer, with_calibration
 from hitdesk.training.recipes.interval import MeasuredInterval, with_interval
 from hitdesk.training.recipes.interval import measure as measure_interval

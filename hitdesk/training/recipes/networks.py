@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import onnx
 
-from hitdesk.training.evaluation import TIER_NAMES
 from hitdesk.training.graph import GraphBuilder, merge, value_info
+from hitdesk.training.metrics import TIER_NAMES
 from hitdesk.training.recipes.base import (
     SCORE,
     WINDOW_NAMES,
@@ -90,8 +90,8 @@ class NetRecipe:
     def fit(self, data: RecipeData, seed: int, epochs: int | None) -> Scorer:
         import torch
 
-        from hitdesk.training.evaluation import popularity_tiers
         from hitdesk.training.mel_export import onnx_model, parity_error
+        from hitdesk.training.metrics import popularity_tiers
         from hitdesk.training.nets import make_net
         from hitdesk.training.trainer import TrainConfig, predict, train
 
@@ -192,7 +192,7 @@ MIN_SONGS_FOR_VALID = 12
 def _split_rows(
     data: RecipeData, x: np.ndarray, y: np.ndarray, meta_z: np.ndarray | None, seed: int
 ) -> tuple[np.ndarray, Any]:
-    from hitdesk.training.evaluation import grouped_kfold
+    from hitdesk.training.manifest import grouped_kfold
 
     rep = len(WINDOW_NAMES)
     rows = np.arange(len(x))
