@@ -65,7 +65,7 @@ pytest:
 
 # Retrain the default model from the chart data (artist-disjoint CV report in reports/).
 model: setup-dev
-	$(BIN)/hitdesk-train fit-default --data $(ZALO) --out models --report reports/zalo-default.md
+	$(BIN)/hitdesk-train fit --recipe zalo-stats --data $(ZALO) --out models --report reports/zalo-default.md
 
 # Re-measure how 30 s window statistics differ from whole-track statistics on real music.
 window-shift: setup-dev

@@ -92,6 +92,6 @@ def test_evaluation_modules_do_not_import_torch() -> None:
     import subprocess
     import sys
 
-    modules = "manifest, featcache, metrics, evalreport, evaluate_manifest"
+    modules = "manifest, featcache, metrics, report, evaluate_manifest"
     code = f"import sys; from hitdesk.training import {modules}; assert 'torch' not in sys.modules, 'torch imported'"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)

@@ -129,7 +129,7 @@ def test_zalo_stats_is_the_default_pipeline(tmp_path: Path) -> None:
 
     data = write_synthetic_zalo(tmp_path / "zalo", n_songs=300, n_artists=40)
     args = ["fit", "--recipe", ZALO_STATS, "--data", str(data), "--out", str(tmp_path / "models")]
-    args += ["--report", str(tmp_path / "z.md"), "--name", "zalo-test", "--max-epochs", "2"]
+    args += ["--report", str(tmp_path / "z.md"), "--name", "zalo-test", "--epochs", "2"]
     args += ["--nets-per-member", "1", "--no-reference-check"]
     assert main(args) == 0
     model = HitModel(tmp_path / "models" / "zalo-test")

@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 
 from hitdesk.training import baselines
-from hitdesk.training.evalreport import RecipeReport, write_report
 from hitdesk.training.metrics import binary_metrics
+from hitdesk.training.report import RecipeReport, write_report
 from hitdesk.training.zalo import HIT_MAX_RANK, ChartData, cv_folds, fold_index, load_zalo
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,10 @@
-"""What every manifest recipe shares: the data it sees, the fitted scorer it hands back, the ONNX tail.
+"""What every recipe shares: the fit request and its outcome; for manifest recipes, their data and scorer.
 
-A recipe turns songs into *examples* (a song, or each of its windows) and learns a score per
-example, higher meaning more of a hit. The fit command calibrates that score on out-of-fold
+``FitRequest`` is one ``hitdesk-train fit``, whichever recipe it names: ``zalo-stats`` reads the
+chart data (``data``), every other recipe a manifest of audio files (``manifest``).
+
+A manifest recipe turns songs into *examples* (a song, or each of its windows) and learns a score
+per example, higher meaning more of a hit. The fit command calibrates that score on out-of-fold
 predictions and appends the calibration to the recipe's graph, so every exported model outputs
 ``p_hit``, ``p_hit_low`` and ``p_hit_high`` as the runtime expects.
 """
@@ -10,12 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 import onnx
 
+from hitdesk.config import DEFAULT_WINDOW_SECONDS
 from hitdesk.errors import HitdeskError
+from hitdesk.model.runtime import DEFAULT_MODEL_NAME
 from hitdesk.training.calibration import Calibrator
 from hitdesk.training.featcache import TrackFeatures
 from hitdesk.training.graph import PROB_OUTPUTS, GraphBuilder, merge, value_info
@@ -27,6 +33,52 @@ SCORE = "score"
 
 class RecipeError(HitdeskError):
     """A recipe cannot run on this manifest (no popularity for a regression recipe, no metadata...)."""
+
+
+@dataclass(frozen=True)
+class FitRequest:
+    """One ``hitdesk-train fit``: the recipe, its data, where the files go and the options."""
+
+    recipe: str
+    manifest: Path | None = None  # every recipe but zalo-stats: CSV of audio files and targets
+    data: Path | None = None  # zalo-stats: the folder of the chart data
+    out_dir: Path = Path("models")
+    name: str | None = None
+    report: Path | None = None
+    folds: int = 5
+    seed: int = 0
+    epochs: int | None = None  # None: the recipe's own (for zalo-stats, the most a net may train)
+    # Manifest recipes only.
+    window_seconds: float = DEFAULT_WINDOW_SECONDS
+    jobs: int = 1
+    cache_dir: Path | None = None
+    tiers: str | None = None  # resnet-tiers: "tiers3" (default) or "deciles"
+    # zalo-stats only.
+    augment: bool = True  # train on window-shifted copies too
+    window_shift: Path | None = None  # None: the measurement in hitdesk/training
+    nets_per_member: int | None = None  # None: the recipe's own
+    reference_check: bool = True  # also score baselines on the data README's folds
+
+    @property
+    def model_name(self) -> str:
+        if self.name:
+            return self.name
+        if self.manifest is None:  # the chart data's recipe makes the default model
+            return DEFAULT_MODEL_NAME
+        return f"{self.manifest.stem}-{self.recipe}"
+
+    @property
+    def report_path(self) -> Path:
+        return self.report or Path("reports") / f"{self.model_name}.md"
+
+
+@dataclass
+class FitOutcome:
+    card: dict[str, Any]
+    model_path: Path
+    report_path: Path
+    audio_seconds: float  # spent decoding audio (0 when every feature came from the cache)
+    failed: list[str]  # tracks that could not be read
 
 
 @dataclass
