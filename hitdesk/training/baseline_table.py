@@ -9,7 +9,6 @@ card was measured on.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import math
@@ -120,18 +119,23 @@ def _regressor(fn: Callable[[ChartData], baselines.OutOfFold]) -> Callable[[Char
 
 def _default_cv(data: ChartData, opts: BaselineOptions) -> tuple[np.ndarray, None, list[str]]:
     from hitdesk.training.augment import DEFAULT_WINDOW_SHIFT, WindowShift
-    from hitdesk.training.ensemble import EnsembleConfig, fit_ensemble
+    from hitdesk.training.ensemble import fit_ensemble
+    from hitdesk.training.recipes import ZALO_STATS
+    from hitdesk.training.recipes.base import FitRequest
+    from hitdesk.training.recipes.zalo_stats import ensemble_config
 
-    config = EnsembleConfig(seed=opts.seed)
-    if opts.ensemble_max_epochs is not None:
-        mlp = dataclasses.replace(config.mlp, max_epochs=opts.ensemble_max_epochs, patience=opts.ensemble_max_epochs)
-        config = dataclasses.replace(config, mlp=mlp)
-    if opts.ensemble_nets_per_member is not None:
-        config = dataclasses.replace(config, nets_per_member=opts.ensemble_nets_per_member)
+    req = FitRequest(
+        recipe=ZALO_STATS,
+        data=opts.data_dir,
+        seed=opts.seed,
+        epochs=opts.ensemble_max_epochs,
+        nets_per_member=opts.ensemble_nets_per_member,
+    )
+    config = ensemble_config(req)
     shift = WindowShift.load(DEFAULT_WINDOW_SHIFT) if DEFAULT_WINDOW_SHIFT.is_file() else None
     ens = fit_ensemble(data, config, shift)
     note = (
-        "Cross-validated again here with the shipped recipe (hitdesk.training.ensemble: MLP ensemble, one member "
+        f"Cross-validated again here with the shipped recipe ({ZALO_STATS}: MLP ensemble, one member "
         f"per fold, {config.nets_per_member} nets each, window-shift augmentation "
         f"{'on' if shift is not None else 'off (no measurement file)'}, calibration cross-fitted across folds), "
         "on the same folds as the other rows."
