@@ -91,6 +91,7 @@ def test_default_model_recipe_writes_model_card_and_report(fitted: tuple[Path, P
     report = (out.parent / "report.md").read_text(encoding="utf-8")
     assert "| MLP ensemble, window-shift augmentation |" in report and "| LightGBM (42 stats) |" in report
     assert "## Simulated 30 s windows" in report and "Pooled out-of-fold predictions" in report
+    assert "| majority |" in report and "**majority**" not in report  # judged as the majority baseline
     # The shipped model's reliability diagram and confusion matrix sit beside the report; no other row's.
     assert sorted(p.name for p in out.parent.glob("report-*.png")) == [
         "report-mlp-ensemble-window-shift-augmentation-confusion.png",

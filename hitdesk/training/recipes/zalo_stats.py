@@ -38,7 +38,7 @@ from hitdesk.training.familiarity import FamiliarityFit
 from hitdesk.training.graph import save
 from hitdesk.training.metrics import fold_summary
 from hitdesk.training.recipes.base import FitOutcome, FitRequest
-from hitdesk.training.report import RecipeReport, Section, write_report
+from hitdesk.training.report import MAJORITY, RecipeReport, Section, write_report
 from hitdesk.training.zalo import ChartData, fold_index, load_zalo
 
 log = logging.getLogger(__name__)
@@ -304,7 +304,9 @@ def _row(name: str, summary: Summary, notes: list[str] | None = None, prob: np.n
 
 
 def _report(run: _Run, exported: _Exported, req: FitRequest, total_seconds: float) -> None:
-    rows = [_row(name, summary) for name, summary in run.baselines.items()]
+    # The report's own name for the constant predictor, so that it is judged as the majority baseline.
+    names = {baselines.MAJORITY_NAME: MAJORITY}
+    rows = [_row(names.get(name, name), summary) for name, summary in run.baselines.items()]
     plain = run.summary(run.plain)
     augmented = run.summary(run.augmented)
     assert plain is not None
