@@ -6,8 +6,8 @@ way cross-validation comes first and is what the report and the card quote: arti
 k-fold, each fold's model scoring songs it never saw. The calibration map is fit on those
 out-of-fold scores (the metrics use a cross-fitted version, so the map is never judged on the
 scores it was fit to) and written into the exported graph, which is checked against the trained
-model through the app's own loader before the card and the report (``report.py``) are written.
-A manifest recipe then trains its final model on every song; the zalo-stats ensemble ships its
+model through the app's own loader before the report (``report.py``) is written.
+A manifest recipe exports a final model trained on every song; the zalo-stats ensemble ships its
 fold models.
 """
 

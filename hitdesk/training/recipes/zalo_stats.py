@@ -37,16 +37,17 @@ from hitdesk.training.evaluate import run_head
 from hitdesk.training.familiarity import FamiliarityFit
 from hitdesk.training.graph import save
 from hitdesk.training.metrics import fold_summary
+from hitdesk.training.recipes import ZALO_STATS
 from hitdesk.training.recipes.base import FitOutcome, FitRequest
 from hitdesk.training.report import MAJORITY, RecipeReport, Section, write_report
 from hitdesk.training.zalo import ChartData, fold_index, load_zalo
 
 log = logging.getLogger(__name__)
 
-NAME = "zalo-stats"
+NAME = ZALO_STATS
 SUMMARY = (
-    "ensemble of small MLPs on the chart data's 42 per-song statistics, one member per artist-disjoint fold, "
-    "trained with window-shift augmentation, calibrated together (the default model)"
+    "an ensemble of small MLPs on the chart data's 42 per-song statistics, one member per artist-disjoint fold, "
+    "trained on window-shifted copies too, calibrated together"
 )
 MODEL_VERSION = "1.0.0"
 DATA_NAME = "Zalo AI Challenge 2019 hit song prediction (Zing MP3 chart ranks)"
@@ -313,7 +314,7 @@ def _report(run: _Run, exported: _Exported, req: FitRequest, total_seconds: floa
     shipped_prob = run.shipped.oof_prob
     rows.append(_row(PLAIN_ROW, plain, prob=None if augmented is not None else shipped_prob))
     if augmented is not None:
-        rows.append(_row(SHIPPED_ROW, augmented, notes=["The shipped model."], prob=shipped_prob))
+        rows.append(_row(SHIPPED_ROW, augmented, notes=[f"The shipped model: {SUMMARY}."], prob=shipped_prob))
     for row in rows:
         row.oof_hit = run.data.hit if row.oof_prob is not None else None
     sections = []
