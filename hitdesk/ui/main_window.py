@@ -13,8 +13,8 @@ import logging
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QSettings, Qt, Signal
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QIcon
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QIcon
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
@@ -31,8 +31,10 @@ from PySide6.QtWidgets import (
 from hitdesk.model.runtime import HitModel
 from hitdesk.ui import commands
 from hitdesk.ui.about import AboutDialog
+from hitdesk.ui.command_context import CommandContext
 from hitdesk.ui.compare_view import CompareView
 from hitdesk.ui.controller import TakesController
+from hitdesk.ui.drops import FileDrops
 from hitdesk.ui.model_card import ModelCardDialog
 from hitdesk.ui.playback import Player
 from hitdesk.ui.qt_compat import protect_singletons
@@ -73,7 +75,6 @@ class MainWindow(QMainWindow):
         self.takes = TakesModel(self.controller, self)
         self._card_dialog: ModelCardDialog | None = None
         self._about_dialog: AboutDialog | None = None
-        self._closing = False
 
         self.setWindowTitle("HitDesk")
         self.setMinimumSize(*MINIMUM_SIZE)
@@ -87,7 +88,7 @@ class MainWindow(QMainWindow):
             lambda: self.action_map["match"].isChecked(),
             self,
         )
-        context = commands.CommandContext(self, self, self.controller, self.prefs, self.transport)
+        context = CommandContext(self, self, self.controller, self.prefs, self.transport)
         self.action_map = commands.build_actions(context)
         commands.build_menus(context, self.action_map)
         # Before the saved state is restored: the dock's visibility is part of it.
@@ -106,9 +107,8 @@ class MainWindow(QMainWindow):
         if restore:
             self._restore_geometry()
         self.load_model(model_spec if model_spec is not None else self.prefs.model, remember=model_spec is None)
-        app = QApplication.instance()
-        if app is not None:
-            app.installEventFilter(self)  # file drops on any child widget (text fields, plots) come here
+        self.drops = FileDrops(self, self.add_paths)
+        self.drops.install()  # file drops on any child widget (text fields, plots) come here
         self._update_actions()
 
     # ------------------------------------------------------------------------------------ building
@@ -285,26 +285,6 @@ class MainWindow(QMainWindow):
         """Takes are waiting for the warm-up, queued or being analysed."""
         return self.controller.is_busy
 
-    # ------------------------------------------------------------------------------------ drops
-    @staticmethod
-    def _local_files(event: QDropEvent | QDragEnterEvent) -> list[str]:
-        mime = event.mimeData()
-        if mime is None or not mime.hasUrls():
-            return []
-        return [u.toLocalFile() for u in mime.urls() if u.isLocalFile() and u.toLocalFile()]
-
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
-        kind = event.type()
-        drag = kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop)
-        if drag and isinstance(obj, QWidget) and obj.window() is self and not self._closing:
-            files = self._local_files(event)  # type: ignore[arg-type]
-            if files:
-                event.acceptProposedAction()  # type: ignore[attr-defined]
-                if kind == QEvent.Type.Drop:
-                    self.add_paths(files)
-                return True
-        return super().eventFilter(obj, event)
-
     # ------------------------------------------------------------------------------------ the controller's signals
     def _on_take_streamed(self, take_id: int) -> None:
         take = self.controller.by_id(take_id)
@@ -399,10 +379,7 @@ class MainWindow(QMainWindow):
         return self.controller.wait_until_idle(timeout_ms)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        self._closing = True
-        app = QApplication.instance()
-        if app is not None:
-            app.removeEventFilter(self)
+        self.drops.remove()
         self.record_dock.shutdown()  # first: a take being recorded is finished on disk
         self.player.stop()
         self.controller.shutdown(30_000)

@@ -1,0 +1,90 @@
+"""The dialogs the commands open to ask for a path: audio files and folders, sessions, exports, pictures.
+
+Each asks only for the path; what follows is a controller call (``add_paths``, ``export_results``,
+``save_session``, ``open_session``) that tests make directly. Kept apart from ``commands.py``, which
+lists the actions and builds the menus and toolbar.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from hitdesk.ui.command_context import CommandContext
+from hitdesk.ui.session import SESSION_SUFFIX, SessionError
+
+AUDIO_FILTER = (
+    "Audio files (*.wav *.wave *.aif *.aiff *.aifc *.flac *.ogg *.oga *.opus *.mp3 *.m4a *.mp4 *.aac *.wma "
+    "*.webm *.mka *.caf *.w64);;All files (*)"
+)
+
+
+def open_files_dialog(c: CommandContext) -> None:
+    files, _ = QFileDialog.getOpenFileNames(c.window, "Open audio files", c.prefs.last_folder, AUDIO_FILTER)
+    if files:
+        c.view.add_paths(files)
+
+
+def open_folder_dialog(c: CommandContext) -> None:
+    folder = QFileDialog.getExistingDirectory(c.window, "Open folder", c.prefs.last_folder)
+    if folder:
+        c.view.add_paths([folder])
+
+
+def _start(c: CommandContext, name: str) -> str:
+    return str(Path(c.prefs.last_folder or Path.home()) / name)
+
+
+def export_dialog(c: CommandContext) -> None:
+    path, chosen = QFileDialog.getSaveFileName(
+        c.window, "Export results", _start(c, "hitdesk-results.csv"), "CSV (*.csv);;JSON (*.json)"
+    )
+    if not path:
+        return
+    p = Path(path)
+    if p.suffix.lower() not in (".csv", ".json"):
+        p = p.with_suffix(".json" if "json" in chosen.lower() else ".csv")
+    try:
+        c.controller.export_results(p)
+    except OSError as exc:
+        QMessageBox.warning(c.window, "Export failed", f"Cannot write '{p.name}': {exc.strerror or exc}.")
+
+
+def export_png_dialog(c: CommandContext, *, compare: bool) -> None:
+    name = "hitdesk-compare.png" if compare else "hitdesk.png"
+    path, _ = QFileDialog.getSaveFileName(c.window, "Export PNG", _start(c, name), "PNG image (*.png)")
+    if path:
+        p = Path(path).with_suffix(".png")
+        if not c.view.grab_png(p, compare=compare):
+            QMessageBox.warning(c.window, "Export failed", f"Cannot write '{p.name}'.")
+
+
+def save_session_dialog(c: CommandContext) -> None:
+    path, _ = QFileDialog.getSaveFileName(
+        c.window,
+        "Save session",
+        _start(c, f"takes{SESSION_SUFFIX}"),
+        f"HitDesk sessions (*{SESSION_SUFFIX} *.json)",
+    )
+    if not path:
+        return
+    p = Path(path)
+    if not p.name.endswith(".json"):
+        p = p.with_name(p.name + SESSION_SUFFIX)
+    try:
+        c.controller.save_session(p)
+    except OSError as exc:
+        QMessageBox.warning(c.window, "Session not saved", f"Cannot write '{p.name}': {exc.strerror or exc}.")
+
+
+def open_session_dialog(c: CommandContext) -> None:
+    path, _ = QFileDialog.getOpenFileName(
+        c.window, "Open session", c.prefs.last_folder, f"HitDesk sessions (*{SESSION_SUFFIX} *.json);;All files (*)"
+    )
+    if not path:
+        return
+    try:
+        c.controller.open_session(Path(path))
+    except SessionError as exc:
+        QMessageBox.warning(c.window, "Session not opened", str(exc))
