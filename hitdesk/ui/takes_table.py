@@ -71,6 +71,30 @@ METER_COLUMNS = (Column.BEGINNING, Column.MIDDLE, Column.END, Column.OVERALL)
 TakeRole = Qt.ItemDataRole.UserRole + 1  # the Take object
 ScoreRole = Qt.ItemDataRole.UserRole + 2  # the Score a meter column shows (or None)
 
+# Sorting by the State column: finished takes first, then those on their way, then the ones that stopped.
+_STATE_ORDER = {State.DONE: 0, State.ANALYSING: 1, State.QUEUED: 2, State.CANCELLED: 3, State.ERROR: 4}
+
+
+def sort_key(take: Take, col: Column) -> float | str | None:
+    """What a column sorts by: numbers for the numeric columns, folded text for the others; None when
+    the take has no value there (such rows go last, whichever the direction)."""
+    if col == Column.NAME:
+        return take.name.casefold()
+    if col in (Column.WHO, Column.NOTE):
+        text = take.who if col == Column.WHO else take.note
+        return text.casefold() or None
+    if col == Column.DURATION:
+        return take.result.duration_s if take.result is not None else None
+    if col == Column.STATE:
+        return float(_STATE_ORDER[take.state])
+    if col in SEGMENT_COLUMNS or col == Column.OVERALL:
+        score = take.overall if col == Column.OVERALL else take.segment(SEGMENT_COLUMNS[col])
+        return None if score is None else score.p_hit
+    lu = take.loudness
+    if lu is None:
+        return None
+    return lu.integrated_lufs if col == Column.LUFS else lu.true_peak_dbtp
+
 
 class TakesModel(QAbstractTableModel):
     def __init__(self, controller: TakesController, parent: QObject | None = None) -> None:
