@@ -7,6 +7,8 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import contextlib
+import csv
+import io
 import json
 import math
 from pathlib import Path
@@ -111,6 +113,32 @@ def test_session_round_trip_and_exports(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text("{nope", encoding="utf-8")
     with pytest.raises(SessionError, match="damaged or not a session"):
         load_session(tmp_path / "bad.json")
+
+
+def test_exports_add_loudness_and_note_and_keep_a_results_own_loudness() -> None:
+    from hitdesk.ui.session import ExportRow, export_csv, export_dict
+
+    measured = Loudness(-14.236, -0.912)
+    row = ExportRow(_result("/a.wav", 0.4, 0.3, 0.5), measured, "keeper")
+    d = export_dict(row)
+    assert d["loudness"] == {"lufs": -14.24, "true_peak_dbtp": -0.91} and d["note"] == "keeper"
+    assert export_dict(ExportRow(_result("/a.wav", 0.4, 0.3, 0.5)))["loudness"] == {
+        "lufs": None,
+        "true_peak_dbtp": None,
+    }
+    assert export_dict(ExportRow(TrackResult(file="/b.mp3", error="Bad.")))["loudness"] is None
+
+    class Measured(TrackResult):  # a result that measures loudness itself (the engine, later)
+        def to_dict(self) -> dict[str, object]:
+            return {**super().to_dict(), "loudness": {"lufs": -9.5, "true_peak_dbtp": 0.3}}
+
+    own = ExportRow(Measured(**vars(_result("/c.wav", 0.4, 0.3, 0.5))), measured, "")
+    assert export_dict(own)["loudness"] == {"lufs": -9.5, "true_peak_dbtp": 0.3}  # the result's own is kept
+    rows = list(csv.DictReader(io.StringIO(export_csv([row, own]))))
+    assert [(r["lufs"], r["true_peak_dbtp"], r["note"]) for r in rows] == [
+        ("-14.24", "-0.91", "keeper"),
+        ("-9.5", "0.3", ""),
+    ]
 
 
 def test_hz_axis_maps_mel_bands() -> None:

@@ -146,17 +146,41 @@ def test_export_round_trip(
     broken.write_text("not audio", encoding="utf-8")
     with qtbot.waitSignal(window.all_done, timeout=WAIT_MS):  # type: ignore[attr-defined]
         window.add_paths([*clips(), broken])
+    qtbot.waitUntil(  # type: ignore[attr-defined]
+        lambda: all(t.loudness is not None for t in window.takes.takes if t.state == State.DONE), timeout=WAIT_MS
+    )
+    wait_idle(qtbot, window)
+    takes = window.takes.takes
+    window.controller.set_note(takes[0].id, "chorus, take 2")
     window.controller.export_results(tmp_path / "out.json")
     window.controller.export_results(tmp_path / "out.csv")
     exported = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
     assert [e["file"] for e in exported] == [str(p.absolute()) for p in clips()] + [str(broken)]
-    for e in exported[:-1]:
+    for e, take in zip(exported[:-1], takes, strict=False):
+        # What the table shows besides the engine's fields: loudness (as measured) and the note.
+        assert take.loudness is not None
+        assert e.pop("loudness") == {
+            "lufs": round(take.loudness.integrated_lufs, 2),  # type: ignore[arg-type]
+            "true_peak_dbtp": round(take.loudness.true_peak_dbtp, 2),
+        }
+        assert e.pop("note") == take.note
         assert e == engine_results[e["file"]]
+    assert exported[0]["file"] == str(takes[0].path) and takes[0].note == "chorus, take 2"
     assert exported[-1]["error"] and exported[-1]["overall"] is None
+    assert exported[-1]["loudness"] is None and exported[-1]["note"] == ""
     text = (tmp_path / "out.csv").read_text(encoding="utf-8")
-    assert text == results_to_csv(exported)
     rows = list(csv.DictReader(io.StringIO(text)))
+    assert list(rows[0])[-3:] == ["lufs", "true_peak_dbtp", "note"]
     assert [float(r["p_hit"]) for r in rows[:-1]] == [e["overall"]["p_hit"] for e in exported[:-1]]
+    for r, take in zip(rows[:-1], takes, strict=False):
+        assert take.loudness is not None and take.loudness.integrated_lufs is not None
+        assert float(r["lufs"]) == round(take.loudness.integrated_lufs, 2)
+        assert float(r["true_peak_dbtp"]) == round(take.loudness.true_peak_dbtp, 2)
+        assert r["note"] == take.note
+    assert rows[0]["note"] == "chorus, take 2"
+    assert rows[-1]["lufs"] == rows[-1]["true_peak_dbtp"] == rows[-1]["note"] == ""
+    plain = {k: v for k, v in rows[1].items() if k not in ("lufs", "true_peak_dbtp", "note")}
+    assert plain == next(csv.DictReader(io.StringIO(results_to_csv([engine_results[str(takes[1].path)]]))))
 
 
 def test_session_round_trip(qtbot: object, window: MainWindow, settings: QSettings, tmp_path: Path) -> None:

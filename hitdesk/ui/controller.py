@@ -27,7 +27,7 @@ from hitdesk.errors import HitdeskError
 from hitdesk.model.runtime import HitModel
 from hitdesk.results import TrackResult
 from hitdesk.ui.loudness import Loudness
-from hitdesk.ui.session import load_session, results_csv, results_json, save_session, write_text
+from hitdesk.ui.session import export_csv, export_json, load_session, save_session, write_text
 from hitdesk.ui.takes import State, Take, TakeList
 from hitdesk.ui.workers import Analyser, is_warm, warm_up
 
@@ -374,17 +374,14 @@ class TakesController(QObject):
     def _model_info(self) -> dict[str, str]:
         return self._model.info.to_dict() if self._model is not None else {}
 
-    def results(self) -> list[TrackResult]:
-        """One result per take that has one, in list order (errors included), for exports."""
-        return self._list.results(self._model_info(), "fast" if self.prefs.fast else "full")
-
     def export_results(self, path: Path) -> int:
-        """CSV or JSON by the file's suffix; the fields of ``hitdesk analyze --csv`` / ``--json``.
+        """CSV or JSON by the file's suffix: the fields of ``hitdesk analyze --csv`` / ``--json``, and
+        each take's loudness and note (see ``session.export_dict``).
 
         Returns how many results were written; raises ``OSError`` when the file cannot be written.
         """
-        results = self.results()
-        text = results_csv(results) if path.suffix.lower() == ".csv" else results_json(results)
+        results = self._list.results(self._model_info(), "fast" if self.prefs.fast else "full")
+        text = export_csv(results) if path.suffix.lower() == ".csv" else export_json(results)
         write_text(path, text)
         self.message.emit(f"Exported {_plural(len(results), 'result')} to {path.name}.")
         return len(results)

@@ -24,7 +24,7 @@ from hitdesk.audio import InputProblem, expand_inputs
 from hitdesk.dsp.windows import Window
 from hitdesk.results import Score, TrackResult
 from hitdesk.ui.loudness import Loudness
-from hitdesk.ui.session import SessionTake
+from hitdesk.ui.session import ExportRow, SessionTake
 from hitdesk.ui.track_picture import TrackPicture
 
 
@@ -230,14 +230,16 @@ class TakeList:
             new.append(take)
         return new
 
-    def results(self, model: dict[str, str], mode: str) -> list[TrackResult]:
-        """One result per take that has one, in list order (input problems included), for exports."""
+    def results(self, model: dict[str, str], mode: str) -> list[ExportRow]:
+        """One row per take that has a result, in list order (input problems included), for exports:
+        the result with the take's loudness and note."""
         out = []
         for t in self._takes:
             if t.result is not None:
-                out.append(t.result)
+                out.append(ExportRow(t.result, t.loudness, t.note))
             elif t.state == State.ERROR and t.message:
-                out.append(TrackResult(file=str(t.path), model=model, mode=mode, error=t.message))
+                error = TrackResult(file=str(t.path), model=model, mode=mode, error=t.message)
+                out.append(ExportRow(error, None, t.note))
         return out
 
     def session_takes(self) -> list[SessionTake]:
