@@ -64,6 +64,11 @@ def clock_tenths(seconds: float) -> str:
     return f"{tenths // 600}:{(tenths // 10) % 60:02d}.{tenths % 10}"
 
 
+def plural(n: int, word: str) -> str:
+    """ "1 take", "2 takes"."""
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
 def pct(p: object) -> str:
     x = _finite(p)
     return NO_VALUE if x is None else f"{100.0 * x:.0f}%"

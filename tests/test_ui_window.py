@@ -12,7 +12,8 @@ import json
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 from ui_helpers import WAIT_MS, clips, drop_files, require_model, wait_idle
 
 from hitdesk.analysis import AnalysisOptions, analyze
@@ -265,3 +266,74 @@ def test_incompatible_model_is_refused(qtbot: object, window: MainWindow, tmp_pa
     assert not window.load_model(str(bad))
     assert window.model is previous
     assert window.model_error is not None and "different features" in window.model_error
+
+
+def _answer(qtbot: object, button: QMessageBox.StandardButton, asked: list[str]) -> None:
+    """Answers the next modal question with ``button`` (and notes what it asked)."""
+
+    def click() -> None:
+        box = QApplication.activeModalWidget()
+        assert isinstance(box, QMessageBox), "no question was asked"
+        asked.append(box.text())
+        box.button(button).click()
+
+    QTimer.singleShot(50, click)
+
+
+def test_closing_a_changed_session_asks_to_save_it(
+    qtbot: object, settings: QSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    win = MainWindow(settings=settings, restore=False, persist=False, ask_to_save=True)
+    qtbot.addWidget(win)  # type: ignore[attr-defined]
+    win.show()
+    assert win.windowTitle() == "HitDesk"
+    with qtbot.waitSignal(win.all_done, timeout=WAIT_MS):  # type: ignore[attr-defined]
+        win.add_paths(clips()[:1])
+    assert win.windowTitle() == "Untitled session* – HitDesk"
+    session = tmp_path / "mix-notes.hitdesk.json"
+    win.controller.save_session(session)
+    assert win.windowTitle() == "mix-notes – HitDesk"
+    take = win.controller.takes[0]
+    win.controller.set_note(take.id, "vocal too loud")
+    assert win.controller.dirty and win.windowTitle() == "mix-notes* – HitDesk"
+
+    asked: list[str] = []
+    _answer(qtbot, QMessageBox.StandardButton.Cancel, asked)
+    win.action_map["quit"].trigger()  # Ctrl+Q
+    assert asked and "mix-notes" in asked[0]
+    assert win.isVisible() and win.controller.takes[0].note == "vocal too loud"  # Cancel: the app stays open
+
+    _answer(qtbot, QMessageBox.StandardButton.Save, asked)
+    assert win.close()  # the window's close button
+    assert len(asked) == 2 and not win.isVisible()
+    saved = json.loads(session.read_text(encoding="utf-8"))
+    assert [t["note"] for t in saved["takes"]] == ["vocal too loud"]  # saved in place
+
+    # An unsaved list: Save asks where; Discard closes and leaves the file as it was.
+    other = MainWindow(settings=settings, restore=False, persist=False, ask_to_save=True)
+    qtbot.addWidget(other)  # type: ignore[attr-defined]
+    other.show()
+    other.controller.open_session(session)
+    assert other.windowTitle() == "mix-notes – HitDesk" and not other.controller.dirty
+    other.controller.set_note(other.controller.takes[0].id, "changed, then discarded")
+    _answer(qtbot, QMessageBox.StandardButton.Discard, asked)
+    assert other.close() and len(asked) == 3
+    assert json.loads(session.read_text(encoding="utf-8")) == saved
+
+    third = MainWindow(settings=settings, restore=False, persist=False, ask_to_save=True)
+    qtbot.addWidget(third)  # type: ignore[attr-defined]
+    third.show()
+    third.add_paths(clips()[:1])
+    wait_idle(qtbot, third)
+    elsewhere = tmp_path / "new.hitdesk.json"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(elsewhere), ""))
+    _answer(qtbot, QMessageBox.StandardButton.Save, asked)
+    assert third.close() and elsewhere.exists()
+
+
+def test_headless_windows_never_ask(qtbot: object, window: MainWindow) -> None:
+    with qtbot.waitSignal(window.all_done, timeout=WAIT_MS):  # type: ignore[attr-defined]
+        window.add_paths(clips()[:1])
+    window.controller.set_note(window.controller.takes[0].id, "not saved")
+    assert window.controller.dirty
+    assert window.close() and not window.isVisible()  # no question: nothing would answer it

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal
 
@@ -25,36 +23,15 @@ from hitdesk.config import DEFAULT_WINDOW_SECONDS
 from hitdesk.dsp.windows import Window
 from hitdesk.errors import HitdeskError
 from hitdesk.model.runtime import HitModel
+from hitdesk.present import plural
 from hitdesk.results import TrackResult
 from hitdesk.ui.loudness import Loudness
 from hitdesk.ui.session import export_csv, export_json, load_session, save_session, write_text
 from hitdesk.ui.takes import State, Take, TakeList
-from hitdesk.ui.workers import Analyser, is_warm, warm_up
+from hitdesk.ui.workers import Analyser, AnalysisPrefs, is_warm, warm_up
+from hitdesk.ui.workers import AnalysisSettings as AnalysisSettings  # made here by tests and tools
 
 log = logging.getLogger(__name__)
-
-
-class AnalysisPrefs(Protocol):
-    """Where the analysis options come from, read each time they are needed.
-
-    The window passes its ``Preferences``, so a preference changed anywhere (the dialog, a test,
-    a benchmark) applies to the next analysis without the controller depending on the settings UI.
-    """
-
-    window_seconds: float | None  # None: the model card's window, or the default
-    fast: bool
-
-
-@dataclass
-class AnalysisSettings:
-    """The options of a controller made without preferences (tests, tools)."""
-
-    window_seconds: float | None = None
-    fast: bool = False
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'s' if n != 1 else ''}"
 
 
 class TakesController(QObject):
@@ -78,6 +55,7 @@ class TakesController(QObject):
     ready = Signal()  # the analysis is warmed up; takes queued before it have been submitted
     all_done = Signal()  # nothing queued or running any more
     dirty_changed = Signal(bool)  # the list differs from the session last saved or opened
+    session_changed = Signal()  # the list was saved to or opened from another session file
 
     def __init__(
         self, prefs: AnalysisPrefs | None = None, workers: int | None = None, parent: QObject | None = None
@@ -92,6 +70,7 @@ class TakesController(QObject):
         self._deferred: dict[int, bool] = {}  # take id -> use_cache, queued before the warm-up ran
         self._warm_scheduled = False
         self._dirty = False
+        self._session_path: Path | None = None
         a = self.analyser
         a.take_started.connect(self._on_started)
         a.take_progress.connect(self._on_progress)
@@ -154,6 +133,11 @@ class TakesController(QObject):
     @property
     def dirty(self) -> bool:
         return self._dirty
+
+    @property
+    def session_path(self) -> Path | None:
+        """The session file the list was last saved to, or opened from into an empty list."""
+        return self._session_path
 
     def unfinished_takes(self) -> list[Take]:
         """Cancelled or failed takes: what "Analyse Again" retries when no take is selected."""
@@ -219,7 +203,7 @@ class TakesController(QObject):
             if take.state != State.ERROR:
                 self._queue(take)
         if skipped:
-            self.message.emit(f"{_plural(skipped, 'file')} already in the list, not added again.")
+            self.message.emit(f"{plural(skipped, 'file')} already in the list, not added again.")
         return new
 
     def add_result(self, path: Path, result: TrackResult, notes: Sequence[str] = ()) -> Take | None:
@@ -383,13 +367,15 @@ class TakesController(QObject):
         results = self._list.results(self._model_info(), "fast" if self.prefs.fast else "full")
         text = export_csv(results) if path.suffix.lower() == ".csv" else export_json(results)
         write_text(path, text)
-        self.message.emit(f"Exported {_plural(len(results), 'result')} to {path.name}.")
+        self.message.emit(f"Exported {plural(len(results), 'result')} to {path.name}.")
         return len(results)
 
     def save_session(self, path: Path) -> None:
         """Writes the takes with their results, loudness and notes; raises ``OSError``."""
         save_session(path, self._list.session_takes(), self._model_info())
+        self._session_path = path
         self._set_dirty(False)
+        self.session_changed.emit()
         self.message.emit(f"Session saved to {path.name}.")
 
     def open_session(self, path: Path) -> list[Take]:
@@ -406,7 +392,9 @@ class TakesController(QObject):
             if take.result is None:
                 self._queue(take)
         if was_empty:
+            self._session_path = path
             self._set_dirty(False)  # the list is the session as saved
+            self.session_changed.emit()
         if new:
             self.focus_requested.emit(new[0].id)
         self._emit_progress()

@@ -60,22 +60,31 @@ def export_png_dialog(c: CommandContext, *, compare: bool) -> None:
             QMessageBox.warning(c.window, "Export failed", f"Cannot write '{p.name}'.")
 
 
-def save_session_dialog(c: CommandContext) -> None:
+def save_session_dialog(c: CommandContext) -> bool:
+    """Asks where to save the session (starting at the current session file); True once it is saved."""
+    current = c.controller.session_path
+    start = str(current) if current is not None else _start(c, f"takes{SESSION_SUFFIX}")
     path, _ = QFileDialog.getSaveFileName(
-        c.window,
-        "Save session",
-        _start(c, f"takes{SESSION_SUFFIX}"),
-        f"HitDesk sessions (*{SESSION_SUFFIX} *.json)",
+        c.window, "Save session", start, f"HitDesk sessions (*{SESSION_SUFFIX} *.json)"
     )
     if not path:
-        return
+        return False
     p = Path(path)
     if not p.name.endswith(".json"):
         p = p.with_name(p.name + SESSION_SUFFIX)
+    return save_session(c, p)
+
+
+def save_session(c: CommandContext, path: Path | None) -> bool:
+    """Saves the session to ``path`` (None: asks where); a failure is said in a dialog. True once saved."""
+    if path is None:
+        return save_session_dialog(c)
     try:
-        c.controller.save_session(p)
+        c.controller.save_session(path)
     except OSError as exc:
-        QMessageBox.warning(c.window, "Session not saved", f"Cannot write '{p.name}': {exc.strerror or exc}.")
+        QMessageBox.warning(c.window, "Session not saved", f"Cannot write '{path.name}': {exc.strerror or exc}.")
+        return False
+    return True
 
 
 def open_session_dialog(c: CommandContext) -> None:

@@ -34,7 +34,9 @@ from hitdesk.ui.about import AboutDialog
 from hitdesk.ui.command_context import CommandContext
 from hitdesk.ui.compare_view import CompareView
 from hitdesk.ui.controller import TakesController
+from hitdesk.ui.document import SessionDocument
 from hitdesk.ui.drops import FileDrops
+from hitdesk.ui.file_dialogs import save_session
 from hitdesk.ui.model_card import ModelCardDialog
 from hitdesk.ui.playback import Player
 from hitdesk.ui.qt_compat import protect_singletons
@@ -63,7 +65,11 @@ class MainWindow(QMainWindow):
         restore: bool = True,
         persist: bool = True,
         model_spec: str | None = None,
+        ask_to_save: bool | None = None,
     ) -> None:
+        """``restore``: the user's preferences and window state; ``persist``: saved again on closing;
+        ``ask_to_save``: closing a changed list asks whether to save it (by default when both are on,
+        so headless runs, screenshots and tests never ask)."""
         super().__init__()
         protect_singletons()  # before the many Qt calls to come: see qt_compat
         self.settings = settings if settings is not None else open_settings()
@@ -76,7 +82,6 @@ class MainWindow(QMainWindow):
         self._card_dialog: ModelCardDialog | None = None
         self._about_dialog: AboutDialog | None = None
 
-        self.setWindowTitle("HitDesk")
         self.setMinimumSize(*MINIMUM_SIZE)
         self.resize(*DEFAULT_SIZE)
         self.setAcceptDrops(True)
@@ -89,6 +94,8 @@ class MainWindow(QMainWindow):
             self,
         )
         context = CommandContext(self, self, self.controller, self.prefs, self.transport)
+        ask = ask_to_save if ask_to_save is not None else restore and persist
+        self.document = SessionDocument(self, self.controller, lambda path: save_session(context, path), ask=ask)
         self.action_map = commands.build_actions(context)
         commands.build_menus(context, self.action_map)
         # Before the saved state is restored: the dock's visibility is part of it.
@@ -379,6 +386,10 @@ class MainWindow(QMainWindow):
         return self.controller.wait_until_idle(timeout_ms)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if not self.document.may_close():  # a changed session: saved, discarded, or the window stays
+            event.ignore()
+            return
+        self.document.ask = False  # decided: a later close of the closed window asks nothing
         self.drops.remove()
         self.record_dock.shutdown()  # first: a take being recorded is finished on disk
         self.player.stop()

@@ -5,7 +5,8 @@ only while that token is still the take's current one, so removing or re-queuein
 Cancelling sets the job's flag, which the engine checks between blocks of audio: the job stops
 within a block (a fraction of a second) and frees its core. The ONNX sessions are shared:
 ``InferenceSession.run`` is thread-safe and each session uses one thread, so several takes run in
-parallel without fighting over the cores.
+parallel without fighting over the cores. ``AnalysisPrefs`` is where the options of each job
+are read from.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import av
 import numpy as np
@@ -33,6 +35,25 @@ from hitdesk.results import TrackResult
 from hitdesk.ui.loudness import Loudness, measure_file
 
 log = logging.getLogger(__name__)
+
+
+class AnalysisPrefs(Protocol):
+    """Where the analysis options come from, read each time they are needed.
+
+    The window passes its ``Preferences``, so a preference changed anywhere (the dialog, a test,
+    a benchmark) applies to the next analysis without the controller depending on the settings UI.
+    """
+
+    window_seconds: float | None  # None: the model card's window, or the default
+    fast: bool
+
+
+@dataclass
+class AnalysisSettings:
+    """The options of a controller made without preferences (tests, tools)."""
+
+    window_seconds: float | None = None
+    fast: bool = False
 
 
 _warmed_up = False
