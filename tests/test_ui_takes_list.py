@@ -6,9 +6,12 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import shutil
 from pathlib import Path
 
-from PySide6.QtCore import QPoint, Qt
+import pytest
+from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtWidgets import QFileDialog
 from ui_helpers import WAIT_MS, clips, wait_idle
 
 from hitdesk.ui.main_window import MainWindow
@@ -103,3 +106,53 @@ def test_selection_and_take_ids_stay_right_after_sorting(qtbot: object, window: 
     window.action_map["remove"].trigger()
     assert [t.id for t in window.controller.takes] == [t.id for t in takes if t is not longest]
     assert window.table.model().rowCount() == len(takes) - 1
+
+
+def test_a_moved_file_is_missing_keeps_its_scores_until_located(
+    qtbot: object, window: MainWindow, settings: QSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    audio, sessions, elsewhere = tmp_path / "audio", tmp_path / "sessions", tmp_path / "elsewhere"
+    for folder in (audio, sessions, elsewhere):
+        folder.mkdir()
+    clip = audio / "take-1.ogg"
+    shutil.copyfile(clips()[0], clip)
+    _analysed(qtbot, window, [clip])
+    before = window.controller.takes[0].result.to_dict()  # type: ignore[union-attr]
+    session = sessions / "s.hitdesk.json"
+    window.controller.save_session(session)
+    moved = elsewhere / "take-1.ogg"
+    clip.rename(moved)
+
+    other = MainWindow(settings=settings, restore=False, persist=False)
+    qtbot.addWidget(other)  # type: ignore[attr-defined]
+    other.show()
+    other.controller.open_session(session)
+    take = other.controller.takes[0]
+    assert take.state == State.DONE and take.result.to_dict() == before  # type: ignore[union-attr]
+    assert other.panel.take is take
+    assert other.takes.data(other.takes.index(0, Column.STATE)) == "missing"
+    assert take.missing
+    assert str(clip) in other.takes.data(other.takes.index(0, Column.STATE), Qt.ItemDataRole.ToolTipRole)
+    assert "missing" in other.panel.spectrogram.message and "Computing" not in other.panel.spectrogram.message
+    assert other.panel.locate_button.isVisibleTo(other) and other.action_map["locate"].isEnabled()
+
+    other.action_map["play"].trigger()  # Space
+    assert "missing" in other.status.text.text() and other.player.take_id is None
+    other.action_map["again"].trigger()  # Analyse Again refuses and keeps the scores
+    assert not other.controller.is_busy
+    assert "missing" in other.status.text.text() and "analysed again" in other.status.text.text()
+    assert take.state == State.DONE and take.result.to_dict() == before  # type: ignore[union-attr]
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *_a, **_k: (str(moved), ""))
+    other.panel.locate_button.click()
+    assert take.path == moved and not take.missing and other.controller.dirty
+    assert take.result is not None and take.result.file == str(moved)
+    assert {k: v for k, v in take.result.to_dict().items() if k != "file"} == {
+        k: v for k, v in before.items() if k != "file"
+    }
+    assert other.takes.data(other.takes.index(0, Column.STATE)) == "done"
+    assert not other.panel.locate_button.isVisibleTo(other) and not other.action_map["locate"].isEnabled()
+    qtbot.waitUntil(lambda: bool(other.panel.spectrogram.window_names), timeout=WAIT_MS)  # type: ignore[attr-defined]
+    wait_idle(qtbot, other)
+    assert take.result.to_dict()["overall"] == before["overall"]
+    other.close()

@@ -26,6 +26,8 @@ class CommandView(Protocol):
 
     def selected_takes(self) -> list[Take]: ...
 
+    def shown_take(self) -> Take | None: ...  # the take the panel shows (and playback plays)
+
     def show_compare(self) -> None: ...
 
     def show_take_tab(self) -> None: ...
@@ -35,6 +37,8 @@ class CommandView(Protocol):
     def show_about(self) -> object: ...
 
     def grab_png(self, path: Path, *, compare: bool = False) -> bool: ...
+
+    def say(self, text: str) -> None: ...  # one sentence in the status bar
 
 
 @dataclass(frozen=True)

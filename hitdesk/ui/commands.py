@@ -32,6 +32,7 @@ from hitdesk.ui import file_dialogs
 from hitdesk.ui.command_context import CommandContext
 from hitdesk.ui.controller import TakesController
 from hitdesk.ui.settings import PreferencesDialog
+from hitdesk.ui.takes import missing_sentence
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +138,12 @@ COMMANDS: tuple[Command, ...] = (
         "Analyse the selected takes again (Ctrl+R)",
     ),
     Command(
+        "locate",
+        "&Locate File…",
+        lambda c: file_dialogs.locate_dialog(c),
+        tip="The selected take's file is missing: find it where it is now (the take keeps its scores)",
+    ),
+    Command(
         "card",
         "Model &Card…",
         lambda c: c.view.show_model_card("model"),
@@ -151,7 +158,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "play",
         "&Play / Pause",
-        lambda c: c.transport.toggle_play(),
+        lambda c: play(c),
         "Space",
         SP.SP_MediaPlay,
         "Play the selected take from the playhead; select another take to switch at the same place (Space)",
@@ -211,7 +218,7 @@ def build_menus(c: CommandContext, a: dict[str, QAction]) -> None:
     m = bar.addMenu("&Analysis")
     m.addActions([a["compare"], a["take"]])
     m.addSeparator()
-    m.addActions([a["again"], a["cancel"]])
+    m.addActions([a["again"], a["cancel"], a["locate"]])
     m = bar.addMenu("&Playback")
     m.addActions([a["play"], a["back"], a["forward"]])
     m.addSeparator()
@@ -323,6 +330,16 @@ def model_file_dialog(c: CommandContext) -> None:
     )
     if path:
         choose_model(c, str(resolve_model_path(path)))
+
+
+def play(c: CommandContext) -> None:
+    """Play / Pause; a take whose file is missing says so instead of doing nothing."""
+    take = c.view.shown_take()
+    missing = c.controller.check_files([take]) if take is not None else []
+    if missing:
+        c.view.say(missing_sentence(missing, "played"))
+        return
+    c.transport.toggle_play()
 
 
 def remove_selected(c: CommandContext) -> None:

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from hitdesk.analysis import AnalysisDetail, AnalysisOptions, Progress
 from hitdesk.config import DEFAULT_WINDOW_SECONDS
@@ -27,8 +27,8 @@ from hitdesk.present import plural
 from hitdesk.results import TrackResult
 from hitdesk.ui.loudness import Loudness
 from hitdesk.ui.session import export_csv, export_json, load_session, save_session, write_text
-from hitdesk.ui.takes import State, Take, TakeList
-from hitdesk.ui.workers import Analyser, AnalysisPrefs, is_warm, warm_up
+from hitdesk.ui.takes import State, Take, TakeList, missing_sentence
+from hitdesk.ui.workers import Analyser, AnalysisPrefs, is_warm, run_until, warm_up
 from hitdesk.ui.workers import AnalysisSettings as AnalysisSettings  # made here by tests and tools
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,7 @@ class TakesController(QObject):
     all_done = Signal()  # nothing queued or running any more
     dirty_changed = Signal(bool)  # the list differs from the session last saved or opened
     session_changed = Signal()  # the list was saved to or opened from another session file
+    take_file_changed = Signal(int)  # a take's file was found missing, or located again
 
     def __init__(
         self, prefs: AnalysisPrefs | None = None, workers: int | None = None, parent: QObject | None = None
@@ -234,10 +235,14 @@ class TakesController(QObject):
         self.take_changed.emit(take.id)
 
     def reanalyse(self, takes: Sequence[Take], *, use_cache: bool = True) -> None:
-        """Forgets the takes' results and analyses them again (input problems stay as they are)."""
+        """Forgets the takes' results and analyses them again (input problems stay as they are; takes
+        whose file is missing keep their scores, and the message says so)."""
         requeued = []
+        missing = self.check_files(takes)
+        if missing:
+            self.message.emit(missing_sentence(missing, "analysed again"))
         for take in takes:
-            if take.input_problem:
+            if take.input_problem or take.missing:
                 continue
             self.analyser.cancel(take.id)
             take.forget_results()
@@ -255,12 +260,35 @@ class TakesController(QObject):
             or take.state != State.DONE
             or take.detail is not None
             or self.analyser.is_current(take_id)
-            or not take.path.is_file()
+            or self.check_files([take])
         ):
             return
         self.analyser.submit(
             take.id, take.path, self._model, self.options, use_cache=False, loudness=take.loudness is None
         )
+
+    def check_files(self, takes: Sequence[Take]) -> list[Take]:
+        """Looks for the takes' files; returns the takes whose file is missing (marked, scores kept)."""
+        for take in takes:
+            if take.check_file():
+                self.take_changed.emit(take.id)
+                self.take_file_changed.emit(take.id)
+        return [t for t in takes if t.missing]
+
+    def locate(self, take_id: int, path: Path) -> bool:
+        """A missing take's file, found at ``path``: the take keeps its scores (analysed if it has none)."""
+        take = self.by_id(take_id)
+        problem = self._list.locate(take, path) if take is not None else "That take is no longer in the list."
+        if problem or take is None:
+            self.message.emit(problem or "")
+            return False
+        self.take_changed.emit(take.id)
+        self.take_file_changed.emit(take.id)
+        self._set_dirty(True)
+        if take.result is None or not take.result.ok:
+            self.reanalyse([take])
+        self.message.emit(f"'{take.name}' found: {take.path}.")
+        return True
 
     def set_note(self, take_id: int, note: str) -> None:
         take = self.by_id(take_id)
@@ -388,8 +416,9 @@ class TakesController(QObject):
         same_model = not model or model == self._model_info() or self._model is None
         new = self._list.from_session(entries, keep_results=same_model)
         self._append(new)
+        self.check_files(new)
         for take in new:
-            if take.result is None:
+            if take.result is None and not take.missing:
                 self._queue(take)
         if was_empty:
             self._session_path = path
@@ -408,20 +437,7 @@ class TakesController(QObject):
     # ------------------------------------------------------------------------------------ waiting and stopping
     def wait_until_idle(self, timeout_ms: int = 600_000) -> bool:
         """Runs the event loop until no take waits, is queued or is analysed (for headless use and tests)."""
-        if not self.is_busy:
-            return True
-        loop = QEventLoop()
-        timer = QTimer()
-        timer.setSingleShot(True)
-        timer.timeout.connect(loop.quit)
-        self.analyser.idle.connect(loop.quit)
-        self.ready.connect(loop.quit)
-        timer.start(timeout_ms)
-        while self.is_busy and timer.isActive():
-            loop.exec()
-        self.analyser.idle.disconnect(loop.quit)
-        self.ready.disconnect(loop.quit)
-        return not self.is_busy
+        return run_until(lambda: not self.is_busy, (self.analyser.idle, self.ready), timeout_ms)
 
     def shutdown(self, timeout_ms: int = 30_000) -> bool:
         """Closing: every job is cancelled and waited for (each stops at its next block of audio)."""

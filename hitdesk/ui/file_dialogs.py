@@ -97,3 +97,14 @@ def open_session_dialog(c: CommandContext) -> None:
         c.controller.open_session(Path(path))
     except SessionError as exc:
         QMessageBox.warning(c.window, "Session not opened", str(exc))
+
+
+def locate_dialog(c: CommandContext) -> None:
+    """The shown take's file is missing: asks where it is now; the take keeps its scores."""
+    take = c.view.shown_take()
+    if take is None or not take.missing:
+        return
+    start = take.path if take.path.parent.is_dir() else Path(c.prefs.last_folder or Path.home()) / take.path.name
+    path, _ = QFileDialog.getOpenFileName(c.window, f"Locate {take.name}", str(start), AUDIO_FILTER)
+    if path:
+        c.controller.locate(take.id, Path(path))

@@ -104,7 +104,7 @@ class MainWindow(QMainWindow):
         self.action_map.update(self.record_dock.action_map)
         self.record_panel = self.record_dock.panel
         self.model_combo, self.position_label = commands.build_toolbar(context, self.action_map)
-        for name in ("compare", "again", "remove"):
+        for name in ("compare", "again", "locate", "remove"):
             self.table.addAction(self.action_map[name])
         self._connect()
         self.panel.set_colour_map(self.prefs.colour_map)
@@ -165,6 +165,7 @@ class MainWindow(QMainWindow):
         c.take_finished.connect(self._on_take_finished)
         c.take_loudness.connect(lambda _id: self.transport.update_gains())
         c.take_ended.connect(self._on_take_ended)
+        c.take_file_changed.connect(self._on_take_file_changed)
         c.takes_requeued.connect(lambda _ids: self._refresh_selected())
         c.takes_cancelled.connect(lambda _ids: self._refresh_selected())
         c.focus_requested.connect(lambda take_id: self.select_ids([take_id]))
@@ -177,6 +178,7 @@ class MainWindow(QMainWindow):
         self.takes.dataChanged.connect(lambda *_args: self._update_actions())
         self.panel.explain_requested.connect(lambda: self.show_model_card("explain"))
         self.panel.card_requested.connect(lambda: self.show_model_card("model"))
+        self.panel.locate_requested.connect(self.action_map["locate"].trigger)
         self.panel.note_edited.connect(c.set_note)
         self.panel.colour_map_changed.connect(self._colour_map_changed)
         self.panel.db_floor_changed.connect(self._db_range_changed)
@@ -315,6 +317,11 @@ class MainWindow(QMainWindow):
         if take is not None and (take is self.panel.take or take_id in self.compare.take_ids):
             self.controller.ensure_detail(take_id)
 
+    def _on_take_file_changed(self, take_id: int) -> None:
+        if self.panel.take is not None and self.panel.take.id == take_id:
+            self._refresh_selected()  # "missing" and Locate File…, or the take found again
+        self._update_actions()
+
     def _on_takes_removed(self, ids: list[int]) -> None:
         if self.panel.take is not None and self.panel.take.id in ids:
             self.panel.show_take(None)
@@ -339,9 +346,17 @@ class MainWindow(QMainWindow):
         a["clear"].setEnabled(bool(takes))
         a["compare"].setEnabled(sum(t.state == State.DONE for t in takes) >= 2)
         a["again"].setEnabled(bool(takes) and self.controller.model is not None)
+        shown = self.table.shown_take()
+        a["locate"].setEnabled(shown is not None and shown.missing)
 
     def selected_takes(self) -> list[Take]:
         return self.table.selected_takes()
+
+    def shown_take(self) -> Take | None:
+        return self.table.shown_take()
+
+    def say(self, text: str) -> None:
+        self.status.say(text)
 
     def select_ids(self, ids: Sequence[int]) -> None:
         self.table.select_ids(ids)

@@ -183,6 +183,11 @@ class SpectrogramView(pg.PlotWidget):  # type: ignore[misc]
     def _all_images(self) -> list[pg.ImageItem]:
         return list(self._images.values()) + ([self._picture] if self._picture is not None else [])
 
+    @property
+    def message(self) -> str:
+        """The sentence shown over the plot instead of a picture ("" when there is a picture)."""
+        return str(self._message.text())
+
     def set_message(self, text: str) -> None:
         self._message.setText(text)
         self._message.setVisible(bool(text))

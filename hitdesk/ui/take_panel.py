@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QSizePolicy,
     QSpinBox,
     QVBoxLayout,
@@ -25,6 +26,7 @@ from hitdesk.ui.takes import State, Take, mmss
 
 class TakePanel(QWidget):
     explain_requested = Signal()  # "What the numbers mean"
+    locate_requested = Signal()  # the shown take's file is missing: find it
     card_requested = Signal()
     note_edited = Signal(int, str)  # take id, note
     colour_map_changed = Signal(str)
@@ -61,6 +63,10 @@ class TakePanel(QWidget):
         self.warning.setContentsMargins(6, 4, 6, 4)
         self.warning.setStyleSheet(f"color: {theme.WARNING_COLOUR.name()}; background: #3d3420; border-radius: 3px;")
         self.warning.hide()
+        self.locate_button = QPushButton("Locate File…")
+        self.locate_button.setToolTip("The file is not where it was: find it, and the take keeps its scores")
+        self.locate_button.clicked.connect(self.locate_requested)
+        self.locate_button.hide()
         self.notes = QLabel("")
         self.notes.setWordWrap(True)
         self.notes.setStyleSheet(f"color: {theme.DIM_TEXT.name()}; font-size: 8pt;")
@@ -81,6 +87,7 @@ class TakePanel(QWidget):
         lv.addWidget(self.overall)
         lv.addWidget(self.reading)
         lv.addWidget(self.warning)
+        lv.addWidget(self.locate_button, 0, Qt.AlignmentFlag.AlignLeft)
         segments = QHBoxLayout()
         segments.setSpacing(10)
         for m in self.segment_meters.values():
@@ -180,6 +187,7 @@ class TakePanel(QWidget):
                 m.set_score(None, self.base_rate)
             self.reading.setText("")
             self.warning.hide()
+            self.locate_button.hide()
             self.notes.setText("")
             self.note_edit.setEnabled(False)
             self.note_edit.setText("")
@@ -201,6 +209,7 @@ class TakePanel(QWidget):
         self.overall.set_score(take.overall, self.base_rate, placeholder)
         for name, m in self.segment_meters.items():
             m.set_score(take.segment(name), self.base_rate, placeholder)
+        self.locate_button.setVisible(take.missing)
         if take.state == State.ERROR:
             self.reading.setText(take.error or "")
             self.reading.setStyleSheet(f"color: {theme.ERROR_COLOUR.name()};")
@@ -232,6 +241,12 @@ class TakePanel(QWidget):
 
     def _show_spectrogram(self, take: Take) -> None:
         view = self.spectrogram
+        if take.missing:
+            view.clear_windows()
+            view.set_message(
+                f"The file is missing: it is no longer at\n{take.path}\n\nLocate File… finds it; the scores are kept."
+            )
+            return
         r = take.result
         detail: AnalysisDetail | None = take.detail
         if detail is not None and detail.plan is not None and r is not None:

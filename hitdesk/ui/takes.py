@@ -48,6 +48,15 @@ def mmss(seconds: float | None) -> str:
     return f"{s // 60}:{s % 60:02d}"
 
 
+def missing_sentence(takes: Sequence[Take], refused: str = "") -> str:
+    """What to say of takes whose files are missing: where they were, that their scores are kept, and
+    how to find them; ``refused`` names what was not done ("analysed again", "played")."""
+    what = f"'{takes[0].name}' is" if len(takes) == 1 else f"{len(takes)} takes are"
+    where = f" at {takes[0].path}" if len(takes) == 1 else ""
+    done = f", so {'it' if len(takes) == 1 else 'they'} cannot be {refused}" if refused else ""
+    return f"{what} missing: the file is no longer{where}{done}. The scores are kept; Analysis ▸ Locate File… finds it."
+
+
 @dataclass
 class Take:
     id: int
@@ -64,6 +73,7 @@ class Take:
     note: str = ""
     message: str | None = None  # an error that is not the engine's (e.g. no model loaded)
     recording_notes: tuple[str, ...] = ()  # audio lost while recording it: kept when it is analysed again
+    missing: bool = False  # the file was not there when last looked for; the scores stay until it is located
 
     @property
     def name(self) -> str:
@@ -101,6 +111,13 @@ class Take:
     @property
     def waiting(self) -> bool:
         return self.state in (State.QUEUED, State.ANALYSING)
+
+    def check_file(self) -> bool:
+        """Looks whether the take's file is still there; True when that changed ``missing``."""
+        missing = not self.input_problem and not self.path.is_file()
+        changed = missing != self.missing
+        self.missing = missing
+        return changed
 
     def forget_results(self) -> None:
         """Before analysing again: what the last analysis found goes; the note and recording notes stay."""
@@ -182,6 +199,20 @@ class TakeList:
         removed = [t.id for t in self._takes if t.id in gone]
         self._takes = [t for t in self._takes if t.id not in gone]
         return removed
+
+    def locate(self, take: Take, path: Path) -> str | None:
+        """A missing take's file found at ``path``: the take points there and keeps its scores. Returns
+        why it cannot (not a file, or a file the list has already), or None."""
+        new = path.absolute()
+        key = path_key(new)
+        if not new.is_file():
+            return f"'{new.name}' is not a file that can be read."
+        if any(t.key == key for t in self._takes if t is not take):
+            return f"'{new.name}' is already in the list."
+        take.path, take.key, take.missing = new, key, False
+        if take.result is not None:
+            take.result = replace(take.result, file=str(new))
+        return None
 
     def from_inputs(self, paths: Sequence[Path]) -> tuple[list[Take], int]:
         """New takes for files and folders (error takes for inputs that cannot be read), not yet

@@ -18,7 +18,7 @@ from PySide6.QtGui import QBrush
 
 from hitdesk.present import pct, pct_range
 from hitdesk.ui import theme
-from hitdesk.ui.takes import State, Take, mmss
+from hitdesk.ui.takes import State, Take, missing_sentence, mmss
 
 if TYPE_CHECKING:  # a type only: the meters read the roles below without importing the controller
     from hitdesk.ui.controller import TakesController
@@ -187,6 +187,8 @@ class TakesModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole:
             if col == Column.PEAK and take.loudness is not None and take.loudness.true_peak_dbtp > TRUE_PEAK_WARN_DBTP:
                 return QBrush(theme.WARNING_COLOUR)
+            if take.missing and col == Column.STATE:
+                return QBrush(theme.WARNING_COLOUR)
             if take.state == State.ERROR and col in (Column.STATE, Column.BEGINNING):
                 return QBrush(theme.ERROR_COLOUR)
             if col in (Column.WHO, Column.NOTE) or take.state in (State.QUEUED, State.CANCELLED):
@@ -206,6 +208,8 @@ class TakesModel(QAbstractTableModel):
         if col == Column.DURATION:
             return mmss(r.duration_s) if r is not None and r.duration_s is not None else ""
         if col == Column.STATE:
+            if take.missing:
+                return "missing"
             if take.state == State.ANALYSING and take.picture is not None and take.picture.done > 0:
                 return f"analysing {take.picture.done:.0%}"
             return take.state.value
@@ -233,6 +237,8 @@ class TakesModel(QAbstractTableModel):
 
     @staticmethod
     def _tooltip(take: Take, col: Column) -> str | None:
+        if take.missing and col in (Column.NAME, Column.STATE):
+            return missing_sentence([take])
         if take.state == State.ERROR:
             return take.error
         if col == Column.NAME:

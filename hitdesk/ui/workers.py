@@ -15,6 +15,7 @@ import logging
 import os
 import tempfile
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -23,7 +24,7 @@ import av
 import numpy as np
 import numpy.typing as npt
 import soundfile as sf
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QEventLoop, QObject, QRunnable, QThreadPool, QTimer, Signal, SignalInstance, Slot
 
 from hitdesk import cache
 from hitdesk.analysis import AnalysisDetail, AnalysisOptions, Progress, analyze
@@ -93,6 +94,25 @@ def warm_up(model: HitModel) -> None:
 
 def is_warm() -> bool:
     return _warmed_up
+
+
+def run_until(done: Callable[[], bool], wake: Sequence[SignalInstance], timeout_ms: int) -> bool:
+    """Runs the event loop until ``done()`` (checked whenever one of the ``wake`` signals comes), or for
+    at most ``timeout_ms``; returns ``done()``. For headless use and tests."""
+    if done():
+        return True
+    loop = QEventLoop()
+    timer = QTimer()
+    timer.setSingleShot(True)
+    timer.timeout.connect(loop.quit)
+    for signal in wake:
+        signal.connect(loop.quit)
+    timer.start(timeout_ms)
+    while not done() and timer.isActive():
+        loop.exec()
+    for signal in wake:
+        signal.disconnect(loop.quit)
+    return done()
 
 
 def default_workers() -> int:
