@@ -11,12 +11,21 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, QSettings, Qt
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtGui import QColor, QImage
+from PySide6.QtWidgets import QApplication, QFileDialog, QWidget
 from ui_helpers import WAIT_MS, clips, wait_idle
 
+from hitdesk.ui import theme
+from hitdesk.ui.loudness import Loudness
 from hitdesk.ui.main_window import MainWindow
 from hitdesk.ui.takes import State, Take
 from hitdesk.ui.takes_table import Column, TakeRole
+
+
+@pytest.fixture(autouse=True)
+def dark_palette(qapp: QApplication) -> None:
+    """The app's own look (``run_gui`` sets it): colours and contrast are checked against it."""
+    theme.apply_dark_palette(qapp)
 
 
 def _analysed(qtbot: object, window: MainWindow, paths: list[Path]) -> list[Take]:
@@ -156,3 +165,99 @@ def test_a_moved_file_is_missing_keeps_its_scores_until_located(
     wait_idle(qtbot, other)
     assert take.result.to_dict()["overall"] == before["overall"]
     other.close()
+
+
+def test_tab_moves_between_panes_not_cells(qtbot: object, window: MainWindow) -> None:
+    takes = _analysed(qtbot, window, clips())
+    window.select_ids([takes[1].id])
+    window.activateWindow()
+    window.table.setFocus()
+    qtbot.waitUntil(window.table.hasFocus)  # type: ignore[attr-defined]
+    current = window.table.currentIndex()
+    seen: list[QWidget | None] = []
+    for _ in range(20):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)  # type: ignore[attr-defined]
+        seen.append(QApplication.focusWidget())
+        if seen[-1] is window.table:
+            break
+    assert seen[0] is not window.table, "Tab stayed in the list"
+    panel = window.panel
+    assert seen.index(panel.spectrogram) < seen.index(panel.note_edit)  # the take: its picture, then its controls
+    assert seen[-1] is window.table  # round the panes and back to the list
+    assert window.table.currentIndex() == current  # Tab did not walk the cells
+    qtbot.keyClick(window.table, Qt.Key.Key_Tab, Qt.KeyboardModifier.ShiftModifier)  # type: ignore[attr-defined]
+    assert QApplication.focusWidget() is seen[-2]  # Shift+Tab: back to the pane before
+    spectrogram = panel.spectrogram
+    spectrogram.setFocus()
+    qtbot.waitUntil(spectrogram.hasFocus)  # type: ignore[attr-defined]
+    image = spectrogram.viewport().grab().toImage()
+    frame = [QColor(image.pixel(1, y)) for y in range(5, image.height() - 5, 7)]
+    assert all(_contrast(c, theme.BASE) >= 3.0 for c in frame)  # the picture in focus is framed
+
+
+def _contrast(a: QColor, b: QColor) -> float:
+    """WCAG 2.1 contrast ratio."""
+
+    def lum(c: QColor) -> float:
+        ch = [x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4 for x in (c.redF(), c.greenF(), c.blueF())]
+        return 0.2126 * ch[0] + 0.7152 * ch[1] + 0.0722 * ch[2]
+
+    hi, lo = sorted((lum(a), lum(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def _row_fill(window: MainWindow, image: QImage, row: int) -> QColor:
+    """The row's background, from the empty Artist – Title cell."""
+    r = window.table.visualRect(window.table.model().index(row, Column.WHO))
+    return QColor(image.pixel(r.center()))
+
+
+def test_the_focused_row_is_outlined_with_contrast(qtbot: object, window: MainWindow) -> None:
+    takes = _analysed(qtbot, window, clips())
+    window.select_ids([takes[1].id])
+    window.activateWindow()
+    window.table.setFocus()
+    qtbot.waitUntil(window.table.hasFocus)  # type: ignore[attr-defined]
+    image = window.table.viewport().grab().toImage()
+    row = window.table.currentIndex().row()
+    first = window.table.visualRect(window.table.model().index(row, 0))
+    fill = _row_fill(window, image, row)
+    width = window.table.viewport().width()
+    edges = [QColor(image.pixel(x, first.top() + 1)) for x in range(4, width - 4, 5)]
+    edges += [QColor(image.pixel(x, first.bottom() - 1)) for x in range(4, width - 4, 5)]
+    edges += [QColor(image.pixel(1, first.center().y())), QColor(image.pixel(width - 2, first.center().y()))]
+    strong = [c for c in edges if _contrast(c, fill) >= 3.0]
+    assert len(strong) >= 0.95 * len(edges), f"{len(strong)} of {len(edges)} edge pixels stand out from {fill.name()}"
+    for background in (theme.BASE, theme.ALT_BASE, theme.HIGHLIGHT, theme.WINDOW):
+        assert _contrast(theme.FOCUS, background) >= 3.0  # WCAG 2.1, non-text contrast
+        assert theme.contrast(theme.FOCUS, background) == pytest.approx(_contrast(theme.FOCUS, background))
+    # Without the focus, no outline: the list does not claim the keyboard when it does not have it.
+    window.panel.note_edit.setFocus()
+    qtbot.waitUntil(lambda: not window.table.hasFocus())  # type: ignore[attr-defined]
+    image = window.table.viewport().grab().toImage()
+    assert QColor(image.pixel(width // 2, first.top() + 1)) == _row_fill(window, image, row)
+
+
+def test_a_selected_row_keeps_its_true_peak_warning(qtbot: object, window: MainWindow) -> None:
+    takes = _analysed(qtbot, window, clips())
+    hot = takes[0]
+    hot.set_loudness(Loudness(-8.0, 0.6), "")  # above -1 dBTP: the warning colour
+    window.controller.take_changed.emit(hot.id)
+    assert window.takes.data(window.takes.index(0, Column.PEAK), Qt.ItemDataRole.ForegroundRole).color() == (
+        theme.WARNING_COLOUR
+    )
+
+    def warm_pixels() -> int:
+        image = window.table.viewport().grab().toImage()
+        cell = window.table.visualRect(window.table.model().index(window.table.row_of(hot.id), Column.PEAK))
+        hues = [
+            QColor(image.pixel(x, y))
+            for x in range(cell.left(), cell.right())
+            for y in range(cell.top(), cell.bottom())
+        ]
+        return sum(1 for c in hues if 35 <= c.hsvHue() <= 60 and c.hsvSaturation() > 100 and c.value() > 150)
+
+    window.select_ids([takes[1].id])
+    assert warm_pixels() > 10  # not selected: yellow text
+    window.select_ids([hot.id])
+    assert warm_pixels() > 10  # selected: still a warning, not white

@@ -9,6 +9,7 @@ dock (``record_dock.py``) get what they need passed in, not the window.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -107,6 +108,7 @@ class MainWindow(QMainWindow):
         for name in ("compare", "again", "locate", "remove"):
             self.table.addAction(self.action_map[name])
         self._connect()
+        self._set_tab_order()
         self.panel.set_colour_map(self.prefs.colour_map)
         self.panel.set_db_range(self.prefs.db_range)
         self.compare.set_colour_map(self.prefs.colour_map)
@@ -153,8 +155,16 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([210, 420])
         self.splitter.setChildrenCollapsible(False)
         self.setCentralWidget(self.splitter)
-        self.setTabOrder(self.table, self.tabs)
-        self.setTabOrder(self.tabs, self.panel.note_edit)
+
+    def _set_tab_order(self) -> None:
+        """Tab goes pane by pane: the list, the selected take (its spectrogram, then its controls), the
+        record panel when it is open, the model; Shift+Tab goes back. Arrows move inside a pane."""
+        p, rec = self.panel, self.record_panel.controls
+        chain: list[QWidget] = [self.table, self.tabs, p.spectrogram, p.note_edit, p.cmap, p.db]
+        chain += [rec.inputs.device_combo, rec.inputs.rescan, rec.inputs.channel_combo, rec.record_button]
+        chain.append(self.model_combo)
+        for before, after in itertools.pairwise(chain):
+            QWidget.setTabOrder(before, after)
 
     def _connect(self) -> None:
         c = self.controller

@@ -220,6 +220,7 @@ class MeterDelegate(QStyledItemDelegate):
         opt = QStyleOptionViewItem(option)
         self.initStyleOption(opt, index)
         opt.text = ""
+        opt.state &= ~QStyle.StateFlag.State_HasFocus  # type: ignore[assignment]  # the table outlines the row
         if style is not None:
             style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, option.widget)
         r = QRectF(option.rect).adjusted(4, 0, -4, 0)

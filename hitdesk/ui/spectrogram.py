@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPen, QResizeEvent
+from PySide6.QtGui import QColor, QFocusEvent, QFont, QPainter, QPaintEvent, QPen, QResizeEvent
 from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QWidget
 
 from hitdesk.analysis import AnalysisDetail
@@ -33,6 +33,7 @@ PICTURE_UNDER_WINDOWS_OPACITY = 0.35
 FOLLOW_SECONDS = 60.0  # how much of the track the view shows while it scrolls along with the analysis
 _HZ_TICKS = (100, 500, 1000, 2000, 5000, 10000)  # 10 kHz sits near the top band (Nyquist 11,025 Hz)
 SEGMENT_LABELS = {"beginning": "Beginning", "middle": "Middle", "end": "End"}
+FOCUS_WIDTH = 2
 
 
 def _hz_to_mel(f: npt.ArrayLike) -> npt.NDArray[np.float64]:
@@ -117,7 +118,10 @@ class SpectrogramView(pg.PlotWidget):  # type: ignore[misc]
             parent=parent, background=theme.BASE, axisItems={"left": HzAxis(compact), "bottom": TimeAxis()}
         )
         self.setAcceptDrops(False)  # file drops go to the main window
-        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        # The large view is a pane of its own in the Tab order (a frame shows it has the focus); the
+        # compare view's small strips are not.
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus if compact else Qt.FocusPolicy.StrongFocus)
+        self.setAccessibleName("Spectrogram")
         self.setMenuEnabled(False)
         self.setMouseEnabled(x=not compact, y=False)
         self.hideButtons()
@@ -192,6 +196,23 @@ class SpectrogramView(pg.PlotWidget):  # type: ignore[misc]
         self._message.setText(text)
         self._message.setVisible(bool(text))
         self._place_message()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        super().paintEvent(event)
+        if self.hasFocus():
+            painter = QPainter(self.viewport())
+            painter.setPen(QPen(theme.FOCUS, FOCUS_WIDTH))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRect(self.viewport().rect().adjusted(1, 1, -1, -1))
+            painter.end()
+
+    def focusInEvent(self, event: QFocusEvent) -> None:  # noqa: N802
+        super().focusInEvent(event)
+        self.viewport().update()
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:  # noqa: N802
+        super().focusOutEvent(event)
+        self.viewport().update()
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
         super().resizeEvent(event)

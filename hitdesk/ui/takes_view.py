@@ -12,9 +12,25 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel, Qt
-from PySide6.QtGui import QPainter, QPaintEvent
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+from PySide6.QtCore import (
+    QItemSelectionModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QRect,
+    QSortFilterProxyModel,
+    Qt,
+)
+from PySide6.QtGui import QBrush, QFocusEvent, QPainter, QPaintEvent, QPalette, QPen
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+    QWidget,
+)
 
 from hitdesk.ui import theme
 from hitdesk.ui.meters import MeterDelegate
@@ -35,6 +51,8 @@ COLUMN_WIDTHS = {
     Column.LUFS: 52,
     Column.PEAK: 52,
 }
+SELECTED_LIGHTER = 120  # a warning colour on a selected row, lightened (percent) to keep its contrast
+FOCUS_WIDTH = 2
 _SPAN = Column.PEAK - Column.BEGINNING + 1  # an error row's sentence covers the meter and loudness columns
 
 
@@ -62,6 +80,20 @@ class TakesSortProxy(QSortFilterProxyModel):
         if b is None:
             return self.sortOrder() == Qt.SortOrder.AscendingOrder
         return a < b  # type: ignore[operator]  # one column's keys are all numbers or all text
+
+
+class RowDelegate(QStyledItemDelegate):
+    """The plain cells: no dotted rectangle around one cell (the table outlines the current row), and
+    a cell coloured as a warning (true peak, a missing file) or an error keeps its colour when its
+    row is selected, lightened to stay readable on the selection."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:  # noqa: N802
+        super().initStyleOption(option, index)
+        option.state &= ~QStyle.StateFlag.State_HasFocus  # type: ignore[assignment]
+        brush = index.data(Qt.ItemDataRole.ForegroundRole)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        if selected and isinstance(brush, QBrush) and brush.color() in (theme.WARNING_COLOUR, theme.ERROR_COLOUR):
+            option.palette.setColor(QPalette.ColorRole.HighlightedText, brush.color().lighter(SELECTED_LIGHTER))
 
 
 class TakesTable(QTableView):
@@ -98,6 +130,9 @@ class TakesTable(QTableView):
         header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # the list's own order until a header is clicked
         header.setSortIndicatorClearable(True)  # a third click goes back to it
         self.setSortingEnabled(True)
+        self.setTabKeyNavigation(False)  # Tab leaves the list for the next pane; arrows move in it
+        self.row_delegate = RowDelegate(self)
+        self.setItemDelegate(self.row_delegate)
         self.meter_delegate = MeterDelegate(self)
         for col in METER_COLUMNS:
             self.setItemDelegateForColumn(col, self.meter_delegate)
@@ -111,6 +146,9 @@ class TakesTable(QTableView):
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         super().paintEvent(event)
         model = self.model()
+        current = self.currentIndex()
+        if self.hasFocus() and current.isValid():
+            self._outline_row(current.row())
         if model is not None and model.rowCount() == 0:
             painter = QPainter(self.viewport())
             painter.setPen(theme.DIM_TEXT)
@@ -120,6 +158,36 @@ class TakesTable(QTableView):
                 "Drop audio files or folders here (anywhere on the window)\nor press Ctrl+O to open files",
             )
             painter.end()
+
+    def row_rect(self, row: int) -> QRect:
+        """The visible part of a row, in viewport coordinates."""
+        first = self.visualRect(self.proxy.index(row, 0))
+        return QRect(0, first.top(), self.viewport().width(), first.height())
+
+    def _outline_row(self, row: int) -> None:
+        """The keyboard focus: the current row outlined in the focus colour."""
+        painter = QPainter(self.viewport())
+        pen = QPen(theme.FOCUS, FOCUS_WIDTH)
+        pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        inset = FOCUS_WIDTH // 2
+        painter.drawRect(self.row_rect(row).adjusted(inset, inset, -inset - 1, -inset - 1))
+        painter.end()
+
+    def currentChanged(  # noqa: N802
+        self, current: QModelIndex | QPersistentModelIndex, previous: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        super().currentChanged(current, previous)
+        self.viewport().update()  # the outline follows the current row
+
+    def focusInEvent(self, event: QFocusEvent) -> None:  # noqa: N802
+        super().focusInEvent(event)
+        self.viewport().update()
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:  # noqa: N802
+        super().focusOutEvent(event)
+        self.viewport().update()
 
     # ------------------------------------------------------------------------------------ error rows
     def take_at_row(self, row: int) -> Take | None:

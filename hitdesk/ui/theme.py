@@ -24,6 +24,23 @@ BASE_RATE_COLOUR = QColor("#d8d8d8")
 WARNING_COLOUR = QColor("#f0c04a")
 ERROR_COLOUR = QColor("#ff8a80")
 WINDOW_MARK = QColor("#ffffff")
+FOCUS = QColor("#ffe08a")  # the keyboard focus: at least 3:1 against every background it is drawn on
+
+
+def luminance(colour: QColor) -> float:
+    """Relative luminance (WCAG 2.1)."""
+
+    def channel(c: float) -> float:
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * channel(colour.redF()) + 0.7152 * channel(colour.greenF()) + 0.0722 * channel(colour.blueF())
+
+
+def contrast(a: QColor, b: QColor) -> float:
+    """WCAG contrast ratio, 1 to 21; focus indicators and other non-text marks need 3."""
+    la, lb = sorted((luminance(a), luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
 
 COLOUR_MAPS: tuple[tuple[str, str], ...] = (
     ("viridis", "Viridis (colour-blind safe)"),
