@@ -12,13 +12,14 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import AudioFactory
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 from ui_helpers import WAIT_MS, clips, drop_files, require_model, wait_idle
 
 from hitdesk.analysis import AnalysisOptions, analyze
 from hitdesk.model.runtime import HitModel
-from hitdesk.present import pct, pct_range
+from hitdesk.present import mmss, pct, pct_range
 from hitdesk.present import results_csv as results_to_csv
 from hitdesk.ui.main_window import MainWindow
 from hitdesk.ui.takes import State
@@ -337,3 +338,22 @@ def test_headless_windows_never_ask(qtbot: object, window: MainWindow) -> None:
     window.controller.set_note(window.controller.takes[0].id, "not saved")
     assert window.controller.dirty
     assert window.close() and not window.isVisible()  # no question: nothing would answer it
+
+
+def test_the_position_shows_the_selected_takes_length_at_once(
+    qtbot: object, window: MainWindow, audio_factory: AudioFactory
+) -> None:
+    odd = audio_factory.sndfile("odd-length.wav", seconds=7.6)  # 0:07.6: the list shows 0:08
+    with qtbot.waitSignal(window.all_done, timeout=WAIT_MS):  # type: ignore[attr-defined]
+        window.add_paths([clips()[0], odd])
+    takes = window.controller.takes
+    window.select_ids([takes[1].id])
+    length = window.takes.data(window.takes.index(1, Column.DURATION))
+    assert length == "0:08" == mmss(takes[1].result.duration_s)  # type: ignore[union-attr]
+    assert window.position_label.text() == "0:00 / 0:08"  # before anything is played
+    window.select_ids([takes[0].id])
+    assert window.position_label.text() == f"0:00 / {window.takes.data(window.takes.index(0, Column.DURATION))}"
+    window.select_ids([takes[1].id])
+    with qtbot.waitSignal(window.player.loaded, timeout=WAIT_MS):  # type: ignore[attr-defined]
+        window.transport.seek_to(2.9)  # a click on the spectrogram: the take is decoded for playing
+    qtbot.waitUntil(lambda: window.position_label.text() == "0:02 / 0:08", timeout=5000)  # type: ignore[attr-defined]

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QWidget
 
 from hitdesk.analysis import AnalysisDetail
 from hitdesk.config import FEATURES, FeatureConfig
-from hitdesk.present import pct
+from hitdesk.present import mmss, pct
 from hitdesk.results import Score, TrackResult
 from hitdesk.ui import theme
 from hitdesk.ui.track_picture import TrackPicture
@@ -335,10 +335,8 @@ class SpectrogramView(pg.PlotWidget):  # type: ignore[misc]
         plot.addItem(rect)
         self._marks.append(rect)
         name = "Whole track" if self._single else SEGMENT_LABELS.get(w.name, w.name)
-        if self.compact:
-            label = name[0] if not self._single else name
-        else:
-            label = f"{name} {_mmss(w.start_s)}–{_mmss(w.end_s)}"
+        span = f" {mmss(w.start_s)}–{mmss(w.end_s)}"
+        label = (name if self._single else name[0]) if self.compact else name + span
         if w.score is not None:
             label += f"  {pct(w.score.p_hit)}"
         # The end window's label hangs from its right edge, so it stays inside the plot.
@@ -355,8 +353,3 @@ class SpectrogramView(pg.PlotWidget):  # type: ignore[misc]
 
     def image_of(self, name: str) -> pg.ImageItem | None:
         return self._images.get(name)
-
-
-def _mmss(seconds: float) -> str:
-    s = round(seconds)
-    return f"{s // 60}:{s % 60:02d}"

@@ -17,11 +17,11 @@ from PySide6.QtWidgets import (
 )
 
 from hitdesk.analysis import AnalysisDetail
-from hitdesk.present import SEGMENTS, reading
+from hitdesk.present import SEGMENTS, mmss, reading
 from hitdesk.ui import theme
 from hitdesk.ui.meters import ProbabilityMeter
 from hitdesk.ui.spectrogram import SEGMENT_LABELS, SpectrogramView, WindowView
-from hitdesk.ui.takes import State, Take, mmss
+from hitdesk.ui.takes import State, Take
 
 
 class TakePanel(QWidget):

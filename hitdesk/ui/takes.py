@@ -9,7 +9,6 @@ each change by a signal. Keeping this module free of Qt keeps those rules plain 
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -39,13 +38,6 @@ class State(Enum):
 def path_key(path: str | Path) -> str:
     """The same file reached by different spellings (relative, via a link) gets the same key."""
     return os.path.normcase(os.path.realpath(os.fspath(path)))
-
-
-def mmss(seconds: float | None) -> str:
-    if seconds is None or not math.isfinite(seconds):
-        return "–"
-    s = round(seconds)
-    return f"{s // 60}:{s % 60:02d}"
 
 
 def missing_sentence(takes: Sequence[Take], refused: str = "") -> str:

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush
 
-from hitdesk.present import pct, pct_range
+from hitdesk.present import mmss, pct, pct_range
 from hitdesk.ui import theme
-from hitdesk.ui.takes import State, Take, missing_sentence, mmss
+from hitdesk.ui.takes import State, Take, missing_sentence
 
 if TYPE_CHECKING:  # a type only: the meters read the roles below without importing the controller
     from hitdesk.ui.controller import TakesController
