@@ -21,7 +21,7 @@ from hitdesk.analysis import AnalysisOptions, analyze
 from hitdesk.model.runtime import HitModel
 from hitdesk.present import mmss, pct, pct_range
 from hitdesk.present import results_csv as results_to_csv
-from hitdesk.ui.main_window import MainWindow
+from hitdesk.ui.main_window import MINIMUM_SIZE, MainWindow
 from hitdesk.ui.takes import State
 from hitdesk.ui.takes_table import Column, ScoreRole
 
@@ -357,3 +357,45 @@ def test_the_position_shows_the_selected_takes_length_at_once(
     with qtbot.waitSignal(window.player.loaded, timeout=WAIT_MS):  # type: ignore[attr-defined]
         window.transport.seek_to(2.9)  # a click on the spectrogram: the take is decoded for playing
     qtbot.waitUntil(lambda: window.position_label.text() == "0:02 / 0:08", timeout=5000)  # type: ignore[attr-defined]
+
+
+def test_the_progress_counts_rows_already_done(qtbot: object, window: MainWindow) -> None:
+    files = clips()
+    window.controller.set_workers(1)
+    seen: list[tuple[int, int, str]] = []
+
+    def finished(_take_id: int, _had: bool) -> None:
+        done = sum(t.state == State.DONE for t in window.controller.takes)
+        seen.append((done, window.controller.batch[0], window.status.progress.format()))
+
+    window.controller.take_finished.connect(finished)
+    with qtbot.waitSignal(window.all_done, timeout=WAIT_MS):  # type: ignore[attr-defined]
+        window.add_paths(files)
+    assert len(seen) == len(files)
+    for done, counted, text in seen:
+        assert counted == done, seen  # a row that says done is counted at once
+        if done < len(files):
+            assert text == f"{done} of {len(files)} analysed", seen
+
+
+def test_the_status_bar_stays_on_one_line(qtbot: object, window: MainWindow) -> None:
+    window.resize(*MINIMUM_SIZE)
+    status = window.status
+    window.controller.blockSignals(True)  # only what this test says
+    long = "'a very long take name.wav' is missing: the file is no longer at " + "/deep/folder" * 12
+    status.say(long)
+    status.update(2, 120)
+    QApplication.processEvents()
+    bar = status.progress
+    assert bar.isVisible() and bar.text() == "2 of 120 analysed"
+    assert bar.width() >= bar.fontMetrics().horizontalAdvance("120 of 120 analysed") + 16  # not wrapped, not cut
+    status.say(long)
+    QApplication.processEvents()
+    assert status.text.text() == long and status.text.toolTip() == long  # whole, for the tooltip
+    assert bar.width() >= bar.fontMetrics().horizontalAdvance("120 of 120 analysed") + 16
+    line = status.text.fontMetrics().height()
+    for widget in (status.text, bar, status.model_label):
+        assert widget.geometry().right() <= window.statusBar().width(), widget
+        assert widget.height() < 2 * line, widget  # one line
+    assert status.model_label.width() >= status.model_label.sizeHint().width() - 2  # the model is still named
+    window.controller.blockSignals(False)

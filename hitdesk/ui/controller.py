@@ -26,7 +26,7 @@ from hitdesk.model.runtime import HitModel
 from hitdesk.present import plural
 from hitdesk.results import TrackResult
 from hitdesk.ui.loudness import Loudness
-from hitdesk.ui.session import export_csv, export_json, load_session, save_session, write_text
+from hitdesk.ui.session import load_session, save_session, write_export
 from hitdesk.ui.takes import State, Take, TakeList, missing_sentence
 from hitdesk.ui.workers import Analyser, AnalysisPrefs, is_warm, run_until, warm_up
 from hitdesk.ui.workers import AnalysisSettings as AnalysisSettings  # made here by tests and tools
@@ -67,7 +67,7 @@ class TakesController(QObject):
         self._list = TakeList()
         self._model: HitModel | None = None
         self._model_error: str | None = None
-        self._batch_total = 0
+        self._batch: set[int] = set()  # ids of the takes queued since the list was last idle
         self._deferred: dict[int, bool] = {}  # take id -> use_cache, queued before the warm-up ran
         self._warm_scheduled = False
         self._dirty = False
@@ -124,12 +124,11 @@ class TakesController(QObject):
 
     @property
     def batch(self) -> tuple[int, int]:
-        """Analysed and total of the takes queued since the list was last idle; (0, 0) when none waits."""
-        pending = self.pending
-        if not (pending and self._batch_total):
+        """Analysed and total of the takes queued since the list was last idle; (0, 0) when none waits.
+        A take counts once its row says done or error, even while its loudness is still measured."""
+        if not (self.pending and self._batch):
             return 0, 0
-        total = max(self._batch_total, pending)
-        return total - pending, total
+        return self._list.count_finished(self._batch), len(self._batch)
 
     @property
     def dirty(self) -> bool:
@@ -227,7 +226,7 @@ class TakesController(QObject):
         if self._model is None:  # analysed once a model is chosen
             self.take_changed.emit(take.id)
             return
-        self._batch_total += 1
+        self._batch.add(take.id)
         if is_warm():
             self.analyser.submit(take.id, take.path, self._model, self.options, use_cache=use_cache)
         else:
@@ -301,6 +300,7 @@ class TakesController(QObject):
     def remove_ids(self, ids: Iterable[int]) -> None:
         """Removes takes at once: their jobs are cancelled and any late answer is dropped."""
         gone = set(ids)
+        self._batch -= gone
         for take_id in gone:
             self._deferred.pop(take_id, None)
             self.analyser.cancel(take_id)
@@ -356,6 +356,7 @@ class TakesController(QObject):
         if not had_result:
             self.take_changed.emit(take_id)
             self._set_dirty(True)
+            self._emit_progress()
         self.take_finished.emit(take_id, had_result)
 
     def _on_loudness(self, take_id: int, value: object, message: str) -> None:
@@ -375,7 +376,7 @@ class TakesController(QObject):
         self.take_ended.emit(take_id)
 
     def _on_idle(self) -> None:
-        self._batch_total = 0
+        self._batch.clear()
         self._emit_progress()
         self.all_done.emit()
 
@@ -387,16 +388,10 @@ class TakesController(QObject):
         return self._model.info.to_dict() if self._model is not None else {}
 
     def export_results(self, path: Path) -> int:
-        """CSV or JSON by the file's suffix: the fields of ``hitdesk analyze --csv`` / ``--json``, and
-        each take's loudness and note (see ``session.export_dict``).
-
-        Returns how many results were written; raises ``OSError`` when the file cannot be written.
-        """
-        results = self._list.results(self._model_info(), "fast" if self.prefs.fast else "full")
-        text = export_csv(results) if path.suffix.lower() == ".csv" else export_json(results)
-        write_text(path, text)
-        self.message.emit(f"Exported {plural(len(results), 'result')} to {path.name}.")
-        return len(results)
+        """Writes every result as CSV or JSON (``session.write_export``); returns how many, or raises ``OSError``."""
+        n = write_export(path, self._list.results(self._model_info(), "fast" if self.prefs.fast else "full"))
+        self.message.emit(f"Exported {plural(n, 'result')} to {path.name}.")
+        return n
 
     def save_session(self, path: Path) -> None:
         """Writes the takes with their results, loudness and notes; raises ``OSError``."""

@@ -86,6 +86,13 @@ def export_csv(rows: Sequence[ExportRow]) -> str:
     return present.results_csv(dicts, extra)
 
 
+def write_export(path: Path, rows: Sequence[ExportRow]) -> int:
+    """CSV or JSON by the file's suffix: the fields of ``hitdesk analyze --csv`` / ``--json``, and each
+    take's loudness and note (``export_dict``). Returns how many results were written; raises ``OSError``."""
+    write_text(path, export_csv(rows) if path.suffix.lower() == ".csv" else export_json(rows))
+    return len(rows)
+
+
 def write_text(path: Path, text: str) -> None:
     """Writes next to the target first, so a failed write never leaves half a file."""
     tmp = path.with_name(f".{path.name}.tmp")

@@ -1,13 +1,17 @@
 """The window's status bar: one sentence, the batch's progress bar, and the loaded model.
 
 It reads the controller when the controller says something changed, so the window only places it.
+Everything stays on one line: a long sentence ends in "…" (whole in its tooltip) instead of
+squeezing the progress bar, which is always wide enough for "120 of 120 analysed".
 """
 
 from __future__ import annotations
 
 import logging
 
-from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QPainter, QPaintEvent
+from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 
 from hitdesk.ui import theme
 from hitdesk.ui.controller import TakesController
@@ -16,19 +20,49 @@ from hitdesk.ui.takes import State
 log = logging.getLogger(__name__)
 
 
+PROGRESS_SAMPLE = "9999 of 9999 analysed"  # the widest text the progress bar shows
+
+
+class ElidedLabel(QLabel):
+    """One line of text that never wraps and never widens its bar: what does not fit ends in "…"."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setWordWrap(False)
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
+        super().setText(text)
+        self.setToolTip(text)
+        self.update()
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return QSize(self.fontMetrics().horizontalAdvance("Analysing…"), super().minimumSizeHint().height())
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        painter = QPainter(self)
+        rect = self.contentsRect()
+        text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, rect.width())
+        align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        style = self.style()
+        style.drawItemText(painter, rect, int(align), self.palette(), self.isEnabled(), text, self.foregroundRole())
+        painter.end()
+
+
 class StatusLine:
     """Fills a ``QStatusBar`` from a ``TakesController``'s signals."""
 
     def __init__(self, bar: QStatusBar, controller: TakesController) -> None:
         self.controller = controller
         self.progress = QProgressBar()
-        self.progress.setMaximumWidth(220)
         self.progress.setTextVisible(True)
+        wide = self.progress.fontMetrics().horizontalAdvance(PROGRESS_SAMPLE) + 24  # the bar's own margins
+        self.progress.setMinimumWidth(wide)
+        self.progress.setMaximumWidth(max(220, wide))
         self.progress.hide()
-        self.text = QLabel("")
+        self.text = ElidedLabel("")
         bar.addWidget(self.text, 1)
         bar.addPermanentWidget(self.progress)
-        self.model_label = QLabel("")
+        self.model_label = ElidedLabel("")
         self.model_label.setStyleSheet(f"color: {theme.DIM_TEXT.name()};")
         bar.addPermanentWidget(self.model_label)
         controller.progress.connect(self.update)

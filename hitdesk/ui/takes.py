@@ -177,6 +177,10 @@ class TakeList:
     def by_id(self, take_id: int) -> Take | None:
         return next((t for t in self._takes if t.id == take_id), None)
 
+    def count_finished(self, ids: set[int]) -> int:
+        """How many of these takes are no longer queued or being analysed."""
+        return sum(1 for t in self._takes if t.id in ids and not t.waiting)
+
     def _new(self, path: Path) -> Take:
         take = Take(self._next_id, path, path_key(path))
         self._next_id += 1
