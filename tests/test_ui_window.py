@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import AudioFactory
 from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 from ui_helpers import WAIT_MS, clips, drop_files, require_model, wait_idle
 
@@ -399,3 +400,29 @@ def test_the_status_bar_stays_on_one_line(qtbot: object, window: MainWindow) -> 
         assert widget.height() < 2 * line, widget  # one line
     assert status.model_label.width() >= status.model_label.sizeHint().width() - 2  # the model is still named
     window.controller.blockSignals(False)
+
+
+def test_png_exports_confirm_and_the_compare_export_is_the_compare_view(
+    qtbot: object, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with qtbot.waitSignal(window.all_done, timeout=WAIT_MS):  # type: ignore[attr-defined]
+        window.add_paths(clips())
+    target: list[Path] = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(target[-1]), ""))
+    ratio = window.devicePixelRatioF()
+
+    target.append(tmp_path / "whole")  # no suffix: .png is added
+    window.action_map["export_png"].trigger()
+    whole = tmp_path / "whole.png"
+    image = QImage(str(whole))
+    assert (image.width(), image.height()) == (round(window.width() * ratio), round(window.height() * ratio))
+    assert str(whole) in window.status.text.text()
+
+    target.append(tmp_path / "compare.png")
+    window.action_map["export_compare_png"].trigger()
+    image = QImage(str(target[-1]))
+    compare = window.compare
+    assert window.tabs.currentWidget() is compare
+    assert (image.width(), image.height()) == (round(compare.width() * ratio), round(compare.height() * ratio))
+    assert image.height() < window.height() * ratio  # not the whole window
+    assert str(target[-1]) in window.status.text.text() and "compare" in window.status.text.text()

@@ -36,7 +36,9 @@ class CommandView(Protocol):
 
     def show_about(self) -> object: ...
 
-    def grab_png(self, path: Path, *, compare: bool = False) -> bool: ...
+    def grab_png(self, path: Path, *, compare: bool = False) -> bool: ...  # the whole window
+
+    def grab_compare_png(self, path: Path) -> bool: ...  # the compare view alone
 
     def say(self, text: str) -> None: ...  # one sentence in the status bar
 

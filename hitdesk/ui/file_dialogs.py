@@ -52,12 +52,17 @@ def export_dialog(c: CommandContext) -> None:
 
 
 def export_png_dialog(c: CommandContext, *, compare: bool) -> None:
+    """The whole window, or the compare view alone, as a PNG; the status bar says where it went."""
     name = "hitdesk-compare.png" if compare else "hitdesk.png"
     path, _ = QFileDialog.getSaveFileName(c.window, "Export PNG", _start(c, name), "PNG image (*.png)")
-    if path:
-        p = Path(path).with_suffix(".png")
-        if not c.view.grab_png(p, compare=compare):
-            QMessageBox.warning(c.window, "Export failed", f"Cannot write '{p.name}'.")
+    if not path:
+        return
+    p = Path(path).with_suffix(".png")
+    saved = c.view.grab_compare_png(p) if compare else c.view.grab_png(p)
+    if saved:
+        c.view.say(f"Saved {'the compare view' if compare else 'the window'} as {p}.")
+    else:
+        QMessageBox.warning(c.window, "Export failed", f"Cannot write '{p.name}'.")
 
 
 def save_session_dialog(c: CommandContext) -> bool:

@@ -414,12 +414,17 @@ class MainWindow(QMainWindow):
         self._refresh_compare()
 
     def grab_png(self, path: Path, *, compare: bool = False) -> bool:
+        """The whole window as a PNG (with ``compare``, showing the compare view: the headless check)."""
         if compare:
             self.show_compare()
         QApplication.processEvents()
-        widget: QWidget = self
-        pixmap = widget.grab()
-        return bool(pixmap.save(str(path), "PNG"))
+        return bool(self.grab().save(str(path), "PNG"))
+
+    def grab_compare_png(self, path: Path) -> bool:
+        """The compare view alone as a PNG (File ▸ Export Compare View as PNG)."""
+        self.show_compare()
+        QApplication.processEvents()
+        return bool(self.compare.grab().save(str(path), "PNG"))
 
     # ------------------------------------------------------------------------------------ waiting and closing
     def wait_until_idle(self, timeout_ms: int = 600_000) -> bool:
