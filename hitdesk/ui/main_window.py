@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
 )
 
 from hitdesk.model.runtime import HitModel
-from hitdesk.present import clock, mmss
 from hitdesk.ui import commands
 from hitdesk.ui.about import AboutDialog
 from hitdesk.ui.command_context import CommandContext
@@ -42,6 +41,7 @@ from hitdesk.ui.file_dialogs import save_session
 from hitdesk.ui.model_card import ModelCardDialog
 from hitdesk.ui.playback import Player
 from hitdesk.ui.qt_compat import protect_singletons
+from hitdesk.ui.readouts import PlaybackReadouts
 from hitdesk.ui.record_dock import RecordDock
 from hitdesk.ui.settings import Preferences, load_bytes, open_settings, save_geometry
 from hitdesk.ui.status_bar import StatusLine
@@ -106,6 +106,7 @@ class MainWindow(QMainWindow):
         self.action_map.update(self.record_dock.action_map)
         self.record_panel = self.record_dock.panel
         self.model_combo, self.position_label = commands.build_toolbar(context, self.action_map)
+        self.readouts = PlaybackReadouts(self.player, self.position_label, lambda: self.panel.take)
         for name in ("compare", "again", "locate", "remove"):
             self.table.addAction(self.action_map[name])
         self._connect()
@@ -200,7 +201,7 @@ class MainWindow(QMainWindow):
         self.compare.explain_requested.connect(lambda: self.show_model_card("explain"))
         self.tabs.currentChanged.connect(lambda _i: self._refresh_compare())
         self.transport.playhead_moved.connect(self.panel.spectrogram.set_playhead)
-        self.transport.position_text.connect(lambda _text: self._show_position())
+        self.transport.position_text.connect(self.readouts.update)  # the player moved
         self.player.message.connect(self.status.text.setText)
         self.player.playing_changed.connect(self._on_playing)
 
@@ -385,21 +386,7 @@ class MainWindow(QMainWindow):
         if take is not None:
             self.controller.ensure_detail(take.id)
             self.transport.selected(take)
-        self._show_position()
-
-    def _show_position(self) -> None:
-        """The toolbar's "position / length" of the shown take, from the moment it is selected: the
-        length as the list shows it (present.mmss), the position as a player counts (present.clock)."""
-        take = self.panel.take
-        if take is None:
-            self.position_label.setText("–:–– / –:––")
-            return
-        player = self.player
-        length = take.result.duration_s if take.result is not None else None
-        if length is None and player.take_id == take.id:
-            length = player.duration_s
-        position = player.position_s if player.take_id is not None else 0.0  # A/B: the same place
-        self.position_label.setText(f"{clock(position)} / {mmss(length)}")
+        self.readouts.update()
 
     def _refresh_compare(self) -> None:
         if self.tabs.currentWidget() is self.compare:
