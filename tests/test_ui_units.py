@@ -142,12 +142,14 @@ def test_exports_add_loudness_and_note_and_keep_a_results_own_loudness() -> None
 
 
 def test_hz_axis_maps_mel_bands() -> None:
-    from hitdesk.ui.spectrogram import hz_to_row
+    from hitdesk.ui.plot_parts import hz_to_row, row_to_hz
 
     rows = [hz_to_row(f) for f in (100, 500, 1000, 2000, 5000, 10000)]
     assert rows == sorted(rows) and 0 < rows[0] < rows[-1] < 128
     # Slaney's scale is linear up to 1 kHz: 500 Hz sits halfway between 0 Hz and 1 kHz.
     assert hz_to_row(500) == pytest.approx(hz_to_row(1000) / 2, abs=0.6)
+    for f in (100, 500, 1000, 2000, 5000, 10000):
+        assert row_to_hz(hz_to_row(f)) == pytest.approx(f, rel=1e-6)
 
 
 def test_after_warm_up_workers_import_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

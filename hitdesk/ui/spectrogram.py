@@ -17,85 +17,23 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFocusEvent, QFont, QPainter, QPaintEvent, QPen, QResizeEvent
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QFocusEvent, QFont, QPainter, QPaintEvent, QPen, QResizeEvent
 from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QWidget
 
 from hitdesk.analysis import AnalysisDetail
-from hitdesk.config import FEATURES, FeatureConfig
+from hitdesk.config import FEATURES
 from hitdesk.present import mmss, pct
 from hitdesk.results import Score, TrackResult
 from hitdesk.ui import theme
+from hitdesk.ui.plot_parts import HzAxis, TimeAxis, WindowLabel, stack_rows
 from hitdesk.ui.track_picture import TrackPicture
 
 DB_FLOOR_DEFAULT = -80.0
 PICTURE_UNDER_WINDOWS_OPACITY = 0.35
 FOLLOW_SECONDS = 60.0  # how much of the track the view shows while it scrolls along with the analysis
-_HZ_TICKS = (100, 500, 1000, 2000, 5000, 10000)  # 10 kHz sits near the top band (Nyquist 11,025 Hz)
 SEGMENT_LABELS = {"beginning": "Beginning", "middle": "Middle", "end": "End"}
 FOCUS_WIDTH = 2
-
-
-def _hz_to_mel(f: npt.ArrayLike) -> npt.NDArray[np.float64]:
-    """Slaney's mel scale (librosa's default, htk=False): linear to 1 kHz, logarithmic above."""
-    f = np.asarray(f, dtype=np.float64)
-    f_sp = 200.0 / 3
-    min_log_hz = 1000.0
-    min_log_mel = min_log_hz / f_sp
-    logstep = np.log(6.4) / 27.0
-    lin = f / f_sp
-    log = min_log_mel + np.log(np.maximum(f, 1e-9) / min_log_hz) / logstep
-    return np.where(f >= min_log_hz, log, lin)
-
-
-def mel_band_centres(cfg: FeatureConfig = FEATURES) -> npt.NDArray[np.float64]:
-    """Centre frequency of each mel band, in mel units; band i spans image rows [i, i+1)."""
-    mels = np.linspace(_hz_to_mel(cfg.fmin), _hz_to_mel(cfg.fmax), cfg.n_mels + 2)
-    return mels[1:-1]
-
-
-def hz_to_row(hz: float, cfg: FeatureConfig = FEATURES) -> float:
-    """Image-row coordinate (band centre at i + 0.5) of a frequency."""
-    centres = mel_band_centres(cfg)
-    return float(np.interp(float(_hz_to_mel(hz)), centres, np.arange(cfg.n_mels) + 0.5))
-
-
-class HzAxis(pg.AxisItem):  # type: ignore[misc]
-    """Mel bands on the axis, labelled with the frequencies people know."""
-
-    def __init__(self, compact: bool = False) -> None:
-        super().__init__("left")
-        self.compact = compact
-        self._labels: dict[float, str] = {}
-        for f in _HZ_TICKS:
-            self._labels[round(hz_to_row(f), 4)] = f"{f // 1000}k" if f >= 1000 else str(f)
-
-    def tickValues(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, list[float]]]:  # noqa: N802
-        if self.compact or size < 120:
-            return [(1.0, [hz_to_row(f) for f in (100, 1000, 5000)])]
-        return [(1.0, [hz_to_row(f) for f in _HZ_TICKS])]
-
-    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
-        return [self._labels.get(round(v, 4), "") for v in values]
-
-
-class TimeAxis(pg.AxisItem):  # type: ignore[misc]
-    def __init__(self) -> None:
-        super().__init__("bottom")
-
-    def tickSpacing(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, float]]:  # noqa: N802
-        span = max(1e-6, maxVal - minVal)
-        target = span / max(1.0, size / 80.0)  # about one label per 80 px
-        steps = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600)
-        major = next((s for s in steps if s >= target), steps[-1])
-        return [(float(major), 0.0)]
-
-    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
-        out = []
-        for v in values:
-            s = round(v)
-            out.append(f"{s // 60}:{s % 60:02d}" if s >= 0 else "")
-        return out
 
 
 @dataclass(frozen=True)
@@ -139,6 +77,7 @@ class SpectrogramView(pg.PlotWidget):  # type: ignore[misc]
         self._images: dict[str, pg.ImageItem] = {}
         self._picture: pg.ImageItem | None = None  # the whole track's log-mel, under the windows
         self._marks: list[object] = []
+        self._labels: list[WindowLabel] = []
         self._duration = 0.0
         self._windows: list[WindowView] = []
         self._single = False
@@ -165,6 +104,8 @@ class SpectrogramView(pg.PlotWidget):  # type: ignore[misc]
         self._playhead.hide()
         plot.addItem(self._playhead, ignoreBounds=True)
         self.scene().sigMouseClicked.connect(self._clicked)
+        plot.vb.sigRangeChanged.connect(self._layout_labels)  # labels stack where they would overlap
+        plot.vb.sigResized.connect(self._layout_labels)
         self.setYRange(0, FEATURES.n_mels, padding=0)
         self.setXRange(0, 60, padding=0)
 
@@ -245,10 +186,11 @@ class SpectrogramView(pg.PlotWidget):  # type: ignore[misc]
         plot = self.getPlotItem()
         for img in self._images.values():
             plot.removeItem(img)
-        for mark in self._marks:
+        for mark in [*self._marks, *self._labels]:
             plot.removeItem(mark)
         self._images.clear()
         self._marks.clear()
+        self._labels.clear()
         self._windows = []
         self.set_picture(None)
         if self._bar is not None:
@@ -283,6 +225,7 @@ class SpectrogramView(pg.PlotWidget):  # type: ignore[misc]
         plot.setLimits(xMin=0.0, xMax=self._duration, yMin=0.0, yMax=float(FEATURES.n_mels))
         self.setXRange(0.0, self._duration, padding=0)
         self.setYRange(0.0, float(FEATURES.n_mels), padding=0)
+        self._layout_labels()
 
     def set_picture(self, picture: TrackPicture | None, follow: bool = False) -> None:
         """The track's log-mel as computed so far, under the windows (dimmed once there are windows).
@@ -336,20 +279,40 @@ class SpectrogramView(pg.PlotWidget):  # type: ignore[misc]
         self._marks.append(rect)
         name = "Whole track" if self._single else SEGMENT_LABELS.get(w.name, w.name)
         span = f" {mmss(w.start_s)}–{mmss(w.end_s)}"
-        label = (name if self._single else name[0]) if self.compact else name + span
+        text = (name if self._single else name[0]) if self.compact else name + span
         if w.score is not None:
-            label += f"  {pct(w.score.p_hit)}"
-        # The end window's label hangs from its right edge, so it stays inside the plot.
-        at_end = w.name == "end" and not self._single
-        text = pg.TextItem(label, color=theme.TEXT, fill=QColor(20, 22, 26, 200), anchor=(1, 0) if at_end else (0, 0))
+            text += f"  {pct(w.score.p_hit)}"
         font = QFont(self.font())
         if self.compact:
             font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
-        text.setFont(font)
-        text.setPos(w.end_s if at_end else w.start_s, float(FEATURES.n_mels))
-        text.setZValue(11)
-        plot.addItem(text)
-        self._marks.append(text)
+        # The end window's label hangs from its right edge, so it stays inside the plot.
+        label = WindowLabel(text, font, right=w.name == "end" and not self._single)
+        label.setPos(w.end_s if label.right else w.start_s, float(FEATURES.n_mels))
+        label.setZValue(11)
+        plot.addItem(label)
+        self._labels.append(label)
+
+    @property
+    def labels(self) -> list[WindowLabel]:
+        return list(self._labels)
+
+    def _layout_labels(self, *_args: object) -> None:
+        """Labels that would overlap at the current zoom go in rows below one another (a short take's
+        three windows overlap in time, and so would "Beginning 0:00–0:30" and "Middle 0:02–0:32")."""
+        if not self._labels:
+            return
+        vb = self.getPlotItem().vb
+        spans = []
+        for label in self._labels:
+            anchor = label.pos()
+            x = vb.mapViewToDevice(QPointF(anchor.x(), anchor.y())).x()
+            box = label.boundingRect()
+            spans.append((x + box.left(), x + box.right()))
+        rows = stack_rows(spans)
+        px_y = vb.viewPixelSize()[1]  # data units per pixel, vertically
+        for label, row in zip(self._labels, rows, strict=True):
+            step = label.boundingRect().height() + 2.0
+            label.setPos(label.pos().x(), float(FEATURES.n_mels) - row * step * px_y)
 
     def image_of(self, name: str) -> pg.ImageItem | None:
         return self._images.get(name)
