@@ -114,7 +114,7 @@ def run_gui(files: list[str], screenshot: str | None = None, compare: bool = Fal
         pg.setConfigOptions(antialias=True, imageAxisOrder="row-major")
         apply_dark_palette(app)
         app.setWindowIcon(window_icon())
-        window = MainWindow(restore=not headless, persist=not headless, model_spec=model)
+        window = MainWindow(restore=not headless, persist=not headless, model_spec=model, ask_to_save=not headless)
         window.show()
         if not window.isVisible():
             log.error("the main window could not be shown")

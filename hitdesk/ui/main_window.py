@@ -67,11 +67,11 @@ class MainWindow(QMainWindow):
         restore: bool = True,
         persist: bool = True,
         model_spec: str | None = None,
-        ask_to_save: bool | None = None,
+        ask_to_save: bool = False,
     ) -> None:
         """``restore``: the user's preferences and window state; ``persist``: saved again on closing;
-        ``ask_to_save``: closing a changed list asks whether to save it (by default when both are on,
-        so headless runs, screenshots and tests never ask)."""
+        ``ask_to_save``: closing a changed list asks whether to save it (the app run by a person does;
+        headless runs, screenshots, benchmarks and tests never ask)."""
         super().__init__()
         protect_singletons()  # before the many Qt calls to come: see qt_compat
         self.settings = settings if settings is not None else open_settings()
@@ -96,8 +96,9 @@ class MainWindow(QMainWindow):
             self,
         )
         context = CommandContext(self, self, self.controller, self.prefs, self.transport)
-        ask = ask_to_save if ask_to_save is not None else restore and persist
-        self.document = SessionDocument(self, self.controller, lambda path: save_session(context, path), ask=ask)
+        self.document = SessionDocument(
+            self, self.controller, lambda path: save_session(context, path), ask=ask_to_save
+        )
         self.action_map = commands.build_actions(context)
         commands.build_menus(context, self.action_map)
         # Before the saved state is restored: the dock's visibility is part of it.
