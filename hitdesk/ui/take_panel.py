@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QSpinBox,
     QVBoxLayout,
@@ -22,6 +23,9 @@ from hitdesk.ui import theme
 from hitdesk.ui.meters import ProbabilityMeter
 from hitdesk.ui.spectrogram import SEGMENT_LABELS, SpectrogramView, WindowView
 from hitdesk.ui.takes import State, Take
+
+LEFT_WIDTH = (340, 400)  # the meters' column, without its scroll bar
+MIN_HEIGHT = 120  # below this the column scrolls; the window gives the takes list the height first
 
 
 class TakePanel(QWidget):
@@ -39,8 +43,8 @@ class TakePanel(QWidget):
         self.window_seconds = 30.0
 
         left = QWidget()
-        left.setMinimumWidth(340)
-        left.setMaximumWidth(400)
+        left.setMinimumWidth(LEFT_WIDTH[0])
+        left.setMaximumWidth(LEFT_WIDTH[1])
         lv = QVBoxLayout(left)
         lv.setContentsMargins(0, 0, 8, 0)
         lv.setSpacing(6)
@@ -138,7 +142,18 @@ class TakePanel(QWidget):
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
-        layout.addWidget(left)
+        # The meters keep their height and the column scrolls when the window is short (1280 x 720
+        # with the record panel open), instead of squeezing the meters' scales to a sliver.
+        self.left_scroll = QScrollArea()
+        self.left_scroll.setWidget(left)
+        self.left_scroll.setWidgetResizable(True)
+        self.left_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.left_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        bar = self.left_scroll.verticalScrollBar().sizeHint().width()
+        self.left_scroll.setMinimumWidth(LEFT_WIDTH[0] + bar)
+        self.left_scroll.setMaximumWidth(LEFT_WIDTH[1] + bar)
+        self.left_scroll.setMinimumHeight(MIN_HEIGHT)
+        layout.addWidget(self.left_scroll)
         sep = QFrame()
         sep.setFrameShape(QFrame.Shape.VLine)
         sep.setStyleSheet(f"color: {theme.BORDER.name()};")

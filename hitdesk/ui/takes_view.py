@@ -53,6 +53,8 @@ COLUMN_WIDTHS = {
 }
 SELECTED_LIGHTER = 120  # a warning colour on a selected row, lightened (percent) to keep its contrast
 FOCUS_WIDTH = 2
+ROW_HEIGHT = 26
+MIN_ROWS = 4  # the list shows at least this many takes, however short the window (record panel open)
 _SPAN = Column.PEAK - Column.BEGINNING + 1  # an error row's sentence covers the meter and loudness columns
 
 
@@ -115,7 +117,7 @@ class TakesTable(QTableView):
         self.setShowGrid(False)
         self.setWordWrap(False)
         self.verticalHeader().hide()
-        self.verticalHeader().setDefaultSectionSize(26)
+        self.verticalHeader().setDefaultSectionSize(ROW_HEIGHT)
         self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.setAccessibleName("Takes")
@@ -130,6 +132,8 @@ class TakesTable(QTableView):
         header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # the list's own order until a header is clicked
         header.setSortIndicatorClearable(True)  # a third click goes back to it
         self.setSortingEnabled(True)
+        scroll = self.horizontalScrollBar().sizeHint().height()
+        self.setMinimumHeight(header.sizeHint().height() + MIN_ROWS * ROW_HEIGHT + scroll + 2 * self.frameWidth())
         self.setTabKeyNavigation(False)  # Tab leaves the list for the next pane; arrows move in it
         self.row_delegate = RowDelegate(self)
         self.setItemDelegate(self.row_delegate)
