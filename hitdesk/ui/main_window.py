@@ -163,7 +163,7 @@ class MainWindow(QMainWindow):
         """Tab goes pane by pane: the list, the selected take (its spectrogram, then its controls), the
         record panel when it is open, the model; Shift+Tab goes back. Arrows move inside a pane."""
         p, rec = self.panel, self.record_panel.controls
-        chain: list[QWidget] = [self.table, self.tabs, p.spectrogram, p.note_edit, p.cmap, p.db]
+        chain: list[QWidget] = [self.table, self.tabs, p.spectrogram, p.note_edit, p.fit, p.cmap, p.db]
         chain += [rec.inputs.device_combo, rec.inputs.rescan, rec.inputs.channel_combo, rec.record_button]
         chain.append(self.model_combo)
         for before, after in itertools.pairwise(chain):

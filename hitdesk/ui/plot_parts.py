@@ -15,7 +15,7 @@ import numpy.typing as npt
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter
-from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject, QStyleOptionGraphicsItem, QWidget
 
 from hitdesk.config import FEATURES, FeatureConfig
 from hitdesk.ui import theme
@@ -104,7 +104,7 @@ def row_to_hz(row: float, cfg: FeatureConfig = FEATURES) -> float:
     return float(_mel_to_hz(mel))
 
 
-class WindowLabel(QGraphicsItem):
+class WindowLabel(QGraphicsObject):
     """A window's name, span and score on a dark box, the same size in pixels at any zoom.
 
     The box is measured with the font metrics of the device it is painted on, and the text is drawn

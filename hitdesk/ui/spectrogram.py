@@ -17,16 +17,16 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QFocusEvent, QFont, QPainter, QPaintEvent, QPen, QResizeEvent
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QFocusEvent, QFont, QKeyEvent, QPainter, QPaintEvent, QPen, QResizeEvent
 from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QWidget
 
 from hitdesk.analysis import AnalysisDetail
 from hitdesk.config import FEATURES
-from hitdesk.present import mmss, pct
+from hitdesk.present import clock_tenths, mmss, pct
 from hitdesk.results import Score, TrackResult
 from hitdesk.ui import theme
-from hitdesk.ui.plot_parts import HzAxis, TimeAxis, WindowLabel, stack_rows
+from hitdesk.ui.plot_parts import HzAxis, TimeAxis, WindowLabel, row_to_hz, stack_rows
 from hitdesk.ui.track_picture import TrackPicture
 
 DB_FLOOR_DEFAULT = -80.0
@@ -99,11 +99,21 @@ class SpectrogramView(pg.PlotWidget):  # type: ignore[misc]
         self._message.setStyleSheet(f"color: {theme.DIM_TEXT.name()}; background: transparent;")
         self._message.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.set_message("")
+        # Under the pointer: where in the take, which frequency, how loud the model hears it.
+        self.readout = QLabel(self)
+        self.readout.setStyleSheet(
+            f"color: {theme.TEXT.name()}; background: rgba(20, 22, 26, 210); padding: 1px 4px; border-radius: 2px;"
+        )
+        self.readout.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.readout.hide()
+        self._picture_data: TrackPicture | None = None
         self._playhead = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(theme.P_COLOUR, width=2))
         self._playhead.setZValue(20)
         self._playhead.hide()
         plot.addItem(self._playhead, ignoreBounds=True)
         self.scene().sigMouseClicked.connect(self._clicked)
+        if not compact:
+            self.scene().sigMouseMoved.connect(self._hovered)
         plot.vb.sigRangeChanged.connect(self._layout_labels)  # labels stack where they would overlap
         plot.vb.sigResized.connect(self._layout_labels)
         self.setYRange(0, FEATURES.n_mels, padding=0)
@@ -174,8 +184,64 @@ class SpectrogramView(pg.PlotWidget):  # type: ignore[misc]
     def _clicked(self, event: object) -> None:
         if getattr(event, "button", lambda: None)() != Qt.MouseButton.LeftButton or not self._windows:
             return
+        if getattr(event, "double", lambda: False)():
+            self.reset_zoom()  # a double click shows the whole take again
+            return
         point = self.getPlotItem().vb.mapSceneToView(event.scenePos())  # type: ignore[attr-defined]
         self.seek_requested.emit(float(min(max(0.0, point.x()), self._duration)))
+
+    # --- zoom and the readout under the pointer ---------------------------------------------
+    def reset_zoom(self) -> None:
+        """The whole take again, after zooming or scrolling with the mouse."""
+        self.setXRange(0.0, max(self._duration, 1.0), padding=0)
+        self.setYRange(0.0, float(FEATURES.n_mels), padding=0)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if event.key() in (Qt.Key.Key_0, Qt.Key.Key_Home):
+            self.reset_zoom()
+            return
+        super().keyPressEvent(event)
+
+    def readout_at(self, seconds: float, row: float) -> str:
+        """ "1:23.4 · 2.30 kHz · -34 dB": the time, the frequency and the level the model hears there
+        (dB under each window's loudest, as the model sees it; dBFS on the rest of the track)."""
+        hz = row_to_hz(row)
+        parts = [clock_tenths(seconds), f"{hz / 1000:.2f} kHz" if hz >= 999.5 else f"{hz:.0f} Hz"]
+        level = self._level_at(seconds, int(row))
+        if level is not None:
+            parts.append(level)
+        return " · ".join(parts)
+
+    def _level_at(self, seconds: float, band: int) -> str | None:
+        if not 0 <= band < FEATURES.n_mels:
+            return None
+        for w in reversed(self._windows):  # the last drawn is on top
+            if w.logmel is not None and w.logmel.size and w.start_s <= seconds < w.end_s:
+                col = int((seconds - w.start_s) / (w.end_s - w.start_s) * w.logmel.shape[1])
+                return f"{float(w.logmel[band, min(col, w.logmel.shape[1] - 1)]):.0f} dB"
+        picture = self._picture_data
+        if picture is not None and 0 <= seconds < picture.span_s:
+            image = picture.visible()
+            col = min(int(seconds / picture.column_s), image.shape[1] - 1)
+            return f"{float(image[band, col]):.0f} dBFS"
+        return None
+
+    def _hovered(self, scene_pos: object) -> None:
+        vb = self.getPlotItem().vb
+        if not (self._windows or self._picture_data) or not vb.sceneBoundingRect().contains(scene_pos):
+            self.readout.hide()
+            return
+        point = vb.mapSceneToView(scene_pos)
+        self.readout.setText(self.readout_at(max(0.0, point.x()), point.y()))
+        self.readout.adjustSize()
+        area = self.mapFromScene(vb.sceneBoundingRect()).boundingRect()  # bottom right of the picture
+        size = self.readout.size()
+        self.readout.move(max(0, area.right() - size.width() - 4), max(0, area.bottom() - size.height() - 4))
+        self.readout.show()
+
+    def leaveEvent(self, event: QEvent) -> None:  # noqa: N802
+        self.readout.hide()
+        super().leaveEvent(event)
 
     # --- content -------------------------------------------------------------------------------
     @property
@@ -233,6 +299,7 @@ class SpectrogramView(pg.PlotWidget):  # type: ignore[misc]
         With ``follow`` the view scrolls along with the newest columns, as they stream in.
         """
         plot = self.getPlotItem()
+        self._picture_data = picture
         if picture is None:
             if self._picture is not None:
                 plot.removeItem(self._picture)

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSizePolicy,
     QSpinBox,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -113,7 +114,8 @@ class TakePanel(QWidget):
         caption.setToolTip(
             "Log-mel spectrogram as the model computes it. The three scored windows are bright and outlined "
             "(dB relative to each window's loudest bin, as the model sees them); the rest of the track is dimmed "
-            "(dB relative to full scale). While a take is analysed, the picture fills in as the audio is decoded."
+            "(dB relative to full scale). While a take is analysed, the picture fills in as the audio is decoded. "
+            "Point at the picture to read the time, frequency and level there."
         )
         caption.setStyleSheet(f"color: {theme.DIM_TEXT.name()};")
         caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -132,10 +134,18 @@ class TakePanel(QWidget):
         self.db.setToolTip("Dynamic range shown: from 0 dB (each window's loudest) down to minus this value")
         self.db.setAccessibleName("Spectrogram dB range")
         self.db.valueChanged.connect(self._db_changed)
+        self.spectrogram = SpectrogramView()
+        self.fit = QToolButton()
+        self.fit.setText("Whole take")
+        self.fit.setToolTip(
+            "Show the whole take again after zooming (the mouse wheel zooms, dragging scrolls; "
+            "also 0 or a double click on the picture)"
+        )
+        self.fit.clicked.connect(self.spectrogram.reset_zoom)
         controls.addWidget(caption, 1)
+        controls.addWidget(self.fit)
         controls.addWidget(self.cmap)
         controls.addWidget(self.db)
-        self.spectrogram = SpectrogramView()
         self.spectrogram.set_message("No take selected")
         rv.addLayout(controls)
         rv.addWidget(self.spectrogram, 1)
