@@ -7,14 +7,17 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, QSettings, Qt
-from PySide6.QtGui import QColor, QImage
+from PySide6.QtGui import QColor, QIcon, QImage
 from PySide6.QtWidgets import QApplication, QFileDialog, QWidget
 from ui_helpers import WAIT_MS, clips, wait_idle
 
+from hitdesk.present import familiarity_warning, unlike_note, unlike_training_data
+from hitdesk.results import Familiarity
 from hitdesk.ui import theme
 from hitdesk.ui.loudness import Loudness
 from hitdesk.ui.main_window import MainWindow
@@ -261,3 +264,26 @@ def test_a_selected_row_keeps_its_true_peak_warning(qtbot: object, window: MainW
     assert warm_pixels() > 10  # not selected: yellow text
     window.select_ids([hot.id])
     assert warm_pixels() > 10  # selected: still a warning, not white
+
+
+def test_a_take_unlike_the_training_data_says_so_in_its_row(qtbot: object, window: MainWindow) -> None:
+    takes = _analysed(qtbot, window, clips()[:2])
+    odd, plain = takes
+    assert odd.result is not None and plain.result is not None
+    odd.result = replace(odd.result, familiarity=Familiarity(41.0, 0.004, True))
+    plain.result = replace(plain.result, familiarity=Familiarity(3.0, 0.6, False))
+    window.controller.take_changed.emit(odd.id)
+    window.controller.take_changed.emit(plain.id)
+    model = window.takes
+    icon = model.data(model.index(0, Column.NAME), Qt.ItemDataRole.DecorationRole)
+    assert isinstance(icon, QIcon) and not icon.isNull()
+    for col in (Column.NAME, Column.STATE):
+        tip = model.data(model.index(0, col), Qt.ItemDataRole.ToolTipRole)
+        assert "Unlike the songs the model was trained on (typicality 0.004)" in tip
+    assert model.data(model.index(1, Column.NAME), Qt.ItemDataRole.DecorationRole) is None
+    assert "Unlike" not in model.data(model.index(1, Column.NAME), Qt.ItemDataRole.ToolTipRole)
+    # The same words in the panel, and a sentence ready for the compare view's headline.
+    window.select_ids([odd.id])
+    assert familiarity_warning(odd.result) in window.panel.warning.text()
+    assert unlike_training_data(odd.result) and not unlike_training_data(plain.result)
+    assert odd.name in unlike_note([odd.name]) and unlike_note([]) == ""

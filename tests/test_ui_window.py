@@ -23,6 +23,7 @@ from hitdesk.model.runtime import HitModel
 from hitdesk.present import mmss, pct, pct_range
 from hitdesk.present import results_csv as results_to_csv
 from hitdesk.ui.main_window import MINIMUM_SIZE, MainWindow
+from hitdesk.ui.playback import MATCH_TARGET_LUFS
 from hitdesk.ui.takes import State
 from hitdesk.ui.takes_table import Column, ScoreRole
 
@@ -244,15 +245,41 @@ def test_settings_round_trip(qtbot: object, settings: QSettings) -> None:
 
 
 def test_model_card_dialog_and_explain_page(qtbot: object, window: MainWindow) -> None:
+    window.panel.resize(900, 400)
+    qtbot.mouseClick(window.panel.overall, Qt.MouseButton.LeftButton)  # type: ignore[attr-defined]
+    for meter in window.panel.segment_meters.values():
+        qtbot.mouseClick(meter, Qt.MouseButton.LeftButton)  # type: ignore[attr-defined]
+    assert window._card_dialog is None  # a click on a meter opens nothing
     dialog = window.show_model_card("model")
     assert window.model is not None
     card = window.model.card
     assert card.name in dialog.pages["model"].toPlainText()
     assert card.label_definition in dialog.pages["model"].toPlainText()
-    window.panel.overall.clicked.emit()  # a click on the meter opens "What the numbers mean"
+    window.panel._link("explain")  # "What do these numbers mean?" under the meters
     assert dialog.tabs.currentWidget() is dialog.pages["explain"]
     assert "base rate" in dialog.pages["explain"].toPlainText().lower()
     dialog.close()
+
+
+def test_match_loudness_shows_its_state_and_the_gain_it_applies(qtbot: object, window: MainWindow) -> None:
+    with qtbot.waitSignal(window.all_done, timeout=WAIT_MS):  # type: ignore[attr-defined]
+        window.add_paths(clips())
+    qtbot.waitUntil(lambda: all(t.loudness is not None for t in window.takes.takes), timeout=WAIT_MS)  # type: ignore[attr-defined]
+    takes = window.controller.takes
+    match = window.action_map["match"]
+    window.select_ids([takes[0].id])
+    assert match.isCheckable() and not match.isChecked()
+    assert match.iconText() == "Match loudness: off"
+    match.trigger()  # Ctrl+L
+    assert match.isChecked()
+    for take in takes:
+        window.select_ids([take.id])
+        assert take.loudness is not None and take.loudness.integrated_lufs is not None
+        gain = MATCH_TARGET_LUFS - take.loudness.integrated_lufs
+        assert match.iconText() == f"Match loudness: {gain:+.1f} dB"
+        assert f"{gain:+.1f} dB" in match.toolTip() and take.name in match.toolTip()
+    match.trigger()
+    assert not match.isChecked() and match.iconText() == "Match loudness: off"
 
 
 def test_incompatible_model_is_refused(qtbot: object, window: MainWindow, tmp_path: Path) -> None:

@@ -107,7 +107,11 @@ class MainWindow(QMainWindow):
         self.action_map.update(self.record_dock.action_map)
         self.record_panel = self.record_dock.panel
         self.model_combo, self.position_label = commands.build_toolbar(context, self.action_map)
-        self.readouts = PlaybackReadouts(self.player, self.position_label, lambda: self.panel.take)
+        self.readouts = PlaybackReadouts(
+            self.player, self.position_label, self.action_map["match"], lambda: self.panel.take
+        )
+        self.action_map["match"].toggled.connect(self.readouts.update)
+        self.readouts.update()
         for name in ("compare", "again", "locate", "remove"):
             self.table.addAction(self.action_map[name])
         self._connect()
@@ -177,6 +181,7 @@ class MainWindow(QMainWindow):
         c.take_streamed.connect(self._on_take_streamed)
         c.take_finished.connect(self._on_take_finished)
         c.take_loudness.connect(lambda _id: self.transport.update_gains())
+        c.take_loudness.connect(self.readouts.update)
         c.take_ended.connect(self._on_take_ended)
         c.take_file_changed.connect(self._on_take_file_changed)
         c.takes_requeued.connect(lambda _ids: self._refresh_selected())

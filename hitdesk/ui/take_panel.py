@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from hitdesk.analysis import AnalysisDetail
-from hitdesk.present import SEGMENTS, mmss, reading
+from hitdesk.present import SEGMENTS, familiarity_warning, mmss, reading
 from hitdesk.ui import theme
 from hitdesk.ui.meters import ProbabilityMeter
 from hitdesk.ui.spectrogram import SEGMENT_LABELS, SpectrogramView, WindowView
@@ -58,8 +58,7 @@ class TakePanel(QWidget):
         self.subtitle = QLabel("Drop audio files or folders anywhere on the window, or press Ctrl+O.")
         self.subtitle.setWordWrap(True)
         self.subtitle.setStyleSheet(f"color: {theme.DIM_TEXT.name()};")
-        self.overall = ProbabilityMeter("Overall P(hit)", large=True)
-        self.overall.clicked.connect(self.explain_requested)
+        self.overall = ProbabilityMeter("Overall P(hit)", large=True)  # a click does nothing: see the link below
         self.reading = QLabel("")
         self.reading.setWordWrap(True)
         self.warning = QLabel("")
@@ -96,7 +95,6 @@ class TakePanel(QWidget):
         segments = QHBoxLayout()
         segments.setSpacing(10)
         for m in self.segment_meters.values():
-            m.clicked.connect(self.explain_requested)
             segments.addWidget(m)
         lv.addSpacing(4)
         lv.addLayout(segments)
@@ -243,12 +241,9 @@ class TakePanel(QWidget):
             self.reading.setStyleSheet("")
         else:
             self.reading.setText("")
-        fam = r.familiarity if r is not None else None
-        if fam is not None and fam.unlike_training_data:
-            self.warning.setText(
-                f"⚠ Unlike the songs the model was trained on (typicality {fam.typicality:.3f}): "
-                "treat these numbers with caution."
-            )
+        caution = familiarity_warning(r)
+        if caution:
+            self.warning.setText(f"⚠ {caution}")
             self.warning.show()
         else:
             self.warning.hide()

@@ -14,9 +14,10 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
-from PySide6.QtGui import QBrush
+from PySide6.QtGui import QBrush, QIcon
+from PySide6.QtWidgets import QApplication, QStyle
 
-from hitdesk.present import mmss, pct, pct_range
+from hitdesk.present import familiarity_warning, mmss, pct, pct_range, unlike_training_data
 from hitdesk.ui import theme
 from hitdesk.ui.takes import State, Take, missing_sentence
 
@@ -94,6 +95,13 @@ def sort_key(take: Take, col: Column) -> float | str | None:
     if lu is None:
         return None
     return lu.integrated_lufs if col == Column.LUFS else lu.true_peak_dbtp
+
+
+def _caution_icon() -> QIcon:
+    """The sign beside a take unlike the training data (the tooltip says what it means)."""
+    app = QApplication.instance()
+    style = app.style() if isinstance(app, QApplication) else None
+    return style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning) if style is not None else QIcon()
 
 
 class TakesModel(QAbstractTableModel):
@@ -174,6 +182,8 @@ class TakesModel(QAbstractTableModel):
         col = Column(index.column())
         if role == TakeRole:
             return take
+        if role == Qt.ItemDataRole.DecorationRole and col == Column.NAME and unlike_training_data(take.result):
+            return _caution_icon()
         if role == ScoreRole:
             if col == Column.OVERALL:
                 return take.overall
@@ -241,8 +251,11 @@ class TakesModel(QAbstractTableModel):
             return missing_sentence([take])
         if take.state == State.ERROR:
             return take.error
+        caution = familiarity_warning(take.result)
         if col == Column.NAME:
-            return str(take.path)
+            return f"{take.path}\n⚠ {caution}" if caution else str(take.path)
+        if caution and col == Column.STATE:
+            return f"⚠ {caution}"
         if col in SEGMENT_COLUMNS or col == Column.OVERALL:
             s = take.overall if col == Column.OVERALL else take.segment(SEGMENT_COLUMNS[col])
             if s is None:

@@ -82,4 +82,6 @@ def apply_dark_palette(app: QApplication) -> None:
         "QTabWidget::pane { border-top: 1px solid #4a4e56; }"
         "QFrame#banner { background: #4a3d1c; border: 1px solid #8a6d1f; border-radius: 3px; }"
         "QFrame#warning { background: #4a3d1c; border-radius: 3px; }"
+        # A checkable toolbar button (Match loudness) shows when it is on.
+        "QToolBar QToolButton:checked { background: #3b6ea8; border: 1px solid #5aa9e6; border-radius: 3px; }"
     )
