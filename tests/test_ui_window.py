@@ -9,13 +9,14 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import csv
 import io
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 from conftest import AudioFactory
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog, QFormLayout, QMessageBox
 from ui_helpers import WAIT_MS, clips, drop_files, require_model, wait_idle
 
 from hitdesk.analysis import AnalysisOptions, analyze
@@ -24,6 +25,7 @@ from hitdesk.present import mmss, pct, pct_range
 from hitdesk.present import results_csv as results_to_csv
 from hitdesk.ui.main_window import MINIMUM_SIZE, MainWindow
 from hitdesk.ui.playback import MATCH_TARGET_LUFS
+from hitdesk.ui.settings import Preferences, PreferencesDialog
 from hitdesk.ui.takes import State
 from hitdesk.ui.takes_table import Column, ScoreRole
 
@@ -453,3 +455,65 @@ def test_png_exports_confirm_and_the_compare_export_is_the_compare_view(
     assert (image.width(), image.height()) == (round(compare.width() * ratio), round(compare.height() * ratio))
     assert image.height() < window.height() * ratio  # not the whole window
     assert str(target[-1]) in window.status.text.text() and "compare" in window.status.text.text()
+
+
+def test_save_dialogs_start_in_the_folder_last_used_for_their_kind(
+    qtbot: object, window: MainWindow, settings: QSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    audio, exports, sessions, shots = (tmp_path / n for n in ("audio", "exports", "sessions", "shots"))
+    for folder in (audio, exports, sessions, shots):
+        folder.mkdir()
+    clip = audio / "take.ogg"
+    shutil.copyfile(clips()[0], clip)
+    with qtbot.waitSignal(window.all_done, timeout=WAIT_MS):  # type: ignore[attr-defined]
+        window.add_paths([clip])
+    assert window.prefs.last_folder == str(audio)
+    starts: list[Path] = []
+    answers: list[Path] = []
+
+    def dialog(_parent: object, _title: str, start: str, *_args: object, **_kwargs: object) -> tuple[str, str]:
+        starts.append(Path(start) if Path(start).is_dir() else Path(start).parent)
+        return str(answers.pop(0)), ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", dialog)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", dialog)
+    a = window.action_map
+    answers += [exports / "first.csv", exports / "second.json"]
+    a["export"].trigger()
+    a["export"].trigger()
+    assert starts == [audio, exports]  # the audio folder at first, then the one exports went to
+    answers.append(sessions / "mix.hitdesk.json")
+    a["save_session"].trigger()
+    assert starts[-1] == audio  # not where the exports went
+    answers += [shots / "window.png", shots / "again.png"]
+    a["export_png"].trigger()
+    a["export_png"].trigger()
+    assert starts[-2:] == [audio, shots]
+    answers.append(sessions / "mix.hitdesk.json")
+    a["open_session"].trigger()
+    answers.append(exports / "third.csv")
+    a["export"].trigger()
+    assert starts[-2:] == [sessions, exports]
+    window.prefs.save(settings)
+    again = Preferences.load(settings)
+    assert again.folders == {"export": str(exports), "session": str(sessions), "png": str(shots)}
+    assert again.last_folder == str(audio)
+
+
+def test_preferences_explain_window_length_and_cores(qtbot: object, window: MainWindow) -> None:
+    cores = len(os.sched_getaffinity(0))
+    assert Preferences().workers == cores  # the machine's available cores by default
+    dialog = PreferencesDialog(Preferences(), 30.0, window)
+    form = dialog.layout()
+    assert isinstance(form, QFormLayout)
+    below = {
+        dialog.window_length: dialog.window_help,
+        dialog.workers: dialog.workers_help,
+    }
+    for field, help_label in below.items():
+        assert form.getWidgetPosition(help_label)[0] == form.getWidgetPosition(field)[0] + 1  # the line under it
+        assert help_label.wordWrap() and len(help_label.text()) > 40
+    assert "30 s windows" in dialog.window_help.text()
+    assert f"{cores} core" in dialog.workers_help.text()
+    assert dialog.workers.maximum() == cores and dialog.workers.value() == cores
+    dialog.close()

@@ -32,13 +32,14 @@ def open_folder_dialog(c: CommandContext) -> None:
         c.view.add_paths([folder])
 
 
-def _start(c: CommandContext, name: str) -> str:
-    return str(Path(c.prefs.last_folder or Path.home()) / name)
+def _start(c: CommandContext, kind: str, name: str) -> str:
+    """Where a save dialog starts: the folder last used for this kind of file (else the audio folder)."""
+    return str(Path(c.prefs.folder_for(kind) or Path.home()) / name)
 
 
 def export_dialog(c: CommandContext) -> None:
     path, chosen = QFileDialog.getSaveFileName(
-        c.window, "Export results", _start(c, "hitdesk-results.csv"), "CSV (*.csv);;JSON (*.json)"
+        c.window, "Export results", _start(c, "export", "hitdesk-results.csv"), "CSV (*.csv);;JSON (*.json)"
     )
     if not path:
         return
@@ -49,17 +50,20 @@ def export_dialog(c: CommandContext) -> None:
         c.controller.export_results(p)
     except OSError as exc:
         QMessageBox.warning(c.window, "Export failed", f"Cannot write '{p.name}': {exc.strerror or exc}.")
+        return
+    c.prefs.remember_folder("export", p.parent)
 
 
 def export_png_dialog(c: CommandContext, *, compare: bool) -> None:
     """The whole window, or the compare view alone, as a PNG; the status bar says where it went."""
     name = "hitdesk-compare.png" if compare else "hitdesk.png"
-    path, _ = QFileDialog.getSaveFileName(c.window, "Export PNG", _start(c, name), "PNG image (*.png)")
+    path, _ = QFileDialog.getSaveFileName(c.window, "Export PNG", _start(c, "png", name), "PNG image (*.png)")
     if not path:
         return
     p = Path(path).with_suffix(".png")
     saved = c.view.grab_compare_png(p) if compare else c.view.grab_png(p)
     if saved:
+        c.prefs.remember_folder("png", p.parent)
         c.view.say(f"Saved {'the compare view' if compare else 'the window'} as {p}.")
     else:
         QMessageBox.warning(c.window, "Export failed", f"Cannot write '{p.name}'.")
@@ -68,7 +72,7 @@ def export_png_dialog(c: CommandContext, *, compare: bool) -> None:
 def save_session_dialog(c: CommandContext) -> bool:
     """Asks where to save the session (starting at the current session file); True once it is saved."""
     current = c.controller.session_path
-    start = str(current) if current is not None else _start(c, f"takes{SESSION_SUFFIX}")
+    start = str(current) if current is not None else _start(c, "session", f"takes{SESSION_SUFFIX}")
     path, _ = QFileDialog.getSaveFileName(
         c.window, "Save session", start, f"HitDesk sessions (*{SESSION_SUFFIX} *.json)"
     )
@@ -89,12 +93,16 @@ def save_session(c: CommandContext, path: Path | None) -> bool:
     except OSError as exc:
         QMessageBox.warning(c.window, "Session not saved", f"Cannot write '{path.name}': {exc.strerror or exc}.")
         return False
+    c.prefs.remember_folder("session", path.parent)
     return True
 
 
 def open_session_dialog(c: CommandContext) -> None:
     path, _ = QFileDialog.getOpenFileName(
-        c.window, "Open session", c.prefs.last_folder, f"HitDesk sessions (*{SESSION_SUFFIX} *.json);;All files (*)"
+        c.window,
+        "Open session",
+        c.prefs.folder_for("session"),
+        f"HitDesk sessions (*{SESSION_SUFFIX} *.json);;All files (*)",
     )
     if not path:
         return
@@ -102,6 +110,8 @@ def open_session_dialog(c: CommandContext) -> None:
         c.controller.open_session(Path(path))
     except SessionError as exc:
         QMessageBox.warning(c.window, "Session not opened", str(exc))
+        return
+    c.prefs.remember_folder("session", Path(path).parent)
 
 
 def locate_dialog(c: CommandContext) -> None:

@@ -115,8 +115,17 @@ def run_until(done: Callable[[], bool], wake: Sequence[SignalInstance], timeout_
     return done()
 
 
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity, which a container or ``taskset`` limits)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS and Windows have no affinity call
+        return max(1, os.cpu_count() or 1)
+
+
 def default_workers() -> int:
-    return max(1, (os.cpu_count() or 2) - 1)
+    """Takes analysed at once by default: one per available core."""
+    return available_cores()
 
 
 class _JobSignals(QObject):
