@@ -517,3 +517,31 @@ def test_preferences_explain_window_length_and_cores(qtbot: object, window: Main
     assert f"{cores} core" in dialog.workers_help.text()
     assert dialog.workers.maximum() == cores and dialog.workers.value() == cores
     dialog.close()
+
+
+def test_the_model_card_reads_as_sections_with_its_json_behind_details(qtbot: object, window: MainWindow) -> None:
+    assert window.model is not None
+    card = window.model.card
+    dialog = window.show_model_card("model")
+    text = dialog.pages["model"].toPlainText()
+    headings = ("What it predicts", "What it learnt from", "How good it is on artists it has not seen")
+    for heading in (*headings, "How sure it is", "Caveats"):
+        assert heading in text
+    assert text.index("What it predicts") < text.index("What it learnt from") < text.index("Caveats")
+    roc = card.metrics["cv"]["default"]["roc_auc"]
+    assert f"{roc['mean']:.2f} ± {roc['std']:.2f}" in text and card.label_definition in text
+    assert all(c in text for c in card.caveats)
+    assert "inv_cov" not in text and "stat_columns" not in text and "{" not in text  # no JSON dumped
+    assert not dialog.details.isVisibleTo(dialog)
+    dialog.details_button.click()
+    assert dialog.details.isVisibleTo(dialog) and json.loads(dialog.details.toPlainText()) == card.raw
+    dialog.open_page("explain")
+    assert not dialog.details.isVisibleTo(dialog) and dialog.tabs.currentWidget() is dialog.pages["explain"]
+    dialog.close()
+    # A card that says little still reads as sentences.
+    from hitdesk.model.card import ModelCard
+    from hitdesk.ui.model_card import model_page
+
+    bare = ModelCard("bare", "0.1", "top 10", 0.1, None, None, {})
+    page = model_page(bare, "")
+    assert "does not say" in page and "no cross-validated measurements" in page and "None listed" in page
