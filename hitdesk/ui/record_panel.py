@@ -323,6 +323,7 @@ class RecordPanel(QWidget):
         self._show_counts()
         if rec.peak:
             self.controls.level.feed(rec.peak)
+        self.scores.show_waiting(self.elapsed_s, max(self.controls.level.levels_db))  # until the first score
         self.view.append(session.new_mel_columns())
         base = self._base_rate()
         for score in session.new_scores():
