@@ -21,7 +21,7 @@ from hitdesk.config import FEATURES, FeatureConfig
 from hitdesk.ui import theme
 
 _HZ_TICKS = (100, 500, 1000, 2000, 5000, 10000)  # 10 kHz sits near the top band (Nyquist 11,025 Hz)
-LABEL_FILL = QColor(20, 22, 26, 210)
+LABEL_FILL = QColor(20, 22, 26, 235)  # nearly opaque: a window outline behind a label must not cross its text
 LABEL_GAP_PX = 4.0  # between two labels side by side, and between rows of labels
 
 

@@ -9,43 +9,17 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QPainter, QPaintEvent
-from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
+from PySide6.QtWidgets import QProgressBar, QStatusBar
 
 from hitdesk.ui import theme
 from hitdesk.ui.controller import TakesController
+from hitdesk.ui.elided import ElidedLabel
 from hitdesk.ui.takes import State
 
 log = logging.getLogger(__name__)
 
 
 PROGRESS_SAMPLE = "9999 of 9999 analysed"  # the widest text the progress bar shows
-
-
-class ElidedLabel(QLabel):
-    """One line of text that never wraps and never widens its bar: what does not fit ends in "…"."""
-
-    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
-        super().__init__(text, parent)
-        self.setWordWrap(False)
-
-    def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
-        super().setText(text)
-        self.setToolTip(text)
-        self.update()
-
-    def minimumSizeHint(self) -> QSize:  # noqa: N802
-        return QSize(self.fontMetrics().horizontalAdvance("Analysing…"), super().minimumSizeHint().height())
-
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
-        painter = QPainter(self)
-        rect = self.contentsRect()
-        text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, rect.width())
-        align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
-        style = self.style()
-        style.drawItemText(painter, rect, int(align), self.palette(), self.isEnabled(), text, self.foregroundRole())
-        painter.end()
 
 
 class StatusLine:

@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QScrollArea,
-    QSizePolicy,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (
 from hitdesk.analysis import AnalysisDetail
 from hitdesk.present import SEGMENTS, familiarity_warning, mmss, reading
 from hitdesk.ui import theme
+from hitdesk.ui.elided import ElidedLabel
 from hitdesk.ui.meters import ProbabilityMeter
 from hitdesk.ui.spectrogram import SEGMENT_LABELS, SpectrogramView, WindowView
 from hitdesk.ui.takes import State, Take
@@ -108,7 +108,7 @@ class TakePanel(QWidget):
         rv.setContentsMargins(0, 0, 0, 0)
         rv.setSpacing(4)
         controls = QHBoxLayout()
-        caption = QLabel("Log-mel: the windows the model scored, over the whole track")
+        caption = ElidedLabel("Log-mel: the windows the model scored, over the whole track")
         caption.setToolTip(
             "Log-mel spectrogram as the model computes it. The three scored windows are bright and outlined "
             "(dB relative to each window's loudest bin, as the model sees them); the rest of the track is dimmed "
@@ -116,7 +116,6 @@ class TakePanel(QWidget):
             "Point at the picture to read the time, frequency and level there."
         )
         caption.setStyleSheet(f"color: {theme.DIM_TEXT.name()};")
-        caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.cmap = QComboBox()
         for key, label in theme.COLOUR_MAPS:
             self.cmap.addItem(label, key)
