@@ -60,8 +60,10 @@ lint:
 typecheck:
 	$(BIN)/mypy
 
+# A temporary folder of the run's own: pytest's shared numbered folders are scanned and pruned by
+# every concurrent run, which can leave a directory iterator open in another's process.
 pytest:
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --basetemp="$$(mktemp -d "$${TMPDIR:-/tmp}/hitdesk-pytest-XXXXXX")"
 
 # Retrain the default model from the chart data (artist-disjoint CV report in reports/).
 model: setup-dev

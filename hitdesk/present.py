@@ -65,7 +65,7 @@ def clock_tenths(seconds: float) -> str:
 
 
 def plural(n: int, word: str) -> str:
-    """ "1 file", "3 files"."""
+    """ "1 take", "2 takes"."""
     return f"{n} {word}{'s' if n != 1 else ''}"
 
 
@@ -98,6 +98,31 @@ def reading(score: Score, base_rate: float) -> str:
         return f"At the {base}; the model sees nothing that sets it apart."
     side = "Above" if score.p_hit > base_rate else "Below"
     return f"{side} the {base}, but within the model's uncertainty."
+
+
+def unlike_training_data(result: TrackResult | None) -> bool:
+    """Whether a result's statistics lie outside the songs the model was trained on (its numbers say little)."""
+    fam = result.familiarity if result is not None else None
+    return bool(fam is not None and fam.unlike_training_data)
+
+
+def familiarity_warning(result: TrackResult | None) -> str | None:
+    """The warning for a take unlike the training data, the same in the takes list's row and the panel."""
+    if result is None or result.familiarity is None or not unlike_training_data(result):
+        return None
+    return (
+        f"Unlike the songs the model was trained on (typicality {result.familiarity.typicality:.3f}): "
+        "treat these numbers with caution."
+    )
+
+
+def unlike_note(names: Sequence[str]) -> str:
+    """A sentence to add to a comparison's headline when some of its takes are unlike the training data
+    (the compare view's hook: ``unlike_note([t.name for t in takes if unlike_training_data(t.result)])``)."""
+    if not names:
+        return ""
+    which = f"'{names[0]}' is" if len(names) == 1 else f"{len(names)} of these takes are"
+    return f"Caution: {which} unlike the songs the model was trained on, so the model's numbers say little there."
 
 
 def clearly_different(a: Score, b: Score) -> bool:

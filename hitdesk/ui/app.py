@@ -108,13 +108,13 @@ def run_gui(files: list[str], screenshot: str | None = None, compare: bool = Fal
         app, created = _application([sys.argv[0] if sys.argv else "hitdesk"])
         import pyqtgraph as pg
 
-        from hitdesk.ui.main_window import MainWindow, window_icon
-        from hitdesk.ui.theme import apply_dark_palette
+        from hitdesk.ui.main_window import MainWindow
+        from hitdesk.ui.theme import apply_dark_palette, window_icon
 
         pg.setConfigOptions(antialias=True, imageAxisOrder="row-major")
         apply_dark_palette(app)
         app.setWindowIcon(window_icon())
-        window = MainWindow(restore=not headless, persist=not headless, model_spec=model)
+        window = MainWindow(restore=not headless, persist=not headless, model_spec=model, ask_to_save=not headless)
         window.show()
         if not window.isVisible():
             log.error("the main window could not be shown")

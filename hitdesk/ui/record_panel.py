@@ -102,7 +102,7 @@ class RecordPanel(QWidget):
         self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.message.linkActivated.connect(self._link)
         self.view = LiveSpectrogramView()
-        self.view.setMinimumHeight(150)
+        self.view.setMinimumHeight(110)
         self.view.set_message(f"Press Record ({RECORD_KEYS}): the take scrolls in here as it is recorded")
         self.scores = LiveScores()
 
@@ -120,7 +120,7 @@ class RecordPanel(QWidget):
         self._reset_meters()
 
     def sizeHint(self) -> QSize:  # noqa: N802
-        return QSize(900, 215)  # as low as the controls allow: the takes above need the height more
+        return QSize(900, 190)  # as low as the controls allow: the takes above need the height more
 
     # ------------------------------------------------------------------------------------ messages
     def say(self, text: str, kind: str = "info") -> None:
@@ -323,6 +323,7 @@ class RecordPanel(QWidget):
         self._show_counts()
         if rec.peak:
             self.controls.level.feed(rec.peak)
+        self.scores.show_waiting(self.elapsed_s, max(self.controls.level.levels_db))  # until the first score
         self.view.append(session.new_mel_columns())
         base = self._base_rate()
         for score in session.new_scores():

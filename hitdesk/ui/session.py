@@ -1,9 +1,13 @@
 """Sessions (the takes with their results, loudness, notes and playback settings) and result exports. No Qt here.
 
-Exports carry exactly the fields of ``hitdesk analyze --json`` / ``--csv``, so files from the app and
-the command line can be mixed. A session stores each file's absolute path and its path relative to
-the session file, so a folder moved together with its session still opens. Version 2 added each
-take's playback settings (gain, offset, loop); a version 1 session opens with the defaults.
+Exports carry the fields of ``hitdesk analyze --json`` / ``--csv``, so files from the app and the
+command line can be mixed, and add what the takes list shows besides: each take's loudness
+(``"loudness": {"lufs", "true_peak_dbtp"}`` in JSON, columns ``lufs`` and ``true_peak_dbtp`` in CSV)
+and its note (``"note"``, column ``note``). A result that carries its own loudness keeps it: the
+app's measurement fills the field only where the result has none. A session stores each file's
+absolute path and its path relative to the session file, so a folder moved together with its
+session still opens. Version 2 added each take's playback settings (gain, offset, loop); a version 1
+session opens with the defaults.
 """
 
 from __future__ import annotations
@@ -38,12 +42,58 @@ class SessionError(Exception):
     """A session file that cannot be read; ``str()`` is one sentence for the user."""
 
 
+@dataclass(frozen=True)
+class ExportRow:
+    """One take in an export: its result, the loudness the app measured and the user's note."""
+
+    result: TrackResult
+    loudness: Loudness | None = None
+    note: str = ""
+
+
 def results_json(results: Sequence[TrackResult]) -> str:
     return present.results_json([r.to_dict() for r in results])
 
 
 def results_csv(results: Sequence[TrackResult]) -> str:
     return present.results_csv([r.to_dict() for r in results])
+
+
+def export_dict(row: ExportRow) -> dict[str, Any]:
+    """The result's fields, its ``loudness`` (filled from the app's measurement when the result has
+    none: no field, or one that measured nothing) and the take's ``note``."""
+    d = row.result.to_dict()
+    own = d.get("loudness")
+    has_own = isinstance(own, dict) and any(v is not None for v in own.values())
+    if not has_own and row.loudness is not None:
+        measured = row.loudness.to_dict()
+        d["loudness"] = {"lufs": measured["integrated_lufs"], "true_peak_dbtp": measured["true_peak_dbtp"]}
+    elif "loudness" not in d:  # as for ``overall``: null for a file that could not be analysed
+        d["loudness"] = {"lufs": None, "true_peak_dbtp": None} if row.result.ok else None
+    d["note"] = row.note
+    return d
+
+
+def export_json(rows: Sequence[ExportRow]) -> str:
+    return present.results_json([export_dict(r) for r in rows])
+
+
+def export_csv(rows: Sequence[ExportRow]) -> str:
+    dicts = [export_dict(r) for r in rows]
+    extra = []
+    for d in dicts:
+        loudness = d["loudness"] if isinstance(d["loudness"], dict) else {}
+        extra.append(
+            {"lufs": loudness.get("lufs"), "true_peak_dbtp": loudness.get("true_peak_dbtp"), "note": d["note"]}
+        )
+    return present.results_csv(dicts, extra)
+
+
+def write_export(path: Path, rows: Sequence[ExportRow]) -> int:
+    """CSV or JSON by the file's suffix: the fields of ``hitdesk analyze --csv`` / ``--json``, and each
+    take's loudness and note (``export_dict``). Returns how many results were written; raises ``OSError``."""
+    write_text(path, export_csv(rows) if path.suffix.lower() == ".csv" else export_json(rows))
+    return len(rows)
 
 
 def write_text(path: Path, text: str) -> None:

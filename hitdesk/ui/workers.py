@@ -5,7 +5,8 @@ only while that token is still the take's current one, so removing or re-queuein
 Cancelling sets the job's flag, which the engine checks between blocks of audio: the job stops
 within a block (a fraction of a second) and frees its core. The ONNX sessions are shared:
 ``InferenceSession.run`` is thread-safe and each session uses one thread, so several takes run in
-parallel without fighting over the cores.
+parallel without fighting over the cores. ``AnalysisPrefs`` is where the options of each job
+are read from.
 """
 
 from __future__ import annotations
@@ -14,14 +15,16 @@ import logging
 import os
 import tempfile
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import av
 import numpy as np
 import numpy.typing as npt
 import soundfile as sf
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QEventLoop, QObject, QRunnable, QThreadPool, QTimer, Signal, SignalInstance, Slot
 
 from hitdesk import cache
 from hitdesk.analysis import AnalysisDetail, AnalysisOptions, Progress, analyze
@@ -33,6 +36,25 @@ from hitdesk.results import TrackResult
 from hitdesk.ui.loudness import Loudness, measure_file
 
 log = logging.getLogger(__name__)
+
+
+class AnalysisPrefs(Protocol):
+    """Where the analysis options come from, read each time they are needed.
+
+    The window passes its ``Preferences``, so a preference changed anywhere (the dialog, a test,
+    a benchmark) applies to the next analysis without the controller depending on the settings UI.
+    """
+
+    window_seconds: float | None  # None: the model card's window, or the default
+    fast: bool
+
+
+@dataclass
+class AnalysisSettings:
+    """The options of a controller made without preferences (tests, tools)."""
+
+    window_seconds: float | None = None
+    fast: bool = False
 
 
 _warmed_up = False
@@ -74,8 +96,36 @@ def is_warm() -> bool:
     return _warmed_up
 
 
+def run_until(done: Callable[[], bool], wake: Sequence[SignalInstance], timeout_ms: int) -> bool:
+    """Runs the event loop until ``done()`` (checked whenever one of the ``wake`` signals comes), or for
+    at most ``timeout_ms``; returns ``done()``. For headless use and tests."""
+    if done():
+        return True
+    loop = QEventLoop()
+    timer = QTimer()
+    timer.setSingleShot(True)
+    timer.timeout.connect(loop.quit)
+    for signal in wake:
+        signal.connect(loop.quit)
+    timer.start(timeout_ms)
+    while not done() and timer.isActive():
+        loop.exec()
+    for signal in wake:
+        signal.disconnect(loop.quit)
+    return done()
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity, which a container or ``taskset`` limits)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS and Windows have no affinity call
+        return max(1, os.cpu_count() or 1)
+
+
 def default_workers() -> int:
-    return max(1, (os.cpu_count() or 2) - 1)
+    """Takes analysed at once by default: one per available core."""
+    return available_cores()
 
 
 class _JobSignals(QObject):
