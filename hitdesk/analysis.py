@@ -2,8 +2,10 @@
 
 Two modes. ``full`` decodes the whole track once, block by block, keeping only its mel power
 frames; the overall score is the model on the whole track's statistics, which is what it was
-trained on. ``fast`` reads only the three windows and a few evenly spaced short excerpts (by
-seeking where the format allows) and scores the overall statistics of those.
+trained on. The same pass feeds the loudness meter with the native blocks the features are mixed
+down from. ``fast`` reads only the three windows and a few evenly spaced short excerpts (by
+seeking where the format allows) and scores the overall statistics of those; it measures no
+loudness, which needs the whole track.
 """
 
 from __future__ import annotations
@@ -22,8 +24,11 @@ from typing import TypeVar
 import numpy as np
 
 from hitdesk.audio import iter_blocks, probe, read_excerpts, read_pieces, read_tags
+from hitdesk.audio.decode import NativeSink
+from hitdesk.audio.info import AudioInfo
 from hitdesk.audio.problems import collecting, in_context
 from hitdesk.config import DEFAULT_WINDOW_SECONDS, FEATURES, MIN_TRACK_SECONDS
+from hitdesk.dsp.loudness import Loudness, LoudnessMeter
 from hitdesk.dsp.mel import FloatArray, StreamingMel, melspectrogram, power_to_db, power_to_fs_db
 from hitdesk.dsp.stats import mfcc_stats, onset_envelope, stats_from_mel, tempo_bpm, tempo_from_envelope
 from hitdesk.dsp.windows import Window, WindowPlan, content_extent, frame_range, is_digital_silence, plan_windows
@@ -50,6 +55,7 @@ _SEEKS_BY_TIMESTAMP = frozenset({".m4a", ".mp4", ".m4b"})
 PROGRESS_INTERVAL_S = 0.1
 # Drawn columns never go below this many dB under full scale.
 PROGRESS_FLOOR_DB = -100.0
+FAST_LOUDNESS_NOTE = "Loudness is measured in full mode only: --fast decodes excerpts."
 
 
 @dataclass(frozen=True)
@@ -144,6 +150,7 @@ class _Features:
     window_mel: dict[str, FloatArray]  # mel power of each window
     track_stats: FloatArray
     window_tempo: dict[str, float]  # tempo of each window on its own
+    loudness: Loudness | None = None  # measured in full mode only
 
 
 _SIDE_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hitdesk-dsp")
@@ -223,6 +230,8 @@ def analyze(
             "This track's sound is unlike the songs the model was trained on (further from them than 99% of "
             "its training songs), so its scores are not reliable."
         )
+    if mode == "fast":
+        notes.append(FAST_LOUDNESS_NOTE)
     result = TrackResult(
         file=str(path),
         duration_s=feats.duration_s,
@@ -233,6 +242,7 @@ def analyze(
         mode=mode,
         familiarity=familiarity,
         notes=tuple(notes),
+        loudness=feats.loudness,
     )
     return result, detail
 
@@ -252,12 +262,28 @@ class TrackMel:
     duration_s: float
     start_s: float
     end_s: float
+    loudness: Loudness | None = None
 
 
-def track_mel(path: Path, reporter: _Reporter | None = None) -> TrackMel:
+class _MeterTap:
+    """Hands a pass's native blocks to a loudness meter made for the stream's rate and channels."""
+
+    def __init__(self) -> None:
+        self.meter: LoudnessMeter | None = None
+
+    def __call__(self, info: AudioInfo) -> NativeSink:
+        self.meter = LoudnessMeter(info.sample_rate, info.channels)
+        return self.meter.feed
+
+    def result(self) -> Loudness | None:
+        return None if self.meter is None else self.meter.result()
+
+
+def track_mel(path: Path, reporter: _Reporter | None = None, loudness: bool = False) -> TrackMel:
     """One decode of the whole file into mel frames, as full mode does it (training reuses this).
 
-    Raises the one-sentence errors for a track that is too short or silent.
+    With ``loudness`` the same pass also measures integrated loudness and true peak from the
+    native blocks. Raises the one-sentence errors for a track that is too short or silent.
     """
     report = reporter or _Reporter(None, None)
     if report.callback is not None and not report.duration_s:
@@ -267,7 +293,8 @@ def track_mel(path: Path, reporter: _Reporter | None = None) -> TrackMel:
     stream = StreamingMel()
     frames = 0
     total = report.duration_s or 0.0
-    for block in _prefetched(iter_blocks(path)):
+    tap = _MeterTap() if loudness else None
+    for block in _prefetched(iter_blocks(path, native_sink=tap)):
         report.check()
         new = stream.feed(block)
         report.add(frames * hop_s, new, stream.n_samples / FEATURES.sample_rate / total if total else 0.0)
@@ -281,11 +308,11 @@ def track_mel(path: Path, reporter: _Reporter | None = None) -> TrackMel:
         raise SilentTrackError(f"'{path.name}' contains only silence, so there is nothing to score.")
     start, end = content_extent(rms, n_samples)
     _check_length(path.name, end - start)
-    return TrackMel(stream.mel_power(), duration, start, end)
+    return TrackMel(stream.mel_power(), duration, start, end, None if tap is None else tap.result())
 
 
 def _full_features(path: Path, opts: AnalysisOptions, reporter: _Reporter | None = None) -> _Features:
-    track = track_mel(path, reporter)
+    track = track_mel(path, reporter, loudness=True)
     mel, duration = track.mel, track.duration_s
     plan = plan_windows(track.start_s, track.end_s, opts.window_seconds)
     window_mel = {w.name: mel[:, frame_range(w.start_s, w.end_s, mel.shape[1])] for w in plan.windows}
@@ -293,7 +320,7 @@ def _full_features(path: Path, opts: AnalysisOptions, reporter: _Reporter | None
     # the windows' tempi: both are mostly FFTs, which release the GIL.
     track_stats = _SIDE_THREAD.submit(stats_from_mel, mel, duration)
     window_tempo = _window_tempi(plan, window_mel)
-    return _Features(duration, plan, window_mel, track_stats.result(), window_tempo)
+    return _Features(duration, plan, window_mel, track_stats.result(), window_tempo, track.loudness)
 
 
 def _mel_and_rms(samples: FloatArray) -> tuple[FloatArray, FloatArray]:

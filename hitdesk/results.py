@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # imported when first needed: every `hitdesk` command imports this module, few need numpy
+    from hitdesk.dsp.loudness import Loudness
 
 # The analysed windows of a track, in order; every output names its segments so.
 SEGMENT_NAMES: tuple[str, str, str] = ("beginning", "middle", "end")
@@ -81,6 +84,7 @@ class TrackResult:
     familiarity: Familiarity | None = None
     notes: tuple[str, ...] = ()
     error: str | None = None
+    loudness: Loudness | None = None  # full mode only; None in fast mode and for errors
 
     @property
     def ok(self) -> bool:
@@ -96,6 +100,7 @@ class TrackResult:
             "model": dict(self.model),
             "mode": self.mode,
             "familiarity": None if self.familiarity is None else self.familiarity.to_dict(),
+            "loudness": _loudness_dict(self),
             "notes": list(self.notes),
             "error": self.error,
         }
@@ -113,4 +118,24 @@ class TrackResult:
             familiarity=None if d.get("familiarity") is None else Familiarity.from_dict(d["familiarity"]),
             notes=tuple(str(n) for n in d.get("notes") or ()),
             error=d.get("error"),
+            loudness=_loudness_from(d.get("loudness")),
         )
+
+
+def _loudness_dict(result: TrackResult) -> dict[str, float | None] | None:
+    """``{"lufs", "true_peak_dbtp"}`` for every analysed file (both None when not measured, as in fast
+    mode), so the field always has one shape; None, like ``overall``, for a file that failed."""
+    if not result.ok:
+        return None
+    if result.loudness is None:
+        return {"lufs": None, "true_peak_dbtp": None}
+    return result.loudness.to_dict()
+
+
+def _loudness_from(d: dict[str, Any] | None) -> Loudness | None:
+    """Results written before loudness was measured have no field; both values null means not measured."""
+    if not d or (d.get("lufs") is None and d.get("true_peak_dbtp") is None):
+        return None
+    from hitdesk.dsp.loudness import Loudness
+
+    return Loudness.from_dict(d)

@@ -1,4 +1,4 @@
-"""Loudness in the core: the meter against pyloudnorm and scipy.
+"""Loudness in the core: the meter against pyloudnorm and scipy, and its place in one decoding pass.
 
 Generated signals run in a fresh clone; real tracks come from ../shared/corpus (skipped without it).
 """
@@ -12,11 +12,17 @@ import numpy as np
 import pyloudnorm
 import pytest
 import scipy.signal
+import soundfile as sf
 
+from hitdesk.audio import decode as decode_module
+from hitdesk.audio.av_reader import AvReader
 from hitdesk.audio.decode import open_stream
+from hitdesk.audio.sndfile_reader import SndfileReader
 from hitdesk.dsp import sos as sos_module
 from hitdesk.dsp import truepeak
 from hitdesk.dsp.loudness import Loudness, LoudnessMeter, k_weighting_sos
+from hitdesk.present import CSV_FIELDS, loudness_line, results_csv
+from hitdesk.results import TrackResult
 
 # Different codecs, rates and channel counts; a loud rock mix and a quiet electronic track among them.
 CORPUS_TRACKS = (
@@ -197,3 +203,103 @@ def test_loudness_dict_round_trip_and_older_sessions() -> None:
     assert Loudness.from_dict(value.to_dict()) == Loudness(-9.13, -0.3)
     assert Loudness.from_dict({"integrated_lufs": -14.2, "true_peak_dbtp": -0.9}) == Loudness(-14.2, -0.9)
     assert Loudness.from_dict({"lufs": None, "true_peak_dbtp": None}) == Loudness(None, -math.inf)
+
+
+# ------------------------------------------------------------------------------------ results and outputs
+
+
+def test_track_result_carries_loudness() -> None:
+    ok = TrackResult(file="a.ogg", duration_s=10.0, loudness=Loudness(-9.1, -0.3))
+    d = ok.to_dict()
+    assert d["loudness"] == {"lufs": -9.1, "true_peak_dbtp": -0.3}
+    assert TrackResult.from_dict(d) == ok
+    fast = TrackResult(file="b.ogg", mode="fast")
+    assert fast.to_dict()["loudness"] == {"lufs": None, "true_peak_dbtp": None}
+    assert TrackResult.from_dict(fast.to_dict()).loudness is None
+    failed = TrackResult(file="c.ogg", error="Cannot decode 'c.ogg'.")
+    assert failed.to_dict()["loudness"] is None
+    older = {k: v for k, v in ok.to_dict().items() if k != "loudness"}  # cached before the field existed
+    assert TrackResult.from_dict(older).loudness is None
+
+
+def test_csv_columns_and_human_line() -> None:
+    assert CSV_FIELDS[CSV_FIELDS.index("p_hit_high") + 1 :][:2] == ("lufs", "true_peak_dbtp")
+    rows = [
+        TrackResult(file="a.ogg", loudness=Loudness(-9.126, -0.304)).to_dict(),
+        TrackResult(file="b.ogg", mode="fast").to_dict(),
+    ]
+    lines = results_csv(rows).splitlines()
+    header = lines[0].split(",")
+    a, b = (dict(zip(header, line.split(","), strict=True)) for line in lines[1:])
+    assert (a["lufs"], a["true_peak_dbtp"]) == ("-9.13", "-0.3")
+    assert (b["lufs"], b["true_peak_dbtp"]) == ("", "")
+    assert loudness_line(rows[0]["loudness"]) == "loudness: -9.1 LUFS integrated, true peak -0.3 dBTP"
+    assert loudness_line(rows[1]["loudness"]) == ""
+    assert loudness_line({"lufs": None, "true_peak_dbtp": -80.0}).startswith("loudness: below the -70 LUFS gate")
+
+
+def test_importing_results_does_not_import_numpy_code() -> None:
+    """Every `hitdesk` command imports hitdesk.results; the Loudness class comes only when a result has one."""
+    import subprocess
+    import sys
+
+    code = "import sys, hitdesk.results; print('hitdesk.dsp' in sys.modules, 'numpy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
+
+
+# ------------------------------------------------------------------------------------ in the analysis
+
+
+@pytest.fixture
+def model(needs_model: None) -> object:
+    from hitdesk.model import HitModel
+
+    return HitModel.load()
+
+
+def test_full_mode_measures_loudness_in_its_one_decoding_pass(
+    model: object, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hitdesk.analysis import AnalysisOptions, analyze_file
+
+    passes: list[str] = []
+    for cls in (SndfileReader, AvReader):
+        real = cls.native_blocks
+
+        def counted(self: object, real: object = real, cls: type = cls) -> object:
+            passes.append(cls.__name__)
+            return real(self)  # type: ignore[operator]
+
+        monkeypatch.setattr(cls, "native_blocks", counted)
+    opens: list[Path] = []
+    real_open = decode_module._open_stream_reader
+    monkeypatch.setattr(decode_module, "_open_stream_reader", lambda p: opens.append(p) or real_open(p))
+    for name in ("chipdisko-12s.ogg", "forest-sprint-6s.m4a", "elvish-theme-3s-24bit.flac"):
+        passes.clear()
+        opens.clear()
+        path = data_dir / name
+        result = analyze_file(path, model, AnalysisOptions(window_seconds=3.0))  # type: ignore[arg-type]
+        assert result.ok and result.mode == "full"
+        assert len(passes) == 1 and opens == [path]  # one decoder, read once, for features and loudness
+        rate, x = native(path)
+        expected = pyloudnorm.Meter(rate).integrated_loudness(x.astype(np.float64))
+        assert result.loudness is not None and result.loudness.integrated_lufs == pytest.approx(expected, abs=0.01)
+        assert result.to_dict()["loudness"]["lufs"] == pytest.approx(expected, abs=0.01)
+
+
+def test_fast_mode_reports_no_loudness_with_a_note(model: object, tmp_path: Path) -> None:
+    from hitdesk.analysis import FAST_LOUDNESS_NOTE, AnalysisOptions, analyze_file
+
+    rate = 44100
+    rng = np.random.default_rng(0)
+    t = np.arange(rate * 75) / rate
+    x = 0.3 * np.sin(2 * np.pi * 220 * t) * (1 + np.sin(2 * np.pi * 2 * t)) + 0.02 * rng.standard_normal(t.size)
+    path = tmp_path / "seventy-five-seconds.flac"
+    sf.write(path, np.stack([x, x], axis=1).astype(np.float32), rate)
+    result = analyze_file(path, model, AnalysisOptions(window_seconds=3.0, fast=True))  # type: ignore[arg-type]
+    assert result.ok and result.mode == "fast"
+    assert result.loudness is None and result.notes[-1] == FAST_LOUDNESS_NOTE
+    assert result.to_dict()["loudness"] == {"lufs": None, "true_peak_dbtp": None}
+    full = analyze_file(path, model, AnalysisOptions(window_seconds=3.0))  # type: ignore[arg-type]
+    assert full.loudness is not None and FAST_LOUDNESS_NOTE not in full.notes
