@@ -12,21 +12,21 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TypeVar
 
 import numpy as np
 
 from hitdesk.audio import iter_blocks, probe, read_excerpts, read_pieces, read_tags
 from hitdesk.audio.decode import NativeSink
-from hitdesk.audio.info import AudioInfo
-from hitdesk.audio.problems import collecting, in_context
+from hitdesk.audio.info import AudioInfo, NativeBlock
+from hitdesk.audio.prefetch import prefetched
+from hitdesk.audio.problems import collecting
 from hitdesk.config import DEFAULT_WINDOW_SECONDS, FEATURES, MIN_TRACK_SECONDS
 from hitdesk.dsp.loudness import Loudness, LoudnessMeter
 from hitdesk.dsp.mel import FloatArray, StreamingMel, melspectrogram, power_to_db, power_to_fs_db
@@ -37,8 +37,6 @@ from hitdesk.model.runtime import HitModel
 from hitdesk.results import SegmentResult, TrackResult
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 # Fast mode: overall statistics from the three windows plus this many evenly spaced excerpts of
 # this length (chosen by measurement against full mode, see bench/fast_agreement.py).
@@ -266,16 +264,45 @@ class TrackMel:
 
 
 class _MeterTap:
-    """Hands a pass's native blocks to a loudness meter made for the stream's rate and channels."""
+    """Hands a pass's native blocks to a loudness meter made for the stream's rate and channels.
 
-    def __init__(self) -> None:
+    The decoding thread only queues the blocks (``native_sink``); the thread computing the mel feeds
+    them to the meter between its own blocks (``drain``), which balances the two threads: decoding
+    costs more than the mel, and the meter about half of the difference. Should the queue hold more
+    than ``limit`` bytes (many channels at a high rate), the decoding thread feeds the meter itself.
+    """
+
+    def __init__(self, limit: int = 64 << 20) -> None:
         self.meter: LoudnessMeter | None = None
+        self._pending: deque[NativeBlock] = deque()
+        self._held = 0
+        self._limit = limit
+        self._lock = threading.Lock()
 
     def __call__(self, info: AudioInfo) -> NativeSink:
         self.meter = LoudnessMeter(info.sample_rate, info.channels)
-        return self.meter.feed
+        return self._add
+
+    def _add(self, block: NativeBlock) -> None:
+        with self._lock:
+            self._pending.append(block)
+            self._held += block.nbytes
+            full = self._held > self._limit
+        if full:
+            self.drain()
+
+    def drain(self) -> None:
+        """Feeds the meter every block queued so far, in order (from either thread)."""
+        while True:
+            with self._lock:
+                if not self._pending or self.meter is None:
+                    return
+                block = self._pending.popleft()
+                self._held -= block.nbytes
+                self.meter.feed(block)  # under the lock: the other thread may be draining too
 
     def result(self) -> Loudness | None:
+        self.drain()
         return None if self.meter is None else self.meter.result()
 
 
@@ -294,9 +321,11 @@ def track_mel(path: Path, reporter: _Reporter | None = None, loudness: bool = Fa
     frames = 0
     total = report.duration_s or 0.0
     tap = _MeterTap() if loudness else None
-    for block in _prefetched(iter_blocks(path, native_sink=tap)):
+    for block in prefetched(iter_blocks(path, native_sink=tap)):
         report.check()
         new = stream.feed(block)
+        if tap is not None:
+            tap.drain()
         report.add(frames * hop_s, new, stream.n_samples / FEATURES.sample_rate / total if total else 0.0)
         frames += new.shape[1]
     report.add(frames * hop_s, stream.finish(), 1.0, final=True)
@@ -328,52 +357,6 @@ def _mel_and_rms(samples: FloatArray) -> tuple[FloatArray, FloatArray]:
     stream.feed(samples)
     stream.finish()
     return stream.mel_power(), stream.frame_rms()
-
-
-def _prefetched(blocks: Iterator[T], depth: int = 4) -> Iterator[T]:
-    """Runs a block iterator in a thread, so decoding overlaps with the DSP on the other core.
-
-    The decoder and numpy release the GIL for their heavy work. Stopping early closes the source.
-    """
-    q: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def put(item: tuple[str, object]) -> bool:
-        while not stop.is_set():
-            try:
-                q.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            for block in blocks:
-                if not put(("block", block)):
-                    return
-            put(("end", None))
-        except BaseException as exc:  # handed to the consumer, which re-raises it in its own thread
-            put(("error", exc))
-        finally:
-            close = getattr(blocks, "close", None)
-            if close is not None:
-                close()
-
-    worker = threading.Thread(target=in_context(produce), name="hitdesk-decode", daemon=True)
-    worker.start()
-    try:
-        while True:
-            kind, item = q.get()
-            if kind == "block":
-                yield item  # type: ignore[misc]
-            elif kind == "error":
-                raise item  # type: ignore[misc]
-            else:
-                return
-    finally:
-        stop.set()
-        worker.join(timeout=5.0)
 
 
 def _fast_features(path: Path, opts: AnalysisOptions, reporter: _Reporter | None = None) -> tuple[_Features, str]:

@@ -97,23 +97,23 @@ class TruePeakMeter:
         ``ext[:, i + 4]`` and ``ext[:, i + 5]`` and reads ``ext[:, i : i + 10]``."""
         if chunks <= 0:
             return 0
-        channels, length = ext.shape
-        # Largest sample each chunk of positions reads: its own 32 samples and 9 of the next chunk's.
-        span = (chunks + 1) * _CHUNK
-        level = np.zeros((channels, span), dtype=np.float32)
-        np.abs(ext[:, :span], out=level[:, : min(span, length)])
-        most = level.reshape(channels, chunks + 1, _CHUNK).max(axis=2)
+        length = ext.shape[1]
+        # Largest sample of each chunk of 32 (and of the next chunk, of which a chunk's positions read
+        # 9 samples): ``length`` is at least ``chunks * 32 + 9``, so there are ``chunks + 1`` of them.
+        span = min((chunks + 1) * _CHUNK, length)
+        most = np.maximum.reduceat(np.abs(ext[:, :span]), np.arange(0, span, _CHUNK), axis=1)
         # The middle phase is the samples themselves (every sample is in some call's first chunks).
         self._peak = max(self._peak, float(most.max()))
         reach = np.maximum(most[:, :-1], most[:, 1:])
-        candidates = np.flatnonzero(reach * self._bound > self._peak)
+        candidates = np.flatnonzero(reach > np.float32(self._peak / self._bound))
         if candidates.size:
             row, chunk = np.divmod(candidates, chunks)
             starts = row * length + chunk * _CHUNK
-            flat = ext.reshape(-1)[starts[:, None] + np.arange(_WIDTH)].reshape(-1)
+            rows = ext.reshape(-1)[starts[:, None] + np.arange(_WIDTH)]
+            # Nine zeros after the last row make every row's 32 positions valid correlation outputs;
+            # the outputs that straddle two rows are dropped.
+            flat = np.concatenate([rows.reshape(-1), np.zeros(_CONTEXT, dtype=np.float32)])
             for taps in self._taps:
-                values = np.correlate(flat, taps, "valid")
-                # Row r's positions are values[r * 41 : r * 41 + 32]; the others straddle two rows.
-                values = np.pad(values, (0, candidates.size * _WIDTH - values.size))
-                self._peak = max(self._peak, float(np.max(np.abs(values.reshape(-1, _WIDTH)[:, :_CHUNK]))))
+                values = np.correlate(flat, taps, "valid").reshape(-1, _WIDTH)[:, :_CHUNK]
+                self._peak = max(self._peak, float(values.max()), -float(values.min()))
         return chunks * _CHUNK
