@@ -27,7 +27,7 @@ def sanitize(block: NDArray[np.float32]) -> tuple[NDArray[np.float32], int]:
     the resampler and every feature after it, the track's silent-frame detection and the loudness
     meter with them. Returns the block itself (no copy) when every value is usable.
     """
-    if block.size == 0 or (-SAMPLE_LIMIT <= block.min() and block.max() <= SAMPLE_LIMIT):  # NaN fails both
+    if block.size == 0 or (block.min() >= -SAMPLE_LIMIT and block.max() <= SAMPLE_LIMIT):  # NaN fails both
         return block, 0  # the usual case, found with two reads and no temporary array
     usable = np.abs(block) <= SAMPLE_LIMIT  # False for NaN too
     return np.where(usable, block, np.float32(0.0)), int(usable.size - np.count_nonzero(usable))

@@ -95,6 +95,18 @@ def k_weighting_sos(rate: float) -> FloatArray:
     return np.array(sections, dtype=np.float64)
 
 
+def _finite_block(block: npt.ArrayLike) -> npt.NDArray[np.float32]:
+    """``(frames, channels)`` float32 with NaN and inf as 0: the decoder replaces these already, but
+    one would poison the filter's state for the rest of the track, so other callers' arrays are
+    checked too (one read: the sum of finite float32 samples of audio is finite)."""
+    x = np.asarray(block, dtype=np.float32)
+    if x.ndim == 1:
+        x = x[:, None]
+    if not math.isfinite(float(x.sum(dtype=np.float64))):
+        x = np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
+    return x
+
+
 class LoudnessMeter:
     """Feed ``(frames, channels)`` float blocks in order (any sizes), then read ``result()``."""
 
@@ -120,15 +132,20 @@ class LoudnessMeter:
         return int(GATE_BLOCK_S * (j * _GATE_STEP + 1) * self.rate)
 
     def feed(self, block: npt.ArrayLike) -> None:
-        x = np.asarray(block, dtype=np.float32)
-        if x.ndim == 1:
-            x = x[:, None]
+        self.feed_loudness(block)
+        self.feed_true_peak(block)
+
+    # The two halves of ``feed`` share no state: a caller may run them on two threads, each half's
+    # blocks in order.
+    def feed_true_peak(self, block: npt.ArrayLike) -> None:
+        self._peak.feed(_finite_block(block))
+
+    def feed_loudness(self, block: npt.ArrayLike) -> None:
+        """K-weighting and the sums of squares the gating needs."""
+        x = _finite_block(block)
         n = x.shape[0]
         if n == 0:
             return
-        if not np.isfinite(x).all():  # the decoder replaces these already; a caller's array may not
-            x = np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
-        self._peak.feed(x)
         y = np.array(x.T, dtype=np.float64, order="C")  # channels x frames, filtered in place
         sosfilt_inplace(self._sos, y, self._zi)
         np.square(y, out=y)
