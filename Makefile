@@ -75,6 +75,7 @@ window-shift: setup-dev
 
 bench: setup-dev
 	$(BIN)/python bench/bench_analyze.py --corpus $(CORPUS)
+	$(BIN)/python bench/bench_cli.py --corpus $(CORPUS)
 	$(BIN)/python bench/fast_agreement.py --corpus $(CORPUS)
 	$(BIN)/python bench/bench_gui.py
 	$(BIN)/python bench/bench_record.py

