@@ -216,10 +216,12 @@ def test_killed_capture_is_recovered(
         proc.communicate()
     assert proc.returncode == -signal.SIGKILL
     monkeypatch.setenv("HITDESK_DATA_DIR", str(data))
-    assert needs_repair(out)
+    # Usually audio reached the file after the last header update; on a loaded machine the kill can
+    # land right after a flush, and then the take needs no repair but is still offered back.
+    cut_off = needs_repair(out)
     recovered = recover_unfinished()
     assert [r.path for r in recovered] == [out.resolve()]
-    assert recovered[0].repaired and recovered[0].problem is None
+    assert recovered[0].repaired == cut_off and recovered[0].problem is None
     y, got_rate = sf.read(str(out), dtype="float32", always_2d=True)
     assert y.shape[0] >= 2 * got_rate
     assert recovered[0].duration_s == pytest.approx(y.shape[0] / got_rate)
