@@ -285,7 +285,8 @@ class _MeterTap:
         self._pending: deque[NativeBlock] = deque()
         self._held = 0
         self._limit = limit
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the queue and its byte count
+        self._feeding = threading.Lock()  # one thread K-weights at a time, the blocks in order
 
     def __call__(self, info: AudioInfo) -> NativeSink:
         self.meter = LoudnessMeter(info.sample_rate, info.channels)
@@ -302,14 +303,16 @@ class _MeterTap:
             self.drain()
 
     def drain(self) -> None:
-        """K-weights every block queued so far, in order (from either thread)."""
-        while True:
-            with self._lock:
-                if not self._pending or self.meter is None:
-                    return
-                block = self._pending.popleft()
-                self._held -= block.nbytes
-                self.meter.feed_loudness(block)  # under the lock: the other thread may be draining too
+        """K-weights every block queued so far, in order (from either thread); the decoding thread
+        can queue more meanwhile."""
+        with self._feeding:
+            while True:
+                with self._lock:
+                    if not self._pending or self.meter is None:
+                        return
+                    block = self._pending.popleft()
+                    self._held -= block.nbytes
+                self.meter.feed_loudness(block)
 
     def result(self) -> Loudness | None:
         self.drain()
