@@ -33,6 +33,7 @@ from hitdesk.dsp.mel import FloatArray, StreamingMel, melspectrogram, power_to_d
 from hitdesk.dsp.stats import mfcc_stats, onset_envelope, stats_from_mel, tempo_bpm, tempo_from_envelope
 from hitdesk.dsp.windows import Window, WindowPlan, content_extent, frame_range, is_digital_silence, plan_windows
 from hitdesk.errors import AnalysisCancelledError, HitdeskError, SilentTrackError, TooShortError
+from hitdesk.memory import release_free_memory
 from hitdesk.model.runtime import HitModel
 from hitdesk.results import SegmentResult, TrackResult
 
@@ -56,6 +57,8 @@ PROGRESS_FLOOR_DB = -100.0
 # Full mode multiplies the mel filterbank by this many frames at a time (about 24 s of audio; see
 # StreamingMel), while decoding still hands on 8 s blocks.
 _MEL_BATCH_FRAMES = 1024
+# Tracks longer than this give freed memory back after their pass (short ones have little to give).
+_TRIM_AFTER_S = 600.0
 FAST_LOUDNESS_NOTE = "Loudness is measured in full mode only: --fast decodes excerpts."
 
 
@@ -282,7 +285,8 @@ class _MeterTap:
         self._pending: deque[NativeBlock] = deque()
         self._held = 0
         self._limit = limit
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the queue and its byte count
+        self._feeding = threading.Lock()  # one thread K-weights at a time, the blocks in order
 
     def __call__(self, info: AudioInfo) -> NativeSink:
         self.meter = LoudnessMeter(info.sample_rate, info.channels)
@@ -299,14 +303,16 @@ class _MeterTap:
             self.drain()
 
     def drain(self) -> None:
-        """K-weights every block queued so far, in order (from either thread)."""
-        while True:
-            with self._lock:
-                if not self._pending or self.meter is None:
-                    return
-                block = self._pending.popleft()
-                self._held -= block.nbytes
-                self.meter.feed_loudness(block)  # under the lock: the other thread may be draining too
+        """K-weights every block queued so far, in order (from either thread); the decoding thread
+        can queue more meanwhile."""
+        with self._feeding:
+            while True:
+                with self._lock:
+                    if not self._pending or self.meter is None:
+                        return
+                    block = self._pending.popleft()
+                    self._held -= block.nbytes
+                self.meter.feed_loudness(block)
 
     def result(self) -> Loudness | None:
         self.drain()
@@ -349,6 +355,8 @@ def track_mel(path: Path, reporter: _Reporter | None = None, loudness: bool = Fa
 
 def _full_features(path: Path, opts: AnalysisOptions, reporter: _Reporter | None = None) -> _Features:
     track = track_mel(path, reporter, loudness=True)
+    if track.duration_s > _TRIM_AFTER_S:
+        release_free_memory()  # before the statistics allocate theirs (see hitdesk.memory)
     mel, duration = track.mel, track.duration_s
     plan = plan_windows(track.start_s, track.end_s, opts.window_seconds)
     window_mel = {w.name: mel[:, frame_range(w.start_s, w.end_s, mel.shape[1])] for w in plan.windows}

@@ -184,17 +184,40 @@ def test_k_weighting_is_pyloudnorms(rate: int) -> None:
 
 
 def test_compiled_sosfilt_equals_scipy_signal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Either kernel, or one after the other on the same stream (a fallback mid-track), gives scipy's
+    result; three signals, so a state kept in the wrong layout could not pass."""
     sos = k_weighting_sos(44100)
-    x = np.random.default_rng(2).standard_normal((2, 5000))
-    expected, _ = scipy.signal.sosfilt(sos, x, axis=-1, zi=np.zeros((2, 2, 2)))
-    for kernel in (sos_module._load_compiled(), sos_module._public):
-        assert kernel is not None
-        monkeypatch.setattr(sos_module, "_kernel", kernel)
-        zi = np.zeros((2, 2, 2))
-        first, second = np.ascontiguousarray(x[:, :1234]), np.ascontiguousarray(x[:, 1234:])
-        sos_module.sosfilt_inplace(sos, first, zi)
-        sos_module.sosfilt_inplace(sos, second, zi)
-        np.testing.assert_allclose(np.concatenate([first, second], axis=1), expected, rtol=1e-12, atol=1e-15)
+    x = np.random.default_rng(2).standard_normal((3, 5000))
+    expected, _ = scipy.signal.sosfilt(sos, x, axis=-1, zi=np.zeros((2, 3, 2)))
+    compiled, public = sos_module._load_compiled(), sos_module._public
+    assert compiled is not None
+    for first, second in ((compiled, compiled), (public, public), (compiled, public)):
+        zi = np.zeros((3, 2, 2))
+        a, b = np.ascontiguousarray(x[:, :1234]), np.ascontiguousarray(x[:, 1234:])
+        monkeypatch.setattr(sos_module, "_kernel", first)
+        sos_module.sosfilt_inplace(sos, a, zi)
+        monkeypatch.setattr(sos_module, "_kernel", second)
+        sos_module.sosfilt_inplace(sos, b, zi)
+        np.testing.assert_allclose(np.concatenate([a, b], axis=1), expected, rtol=1e-12, atol=1e-15)
+
+
+def test_the_meter_does_not_import_scipy_signal() -> None:
+    """Half a second of start-up on every command: the compiled biquad loop is loaded on its own, and
+    takes the meter's work buffer (rows of a wider array) as it is."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np\n"
+        "from hitdesk.dsp.loudness import LoudnessMeter\n"
+        "from hitdesk.dsp import sos\n"
+        "m = LoudnessMeter(44100, 2)\n"
+        "x = np.random.default_rng(0).standard_normal((44100, 2)).astype(np.float32) * 0.1\n"
+        "m.feed(x); m.feed(x[:1000]); r = m.result()\n"
+        "print('scipy.signal' in sys.modules, sos._kernel is sos._public, r.integrated_lufs is not None)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False", "True"]
 
 
 def test_loudness_dict_round_trip_and_older_sessions() -> None:

@@ -54,9 +54,11 @@ def _load_compiled() -> Callable[[Any, Any, Any], None] | None:
 def _public(sos: Any, x: Any, zi: Any) -> None:
     import scipy.signal
 
-    y, zf = scipy.signal.sosfilt(sos, x, axis=-1, zi=zi)
+    # The public function keeps the state as (sections, signals, 2), the compiled one as
+    # (signals, sections, 2); ``zi`` stays in the compiled layout, so either can continue a stream.
+    y, zf = scipy.signal.sosfilt(sos, x, axis=-1, zi=np.moveaxis(zi, 1, 0))
     x[...] = y
-    zi[...] = zf
+    zi[...] = np.moveaxis(zf, 0, 1)
 
 
 def sosfilt_inplace(sos: npt.NDArray[np.float64], x: npt.NDArray[np.float64], zi: npt.NDArray[np.float64]) -> None:
