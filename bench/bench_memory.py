@@ -116,7 +116,7 @@ def measure(path: Path, fast: bool) -> dict[str, float]:
     seconds = 0.0
     for part in wall.group(1).split(":"):
         seconds = seconds * 60 + float(part)
-    return {"max_rss_mib": int(rss.group(1)) / 1024, "wall_s": seconds, "overall": float(first["overall"])}
+    return {"max_rss_mib": int(rss.group(1)) / 1024, "wall_s": seconds, "p_hit": float(first["overall"]["p_hit"])}
 
 
 def main() -> None:
@@ -150,8 +150,9 @@ def main() -> None:
                 rows.append(row)
                 verdict = "ok" if figures["max_rss_mib"] <= LIMIT_MIB else f"OVER {LIMIT_MIB:.0f} MiB"
                 print(
-                    f"{spec.name:28} {mode:4}  max RSS {figures['max_rss_mib']:6.0f} MiB  wall {figures['wall_s']:6.1f} s"
-                    f"  load {load:.1f}-{row['load_after']:.1f}  {verdict}",
+                    f"{spec.name:26} {mode:4}  max RSS {figures['max_rss_mib']:4.0f} MiB"
+                    f"  wall {figures['wall_s']:6.1f} s"
+                    f"  P(hit) {figures['p_hit']:.4f}  load {load:.1f}-{row['load_after']:.1f}  {verdict}",
                     flush=True,
                 )
     if args.json:
