@@ -165,3 +165,29 @@ def test_an_hour_in_full_mode_stays_small(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-c", _PEAK, *cmd], capture_output=True, text=True, env=env, check=True)
     peak_mb = int(proc.stdout.split()[-1])
     assert peak_mb < 300, f"peak memory {peak_mb} MB"
+
+
+def test_loudness_meter_keeps_a_few_bytes_a_gating_block() -> None:
+    """Ten minutes of stereo are 6,000 gating blocks; the meter keeps each block's mean squares
+    (the relative gate needs them all at the end) in one array: 16 bytes a block (doubled at most
+    while it grows), not a Python object of about 160 bytes each."""
+    import tracemalloc
+
+    from hitdesk.dsp.loudness import LoudnessMeter
+
+    rate = 4000
+    meter = LoudnessMeter(rate, 2)
+    block = (0.1 * np.random.default_rng(0).standard_normal((60 * rate, 2))).astype(np.float32)
+    meter.feed_loudness(block)  # the buffers a block needs, allocated before counting
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        for _ in range(9):
+            meter.feed_loudness(block)
+        held = tracemalloc.get_traced_memory()[0] - base
+    finally:
+        tracemalloc.stop()
+    assert len(meter._z) == 5_997  # blocks complete after 10 minutes
+    assert held < 6_000 * 2 * 8 * 2.5, f"{held} bytes for 10 minutes"
+    lufs = meter.result().integrated_lufs
+    assert lufs is not None and -25.0 < lufs < -10.0
