@@ -363,7 +363,7 @@ def track_mel(
 
 
 def _full_features(path: Path, opts: AnalysisOptions, reporter: _Reporter | None = None) -> _Features:
-    with MelFrames(spill_frames(), temp_dir()) as frames:  # a long track's spill to a file, gone on exit
+    with MelFrames(spill_frames(), temp_dir(), path.name) as frames:  # a long track's spill to a file
         track = track_mel(path, reporter, loudness=True, store=frames)
         if track.duration_s > _TRIM_AFTER_S:
             release_free_memory()  # before the statistics allocate theirs (see hitdesk.memory)

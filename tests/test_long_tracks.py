@@ -195,3 +195,27 @@ def test_loudness_meter_keeps_a_few_bytes_a_gating_block() -> None:
     assert held < 6_000 * 2 * 8 * 2.5, f"{held} bytes for 10 minutes"
     lufs = meter.result().integrated_lufs
     assert lufs is not None and -25.0 < lufs < -10.0
+
+
+@pytest.mark.parametrize("failure", ["cannot make", "disk full"])
+def test_no_room_for_the_frames_is_one_sentence(
+    model: HitModel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: str
+) -> None:
+    import errno
+    import tempfile
+
+    path = tmp_path / "long take.wav"
+    sf.write(path, _music(60.0, seed=7), SR)
+    monkeypatch.setattr(analysis, "spill_frames", lambda: 1000)
+
+    def no_file(**kwargs: object) -> object:
+        if failure == "disk full":
+            return open("/dev/full", "w+b")  # every write fails: no space left
+        raise OSError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", no_file)
+    result, _ = analyze(path, model, AnalysisOptions(window_seconds=20.0))
+    assert result.error is not None and result.overall is None
+    assert result.error.startswith("Cannot analyse 'long take.wav': a track this long needs a temporary file in ")
+    reason = "No space left on device" if failure == "disk full" else "Permission denied"
+    assert result.error.endswith(f"which cannot be written ({reason}).") and "\n" not in result.error

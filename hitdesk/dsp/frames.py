@@ -23,6 +23,7 @@ import numpy as np
 
 from hitdesk.config import FEATURES, FeatureConfig
 from hitdesk.dsp.mel import FloatArray
+from hitdesk.errors import TemporaryFileError
 
 # Up to 20 minutes of frames (26 MB) stay in memory; longer tracks spill to a temporary file.
 SPILL_AFTER_S = 1200.0
@@ -36,14 +37,20 @@ class MelFrames:
     """Mel power frames appended in order (``n_mels x k`` arrays), read back whole or in chunks.
 
     ``limit_frames`` None never spills. ``folder`` is where the temporary file goes (None: the
-    system's). Use as a context manager, or call ``close``, to give the file back at once. Reads are
-    positional, so two threads may read at the same time (not while frames are appended).
+    system's); ``name`` is the track's, for the sentence when that file cannot be written. Use as a
+    context manager, or call ``close``, to give the file back at once. Reads are positional, so two
+    threads may read at the same time (not while frames are appended).
     """
 
     def __init__(
-        self, limit_frames: int | None = None, folder: Path | None = None, cfg: FeatureConfig = FEATURES
+        self,
+        limit_frames: int | None = None,
+        folder: Path | None = None,
+        name: str = "the track",
+        cfg: FeatureConfig = FEATURES,
     ) -> None:
         self.cfg = cfg
+        self.name = name
         self.limit_frames = limit_frames
         self.folder = folder
         self._chunks: list[FloatArray] = []
@@ -94,16 +101,30 @@ class MelFrames:
             self._write(frames)
 
     def _spill(self) -> None:
-        # Open for the store's life (closed by close); unlinked at once, so nothing is left behind.
-        self._file = tempfile.TemporaryFile(prefix="hitdesk-mel-", dir=self.folder)  # noqa: SIM115
+        try:
+            # Open for the store's life (closed by close); unlinked at once, so nothing is left behind.
+            self._file = tempfile.TemporaryFile(prefix="hitdesk-mel-", dir=self.folder)  # noqa: SIM115
+        except OSError as exc:
+            raise self._error(exc) from exc
         chunks, self._chunks = self._chunks, []
         for chunk in chunks:
             self._write(chunk)
 
     def _write(self, frames: FloatArray) -> None:
         assert self._file is not None
-        # Frame-major on disk (each frame's bins together), so any range of frames is one read.
-        self._file.write(np.ascontiguousarray(frames.T).data)
+        try:
+            # Frame-major on disk (each frame's bins together), so any range of frames is one read.
+            self._file.write(np.ascontiguousarray(frames.T).data)
+        except OSError as exc:
+            self.close()
+            raise self._error(exc) from exc
+
+    def _error(self, exc: OSError) -> TemporaryFileError:
+        folder = self.folder if self.folder is not None else Path(tempfile.gettempdir())
+        return TemporaryFileError(
+            f"Cannot analyse '{self.name}': a track this long needs a temporary file in {folder} "
+            f"(about 80 MB an hour), which cannot be written ({exc.strerror or exc})."
+        )
 
     def array(self) -> FloatArray:
         """All frames as one array (``n_mels x n_frames``); for frames held in memory."""
