@@ -33,3 +33,7 @@ class CaptureError(HitdeskError):
 
 class AnalysisCancelledError(Exception):
     """The caller asked an analysis to stop; not a problem with the file, so not a HitdeskError."""
+
+
+class TemporaryFileError(HitdeskError):
+    """An analysis's temporary file cannot be made or written (no room, no permission)."""
