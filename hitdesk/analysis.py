@@ -28,8 +28,9 @@ from hitdesk.audio.info import AudioInfo, NativeBlock
 from hitdesk.audio.prefetch import prefetched
 from hitdesk.audio.problems import collecting
 from hitdesk.config import DEFAULT_WINDOW_SECONDS, FEATURES, MIN_TRACK_SECONDS
-from hitdesk.dsp.loudness import Loudness, LoudnessMeter
+from hitdesk.dsp.loudness import Loudness
 from hitdesk.dsp.mel import FloatArray, StreamingMel, melspectrogram, power_to_db, power_to_fs_db
+from hitdesk.dsp.meters import TrackMeter
 from hitdesk.dsp.stats import mfcc_stats, onset_envelope, stats_from_mel, tempo_bpm, tempo_from_envelope
 from hitdesk.dsp.windows import Window, WindowPlan, content_extent, frame_range, is_digital_silence, plan_windows
 from hitdesk.errors import AnalysisCancelledError, HitdeskError, SilentTrackError, TooShortError
@@ -281,7 +282,7 @@ class _MeterTap:
     """
 
     def __init__(self, limit: int = 64 << 20) -> None:
-        self.meter: LoudnessMeter | None = None
+        self.meter: TrackMeter | None = None
         self._pending: deque[NativeBlock] = deque()
         self._held = 0
         self._limit = limit
@@ -289,7 +290,7 @@ class _MeterTap:
         self._feeding = threading.Lock()  # one thread K-weights at a time, the blocks in order
 
     def __call__(self, info: AudioInfo) -> NativeSink:
-        self.meter = LoudnessMeter(info.sample_rate, info.channels)
+        self.meter = TrackMeter(info.sample_rate, info.channels)
         return self._add
 
     def _add(self, block: NativeBlock) -> None:

@@ -33,3 +33,7 @@ class CaptureError(HitdeskError):
 
 class AnalysisCancelledError(Exception):
     """The caller asked an analysis to stop; not a problem with the file, so not a HitdeskError."""
+
+
+class SettingsFileError(HitdeskError):
+    """A user's platform presets or QC profile cannot be used (unreadable, not TOML, a wrong value)."""
