@@ -398,6 +398,10 @@ def _loudness_from(
     """Results written before loudness was measured have no field; all values null means not measured."""
     if not d or all(v is None for v in d.values()):
         return None
+    if stereo is None and clipping is None and all(d.get(k) is None for k in LOUDNESS_ORDER[2:]):
+        from hitdesk.dsp.loudness import Loudness
+
+        return Loudness.from_dict(d)  # measured without the pass's meters (an earlier version, the app's own)
     from hitdesk.dsp.meters import TrackLoudness
 
     return TrackLoudness.from_dicts(d, stereo, clipping)
