@@ -121,12 +121,17 @@ def test_exports_add_loudness_and_note_and_keep_a_results_own_loudness() -> None
     measured = Loudness(-14.236, -0.912)
     row = ExportRow(_result("/a.wav", 0.4, 0.3, 0.5), measured, "keeper")
     d = export_dict(row)
-    assert d["loudness"] == {"lufs": -14.24, "true_peak_dbtp": -0.91} and d["note"] == "keeper"
+    unmeasured = {"lra_lu": None, "plr_db": None, "momentary_max_lufs": None, "short_term_max_lufs": None}
+    assert d["loudness"] == {"lufs": -14.24, "true_peak_dbtp": -0.91, **unmeasured} and d["note"] == "keeper"
+    assert d["platforms"][0] == {"name": "Spotify", "target_lufs": -14.0, "gain_db": 0.0, "true_peak_after_dbtp": -0.91}
+    assert list(d)[-3:] == ["notes", "error", "note"] and d["stereo"] is None
     assert export_dict(ExportRow(_result("/a.wav", 0.4, 0.3, 0.5)))["loudness"] == {
         "lufs": None,
         "true_peak_dbtp": None,
+        **unmeasured,
     }
-    assert export_dict(ExportRow(TrackResult(file="/b.mp3", error="Bad.")))["loudness"] is None
+    failed = export_dict(ExportRow(TrackResult(file="/b.mp3", error="Bad.")))
+    assert failed["loudness"] is None and failed["platforms"] is None
 
     class Measured(TrackResult):  # a result that measures loudness itself (the engine, later)
         def to_dict(self) -> dict[str, object]:
