@@ -22,6 +22,7 @@ from hitdesk.present import loudness_line, meter_lines
 from hitdesk.qc import check, load_profile
 from hitdesk.ui.main_window import MainWindow
 from hitdesk.ui.meter_readout import take_meters
+from hitdesk.ui.takes_table import Column
 
 SCREENSHOT = os.environ.get("HITDESK_METERS_SCREENSHOT")  # also keep the picture here (for the README)
 
@@ -60,6 +61,8 @@ def test_the_take_panel_shows_the_meters_the_cli_prints(
     row["qc"] = check(row, load_profile("spotify", BUILT_IN))
     assert take.result is not None and take.result.to_dict()["loudness"] == row["loudness"]
 
+    lra_cell = window.takes.data(window.takes.index(0, Column.LRA))
+    assert lra_cell == f"{row['loudness']['lra_lu']:.1f}"  # the table's LRA column
     panel = window.panel
     panel.meters.set_profile("spotify")
     shown = take_meters(take, "spotify")
