@@ -21,7 +21,7 @@ import soundfile as sf
 from ui_helpers import CLIPS, DATA
 
 from hitdesk.present import rank, reading, summary
-from hitdesk.results import Score, SegmentResult, TrackResult
+from hitdesk.results import LOUDNESS_ORDER, Score, SegmentResult, TrackResult
 from hitdesk.ui.loudness import Loudness, LoudnessMeter, iter_native_blocks, measure_file
 from hitdesk.ui.session import SessionError, SessionTake, load_session, results_csv, results_json, save_session
 
@@ -65,7 +65,7 @@ def test_silence_and_too_short(tmp_path: Path) -> None:
     sf.write(path, np.zeros((48000, 2), dtype=np.float32), 48000)
     silent = measure_file(path)
     assert silent is not None and silent.integrated_lufs is None and silent.true_peak_dbtp == -math.inf
-    assert silent.to_dict() == {"lufs": None, "true_peak_dbtp": None}
+    assert silent.to_dict() == dict.fromkeys(LOUDNESS_ORDER)  # and no range or maxima either
     short = LoudnessMeter(48000, 1)
     short.feed(np.full(1000, 0.1))
     assert short.result().integrated_lufs is None
