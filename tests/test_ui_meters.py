@@ -84,14 +84,23 @@ def test_the_take_panel_shows_the_meters_the_cli_prints(
     )
     cx, _ = strip.clips.getData()
     assert list(cx) == pytest.approx([20.0], abs=0.01)  # both channels at once: one place
+    cx, cy = panel.correlation.curve.getData()  # the stereo view: correlation over time, +1 mostly
+    assert cx[0] == pytest.approx(0.4) and len(cy) == loudness.curves.momentary.size  # type: ignore[attr-defined]
+    assert np.allclose(cy, loudness.curves.correlation) and 0.5 < float(np.median(cy)) < 1.0  # type: ignore[attr-defined]
     panel.spectrogram.setXRange(10.0, 20.0, padding=0)
     qtbot.waitUntil(lambda: abs(strip.getPlotItem().vb.viewRange()[0][0] - 10.0) < 0.5, timeout=5000)  # type: ignore[attr-defined]
+    assert abs(panel.correlation.getPlotItem().vb.viewRange()[0][0] - 10.0) < 0.5
     panel.spectrogram.reset_zoom()
 
-    # A screenshot of the real window, looked at by a person (and kept when asked).
+    # A screenshot of the real window, looked at by a person (and kept when asked), the take panel's
+    # column scrolled down to the meters and the QC checks.
     qtbot.wait(200)  # type: ignore[attr-defined]
+    panel.left_scroll.ensureWidgetVisible(panel.meters.qc)
+    qtbot.wait(100)  # type: ignore[attr-defined]
     out = Path(SCREENSHOT) if SCREENSHOT else tmp_path / "meters.png"
     out.parent.mkdir(parents=True, exist_ok=True)
     assert window.grab().save(str(out))
     image = QImage(str(out))
     assert not image.isNull() and image.width() > 800
+    readout = out.with_name(out.stem + "-qc.png")  # the take panel's numbers and QC checks, whole
+    assert panel.meters.grab().save(str(readout)) and not QImage(str(readout)).isNull()

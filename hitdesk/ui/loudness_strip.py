@@ -1,9 +1,11 @@
-"""The loudness strip under the spectrogram: a take's loudness over time on the same time axis (like
-Youlean's history), from the curves its analysis pass measured (``hitdesk.dsp.meters``).
+"""The strips under the spectrogram: a take's loudness over time on the same time axis (like
+Youlean's history), and its stereo correlation over time, from the curves its analysis pass measured
+(``hitdesk.dsp.meters``).
 
 Short-term loudness (3 s) is the bold line, momentary (400 ms) the thin one, integrated loudness a
-dashed level, clipped spots red ticks. Each value is drawn where its window ends, as meters show
-them. The x axis follows the spectrogram's (``setXLink``), so zooming or scrolling one moves both.
+dashed level, clipped spots red ticks; correlation (400 ms windows) runs from -1 (out of phase) to
++1 (mono). Each value is drawn where its window ends, as meters show them. The x axes follow the
+spectrogram's (``setXLink``), so zooming or scrolling one moves all.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ MOMENTARY_COLOUR = QColor(90, 169, 230, 110)
 INTEGRATED_COLOUR = QColor("#f5a524")
 CLIP_COLOUR = QColor("#ff5252")
 STRIP_HEIGHT = 96
+CORRELATION_HEIGHT = 48
+CORRELATION_COLOUR = QColor("#7bd88f")
 
 
 class LoudnessStrip(pg.PlotWidget):  # type: ignore[misc]
@@ -97,3 +101,43 @@ class LoudnessStrip(pg.PlotWidget):  # type: ignore[misc]
         """How many short-term values are drawn (for tests)."""
         x, _ = self.short_term.getData()
         return 0 if x is None else len(x)
+
+
+class CorrelationStrip(pg.PlotWidget):  # type: ignore[misc]
+    """The front pair's correlation over time; empty (with a sentence) for a 1-channel take."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent=parent, background=theme.BASE, axisItems={"bottom": TimeAxis()})
+        self.setAccessibleName("Stereo correlation over time")
+        self.setToolTip(
+            "Stereo correlation over time (400 ms windows): +1 the same in both channels (mono), 0 unrelated, "
+            "-1 out of phase, which cancels when played in mono"
+        )
+        self.setAcceptDrops(False)
+        self.setMenuEnabled(False)
+        self.setMouseEnabled(x=True, y=False)
+        self.hideButtons()
+        self.setFixedHeight(CORRELATION_HEIGHT)
+        plot = self.getPlotItem()
+        axis = plot.getAxis("left")
+        axis.setTextPen(theme.DIM_TEXT)
+        axis.setPen(theme.BORDER)
+        axis.setWidth(44)
+        axis.setTicks([[(-1.0, "-1"), (0.0, "0"), (1.0, "+1")]])
+        plot.hideAxis("bottom")
+        self.setYRange(-1.05, 1.05, padding=0)
+        plot.addItem(pg.InfiniteLine(angle=0, pos=0.0, pen=pg.mkPen(theme.BORDER, width=1), movable=False))
+        self.curve = plot.plot(pen=pg.mkPen(CORRELATION_COLOUR, width=1))
+        self.message = pg.TextItem("", color=theme.DIM_TEXT, anchor=(0, 0.5))
+        plot.addItem(self.message, ignoreBounds=True)
+
+    def show_loudness(self, loudness: Loudness | None) -> None:
+        curves = loudness.curves if isinstance(loudness, TrackLoudness) else None
+        if curves is None or curves.correlation is None:
+            self.curve.setData([], [])
+            one_channel = curves is not None and curves.correlation is None
+            self.message.setText("1 channel: no stereo" if one_channel else "")
+            self.message.setPos(self.getPlotItem().vb.viewRange()[0][0], 0.5)
+            return
+        self.message.setText("")
+        self.curve.setData(curves.end_s(curves.correlation, MOMENTARY_STEPS * STEP_S), curves.correlation)

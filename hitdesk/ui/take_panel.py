@@ -23,7 +23,7 @@ from hitdesk.analysis import AnalysisDetail
 from hitdesk.present import SEGMENTS, familiarity_warning, mmss, reading
 from hitdesk.ui import theme
 from hitdesk.ui.elided import ElidedLabel
-from hitdesk.ui.loudness_strip import LoudnessStrip
+from hitdesk.ui.loudness_strip import CorrelationStrip, LoudnessStrip
 from hitdesk.ui.meter_readout import MeterReadout
 from hitdesk.ui.meters import ProbabilityMeter
 from hitdesk.ui.play_controls import PlayControls
@@ -159,7 +159,10 @@ class TakePanel(QWidget):
         rv.addWidget(self.spectrogram, 1)
         self.strip = LoudnessStrip()
         self.strip.setXLink(self.spectrogram)
+        self.correlation = CorrelationStrip()
+        self.correlation.setXLink(self.spectrogram)
         rv.addWidget(self.strip)
+        rv.addWidget(self.correlation)
         rv.addWidget(self.play_controls)
 
         layout = QHBoxLayout(self)
@@ -230,6 +233,7 @@ class TakePanel(QWidget):
             self.note_edit.setText("")
             self.meters.show_take(None)
             self.strip.show_loudness(None)
+            self.correlation.show_loudness(None)
             self.spectrogram.clear_windows()
             self.spectrogram.set_message("No take selected")
             self.show_playback(None)
@@ -268,6 +272,7 @@ class TakePanel(QWidget):
         self.notes.setText("\n".join(notes))
         self.meters.show_take(take)
         self.strip.show_loudness(take.loudness, "" if take.loudness is not None else take.loudness_error or "")
+        self.correlation.show_loudness(take.loudness)
         self.note_edit.setEnabled(True)
         if changed or not self.note_edit.hasFocus():
             self.note_edit.setText(take.note)

@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 COLUMN_WIDTHS = {
     Column.NAME: 190,
-    Column.WHO: 150,
+    Column.WHO: 140,
     Column.DURATION: 52,
     Column.STATE: 76,
     Column.BEGINNING: 92,
@@ -50,7 +50,8 @@ COLUMN_WIDTHS = {
     Column.OVERALL: 150,
     Column.LUFS: 52,
     Column.PEAK: 52,
-    Column.LRA: 46,
+    Column.LRA: 42,
+    Column.NOTE: 60,  # stretched to the rest of the width; this much keeps the list unscrolled at 1100 px
 }
 SELECTED_LIGHTER = 120  # a warning colour on a selected row, lightened (percent) to keep its contrast
 FOCUS_WIDTH = 2
