@@ -7,7 +7,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hitdesk.cli.args import add_model, add_window_seconds, positive_whole_number
 from hitdesk.cli.common import (
@@ -24,6 +24,10 @@ from hitdesk.cli.pool import Terminated, available_cpus, raise_terminated, run_p
 from hitdesk.config import window_seconds_for
 from hitdesk.errors import HitdeskError
 from hitdesk.results import TrackResult
+
+if TYPE_CHECKING:
+    from hitdesk.platforms import Platform
+    from hitdesk.qc import Profile
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -152,7 +156,7 @@ def _analyze(args: argparse.Namespace) -> int:
     return EXIT_FAILED if any(r.get("error") for r in results) else EXIT_OK
 
 
-def _targets(qc: str | None) -> tuple[Any, Any]:
+def _targets(qc: str | None) -> tuple[tuple[Platform, ...], Profile | None]:
     """The platform presets and the QC profile asked for (None without ``--qc``); a file of the user's
     that cannot be used raises its one sentence before any file is analysed."""
     from hitdesk.platforms import load_platforms
