@@ -1,11 +1,10 @@
 """File in, result out: decode, place the windows, compute features, run the model.
 
 Two modes. ``full`` decodes the whole track once, block by block, keeping only its mel power
-frames; the overall score is the model on the whole track's statistics, which is what it was
-trained on. The same pass feeds the loudness meter with the native blocks the features are mixed
-down from. ``fast`` reads only the three windows and a few evenly spaced short excerpts (by
-seeking where the format allows) and scores the overall statistics of those; it measures no
-loudness, which needs the whole track.
+frames; the overall score is the model on the whole track's statistics, what it was trained on;
+the same pass feeds the meters the native blocks the features are mixed down from. ``fast`` reads
+only the three windows and a few evenly spaced short excerpts (by seeking where the format
+allows) and scores the overall statistics of those; it measures no loudness (needs the whole track).
 """
 
 from __future__ import annotations
@@ -29,8 +28,9 @@ from hitdesk.audio.prefetch import prefetched
 from hitdesk.audio.problems import collecting
 from hitdesk.config import DEFAULT_WINDOW_SECONDS, FEATURES, MIN_TRACK_SECONDS
 from hitdesk.dsp.frames import MelFrames, spill_frames
-from hitdesk.dsp.loudness import Loudness, LoudnessMeter
+from hitdesk.dsp.loudness import Loudness
 from hitdesk.dsp.mel import FloatArray, StreamingMel, melspectrogram, power_to_db, power_to_fs_db
+from hitdesk.dsp.meters import TrackMeter
 from hitdesk.dsp.stats import mfcc_stats, onset_envelope, stats_from_frames, tempo_bpm, tempo_from_envelope
 from hitdesk.dsp.windows import Window, WindowPlan, content_extent, frame_range, is_digital_silence, plan_windows
 from hitdesk.errors import AnalysisCancelledError, HitdeskError, SilentTrackError, TooShortError
@@ -283,7 +283,7 @@ class _MeterTap:
     """
 
     def __init__(self, limit: int = 64 << 20) -> None:
-        self.meter: LoudnessMeter | None = None
+        self.meter: TrackMeter | None = None
         self._pending: deque[NativeBlock] = deque()
         self._held = 0
         self._limit = limit
@@ -291,7 +291,7 @@ class _MeterTap:
         self._feeding = threading.Lock()  # one thread K-weights at a time, the blocks in order
 
     def __call__(self, info: AudioInfo) -> NativeSink:
-        self.meter = LoudnessMeter(info.sample_rate, info.channels)
+        self.meter = TrackMeter(info.sample_rate, info.channels)
         return self._add
 
     def _add(self, block: NativeBlock) -> None:

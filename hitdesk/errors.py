@@ -37,3 +37,7 @@ class AnalysisCancelledError(Exception):
 
 class TemporaryFileError(HitdeskError):
     """An analysis's temporary file cannot be made or written (no room, no permission)."""
+
+
+class SettingsFileError(HitdeskError):
+    """A user's platform presets or QC profile cannot be used (unreadable, not TOML, a wrong value)."""

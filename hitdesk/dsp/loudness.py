@@ -16,6 +16,7 @@ tracks. The filters run in float64 through scipy's compiled biquad loop, loaded 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -151,6 +152,10 @@ class LoudnessMeter:
         self._next_upper = 0
         self._z = _BlockRows(channels)
         self._work = np.empty(0, dtype=np.float64)
+        # Called with each K-weighted block (channels x frames, float64, before squaring; valid only
+        # during the call) and its first sample's index: the curves and stereo meters of
+        # hitdesk.dsp.meters read it there, so they cost no second filter.
+        self.weighted_sink: Callable[[FloatArray, int], None] | None = None
 
     # Block j of pyloudnorm covers samples [_lower(j), _upper(j)); the same float expressions give the
     # same integer boundaries.
@@ -183,6 +188,8 @@ class LoudnessMeter:
         y = self._work[: self.channels * n].reshape(self.channels, n)  # C-contiguous, as the filter needs
         np.copyto(y, x.T)
         sosfilt_inplace(self._sos, y, self._zi)
+        if self.weighted_sink is not None:
+            self.weighted_sink(y, self._n)
         np.square(y, out=y)
         start, end = self._n, self._n + n
         cuts = sorted({b for b in self._boundaries_upto(end) if start < b})
