@@ -30,9 +30,14 @@ if TYPE_CHECKING:
     from hitdesk.qc import Profile
 
 
+# The app's menus spell it "Analyse"; either spelling runs this command.
+ALIASES = ("analyse",)
+
+
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     an = sub.add_parser(
         "analyze",
+        aliases=list(ALIASES),
         help="score audio files (beginning, middle, end and overall)",
         description="Score audio files: P(hit) for the beginning, middle and end windows and the whole track.",
     )

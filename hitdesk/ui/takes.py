@@ -21,6 +21,7 @@ import numpy.typing as npt
 from hitdesk.analysis import AnalysisDetail, Progress
 from hitdesk.audio import InputProblem, expand_inputs
 from hitdesk.dsp.windows import Window
+from hitdesk.present import TAG_LIMIT, terminal_text
 from hitdesk.results import Score, TrackResult
 from hitdesk.ui.loudness import Loudness
 from hitdesk.ui.play_settings import PlaySettings
@@ -82,7 +83,7 @@ class Take:
     @property
     def who(self) -> str:
         tags = self.result.tags if self.result is not None else {}
-        return " – ".join(str(t) for t in (tags.get("artist"), tags.get("title")) if t)
+        return " – ".join(terminal_text(t, TAG_LIMIT) for t in (tags.get("artist"), tags.get("title")) if t)
 
     def segment(self, name: str) -> Score | None:
         if self.result is None:
