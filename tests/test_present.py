@@ -106,7 +106,7 @@ def test_the_human_table_shows_tags_and_names_escaped() -> None:
     }
     failed = {"file": "/music/x\x9b2J.mp3", "error": "Cannot decode 'x\x9b2J.mp3': the file is damaged or not audio."}
     text = present.format_human([row, failed], Card())
-    assert not any(ord(ch) < 0x20 and ch != "\n" or 0x7F <= ord(ch) < 0xA0 for ch in text)
+    assert not any((ord(ch) < 0x20 and ch != "\n") or 0x7F <= ord(ch) < 0xA0 for ch in text)
     first = text.splitlines()[0]
     assert first.startswith("bad\\x0aname\\x0d.wav  (0:12, \\x1b]0;pwned\\x07\\x1b[31mRED\\x1b[0m - ttt")
     assert first.endswith("t…)") and len(first) < 300
