@@ -215,6 +215,14 @@ def test_session_round_trip(qtbot: object, window: MainWindow, settings: QSettin
     qtbot.addWidget(other)  # type: ignore[attr-defined]
     started: list[int] = []
     other.controller.analyser.take_started.connect(started.append)
+    seen: list[tuple[list[str], str]] = []
+
+    def rows_and_status(_take_id: int) -> None:
+        states = [str(other.takes.data(other.takes.index(r, Column.STATE))) for r in range(other.takes.rowCount())]
+        seen.append((states, other.status.text.text()))
+
+    other.controller.take_changed.connect(rows_and_status)
+    other.controller.take_finished.connect(rows_and_status)
     other.controller.open_session(session)
     assert [t.result.to_dict() for t in other.takes.takes if t.result] == before  # at once, from the session
     assert all(t.state == State.DONE for t in other.takes.takes)
@@ -225,6 +233,10 @@ def test_session_round_trip(qtbot: object, window: MainWindow, settings: QSettin
     wait_idle(qtbot, other)
     assert [t.result.to_dict() for t in other.takes.takes if t.result] == before
     assert started == [other.takes.take_at(0).id]  # only the selected take was decoded again  # type: ignore[union-attr]
+    # While that take is decoded for its spectrogram its row still says done, as the status bar does,
+    # and the session is not changed by it.
+    assert seen and all(states == ["done", "done"] for states, _ in seen), seen
+    assert other.status.text.text() == "2 takes: 2 analysed." and not other.controller.dirty
     other.close()
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from hitdesk.analysis import AnalysisDetail, AnalysisOptions, Progress
-from hitdesk.config import DEFAULT_WINDOW_SECONDS
+from hitdesk.config import window_seconds_for
 from hitdesk.dsp.windows import Window
 from hitdesk.errors import HitdeskError
 from hitdesk.model.runtime import HitModel
@@ -27,7 +27,7 @@ from hitdesk.present import plural
 from hitdesk.results import TrackResult
 from hitdesk.ui.loudness import Loudness
 from hitdesk.ui.play_settings import PlaySettings
-from hitdesk.ui.session import load_session, save_session, write_export
+from hitdesk.ui.session import damaged_sentence, load_session, save_session, write_export
 from hitdesk.ui.takes import State, Take, TakeList, missing_sentence
 from hitdesk.ui.workers import Analyser, AnalysisPrefs, is_warm, run_until, warm_up
 from hitdesk.ui.workers import AnalysisSettings as AnalysisSettings  # made here by tests and tools
@@ -105,8 +105,7 @@ class TakesController(QObject):
     @property
     def options(self) -> AnalysisOptions:
         card_window = self._model.card.window_seconds if self._model is not None else None
-        window = self.prefs.window_seconds or card_window or DEFAULT_WINDOW_SECONDS
-        return AnalysisOptions(window_seconds=window, fast=self.prefs.fast)
+        return AnalysisOptions(window_seconds_for(self.prefs.window_seconds, card_window), fast=self.prefs.fast)
 
     @property
     def workers(self) -> int:
@@ -427,6 +426,8 @@ class TakesController(QObject):
         if new:
             self.focus_requested.emit(new[0].id)
         self._emit_progress()
+        if said := damaged_sentence(entries, path):
+            self.message.emit(said)
         return new
 
     def _set_dirty(self, dirty: bool) -> None:

@@ -123,7 +123,11 @@ class Take:
         self.loudness_error = None
 
     def start(self) -> None:
-        self.state = State.ANALYSING
+        """A job began. A take that is done stays done: the job only computes the spectrogram and
+        detail its result (from the cache or a session) lacks, so its row and the status bar's count
+        keep saying it is analysed, and its result is not new (the session is not changed)."""
+        if self.state != State.DONE:
+            self.state = State.ANALYSING
         self.picture = None  # drawn anew as this job computes it
         self.live_windows = {}
 
