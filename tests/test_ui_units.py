@@ -243,3 +243,20 @@ def test_a_session_edited_by_hand_keeps_no_value_an_analysis_cannot_give(tmp_pat
     assert sentence is not None and "\n" not in sentence and sentence.endswith("analysed again.")
     assert "'p75.wav', 'nan.wav', 'lufs500.wav' and 2 more" in sentence and "s.hitdesk.json" in sentence
     assert damaged_sentence(back[:1], session) is None
+
+
+def test_a_session_files_ending_is_completed_never_doubled(tmp_path: Path) -> None:
+    from hitdesk.ui.session import is_session_path, session_file, session_name
+
+    for typed, written, title in (
+        ("s1.hitdesk", "s1.hitdesk.json", "s1"),  # once s1.hitdesk.hitdesk.json, titled "s1.hitdesk"
+        ("s1.hitdesk.json", "s1.hitdesk.json", "s1"),
+        ("s1.HITDESK", "s1.HITDESK.json", "s1"),
+        ("s1.json", "s1.json", "s1"),
+        ("s1", "s1.hitdesk.json", "s1"),
+        ("mix.v2", "mix.v2.hitdesk.json", "mix.v2"),
+    ):
+        path = session_file(tmp_path / typed)
+        assert (path.name, session_name(path)) == (written, title)
+        assert session_file(path) == path and is_session_path(path)
+    assert not is_session_path(tmp_path / "take.wav") and session_name(None) == "Untitled session"

@@ -28,6 +28,35 @@ from hitdesk.ui.play_settings import PlaySettings
 SESSION_FORMAT = "hitdesk-session"
 SESSION_VERSION = 2
 SESSION_SUFFIX = ".hitdesk.json"
+# Names a session file may end with, longest first: what ``session_file`` keeps and ``session_name`` strips.
+SESSION_ENDINGS = (SESSION_SUFFIX, ".hitdesk", ".json")
+UNTITLED = "Untitled session"
+
+
+def session_file(path: Path) -> Path:
+    """The file a session is saved to when the user typed ``path``: "mix.hitdesk.json" and "mix.json"
+    as typed, "mix.hitdesk" completed to "mix.hitdesk.json", anything else given ``SESSION_SUFFIX``.
+    The ending is never doubled, so the title (``session_name``) names the file written."""
+    name = path.name.lower()
+    if name.endswith(".json"):
+        return path
+    return path.with_name(path.name + (".json" if name.endswith(".hitdesk") else SESSION_SUFFIX))
+
+
+def session_name(path: Path | None) -> str:
+    """A session file's name without its ending ("mix-notes" for mix-notes.hitdesk.json)."""
+    if path is None:
+        return UNTITLED
+    name = path.name
+    for ending in SESSION_ENDINGS:
+        if name.lower().endswith(ending) and len(name) > len(ending):
+            return name[: -len(ending)]
+    return name
+
+
+def is_session_path(path: Path) -> bool:
+    """A file given to the app that is a session to open rather than audio to add (by its ending)."""
+    return path.name.lower().endswith(SESSION_ENDINGS)
 
 
 @dataclass(frozen=True)
