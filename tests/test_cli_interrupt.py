@@ -232,3 +232,14 @@ def test_a_second_sigterm_during_a_workers_cleanup_prints_nothing(tmp_path: Path
     proc.send_signal(signal.SIGTERM)
     _out, err = proc.communicate(timeout=20)
     assert (proc.returncode, err.decode()) == (143, "")
+
+
+def test_a_closed_stderr_does_not_stop_the_output(tmp_path: Path, data_dir: Path, needs_model: None) -> None:
+    files = _copies(data_dir, tmp_path / "in", 2)  # two files: the progress bar would be drawn on stderr
+    proc = subprocess.run(
+        [sys.executable, "-m", "hitdesk", "analyze", "--json", *files],
+        env=_env(tmp_path / "home"), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=False, timeout=300,
+        preexec_fn=lambda: os.close(2),
+    )  # fmt: skip
+    assert proc.returncode == 0
+    assert [Path(r["file"]).name for r in json.loads(proc.stdout)] == ["take00.ogg", "take01.ogg"]

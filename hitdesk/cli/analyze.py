@@ -180,7 +180,8 @@ def _run_jobs(jobs: list[tuple[str, float, bool, bool, int]], args: argparse.Nam
     from tqdm import tqdm
 
     n_workers = min(args.jobs, len(jobs))
-    bar = tqdm(total=len(jobs), unit="file", file=sys.stderr, disable=len(jobs) < 2 or None, leave=False)
+    quiet = len(jobs) < 2 or sys.stderr is None  # None: stderr was closed (`2>&-`)
+    bar = tqdm(total=len(jobs), unit="file", file=sys.stderr, disable=quiet or None, leave=False)
     try:
         if n_workers <= 1:
             rows: Iterator[dict[str, Any]] = map(_analyze_one, jobs)
