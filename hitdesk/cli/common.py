@@ -87,8 +87,9 @@ def guard_standard_fds() -> None:
     """Opens the null device on a standard descriptor that was closed at start (``hitdesk ... >&-``).
 
     Python then has no ``sys.stdout`` (``emit`` says the output is closed), and the lowest free
-    descriptor stays taken: a file the command opens later (a recorded take) could otherwise become
-    descriptor 1 and receive what is printed, or be pointed at the null device by ``drop_stdout``.
+    descriptor stays taken: whatever the command opens later (a recorded take, a connection to the
+    sound server) could otherwise become descriptor 1 and be pointed at the null device by
+    ``drop_stdout`` or receive what a library prints.
     """
     for fd in (0, 1, 2):
         try:
