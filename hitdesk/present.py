@@ -8,6 +8,8 @@ of ``hitdesk analyze --json`` / ``--csv``.
 Two scores differ "clearly" only when their low-high ranges (the spread of the model's
 cross-validation ensemble) do not overlap (``clearly_different``, the one place that rule lives);
 anything else is reported as no clear difference, because the model cannot tell such takes apart.
+``Ranking`` bundles that rule with ``rank``, ``rank_segment`` and ``summary``: the compare view is
+given one, so a different rule is one object handed in, not an edit of the view.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import io
 import json
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -64,6 +66,11 @@ def clock_tenths(seconds: float) -> str:
     return f"{tenths // 600}:{(tenths // 10) % 60:02d}.{tenths % 10}"
 
 
+def plural(n: int, word: str) -> str:
+    """ "1 file", "3 files"."""
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
 def pct(p: object) -> str:
     x = _finite(p)
     return NO_VALUE if x is None else f"{100.0 * x:.0f}%"
@@ -100,11 +107,14 @@ def clearly_different(a: Score, b: Score) -> bool:
     return not (a.p_hit_low <= b.p_hit_high and b.p_hit_low <= a.p_hit_high)
 
 
-def difference_text(score: Score, best: Score, is_best: bool) -> str:
+DifferenceRule = Callable[[Score, Score], bool]  # True: the model tells the two scores apart
+
+
+def difference_text(score: Score, best: Score, is_best: bool, different: DifferenceRule = clearly_different) -> str:
     if is_best:
         return "best"
     points = 100.0 * (score.p_hit - best.p_hit)
-    if not clearly_different(score, best):
+    if not different(score, best):
         return f"{points:+.0f} pts, no clear difference"
     return f"{points:+.0f} pts, clearly lower"
 
@@ -119,8 +129,8 @@ class Ranked:
     text: str
 
 
-def rank(scores: Sequence[tuple[int, Score]]) -> list[Ranked]:
-    """Highest probability first; ties keep the given order."""
+def rank(scores: Sequence[tuple[int, Score]], different: DifferenceRule = clearly_different) -> list[Ranked]:
+    """Highest probability first; ties keep the given order. ``different`` tells a take from the best."""
     ordered = sorted(scores, key=lambda ks: -ks[1].p_hit)
     if not ordered:
         return []
@@ -134,16 +144,18 @@ def rank(scores: Sequence[tuple[int, Score]]) -> list[Ranked]:
                 rank=i + 1,
                 score=score,
                 diff_to_best=score.p_hit - best.p_hit,
-                clear=not is_best and clearly_different(score, best),
-                text=difference_text(score, best, is_best),
+                clear=not is_best and different(score, best),
+                text=difference_text(score, best, is_best, different),
             )
         )
     return out
 
 
-def rank_segment(results: Sequence[tuple[int, TrackResult]], segment: str) -> dict[int, Ranked]:
+def rank_segment(
+    results: Sequence[tuple[int, TrackResult]], segment: str, different: DifferenceRule = clearly_different
+) -> dict[int, Ranked]:
     scores = [(key, s.score) for key, r in results for s in r.segments if s.name == segment]
-    return {r.key: r for r in rank(scores)}
+    return {r.key: r for r in rank(scores, different)}
 
 
 def summary(ranked: Sequence[Ranked], names: Mapping[int, str]) -> str:
@@ -160,6 +172,26 @@ def summary(ranked: Sequence[Ranked], names: Mapping[int, str]) -> str:
     others = len(ranked) - 1
     which = "the other take" if others == 1 else ("all other takes" if clear == others else f"{clear} of {others}")
     return f"'{names[best.key]}' scores highest ({pct(best.score.p_hit)}), clearly above {which}."
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """How takes are ranked and told apart, as one replaceable object (the compare view is given one).
+
+    ``different`` is the "clear difference" rule; the default is ``clearly_different``. The
+    differences' wording, each take's ``clear`` flag and the summary all follow the rule given.
+    """
+
+    different: DifferenceRule = clearly_different
+
+    def rank(self, scores: Sequence[tuple[int, Score]]) -> list[Ranked]:
+        return rank(scores, self.different)
+
+    def rank_segment(self, results: Sequence[tuple[int, TrackResult]], segment: str) -> dict[int, Ranked]:
+        return rank_segment(results, segment, self.different)
+
+    def summary(self, ranked: Sequence[Ranked], names: Mapping[int, str]) -> str:
+        return summary(ranked, names)
 
 
 # ---------------------------------------------------------------------------------------------- outputs
