@@ -25,6 +25,7 @@ from hitdesk.config import DEFAULT_WINDOW_SECONDS
 from hitdesk.dsp.windows import Window
 from hitdesk.errors import HitdeskError
 from hitdesk.model.runtime import HitModel
+from hitdesk.present import plural
 from hitdesk.results import TrackResult
 from hitdesk.ui.loudness import Loudness
 from hitdesk.ui.session import load_session, results_csv, results_json, save_session, write_text
@@ -51,10 +52,6 @@ class AnalysisSettings:
 
     window_seconds: float | None = None
     fast: bool = False
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'s' if n != 1 else ''}"
 
 
 class TakesController(QObject):
@@ -219,7 +216,7 @@ class TakesController(QObject):
             if take.state != State.ERROR:
                 self._queue(take)
         if skipped:
-            self.message.emit(f"{_plural(skipped, 'file')} already in the list, not added again.")
+            self.message.emit(f"{plural(skipped, 'file')} already in the list, not added again.")
         return new
 
     def add_result(self, path: Path, result: TrackResult, notes: Sequence[str] = ()) -> Take | None:
@@ -261,9 +258,14 @@ class TakesController(QObject):
             requeued.append(take.id)
         self.takes_requeued.emit(requeued)
 
-    def ensure_detail(self, take_id: int) -> None:
-        """Re-analyses a take whose result came from the cache or a session, for its spectrogram."""
+    def ensure_detail(self, take_id: int, wanted: bool = True) -> None:
+        """Re-analyses a take whose result came from the cache or a session, for its spectrogram; when it
+        is no longer ``wanted``, such a job that has not started (the take is still done) is cancelled."""
         take = self.by_id(take_id)
+        if not wanted:
+            if take is not None and take.state == State.DONE and take.detail is None:
+                self.analyser.cancel(take_id)
+            return
         if (
             take is None
             or not is_warm()  # asked again at the end of the warm-up
@@ -386,7 +388,7 @@ class TakesController(QObject):
         results = self.results()
         text = results_csv(results) if path.suffix.lower() == ".csv" else results_json(results)
         write_text(path, text)
-        self.message.emit(f"Exported {_plural(len(results), 'result')} to {path.name}.")
+        self.message.emit(f"Exported {plural(len(results), 'result')} to {path.name}.")
         return len(results)
 
     def save_session(self, path: Path) -> None:
