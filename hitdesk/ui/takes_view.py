@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt
 from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
@@ -113,20 +113,17 @@ class TakesTable(QTableView):
         return sm is not None and sm.hasSelection()
 
     def select_ids(self, ids: Sequence[int]) -> None:
+        """Selects the takes' rows in one change (one ``selectionChanged``, however many rows); the
+        first becomes the current row."""
+        rows = [r for r in (self.takes.row_of(take_id) for take_id in ids) if r >= 0]
         sm = self.selectionModel()
-        sm.clearSelection()
-        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
-        first = True
-        for take_id in ids:
-            row = self.takes.row_of(take_id)
-            if row < 0:
-                continue
-            index = self.takes.index(row, 0)
-            if first:
-                sm.setCurrentIndex(index, flags)
-                first = False
-            else:
-                sm.select(index, flags)
+        selection = QItemSelection()
+        last_col = self.takes.columnCount() - 1
+        for row in rows:
+            selection.select(self.takes.index(row, 0), self.takes.index(row, last_col))
+        if rows:
+            sm.setCurrentIndex(self.takes.index(rows[0], 0), QItemSelectionModel.SelectionFlag.NoUpdate)
+        sm.select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
 
     def shown_take(self) -> Take | None:
         """The take the panel shows: the current row if it is selected, else the first selected one."""
