@@ -145,6 +145,7 @@ def _screenshot(app: QApplication, window: object, path: Path, compare: bool) ->
     if compare:
         window.select_ids([t.id for t in takes])
         window.show_compare()
+        window.settle_compare(SCREENSHOT_TIMEOUT_MS)  # the log-mel of cached takes in view, their pictures
     elif takes:
         window.select_ids([takes[0].id])
     window.controller.wait_until_idle(SCREENSHOT_TIMEOUT_MS)  # spectrograms of cached takes

@@ -10,10 +10,11 @@ dock (``record_dock.py``) get what they need passed in, not the window.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QSettings, Qt, Signal
+from PySide6.QtCore import QEvent, QEventLoop, QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QIcon
 from PySide6.QtWidgets import (
     QApplication,
@@ -165,6 +166,7 @@ class MainWindow(QMainWindow):
         c.model_changed.connect(self._on_model_changed)
         c.model_failed.connect(self._on_model_failed)
         c.ready.connect(self._refresh_selected)
+        c.ready.connect(self.compare.ask_details)
         c.all_done.connect(self.all_done)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.takes.dataChanged.connect(lambda *_args: self._update_actions())
@@ -177,6 +179,7 @@ class MainWindow(QMainWindow):
         self.panel.db_floor_changed.connect(self.record_panel.set_db_range)
         self.panel.spectrogram.seek_requested.connect(self.transport.seek_to)
         self.compare.detail_needed.connect(c.ensure_detail)
+        self.compare.detail_unneeded.connect(self._compare_detail_unneeded)
         self.compare.explain_requested.connect(lambda: self.show_model_card("explain"))
         self.tabs.currentChanged.connect(lambda _i: self._refresh_compare())
         self.transport.playhead_moved.connect(self.panel.spectrogram.set_playhead)
@@ -325,8 +328,12 @@ class MainWindow(QMainWindow):
 
     def _on_take_ended(self, take_id: int) -> None:
         take = self.controller.by_id(take_id)
-        if take is not None and (take is self.panel.take or take_id in self.compare.take_ids):
+        if take is not None and (take is self.panel.take or self.compare.in_view(take_id)):
             self.controller.ensure_detail(take_id)
+
+    def _compare_detail_unneeded(self, take_id: int) -> None:
+        if self.panel.take is None or self.panel.take.id != take_id:
+            self.controller.ensure_detail(take_id, wanted=False)
 
     def _on_takes_removed(self, ids: list[int]) -> None:
         if self.panel.take is not None and self.panel.take.id in ids:
@@ -385,9 +392,18 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.compare)
         self._refresh_compare()
 
+    def settle_compare(self, timeout_ms: int, *, analysis: bool = True) -> None:
+        """Runs the event loop until the compare view's rows in view are drawn (and, with ``analysis``,
+        until their log-mel has been computed and nothing else is analysed), or ``timeout_ms`` passed."""
+        deadline = time.monotonic() + timeout_ms / 1000
+        while time.monotonic() < deadline and (self.compare.busy() or (analysis and self.controller.is_busy)):
+            QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+            time.sleep(0.002)
+
     def grab_png(self, path: Path, *, compare: bool = False) -> bool:
         if compare:
             self.show_compare()
+            self.settle_compare(5_000, analysis=False)
         QApplication.processEvents()
         widget: QWidget = self
         pixmap = widget.grab()
