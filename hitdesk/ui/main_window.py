@@ -355,7 +355,7 @@ class MainWindow(QMainWindow):
         a["cancel"].setEnabled(self.controller.is_busy)
         a["export"].setEnabled(bool(takes))
         a["save_session"].setEnabled(bool(takes))
-        a["remove"].setEnabled(bool(self.table.selected_takes()))
+        a["remove"].setEnabled(self.table.has_selection())
         a["clear"].setEnabled(bool(takes))
         a["compare"].setEnabled(sum(t.state == State.DONE for t in takes) >= 2)
         a["again"].setEnabled(bool(takes) and self.controller.model is not None)

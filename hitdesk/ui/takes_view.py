@@ -119,8 +119,10 @@ class TakesTable(QTableView):
         sm = self.selectionModel()
         selection = QItemSelection()
         last_col = self.takes.columnCount() - 1
-        for row in rows:
-            selection.select(self.takes.index(row, 0), self.takes.index(row, last_col))
+        ordered = sorted(set(rows))
+        # One range per run of adjacent rows: reading the selection back walks its ranges for each row.
+        for start, end in _runs(ordered):
+            selection.select(self.takes.index(start, 0), self.takes.index(end, last_col))
         if rows:
             sm.setCurrentIndex(self.takes.index(rows[0], 0), QItemSelectionModel.SelectionFlag.NoUpdate)
         sm.select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
@@ -133,3 +135,14 @@ class TakesTable(QTableView):
         if take is None or take not in selected:
             take = selected[0] if selected else None
         return take
+
+
+def _runs(rows: Sequence[int]) -> list[tuple[int, int]]:
+    """Sorted row numbers as (first, last) runs of adjacent rows: [1, 2, 3, 7] -> [(1, 3), (7, 7)]."""
+    runs: list[tuple[int, int]] = []
+    for r in rows:
+        if runs and r == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], r)
+        else:
+            runs.append((r, r))
+    return runs
