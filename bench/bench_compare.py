@@ -26,6 +26,7 @@ import argparse
 import gc
 import itertools
 import json
+import math
 import os
 import sys
 import tempfile
@@ -77,10 +78,66 @@ class RssSampler:
             self.peak = max(self.peak, rss_mb())
 
 
-def run_once(files: list[Path], timeout_s: float, stall_stacks_ms: float) -> dict[str, Any]:
+def _round(x: float, digits: int | None = None) -> float | None:
+    """A figure for the report; None for one not measured (NaN)."""
+    return None if math.isnan(x) else round(x, digits)
+
+
+def summarise(
+    window: Any,
+    state: dict[str, Any],
+    ticks: list[float],
+    rss_peak: float,
+    rss_before: float,
+    analysed_s: float,
+    watcher: StallWatcher | None,
+    now: float | None = None,
+) -> dict[str, Any]:
+    """The figures of a run; with ``now`` (the watchdog), the stall still going on counts up to then."""
+    start_t = state["start"]
+    end_t = state.get("end", now if now is not None else time.perf_counter())
+    window_ticks = [t for t in list(ticks) if start_t - TICK_MS / 1000 <= t <= end_t + TICK_MS / 1000]
+    if now is not None:
+        window_ticks.append(now)
+    gaps = [(b - a) * 1000.0 for a, b in itertools.pairwise(window_ticks)]
+    worst = sorted(((g, window_ticks[i] - start_t) for i, g in enumerate(gaps)), reverse=True)[:5]
+    p99 = percentile(gaps, 99)
+    max_gap = max(gaps) if gaps else float("nan")
+    over_max = sum(g > GAP_MAX_MS for g in gaps)
+    counts = getattr(window.compare, "counts", None) if now is None else None
+    timed_out = bool(state.get("timed_out")) or now is not None
+    return {
+        "takes": len(window.controller.takes) if now is None else state.get("takes"),
+        "analysis_before_compare_s": _round(analysed_s, 1),
+        "timed_out": timed_out,
+        "intervals": len(gaps),
+        "p50_gap_ms": _round(percentile(gaps, 50), 1),
+        "p99_gap_ms": _round(p99, 1),
+        "max_gap_ms": _round(max_gap, 1),
+        "gaps_over_100ms": sum(g > GAP_WARN_MS for g in gaps),
+        "gaps_over_250ms": over_max,
+        "worst_gaps_ms_at_s": [[round(g, 1), round(at, 2)] for g, at in worst],
+        "show_compare_returned_s": _round(state.get("open_returned_s", float("nan")), 3),
+        "open_filled_s": _round(state.get("open_filled_s", float("nan")), 1),
+        "phase_reached": state["phase"],
+        "pages_scrolled": state["pages"],
+        "compare_widgets_when_filled": state.get("widgets"),
+        "compare_s": _round(end_t - start_t, 1),
+        "rss_before_compare_mb": _round(rss_before),
+        "rss_peak_mb": _round(rss_peak),
+        "rss_compare_shown_end_mb": _round(state.get("rss_shown_mb", float("nan"))),
+        "view_counts": counts() if callable(counts) else None,
+        "ok": p99 < GAP_WARN_MS and over_max == 0 and rss_peak < RSS_TARGET_MB and not timed_out,
+        **({"stall_stacks": watcher.stacks} if watcher is not None else {}),
+    }
+
+
+def run_once(
+    files: list[Path], timeout_s: float, stall_stacks_ms: float, json_path: Path | None = None
+) -> dict[str, Any]:
     import pyqtgraph as pg
     from PySide6.QtCore import Qt, QTimer
-    from PySide6.QtWidgets import QAbstractScrollArea, QApplication
+    from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QWidget
 
     from hitdesk.ui.app import _application
     from hitdesk.ui.main_window import MainWindow, window_icon
@@ -133,6 +190,7 @@ def run_once(files: list[Path], timeout_s: float, stall_stacks_ms: float) -> dic
         since = now - state["phase_at"].get(phase, now)
         if phase == "open" and idle() and since > 1.0:
             state["open_filled_s"] = now - state["start"]
+            state["widgets"] = len(compare.findChildren(QWidget))
             state["phase"] = "scroll"
             state["phase_at"]["scroll"] = now
             state["next_page"] = now
@@ -171,10 +229,27 @@ def run_once(files: list[Path], timeout_s: float, stall_stacks_ms: float) -> dic
     sampler.thread.start()
     if watcher is not None:
         watcher.thread.start()
+    state["takes"] = len(window.controller.takes)
+
+    def watchdog() -> None:
+        """A stall longer than the timeout cannot be ended from the GUI thread: report what was seen."""
+        while not stop_watchdog.wait(1.0):
+            begun = state.get("start")
+            if begun is not None and time.perf_counter() - begun > timeout_s + 30 and "end" not in state:
+                now = time.perf_counter()
+                out = summarise(window, state, ticks, sampler.peak, rss_before, analysed_s, watcher, now)
+                print("TIMED OUT " + json.dumps(out), flush=True)
+                if json_path is not None:
+                    json_path.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
+                os._exit(2)
+
+    stop_watchdog = threading.Event()
+    threading.Thread(target=watchdog, daemon=True).start()
     timer.start(TICK_MS)
     QTimer.singleShot(300, start)
     QTimer.singleShot(310, lambda: poll.start(50))
     app.exec()
+    stop_watchdog.set()
     timer.stop()
     poll.stop()
     sampler.stop.set()
@@ -187,38 +262,8 @@ def run_once(files: list[Path], timeout_s: float, stall_stacks_ms: float) -> dic
         app.processEvents()
     rss_hidden = rss_mb()
 
-    start_t = state["start"]
-    end_t = state.get("end", time.perf_counter())
-    window_ticks = [t for t in ticks if start_t - TICK_MS / 1000 <= t <= end_t + TICK_MS / 1000]
-    gaps = [(b - a) * 1000.0 for a, b in itertools.pairwise(window_ticks)]
-    worst = sorted(((g, window_ticks[i] - start_t) for i, g in enumerate(gaps)), reverse=True)[:5]
-    p99 = percentile(gaps, 99)
-    max_gap = max(gaps) if gaps else float("nan")
-    over_max = sum(g > GAP_MAX_MS for g in gaps)
-    counts = getattr(compare, "counts", None)
-    out: dict[str, Any] = {
-        "takes": len(window.controller.takes),
-        "analysis_before_compare_s": round(analysed_s, 1),
-        "timed_out": bool(state.get("timed_out")),
-        "intervals": len(gaps),
-        "p50_gap_ms": round(percentile(gaps, 50), 1),
-        "p99_gap_ms": round(p99, 1),
-        "max_gap_ms": round(max_gap, 1),
-        "gaps_over_100ms": sum(g > GAP_WARN_MS for g in gaps),
-        "gaps_over_250ms": over_max,
-        "worst_gaps_ms_at_s": [[round(g, 1), round(at, 2)] for g, at in worst],
-        "show_compare_returned_s": round(state.get("open_returned_s", float("nan")), 3),
-        "open_filled_s": round(state.get("open_filled_s", float("nan")), 1),
-        "pages_scrolled": state["pages"],
-        "compare_s": round(end_t - start_t, 1),
-        "rss_before_compare_mb": round(rss_before),
-        "rss_peak_mb": round(sampler.peak),
-        "rss_compare_shown_end_mb": round(state.get("rss_shown_mb", float("nan"))),
-        "rss_after_hidden_mb": round(rss_hidden),
-        "view_counts": counts() if callable(counts) else None,
-        "ok": p99 < GAP_WARN_MS and over_max == 0 and sampler.peak < RSS_TARGET_MB and not state.get("timed_out"),
-        **({"stall_stacks": watcher.stacks} if watcher is not None else {}),
-    }
+    out = summarise(window, state, ticks, sampler.peak, rss_before, analysed_s, watcher)
+    out["rss_after_hidden_mb"] = _round(rss_hidden)
     window.close()
     QApplication.processEvents()
     return out
@@ -237,7 +282,7 @@ def main() -> int:
         os.environ.update(isolated_env(root, "offscreen"))  # before hitdesk or Qt are imported
         os.environ["HITDESK_HOME"] = str(root / "home")
         files = prepare_takes(args.corpus, args.takes, root / "files")
-        result = run_once(files, args.timeout, args.stall_stacks)
+        result = run_once(files, args.timeout, args.stall_stacks, args.json)
     result["load_average"] = [round(x, 2) for x in os.getloadavg()]
     print(
         f"compare, {result['takes']} takes: p99 {result['p99_gap_ms']} ms, max {result['max_gap_ms']} ms, "
