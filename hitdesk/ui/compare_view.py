@@ -96,6 +96,10 @@ class CompareTable(QTableView):
         last = n - 1 if last < 0 else last
         return max(0, first - 1), min(n - 1, last + 1)
 
+    def settling(self) -> bool:
+        """The rows in view are about to be reported (after a reset, a resize or showing)."""
+        return self._settle.isActive()
+
     def report_rows(self, *, settled: bool) -> None:
         first, last = self.visible_rows()
         self.rows_in_view.emit(first, last, settled)
@@ -232,7 +236,8 @@ class CompareView(QWidget):
         self.model.ask_details()
 
     def busy(self) -> bool:
-        return self.model.busy()
+        """Rows in view are about to be reported, pictures are being drawn, or log-mel will be asked for."""
+        return self.table.settling() or self.model.busy()
 
     def counts(self) -> dict[str, int]:
         return self.model.counts()
