@@ -66,6 +66,54 @@ def rss_mb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
+class GcPauses:
+    """Python's garbage collections longer than ``limit_ms``, with the thread that ran them."""
+
+    def __init__(self, limit_ms: float = 30.0) -> None:
+        self.limit = limit_ms / 1000.0
+        self.began: dict[int, float] = {}
+        self.pauses: list[dict[str, Any]] = []
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        now = time.perf_counter()
+        thread = threading.get_ident()
+        if phase == "start":
+            self.began[thread] = now
+        elif thread in self.began:
+            took = now - self.began.pop(thread)
+            if took > self.limit:
+                name = threading.current_thread().name
+                self.pauses.append({"ms": round(took * 1000, 1), "generation": info.get("generation"), "thread": name})
+
+
+class AllThreadsStallWatcher(StallWatcher):
+    """Also keeps the innermost frames of the other threads: one of them may hold the GIL the GUI waits for."""
+
+    def _run(self) -> None:
+        import traceback
+
+        seen, samples = -1, 0
+        while not self.stop.wait(self.limit / 3):
+            if not self.ticks:
+                continue
+            late = time.perf_counter() - self.ticks[-1]
+            if late <= self.limit:
+                continue
+            if len(self.ticks) != seen:
+                seen, samples = len(self.ticks), 0
+            if samples >= 8:  # a few samples over one stall, not hundreds over a long one
+                continue
+            samples += 1
+            frames = sys._current_frames()
+            names = {t.ident: t.name for t in threading.enumerate()}
+            stacks = {
+                names.get(ident, str(ident)): [ln.strip() for ln in traceback.format_stack(f)[-4:]]
+                for ident, f in frames.items()
+                if ident != threading.get_ident()
+            }
+            self.stacks.append({"late_ms": round(late * 1000, 1), "threads": stacks})
+
+
 class RssSampler:
     def __init__(self, every_s: float = 0.02) -> None:
         self.every = every_s
@@ -225,7 +273,9 @@ def run_once(
     poll = QTimer()
     poll.timeout.connect(step)
     sampler = RssSampler()
-    watcher = StallWatcher(ticks, stall_stacks_ms) if stall_stacks_ms > 0 else None
+    watcher = AllThreadsStallWatcher(ticks, stall_stacks_ms) if stall_stacks_ms > 0 else None
+    gc_pauses = GcPauses()
+    gc.callbacks.append(gc_pauses)
     sampler.thread.start()
     if watcher is not None:
         watcher.thread.start()
@@ -264,6 +314,8 @@ def run_once(
 
     out = summarise(window, state, ticks, sampler.peak, rss_before, analysed_s, watcher)
     out["rss_after_hidden_mb"] = _round(rss_hidden)
+    gc.callbacks.remove(gc_pauses)
+    out["gc_pauses_over_30ms"] = gc_pauses.pauses
     window.close()
     QApplication.processEvents()
     return out
