@@ -65,6 +65,7 @@ bench: setup
 	$(BIN)/python bench/bench_analyze.py --corpus $(CORPUS)
 	$(BIN)/python bench/fast_agreement.py --corpus $(CORPUS)
 	$(BIN)/python bench/bench_gui.py
+	$(BIN)/python bench/bench_compare.py --corpus $(CORPUS)
 	$(BIN)/python bench/bench_record.py
 
 # The one-folder app in dist/hitdesk and dist/hitdesk-<version>-linux-<arch>.tar.gz (PyInstaller; a few minutes).
