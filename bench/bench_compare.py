@@ -28,10 +28,12 @@ import itertools
 import json
 import math
 import os
+import shutil
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +49,6 @@ PAGE_EVERY_S = 0.3
 
 def prepare_takes(corpus: Path, count: int, folder: Path) -> list[Path]:
     """``count`` files named apart, cycling through the corpus's audio files (copies)."""
-    import shutil
-
     sources = sorted(p for p in corpus.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
     if not sources:
         raise SystemExit(f"no audio files in {corpus}")
@@ -181,7 +181,11 @@ def summarise(
 
 
 def run_once(
-    files: list[Path], timeout_s: float, stall_stacks_ms: float, json_path: Path | None = None
+    files: list[Path],
+    timeout_s: float,
+    stall_stacks_ms: float,
+    json_path: Path | None = None,
+    cleanup: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
     import pyqtgraph as pg
     from PySide6.QtCore import Qt, QTimer
@@ -291,6 +295,8 @@ def run_once(
                 print("TIMED OUT " + json.dumps(out), flush=True)
                 if json_path is not None:
                     json_path.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
+                if cleanup is not None:
+                    cleanup()  # os._exit skips the temporary folder's own clean-up
                 os._exit(2)
 
     stop_watchdog = threading.Event()
@@ -334,7 +340,9 @@ def main() -> int:
         os.environ.update(isolated_env(root, "offscreen"))  # before hitdesk or Qt are imported
         os.environ["HITDESK_HOME"] = str(root / "home")
         files = prepare_takes(args.corpus, args.takes, root / "files")
-        result = run_once(files, args.timeout, args.stall_stacks, args.json)
+        result = run_once(
+            files, args.timeout, args.stall_stacks, args.json, lambda: shutil.rmtree(root, ignore_errors=True)
+        )
     result["load_average"] = [round(x, 2) for x in os.getloadavg()]
     print(
         f"compare, {result['takes']} takes: p99 {result['p99_gap_ms']} ms, max {result['max_gap_ms']} ms, "
