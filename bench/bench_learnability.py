@@ -13,16 +13,21 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import sys
 import time
 from dataclasses import asdict
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from hitdesk.config import DEFAULT_WINDOW_SECONDS, FEATURES
-from hitdesk.training.learnset import LearnsetConfig, build_learnset, logmel_array, run_net, shuffled_control
 from hitdesk.training.nets import ResNetTiers
 from hitdesk.training.trainer import TrainConfig, train
+
+# The learnability set is a test fixture, not part of the package: it lives beside the tests.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from training_data import LearnsetConfig, build_learnset, logmel_array, run_net, shuffled_control
 
 EPOCHS = {"mel-cnn": 30, "mel-inception": 30, "resnet-tiers": 20, "cnn-metadata": 20}
 SHUFFLE_SEEDS = (0, 1, 2)

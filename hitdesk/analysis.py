@@ -2,38 +2,42 @@
 
 Two modes. ``full`` decodes the whole track once, block by block, keeping only its mel power
 frames; the overall score is the model on the whole track's statistics, which is what it was
-trained on. ``fast`` reads only the three windows and a few evenly spaced short excerpts (by
-seeking where the format allows) and scores the overall statistics of those.
+trained on. The same pass feeds the loudness meter with the native blocks the features are mixed
+down from. ``fast`` reads only the three windows and a few evenly spaced short excerpts (by
+seeking where the format allows) and scores the overall statistics of those; it measures no
+loudness, which needs the whole track.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TypeVar
 
 import numpy as np
 
 from hitdesk.audio import iter_blocks, probe, read_excerpts, read_pieces, read_tags
-from hitdesk.audio.problems import collecting, in_context
+from hitdesk.audio.decode import NativeSink
+from hitdesk.audio.info import AudioInfo, NativeBlock
+from hitdesk.audio.prefetch import prefetched
+from hitdesk.audio.problems import collecting
 from hitdesk.config import DEFAULT_WINDOW_SECONDS, FEATURES, MIN_TRACK_SECONDS
+from hitdesk.dsp.loudness import Loudness, LoudnessMeter
 from hitdesk.dsp.mel import FloatArray, StreamingMel, melspectrogram, power_to_db, power_to_fs_db
 from hitdesk.dsp.stats import mfcc_stats, onset_envelope, stats_from_mel, tempo_bpm, tempo_from_envelope
 from hitdesk.dsp.windows import Window, WindowPlan, content_extent, frame_range, is_digital_silence, plan_windows
 from hitdesk.errors import AnalysisCancelledError, HitdeskError, SilentTrackError, TooShortError
+from hitdesk.memory import release_free_memory
 from hitdesk.model.runtime import HitModel
 from hitdesk.results import SegmentResult, TrackResult
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 # Fast mode: overall statistics from the three windows plus this many evenly spaced excerpts of
 # this length (chosen by measurement against full mode, see bench/fast_agreement.py).
@@ -50,6 +54,12 @@ _SEEKS_BY_TIMESTAMP = frozenset({".m4a", ".mp4", ".m4b"})
 PROGRESS_INTERVAL_S = 0.1
 # Drawn columns never go below this many dB under full scale.
 PROGRESS_FLOOR_DB = -100.0
+# Full mode multiplies the mel filterbank by this many frames at a time (about 24 s of audio; see
+# StreamingMel), while decoding still hands on 8 s blocks.
+_MEL_BATCH_FRAMES = 1024
+# Tracks longer than this give freed memory back after their pass (short ones have little to give).
+_TRIM_AFTER_S = 600.0
+FAST_LOUDNESS_NOTE = "Loudness is measured in full mode only: --fast decodes excerpts."
 
 
 @dataclass(frozen=True)
@@ -144,6 +154,7 @@ class _Features:
     window_mel: dict[str, FloatArray]  # mel power of each window
     track_stats: FloatArray
     window_tempo: dict[str, float]  # tempo of each window on its own
+    loudness: Loudness | None = None  # measured in full mode only
 
 
 _SIDE_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hitdesk-dsp")
@@ -223,6 +234,8 @@ def analyze(
             "This track's sound is unlike the songs the model was trained on (further from them than 99% of "
             "its training songs), so its scores are not reliable."
         )
+    if mode == "fast":
+        notes.append(FAST_LOUDNESS_NOTE)
     result = TrackResult(
         file=str(path),
         duration_s=feats.duration_s,
@@ -233,6 +246,7 @@ def analyze(
         mode=mode,
         familiarity=familiarity,
         notes=tuple(notes),
+        loudness=feats.loudness,
     )
     return result, detail
 
@@ -252,24 +266,79 @@ class TrackMel:
     duration_s: float
     start_s: float
     end_s: float
+    loudness: Loudness | None = None
 
 
-def track_mel(path: Path, reporter: _Reporter | None = None) -> TrackMel:
+class _MeterTap:
+    """Hands a pass's native blocks to a loudness meter made for the stream's rate and channels.
+
+    Its two halves go to the two threads of the pass: the decoding thread measures the true peak
+    of each block as it comes and queues the block; the thread computing the mel K-weights the
+    queued blocks between its own (``drain``). Measured on 4-6 minute tracks, the decoding thread
+    alone costs about as much as the mel alone, and true peak about a third of the meter, so this
+    split keeps the two threads about equally busy. Should the queue hold more than ``limit`` bytes
+    (many channels at a high rate), the decoding thread K-weights it itself.
+    """
+
+    def __init__(self, limit: int = 64 << 20) -> None:
+        self.meter: LoudnessMeter | None = None
+        self._pending: deque[NativeBlock] = deque()
+        self._held = 0
+        self._limit = limit
+        self._lock = threading.Lock()  # the queue and its byte count
+        self._feeding = threading.Lock()  # one thread K-weights at a time, the blocks in order
+
+    def __call__(self, info: AudioInfo) -> NativeSink:
+        self.meter = LoudnessMeter(info.sample_rate, info.channels)
+        return self._add
+
+    def _add(self, block: NativeBlock) -> None:
+        assert self.meter is not None
+        self.meter.feed_true_peak(block)
+        with self._lock:
+            self._pending.append(block)
+            self._held += block.nbytes
+            full = self._held > self._limit
+        if full:
+            self.drain()
+
+    def drain(self) -> None:
+        """K-weights every block queued so far, in order (from either thread); the decoding thread
+        can queue more meanwhile."""
+        with self._feeding:
+            while True:
+                with self._lock:
+                    if not self._pending or self.meter is None:
+                        return
+                    block = self._pending.popleft()
+                    self._held -= block.nbytes
+                self.meter.feed_loudness(block)
+
+    def result(self) -> Loudness | None:
+        self.drain()
+        return None if self.meter is None else self.meter.result()
+
+
+def track_mel(path: Path, reporter: _Reporter | None = None, loudness: bool = False) -> TrackMel:
     """One decode of the whole file into mel frames, as full mode does it (training reuses this).
 
-    Raises the one-sentence errors for a track that is too short or silent.
+    With ``loudness`` the same pass also measures integrated loudness and true peak from the
+    native blocks. Raises the one-sentence errors for a track that is too short or silent.
     """
     report = reporter or _Reporter(None, None)
     if report.callback is not None and not report.duration_s:
         with contextlib.suppress(HitdeskError):  # the decoder below gives the sentence for this file
             report.duration_s = probe(path).duration_s
     hop_s = FEATURES.hop_length / FEATURES.sample_rate
-    stream = StreamingMel()
+    stream = StreamingMel(batch_frames=_MEL_BATCH_FRAMES)
     frames = 0
     total = report.duration_s or 0.0
-    for block in _prefetched(iter_blocks(path)):
+    tap = _MeterTap() if loudness else None
+    for block in prefetched(iter_blocks(path, native_sink=tap)):
         report.check()
         new = stream.feed(block)
+        if tap is not None:
+            tap.drain()
         report.add(frames * hop_s, new, stream.n_samples / FEATURES.sample_rate / total if total else 0.0)
         frames += new.shape[1]
     report.add(frames * hop_s, stream.finish(), 1.0, final=True)
@@ -281,11 +350,13 @@ def track_mel(path: Path, reporter: _Reporter | None = None) -> TrackMel:
         raise SilentTrackError(f"'{path.name}' contains only silence, so there is nothing to score.")
     start, end = content_extent(rms, n_samples)
     _check_length(path.name, end - start)
-    return TrackMel(stream.mel_power(), duration, start, end)
+    return TrackMel(stream.mel_power(), duration, start, end, None if tap is None else tap.result())
 
 
 def _full_features(path: Path, opts: AnalysisOptions, reporter: _Reporter | None = None) -> _Features:
-    track = track_mel(path, reporter)
+    track = track_mel(path, reporter, loudness=True)
+    if track.duration_s > _TRIM_AFTER_S:
+        release_free_memory()  # before the statistics allocate theirs (see hitdesk.memory)
     mel, duration = track.mel, track.duration_s
     plan = plan_windows(track.start_s, track.end_s, opts.window_seconds)
     window_mel = {w.name: mel[:, frame_range(w.start_s, w.end_s, mel.shape[1])] for w in plan.windows}
@@ -293,7 +364,7 @@ def _full_features(path: Path, opts: AnalysisOptions, reporter: _Reporter | None
     # the windows' tempi: both are mostly FFTs, which release the GIL.
     track_stats = _SIDE_THREAD.submit(stats_from_mel, mel, duration)
     window_tempo = _window_tempi(plan, window_mel)
-    return _Features(duration, plan, window_mel, track_stats.result(), window_tempo)
+    return _Features(duration, plan, window_mel, track_stats.result(), window_tempo, track.loudness)
 
 
 def _mel_and_rms(samples: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -301,52 +372,6 @@ def _mel_and_rms(samples: FloatArray) -> tuple[FloatArray, FloatArray]:
     stream.feed(samples)
     stream.finish()
     return stream.mel_power(), stream.frame_rms()
-
-
-def _prefetched(blocks: Iterator[T], depth: int = 4) -> Iterator[T]:
-    """Runs a block iterator in a thread, so decoding overlaps with the DSP on the other core.
-
-    The decoder and numpy release the GIL for their heavy work. Stopping early closes the source.
-    """
-    q: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def put(item: tuple[str, object]) -> bool:
-        while not stop.is_set():
-            try:
-                q.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            for block in blocks:
-                if not put(("block", block)):
-                    return
-            put(("end", None))
-        except BaseException as exc:  # handed to the consumer, which re-raises it in its own thread
-            put(("error", exc))
-        finally:
-            close = getattr(blocks, "close", None)
-            if close is not None:
-                close()
-
-    worker = threading.Thread(target=in_context(produce), name="hitdesk-decode", daemon=True)
-    worker.start()
-    try:
-        while True:
-            kind, item = q.get()
-            if kind == "block":
-                yield item  # type: ignore[misc]
-            elif kind == "error":
-                raise item  # type: ignore[misc]
-            else:
-                return
-    finally:
-        stop.set()
-        worker.join(timeout=5.0)
 
 
 def _fast_features(path: Path, opts: AnalysisOptions, reporter: _Reporter | None = None) -> tuple[_Features, str]:

@@ -67,7 +67,7 @@ def clock_tenths(seconds: float) -> str:
 
 
 def plural(n: int, word: str) -> str:
-    """ "1 file", "3 files"."""
+    """ "1 take", "2 takes"."""
     return f"{n} {word}{'s' if n != 1 else ''}"
 
 
@@ -100,6 +100,31 @@ def reading(score: Score, base_rate: float) -> str:
         return f"At the {base}; the model sees nothing that sets it apart."
     side = "Above" if score.p_hit > base_rate else "Below"
     return f"{side} the {base}, but within the model's uncertainty."
+
+
+def unlike_training_data(result: TrackResult | None) -> bool:
+    """Whether a result's statistics lie outside the songs the model was trained on (its numbers say little)."""
+    fam = result.familiarity if result is not None else None
+    return bool(fam is not None and fam.unlike_training_data)
+
+
+def familiarity_warning(result: TrackResult | None) -> str | None:
+    """The warning for a take unlike the training data, the same in the takes list's row and the panel."""
+    if result is None or result.familiarity is None or not unlike_training_data(result):
+        return None
+    return (
+        f"Unlike the songs the model was trained on (typicality {result.familiarity.typicality:.3f}): "
+        "treat these numbers with caution."
+    )
+
+
+def unlike_note(names: Sequence[str]) -> str:
+    """A sentence to add to a comparison's headline when some of its takes are unlike the training data
+    (the compare view's hook: ``unlike_note([t.name for t in takes if unlike_training_data(t.result)])``)."""
+    if not names:
+        return ""
+    which = f"'{names[0]}' is" if len(names) == 1 else f"{len(names)} of these takes are"
+    return f"Caution: {which} unlike the songs the model was trained on, so the model's numbers say little there."
 
 
 def clearly_different(a: Score, b: Score) -> bool:
@@ -230,6 +255,8 @@ CSV_FIELDS: tuple[str, ...] = (
     "p_hit",
     "p_hit_low",
     "p_hit_high",
+    "lufs",
+    "true_peak_dbtp",
     *(f"{seg}_{key}" for seg in SEGMENTS for key in ("start_s", "end_s", "p_hit", "p_hit_low", "p_hit_high")),
     "typicality",
     "unlike_training_data",
@@ -255,6 +282,7 @@ def results_csv(results: Sequence[Mapping[str, Any]], extra: Sequence[Mapping[st
         overall = r.get("overall") or {}
         fam = r.get("familiarity") or {}
         model = r.get("model") or {}
+        loud = r.get("loudness") or {}
         row: dict[str, Any] = {
             "file": r["file"],
             "duration_s": r.get("duration_s"),
@@ -267,6 +295,8 @@ def results_csv(results: Sequence[Mapping[str, Any]], extra: Sequence[Mapping[st
             "p_hit": overall.get("p_hit"),
             "p_hit_low": overall.get("p_hit_low"),
             "p_hit_high": overall.get("p_hit_high"),
+            "lufs": loud.get("lufs"),
+            "true_peak_dbtp": loud.get("true_peak_dbtp"),
             "typicality": fam.get("typicality"),
             "unlike_training_data": fam.get("unlike_training_data"),
             "notes": " | ".join(r.get("notes") or []),
@@ -284,6 +314,16 @@ def results_csv(results: Sequence[Mapping[str, Any]], extra: Sequence[Mapping[st
 
 def _range_cell(d: Mapping[str, Any]) -> str:
     return f"{pct(d.get('p_hit_low')).strip()}-{pct(d.get('p_hit_high')).strip()}"
+
+
+def loudness_line(loudness: Mapping[str, Any] | None) -> str:
+    """``loudness: -9.1 LUFS integrated, true peak -0.3 dBTP``; empty when nothing was measured (fast
+    mode, whose note says why)."""
+    if not loudness or (loudness.get("lufs") is None and loudness.get("true_peak_dbtp") is None):
+        return ""
+    lufs = loudness.get("lufs")
+    integrated = f"{db(lufs, 'LUFS')} integrated" if lufs is not None else "below the -70 LUFS gate"
+    return f"loudness: {integrated}, true peak {db(loudness.get('true_peak_dbtp'), 'dBTP')}"
 
 
 def format_human(results: Sequence[Mapping[str, Any]], card: CardLike) -> str:
@@ -312,6 +352,9 @@ def format_human(results: Sequence[Mapping[str, Any]], card: CardLike) -> str:
             lines.append(f"  {label:<35}{pct(o.get('p_hit')):>8}   {_range_cell(o)}")
         else:
             lines.append(f"  {label:<35}     no score")
+        loudness = loudness_line(r.get("loudness"))
+        if loudness:
+            lines.append(f"  {loudness}")
         fam = r.get("familiarity")
         typicality = _finite(fam.get("typicality")) if isinstance(fam, dict) else None
         if typicality is not None:

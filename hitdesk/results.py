@@ -11,19 +11,23 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # imported when first needed: every `hitdesk` command imports this module, few need numpy
+    from hitdesk.dsp.loudness import Loudness
 
 # Bumped whenever a field is added, dropped or changes meaning. The result cache folds it into its
 # keys, so an entry written before the change is recomputed instead of read with a field missing.
-RESULT_SCHEMA_VERSION = 1
+RESULT_SCHEMA_VERSION = 2  # 2: "loudness"
 
 # The three windows, in the order analysis reports them (as hitdesk.dsp.windows names them; not
 # imported from there so that this module stays free of numpy).
 SEGMENT_NAMES: tuple[str, str, str] = ("beginning", "middle", "end")
 MODES = ("full", "fast")
 RESULT_KEYS = frozenset(
-    {"file", "duration_s", "tags", "segments", "overall", "model", "mode", "familiarity", "notes", "error"}
+    {"file", "duration_s", "tags", "segments", "overall", "model", "mode", "familiarity", "loudness", "notes", "error"}
 )
+LOUDNESS_KEYS = frozenset({"lufs", "true_peak_dbtp"})
 SCORE_KEYS = frozenset({"p_hit", "p_hit_low", "p_hit_high"})
 SEGMENT_KEYS = SCORE_KEYS | {"name", "start_s", "end_s"}
 FAMILIARITY_KEYS = frozenset({"mahalanobis", "typicality", "unlike_training_data"})
@@ -105,6 +109,7 @@ class TrackResult:
     familiarity: Familiarity | None = None
     notes: tuple[str, ...] = ()
     error: str | None = None
+    loudness: Loudness | None = None  # full mode only; None in fast mode and for errors
 
     @property
     def ok(self) -> bool:
@@ -121,6 +126,7 @@ class TrackResult:
                 "model": dict(self.model),
                 "mode": self.mode,
                 "familiarity": None if self.familiarity is None else self.familiarity.to_dict(),
+                "loudness": _loudness_dict(self),
                 "notes": list(self.notes),
                 "error": self.error,
             }
@@ -145,6 +151,7 @@ class TrackResult:
             familiarity=None if d.get("familiarity") is None else Familiarity.from_dict(d["familiarity"]),
             notes=tuple(str(n) for n in d.get("notes") or ()),
             error=d.get("error"),
+            loudness=_loudness_from(d.get("loudness")),
         )
 
 
@@ -223,14 +230,21 @@ def validate_result_dict(d: object) -> dict[str, Any]:
         _number(fam["typicality"], "familiarity.typicality", low=0.0, high=1.0)
         if not isinstance(fam["unlike_training_data"], bool):
             raise ResultSchemaError("familiarity.unlike_training_data must be true or false")
+    if r["loudness"] is not None:
+        loud = _fields(r["loudness"], LOUDNESS_KEYS, "loudness")
+        for key in sorted(LOUDNESS_KEYS):
+            if loud[key] is not None:
+                _number(loud[key], f"loudness.{key}", low=-200.0, high=200.0)
     if r["error"] is not None:
-        if segments or r["overall"] is not None or r["familiarity"] is not None:
+        if segments or r["overall"] is not None or r["familiarity"] is not None or r["loudness"] is not None:
             raise ResultSchemaError("a failed analysis has no scores")
         return r
     if duration is None or duration <= 0:
         raise ResultSchemaError("an analysed track has a positive duration_s")
     if r["overall"] is None:
         raise ResultSchemaError("an analysed track has an overall score")
+    if r["loudness"] is None:
+        raise ResultSchemaError("an analysed track has a loudness field (its values may be null)")
     _check_windows(segments, duration)
     return r
 
@@ -292,3 +306,22 @@ def _check_windows(segments: list[dict[str, Any]], duration: float) -> None:
         if not previous_start <= start <= end <= duration + _TIME_SLACK_S:
             raise ResultSchemaError(f"segment {seg['name']!r} ({start}-{end} s) is out of order or beyond the track")
         previous_start = start
+
+
+def _loudness_dict(result: TrackResult) -> dict[str, float | None] | None:
+    """``{"lufs", "true_peak_dbtp"}`` for every analysed file (both None when not measured, as in fast
+    mode), so the field always has one shape; None, like ``overall``, for a file that failed."""
+    if not result.ok:
+        return None
+    if result.loudness is None:
+        return {"lufs": None, "true_peak_dbtp": None}
+    return result.loudness.to_dict()
+
+
+def _loudness_from(d: dict[str, Any] | None) -> Loudness | None:
+    """Results written before loudness was measured have no field; both values null means not measured."""
+    if not d or (d.get("lufs") is None and d.get("true_peak_dbtp") is None):
+        return None
+    from hitdesk.dsp.loudness import Loudness
+
+    return Loudness.from_dict(d)

@@ -55,8 +55,12 @@ def data_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def corpus_dir() -> Path:
-    """../shared/corpus: full-length real tracks; tests using it skip in a fresh clone."""
-    corpus = REPO_ROOT.parent / "shared" / "corpus"
+    """../shared/corpus: full-length real tracks; tests using it skip in a fresh clone.
+
+    ``HITDESK_SHARED`` names another shared folder (as ``make``'s ``SHARED`` does), for checkouts that
+    do not sit beside it, such as a second git worktree.
+    """
+    corpus = Path(os.environ.get("HITDESK_SHARED") or REPO_ROOT.parent / "shared") / "corpus"
     if not corpus.is_dir():
         pytest.skip("needs ../shared/corpus (not present in a fresh clone)")
     return corpus

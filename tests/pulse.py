@@ -1,7 +1,11 @@
-"""A private PulseAudio server with a null sink: a real-time virtual microphone for capture tests.
+"""A private PulseAudio server with a null sink: a real-time virtual microphone for capture tests,
+and a virtual speaker for playback tests.
 
 Whatever is played into the sink ``virt`` comes back, in real time, from its monitor source, which
 ``$HOME/.asoundrc`` makes ALSA's (and so PortAudio's) ``default`` input. No sound card is needed.
+``virtual_speaker`` makes the sink ALSA's default *output* instead: what a program plays can be
+recorded from the monitor (``record_monitor``), and the server says in which format each stream
+reaches it (``stream_specs``).
 
 PortAudio lists devices once per process (``sounddevice`` initialises it at import), so the
 in-process fixture restarts PortAudio after the server is up, and again after it is gone.
@@ -18,6 +22,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pytest
@@ -148,6 +153,53 @@ def _restart_portaudio() -> None:
 
     sd._terminate()
     sd._initialize()
+
+
+@contextlib.contextmanager
+def virtual_speaker(root: Path) -> Iterator[VirtualMic]:
+    """The server with the null sink as ALSA's (and PortAudio's) default output device."""
+    with virtual_mic(root) as server:
+        (server.home / ".asoundrc").write_text(
+            f'pcm.!default {{ type pulse; device "{SINK}" }}\nctl.!default {{ type pulse }}\n', encoding="utf-8"
+        )
+        yield server
+
+
+@dataclass(frozen=True)
+class SampleSpec:
+    format: str  # "float32le", "s16le", ...
+    channels: int
+    rate: int
+
+
+def _spec(text: str) -> SampleSpec:
+    fmt, channels, rate = text.split()[:3]
+    return SampleSpec(fmt, int(channels.removesuffix("ch")), int(rate.removesuffix("Hz")))
+
+
+def _c_locale(server: VirtualMic) -> dict[str, str]:
+    return {**server.env, "LC_ALL": "C"}  # pactl's words are parsed: not in the user's language
+
+
+def sink_spec(server: VirtualMic) -> SampleSpec:
+    """The format the null sink runs at now (PulseAudio may switch its rate for a stream)."""
+    cmd = ["pactl", "list", "sinks", "short"]
+    out = subprocess.run(cmd, env=_c_locale(server), capture_output=True, text=True).stdout
+    line = next(ln for ln in out.splitlines() if f"\t{SINK}\t" in f"\t{ln}")
+    return _spec(line.split("\t")[3])
+
+
+def stream_specs(server: VirtualMic) -> list[SampleSpec]:
+    """The format of each stream playing into the server, as it arrives there (not what the sink makes of it)."""
+    out = subprocess.run(["pactl", "list", "sink-inputs"], env=_c_locale(server), capture_output=True, text=True).stdout
+    prefix = "Sample Specification:"
+    return [_spec(ln.strip()[len(prefix) :]) for ln in out.splitlines() if ln.strip().startswith(prefix)]
+
+
+def record_monitor(server: VirtualMic, out: BinaryIO, rate: int, channels: int) -> subprocess.Popen[bytes]:
+    """Records what the sink plays, as float32 frames of ``channels`` at ``rate``, into ``out``."""
+    cmd = ["parec", "-d", f"{SINK}.monitor", "--raw", "--format=float32le", f"--rate={rate}", f"--channels={channels}"]
+    return subprocess.Popen(cmd, env=server.env, stdout=out, stderr=subprocess.PIPE)
 
 
 def write_source_wav(src: Path, dst: Path, repeats: int = 1) -> tuple[np.ndarray, int]:

@@ -22,7 +22,19 @@ import soundfile as sf
 from pulse import VirtualMic, hitdesk_env, in_process, missing_reason, virtual_mic, write_source_wav
 
 SHIM = "import sys; from hitdesk.cli import main; sys.exit(main(sys.argv[1:]))"
-RESULT_KEYS = {"file", "duration_s", "tags", "segments", "overall", "model", "mode", "familiarity", "notes", "error"}
+RESULT_KEYS = {
+    "file",
+    "duration_s",
+    "tags",
+    "segments",
+    "overall",
+    "model",
+    "mode",
+    "familiarity",
+    "loudness",
+    "notes",
+    "error",
+}
 LIVE_KEYS = {"event", "segment", "t_s", "start_s", "end_s", "p_hit", "p_hit_low", "p_hit_high"}
 
 _MISSING = missing_reason()
@@ -204,10 +216,12 @@ def test_killed_capture_is_recovered(
         proc.communicate()
     assert proc.returncode == -signal.SIGKILL
     monkeypatch.setenv("HITDESK_DATA_DIR", str(data))
-    assert needs_repair(out)
+    # Usually audio reached the file after the last header update; on a loaded machine the kill can
+    # land right after a flush, and then the take needs no repair but is still offered back.
+    cut_off = needs_repair(out)
     recovered = recover_unfinished()
     assert [r.path for r in recovered] == [out.resolve()]
-    assert recovered[0].repaired and recovered[0].problem is None
+    assert recovered[0].repaired == cut_off and recovered[0].problem is None
     y, got_rate = sf.read(str(out), dtype="float32", always_2d=True)
     assert y.shape[0] >= 2 * got_rate
     assert recovered[0].duration_s == pytest.approx(y.shape[0] / got_rate)

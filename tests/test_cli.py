@@ -16,7 +16,19 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SEGMENT_KEYS = {"name", "start_s", "end_s", "p_hit", "p_hit_low", "p_hit_high"}
-RESULT_KEYS = {"file", "duration_s", "tags", "segments", "overall", "model", "mode", "familiarity", "notes", "error"}
+RESULT_KEYS = {
+    "file",
+    "duration_s",
+    "tags",
+    "segments",
+    "overall",
+    "model",
+    "mode",
+    "familiarity",
+    "loudness",
+    "notes",
+    "error",
+}
 
 
 def run_cli(*args: str, cache: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -45,8 +57,10 @@ def test_json_output_and_exit_status(takes: Path, tmp_path: Path) -> None:
     assert [Path(r["file"]).name for r in rows] == ["broken.mp3", "chipdisko-12s.ogg", "forest-sprint-6s.m4a"]
     broken, ogg, m4a = rows
     assert set(broken) == RESULT_KEYS and "broken.mp3" in broken["error"] and broken["error"].endswith(".")
+    assert broken["loudness"] is None
     for r in (ogg, m4a):
         assert set(r) == RESULT_KEYS and r["error"] is None
+        assert set(r["loudness"]) == {"lufs", "true_peak_dbtp"} and -40 < r["loudness"]["lufs"] < 0
         assert [s["name"] for s in r["segments"]] == ["beginning", "middle", "end"]
         assert all(set(s) == SEGMENT_KEYS for s in r["segments"])
         for s in [*r["segments"], r["overall"]]:

@@ -65,6 +65,24 @@ def test_streaming_mel_without_keeping_hands_on_the_same_frames(real_clip: np.nd
     assert stream.n_frames == 1 + y.size // 512 and stream.mel_power().shape == (128, 0)
 
 
+@pytest.mark.parametrize("block", [8 * SR, 3 * SR + 123, 40_000])
+def test_batched_filterbank_gives_the_same_frames_bit_for_bit(real_clip: np.ndarray, block: int) -> None:
+    """Full mode batches the filterbank products (StreamingMel(batch_frames=...)); every frame must
+    equal the unbatched stream's exactly, or scores would move in their last digits."""
+    y = np.concatenate([real_clip] * 5)  # a minute: several batches and a short last block
+    plain, batched = StreamingMel(), StreamingMel(batch_frames=256)
+    parts = []
+    for a in range(0, y.size, block):
+        plain.feed(y[a : a + block])
+        parts.append(batched.feed(y[a : a + block]))
+    plain.finish()
+    parts.append(batched.finish())
+    assert np.array_equal(batched.mel_power(), plain.mel_power())
+    assert np.array_equal(np.concatenate(parts, axis=1), plain.mel_power())
+    assert np.array_equal(batched.frame_rms(), plain.frame_rms())
+    assert batched.n_frames == plain.n_frames
+
+
 def test_statistics_match_the_recipe_on_real_audio(real_clip: np.ndarray) -> None:
     ref = _reference_stats(real_clip)
     ours = track_statistics(real_clip)

@@ -15,12 +15,13 @@ import librosa
 import numpy as np
 import onnxruntime as ort
 import pytest
+from training_data import synthetic_stats, write_synthetic_zalo
 
 from hitdesk.config import FEATURES, N_STATS, STAT_COLUMNS
 from hitdesk.training import export
 from hitdesk.training.calibration import Isotonic
 from hitdesk.training.ensemble import EnsembleConfig, TrainedEnsemble, fit_ensemble, head_weights
-from hitdesk.training.synthetic import synthetic_stats, write_synthetic_zalo
+from hitdesk.training.graph import dct_matrix
 from hitdesk.training.zalo import load_zalo
 
 ATOL = 1e-4
@@ -84,7 +85,7 @@ def _run(session: ort.InferenceSession, feeds: dict[str, np.ndarray]) -> dict[st
 
 def test_dct_matrix_is_librosa_mfcc() -> None:
     log_s = _logmel_batch(np.random.default_rng(0), 1, 50, real_looking=False)[0].astype(np.float64)
-    assert np.allclose(export.dct_matrix() @ log_s, librosa.feature.mfcc(S=log_s, n_mfcc=FEATURES.n_mfcc), atol=1e-9)
+    assert np.allclose(dct_matrix() @ log_s, librosa.feature.mfcc(S=log_s, n_mfcc=FEATURES.n_mfcc), atol=1e-9)
 
 
 def test_head_matches_torch_ensemble(tiny: tuple[TrainedEnsemble, ort.InferenceSession, ort.InferenceSession]) -> None:

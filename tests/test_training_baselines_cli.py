@@ -8,10 +8,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from training_data import write_synthetic_zalo
 
 from hitdesk.training.baseline_table import ROW_NAMES
 from hitdesk.training.cli import main
-from hitdesk.training.synthetic import write_synthetic_zalo
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -92,6 +92,6 @@ def test_evaluation_modules_do_not_import_torch() -> None:
     import subprocess
     import sys
 
-    modules = "manifest, featcache, evaluation, evalreport, evaluate_manifest"
+    modules = "manifest, featcache, metrics, report, evaluate_manifest"
     code = f"import sys; from hitdesk.training import {modules}; assert 'torch' not in sys.modules, 'torch imported'"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from training_data import write_synthetic_zalo
 
 from hitdesk.config import N_STATS, STAT_COLUMNS
-from hitdesk.training.synthetic import write_synthetic_zalo
 from hitdesk.training.zalo import artist_groups, cv_folds, fold_index, load_scored, load_zalo
 
 ZALO_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "zalo2019"

@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 import pytest
+from training_data import synthetic_stats
 
 from hitdesk.training.calibration import Isotonic, Platt
 from hitdesk.training.dense import fit_dense
-from hitdesk.training.evaluation import binary_metrics
-from hitdesk.training.synthetic import synthetic_stats
+from hitdesk.training.metrics import binary_metrics
 
 
 def _data(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -9,10 +9,10 @@ import pytest
 from scipy.stats import kendalltau, spearmanr
 from sklearn.metrics import f1_score, ndcg_score, roc_auc_score
 
-from hitdesk.training.evaluation import (
+from hitdesk.training.manifest import grouped_kfold
+from hitdesk.training.metrics import (
     binary_metrics,
     confusion,
-    grouped_kfold,
     ndcg_at_k,
     popularity_tiers,
     recall_at_k,

@@ -14,9 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-
-from hitdesk.config import FEATURES
-from hitdesk.training.learnset import (
+from training_data import (
     META_COLUMNS,
     Learnset,
     LearnsetConfig,
@@ -25,6 +23,8 @@ from hitdesk.training.learnset import (
     logmel_array,
     write_learnset,
 )
+
+from hitdesk.config import FEATURES
 
 SMALL = LearnsetConfig(n_clips=500, clip_seconds=2.0, seed=0, test_fraction=0.4)
 # Epochs of the small runs: the cheap Yang et al. nets get more passes than the 2-D CNNs.
@@ -91,7 +91,7 @@ def test_write_learnset_gives_a_manifest(tmp_path: Path) -> None:
 def test_net_learns_the_audio_label(name: str, small_set: tuple[Learnset, np.ndarray]) -> None:
     pytest.importorskip("torch")
     pytest.importorskip("sklearn")
-    from hitdesk.training.learnset import run_net
+    from training_data import run_net
 
     data, x = small_set
     result = run_net(name, data, x, epochs=SMALL_EPOCHS[name], shuffle=False, seed=0)
@@ -104,7 +104,7 @@ def test_net_does_not_learn_shuffled_labels(name: str, small_set: tuple[Learnset
     """The control, as a mean over three shuffles (see ``shuffled_control`` for why one is not enough)."""
     pytest.importorskip("torch")
     pytest.importorskip("sklearn")
-    from hitdesk.training.learnset import shuffled_control
+    from training_data import shuffled_control
 
     data, x = small_set
     mean_auc, runs = shuffled_control(name, data, x, epochs=SMALL_EPOCHS[name], seeds=(0, 1, 2))

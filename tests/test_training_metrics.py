@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 from sklearn.covariance import LedoitWolf
+from training_data import synthetic_stats
 
 from hitdesk.config import N_STATS, STAT_COLUMNS
 from hitdesk.training.augment import WindowShift
@@ -19,7 +20,6 @@ from hitdesk.training.metrics import (
     score_metrics,
     spearman_vs_rank,
 )
-from hitdesk.training.synthetic import synthetic_stats
 
 
 def test_spearman_sign_follows_better_rank() -> None:

@@ -125,11 +125,11 @@ def test_cnn_metadata_needs_metadata(tmp_path: Path, clips: tuple[Path, Path]) -
 
 
 def test_zalo_stats_is_the_default_pipeline(tmp_path: Path) -> None:
-    from hitdesk.training.synthetic import write_synthetic_zalo
+    from training_data import write_synthetic_zalo
 
     data = write_synthetic_zalo(tmp_path / "zalo", n_songs=300, n_artists=40)
     args = ["fit", "--recipe", ZALO_STATS, "--data", str(data), "--out", str(tmp_path / "models")]
-    args += ["--report", str(tmp_path / "z.md"), "--name", "zalo-test", "--max-epochs", "2"]
+    args += ["--report", str(tmp_path / "z.md"), "--name", "zalo-test", "--epochs", "2"]
     args += ["--nets-per-member", "1", "--no-reference-check"]
     assert main(args) == 0
     model = HitModel(tmp_path / "models" / "zalo-test")
@@ -163,7 +163,8 @@ def test_recipe_on_corpus_files(recipe: str, corpus_dir: Path, tmp_path_factory:
 
 @pytest.fixture(scope="module")
 def learnset_data(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    from hitdesk.training.learnset import LearnsetConfig, build_learnset, write_learnset
+    from training_data import LearnsetConfig, build_learnset, write_learnset
+
     from hitdesk.training.recipes.fit import FitRequest, load_data
 
     # The full-size set (400 clips of 6 s, 240 to train): with fewer the 256-feature linear models

@@ -29,6 +29,7 @@ from hitdesk.capture.devices import InputDevice
 from hitdesk.capture.repair import needs_repair
 from hitdesk.capture.writers import WavWriter
 from hitdesk.paths import recordings_dir
+from hitdesk.results import Score
 from hitdesk.ui.main_window import MainWindow
 from hitdesk.ui.takes import State
 
@@ -380,3 +381,48 @@ def test_level_meter_holds_peaks_and_latches_clips(qtbot: Any) -> None:
     assert meter.clipped and meter.loudest_db == pytest.approx(0.0)
     qtbot.mouseClick(meter, Qt.MouseButton.LeftButton)
     assert not meter.clipped
+
+
+def test_the_first_half_minute_shows_a_countdown_and_the_level(qtbot: Any) -> None:
+    from hitdesk.capture.live import LiveScore
+    from hitdesk.ui.record_scores import LiveScores
+
+    scores = LiveScores()
+    qtbot.addWidget(scores)
+    scores.reset(30.0, 0.3)
+    assert scores.beginning_meter.placeholder == "at 0:30"
+    scores.show_waiting(7.2, -14.3)
+    assert scores.beginning_meter.placeholder == "in 0:23"
+    assert scores.beginning_span.text() == "First score at 0:30 · level -14 dBFS"
+    scores.show_waiting(29.4, -60.0)
+    assert scores.beginning_meter.placeholder == "in 0:01" and "silence" in scores.beginning_span.text()
+    first = LiveScore("beginning", 30.0, 0.0, 30.0, Score(0.4, 0.3, 0.5))
+    scores.show_score(first, 0.3)
+    scores.show_waiting(31.0, -10.0)  # scored: the countdown is over
+    assert scores.beginning_meter.score is not None and scores.beginning_span.text().startswith("Window 0:00")
+
+
+def test_recording_counts_down_to_the_first_score(
+    qtbot: Any, settings: QSettings, monkeypatch: pytest.MonkeyPatch, data_dir: Path
+) -> None:
+    from test_capture_fakes import _factory
+
+    data, rate = sf.read(str(data_dir / "chipdisko-12s.ogg"), dtype="float32", always_2d=True)
+    device = InputDevice(3, "Desk Interface", "FakeAPI", 2, float(rate), True)
+    _fake_inputs(monkeypatch, [device])
+    window = _window(qtbot, settings, restore=False, persist=False)
+    panel = window.record_panel
+    panel.stream_factory = _factory(data, speed=2.0)
+    seen: list[tuple[str, str]] = []
+    panel.timer.timeout.connect(
+        lambda: seen.append((panel.scores.beginning_meter.placeholder, panel.scores.beginning_span.text()))
+    )
+    assert panel.start_recording(), panel.message_text
+    qtbot.waitUntil(lambda: panel.elapsed_s > 4.0, timeout=WAIT_MS)
+    panel.stop_recording()
+    qtbot.waitUntil(lambda: not panel.busy, timeout=WAIT_MS)
+    counting = [(p, t) for p, t in seen if p.startswith("in 0:")]
+    assert counting, seen[-5:]
+    assert {p for p, _ in counting} >= {"in 0:29", "in 0:27"}  # it counts down while the take grows
+    assert all(t.startswith("First score at 0:30 · level ") and "dBFS" in t for _, t in counting[3:])
+    window.close()

@@ -13,6 +13,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 from ui_helpers import CORPUS, clips, isolate, require_model
 
+from hitdesk import paths
 from hitdesk.ui.app import run_gui
 from hitdesk.ui.main_window import DEFAULT_SIZE
 
@@ -36,7 +37,7 @@ def test_screenshot_of_the_main_window(qapp: object, tmp_path: Path, monkeypatch
     out = tmp_path / "shots" / "main.png"
     assert run_gui([str(p) for p in clips()], screenshot=str(out), compare=False, model=None) == 0
     _check_png(out)
-    assert (tmp_path / "state" / "hitdesk" / "log" / "hitdesk.log").exists()
+    assert paths.log_file().exists() and paths.log_file().is_relative_to(tmp_path)
 
 
 def test_screenshot_of_the_compare_view(qapp: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,6 +7,8 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import contextlib
+import csv
+import io
 import json
 import math
 from pathlib import Path
@@ -35,8 +37,8 @@ def test_loudness_matches_pyloudnorm_on_the_whole_signal(clip: str) -> None:
     expected_peak = 20 * math.log10(float(np.max(np.abs(scipy.signal.resample_poly(x, 4, 1, axis=0)))))
     got = measure_file(path)
     assert got is not None and got.integrated_lufs is not None
-    assert got.integrated_lufs == pytest.approx(expected_lufs, abs=1e-6)
-    assert got.true_peak_dbtp == pytest.approx(expected_peak, abs=1e-6)
+    assert got.integrated_lufs == pytest.approx(expected_lufs, abs=0.01)
+    assert got.true_peak_dbtp == pytest.approx(expected_peak, abs=0.05)  # a shorter filter: tests/test_loudness.py
 
 
 def test_true_peak_finds_inter_sample_peaks_and_block_size_does_not_matter() -> None:
@@ -62,8 +64,8 @@ def test_silence_and_too_short(tmp_path: Path) -> None:
     path = tmp_path / "silence.wav"
     sf.write(path, np.zeros((48000, 2), dtype=np.float32), 48000)
     silent = measure_file(path)
-    assert silent is not None and silent.integrated_lufs == -math.inf and silent.true_peak_dbtp == -math.inf
-    assert silent.to_dict() == {"integrated_lufs": None, "true_peak_dbtp": None}
+    assert silent is not None and silent.integrated_lufs is None and silent.true_peak_dbtp == -math.inf
+    assert silent.to_dict() == {"lufs": None, "true_peak_dbtp": None}
     short = LoudnessMeter(48000, 1)
     short.feed(np.full(1000, 0.1))
     assert short.result().integrated_lufs is None
@@ -113,13 +115,41 @@ def test_session_round_trip_and_exports(tmp_path: Path) -> None:
         load_session(tmp_path / "bad.json")
 
 
+def test_exports_add_loudness_and_note_and_keep_a_results_own_loudness() -> None:
+    from hitdesk.ui.session import ExportRow, export_csv, export_dict
+
+    measured = Loudness(-14.236, -0.912)
+    row = ExportRow(_result("/a.wav", 0.4, 0.3, 0.5), measured, "keeper")
+    d = export_dict(row)
+    assert d["loudness"] == {"lufs": -14.24, "true_peak_dbtp": -0.91} and d["note"] == "keeper"
+    assert export_dict(ExportRow(_result("/a.wav", 0.4, 0.3, 0.5)))["loudness"] == {
+        "lufs": None,
+        "true_peak_dbtp": None,
+    }
+    assert export_dict(ExportRow(TrackResult(file="/b.mp3", error="Bad.")))["loudness"] is None
+
+    class Measured(TrackResult):  # a result that measures loudness itself (the engine, later)
+        def to_dict(self) -> dict[str, object]:
+            return {**super().to_dict(), "loudness": {"lufs": -9.5, "true_peak_dbtp": 0.3}}
+
+    own = ExportRow(Measured(**vars(_result("/c.wav", 0.4, 0.3, 0.5))), measured, "")
+    assert export_dict(own)["loudness"] == {"lufs": -9.5, "true_peak_dbtp": 0.3}  # the result's own is kept
+    rows = list(csv.DictReader(io.StringIO(export_csv([row, own]))))
+    assert [(r["lufs"], r["true_peak_dbtp"], r["note"]) for r in rows] == [
+        ("-14.24", "-0.91", "keeper"),
+        ("-9.5", "0.3", ""),
+    ]
+
+
 def test_hz_axis_maps_mel_bands() -> None:
-    from hitdesk.ui.spectrogram import hz_to_row
+    from hitdesk.ui.plot_parts import hz_to_row, row_to_hz
 
     rows = [hz_to_row(f) for f in (100, 500, 1000, 2000, 5000, 10000)]
     assert rows == sorted(rows) and 0 < rows[0] < rows[-1] < 128
     # Slaney's scale is linear up to 1 kHz: 500 Hz sits halfway between 0 Hz and 1 kHz.
     assert hz_to_row(500) == pytest.approx(hz_to_row(1000) / 2, abs=0.6)
+    for f in (100, 500, 1000, 2000, 5000, 10000):
+        assert row_to_hz(hz_to_row(f)) == pytest.approx(f, rel=1e-6)
 
 
 def test_after_warm_up_workers_import_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -40,11 +40,10 @@ def require_model() -> None:
 
 
 def isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> QSettings:
-    """Settings, result cache and log file in ``tmp_path``; returns the app's settings object."""
+    """Settings, result cache and log file in ``tmp_path`` (all app folders under ``HITDESK_HOME``);
+    returns the app's settings object."""
+    monkeypatch.setenv("HITDESK_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("HITDESK_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
     from hitdesk.ui.settings import open_settings
 
     return open_settings()

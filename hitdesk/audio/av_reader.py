@@ -27,9 +27,9 @@ from av.audio.stream import AudioStream
 from av.container import InputContainer
 from numpy.typing import NDArray
 
-from hitdesk.audio.info import AudioInfo, Samples, SeekFailed
+from hitdesk.audio.info import AudioInfo, NativeBlock, Samples, SeekFailed
 from hitdesk.audio.inputs import damaged_error, display_name
-from hitdesk.audio.mono import report_replaced, to_mono
+from hitdesk.audio.mono import downmix, report_replaced, sanitize, to_mono
 from hitdesk.audio.problems import report
 from hitdesk.errors import DecodeError
 
@@ -234,9 +234,18 @@ class AvReader:
         self._replaced += replaced
         return mono
 
+    def _native(self, frame: AudioFrame, name: str) -> NativeBlock:
+        """``(frames, channels)``: a transposed view of FFmpeg's planar layout, not a copy."""
+        clean, replaced = sanitize(_frame_channels(frame, name))
+        self._replaced += replaced
+        return clean.T
+
     def blocks(self) -> Iterator[Samples]:
+        return (downmix(block, channel_axis=1) for block in self.native_blocks())
+
+    def native_blocks(self) -> Iterator[NativeBlock]:
         if self._first is None:
-            raise RuntimeError("AvReader.blocks() can be called once, before any read_range().")
+            raise RuntimeError("AvReader.native_blocks() can be called once, before any read_range().")
         first, self._first = self._first, None
         name = display_name(self._path)
         # Codec frames are small (1,024 samples for Vorbis) and converting each to an array costs
@@ -255,15 +264,15 @@ class AvReader:
                 continue
             if frame.format.name != fmt.name or frame.layout.name != layout.name:
                 if fifo.samples:
-                    yield self._mono(_take_all(fifo), name)
+                    yield self._native(_take_all(fifo), name)
                 fifo, fmt, layout = av.AudioFifo(), frame.format, frame.layout
             frame.pts = None
             fifo.write(frame)
             produced += frame.samples
             if fifo.samples >= _BATCH_FRAMES:
-                yield self._mono(_take_all(fifo), name)
+                yield self._native(_take_all(fifo), name)
         if fifo.samples:
-            yield self._mono(_take_all(fifo), name)
+            yield self._native(_take_all(fifo), name)
         if skipped:
             report(log, f"'{name}' changes sample rate mid-file; {skipped} frames were dropped.")
         got, stated = produced / self._info.sample_rate, self._info.duration_s

@@ -1,15 +1,17 @@
-"""Turning an audio file into mono float32 samples at the feature rate, whole or in excerpts.
+"""Decoding an audio file: native blocks, and mono float32 samples at the feature rate from them.
 
-Everything downstream (features, model, display) sees the signal ``librosa.load(path, sr=22050)``
-would give, but decoded block by block so an hour-long file never sits in memory at its native
-rate, and excerpts are read by seeking instead of decoding the whole file.
+One pass through a file gives native blocks (all channels at the file's own rate, for meters that
+need them: loudness) and, from those same blocks, the feature path: mixed to mono and resampled,
+the signal ``librosa.load(path, sr=22050)`` would give. Both block by block, so an hour-long file
+never sits in memory at its native rate; excerpts are read by seeking instead of decoding the
+whole file.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import closing
 from pathlib import Path
 
@@ -17,8 +19,9 @@ import av
 import numpy as np
 
 from hitdesk.audio.av_reader import AvReader
-from hitdesk.audio.info import TARGET_SR, AudioInfo, NativeReader, Samples, SeekFailed
+from hitdesk.audio.info import TARGET_SR, AudioInfo, NativeBlock, NativeReader, Samples, SeekFailed
 from hitdesk.audio.inputs import check_input, display_name
+from hitdesk.audio.mono import downmix
 from hitdesk.audio.parallel import read_ranges_parallel
 from hitdesk.audio.resample import (
     CONTEXT_SECONDS,
@@ -31,7 +34,18 @@ from hitdesk.audio.resample import (
 from hitdesk.audio.sndfile_reader import SndfileReader
 from hitdesk.errors import DecodeError
 
-__all__ = ["AudioInfo", "decode_all", "iter_blocks", "probe", "read_excerpts", "read_pieces"]
+__all__ = [
+    "AudioInfo",
+    "NativeBlock",
+    "NativeSink",
+    "decode_all",
+    "feature_blocks",
+    "iter_blocks",
+    "open_stream",
+    "probe",
+    "read_excerpts",
+    "read_pieces",
+]
 
 log = logging.getLogger(__name__)
 
@@ -97,32 +111,69 @@ def _open_stream_reader(path: Path) -> NativeReader:
     return reader
 
 
+def open_stream(path: str | Path) -> NativeReader:
+    """The file opened for one pass from the start: ``info`` and ``native_blocks()``; close it after.
+
+    This is the block interface meters read (``(frames, channels)`` float32 at the native rate);
+    ``feature_blocks`` turns the same blocks into the feature path.
+    """
+    return _open_stream_reader(check_input(path))
+
+
 def probe(path: str | Path) -> AudioInfo:
     """Format, rate, channels and duration from the header, without decoding the file."""
     with closing(_open_reader(check_input(path))) as reader:
         return reader.info
 
 
-def iter_blocks(path: str | Path, block_seconds: float = 8.0) -> Generator[Samples, None, None]:
+NativeSink = Callable[[NativeBlock], None]
+"""Receives every native block of a pass, in order, before the block is mixed down."""
+
+
+def iter_blocks(
+    path: str | Path,
+    block_seconds: float = 8.0,
+    native_sink: Callable[[AudioInfo], NativeSink | None] | None = None,
+) -> Generator[Samples, None, None]:
     """Contiguous mono float32 blocks at 22,050 Hz; each ``block_seconds`` long except the last.
 
+    ``native_sink``, when given, is called once with the opened stream's info (native rate and
+    channels) and returns a function that is handed each native block of the same pass (or None
+    for none): a loudness meter rides on the decoding the features need instead of decoding again.
     A missing or empty file raises here; a file that is not audio raises on the first ``next()``.
     The file is closed when the generator finishes, is closed, or is garbage collected.
     """
     if not block_seconds > 0:
         raise ValueError(f"block_seconds must be positive, not {block_seconds!r}")
-    return _iter_blocks(check_input(path), max(1, round(block_seconds * TARGET_SR)))
+    return _iter_blocks(check_input(path), max(1, round(block_seconds * TARGET_SR)), native_sink)
 
 
-def _iter_blocks(path: Path, block_len: int) -> Generator[Samples, None, None]:
+def _iter_blocks(
+    path: Path, block_len: int, native_sink: Callable[[AudioInfo], NativeSink | None] | None
+) -> Generator[Samples, None, None]:
     reader = _open_stream_reader(path)
     try:
-        yield from _rechunk(_resampled(reader.blocks(), reader.info.sample_rate), block_len)
+        blocks = reader.native_blocks()
+        sink = None if native_sink is None else native_sink(reader.info)
+        if sink is not None:
+            blocks = _tee(blocks, sink)
+        yield from feature_blocks(blocks, reader.info.sample_rate, block_len)
     finally:
         reader.close()
 
 
-def _resampled(blocks: Iterator[Samples], sample_rate: int) -> Iterator[Samples]:
+def _tee(blocks: Iterable[NativeBlock], sink: NativeSink) -> Iterator[NativeBlock]:
+    for block in blocks:
+        sink(block)
+        yield block
+
+
+def feature_blocks(blocks: Iterable[NativeBlock], sample_rate: int, block_len: int) -> Iterator[Samples]:
+    """Native blocks mixed to mono, resampled to 22,050 Hz and cut into blocks of ``block_len``."""
+    return _rechunk(_resampled((downmix(b, channel_axis=1) for b in blocks), sample_rate), block_len)
+
+
+def _resampled(blocks: Iterable[Samples], sample_rate: int) -> Iterator[Samples]:
     resampler = StreamResampler(sample_rate)
     for block in blocks:
         yield resampler.push(block)

@@ -19,6 +19,13 @@ from hitdesk.config import FEATURES
 Samples = NDArray[np.float32]
 """Mono float32 samples, one value per frame."""
 
+NativeBlock = NDArray[np.float32]
+"""``(frames, channels)`` float32 at the file's own rate, every value finite and within +-1e6.
+
+May be a view of planar data (``block.T`` contiguous) rather than C-contiguous; consumers that need
+one layout make it. What the loudness meter reads, and what the feature path is mixed down from.
+"""
+
 TARGET_SR: int = FEATURES.sample_rate
 """Every consumer (features, model, display) works at this one rate."""
 
@@ -41,13 +48,21 @@ class SeekFailed(Exception):  # noqa: N818 - internal control flow, never shown 
 
 
 class NativeReader(Protocol):
-    """One open input file at its native rate, mixed to mono. Always call ``close``."""
+    """One open input file at its native rate. Always call ``close``.
+
+    ``native_blocks`` is the one decoding pass from the start (all channels); ``blocks`` is the same
+    pass mixed to mono; excerpts (``read_range``) are mono.
+    """
 
     @property
     def info(self) -> AudioInfo: ...
 
+    def native_blocks(self) -> Iterator[NativeBlock]:
+        """Blocks from the first frame to the end, all channels; callable once per reader."""
+        ...
+
     def blocks(self) -> Iterator[Samples]:
-        """Mono chunks from the first frame to the end; callable once per reader."""
+        """``native_blocks`` mixed to mono."""
         ...
 
     def read_range(self, start: int, stop: int) -> Samples:

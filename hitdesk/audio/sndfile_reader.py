@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from hitdesk.audio.info import AudioInfo, Samples, SeekFailed
+from hitdesk.audio.info import AudioInfo, NativeBlock, Samples, SeekFailed
 from hitdesk.audio.inputs import damaged_error, display_name
-from hitdesk.audio.mono import report_replaced, to_mono
+from hitdesk.audio.mono import downmix, report_replaced, sanitize
 from hitdesk.audio.problems import report
 
 log = logging.getLogger(__name__)
@@ -100,19 +100,24 @@ class SndfileReader:
     def info(self) -> AudioInfo:
         return self._info
 
-    def _read(self, frames: int) -> Samples:
-        block = self._handle.read(frames, dtype="float32", always_2d=True)
-        mono, replaced = to_mono(block, channel_axis=1)
+    def _read_native(self, frames: int) -> NativeBlock:
+        block, replaced = sanitize(self._handle.read(frames, dtype="float32", always_2d=True))
         self._replaced += replaced
-        return mono
+        return block
+
+    def _read(self, frames: int) -> Samples:
+        return downmix(self._read_native(frames), channel_axis=1)
 
     def blocks(self) -> Iterator[Samples]:
+        return (downmix(block, channel_axis=1) for block in self.native_blocks())
+
+    def native_blocks(self) -> Iterator[NativeBlock]:
         # Read until libsndfile returns nothing: ``SoundFile.blocks`` trusts the header's frame count
         # and pads a truncated MP3 with silence up to it.
         produced = 0
         while True:
             try:
-                mono = self._read(READ_FRAMES)
+                block = self._read_native(READ_FRAMES)
             except _SF_ERRORS as exc:
                 tail = self._salvage(produced)
                 if len(tail):
@@ -126,10 +131,10 @@ class SndfileReader:
                     f"{produced / self._info.sample_rate:.1f} s; using the part that decodes ({exc}).",
                 )
                 return
-            if len(mono) == 0:
+            if len(block) == 0:
                 break
-            produced += len(mono)
-            yield mono
+            produced += len(block)
+            yield block
         if self._info.frames is not None and produced < self._info.frames:
             report(
                 log,
@@ -137,27 +142,28 @@ class SndfileReader:
                 "it may be truncated.",
             )
 
-    def _salvage(self, start: int) -> Samples:
+    def _salvage(self, start: int) -> NativeBlock:
         """After a failed read, the frames from ``start`` that still decode, read in small pieces.
 
         A failed read returns nothing, so without this a cut FLAC file would lose up to a whole
         read's worth (1.5 s) of good audio before the damage. Lossy formats are not retried: their
         seeks are not exact enough to continue the timeline (see ``read_range``).
         """
-        parts: list[Samples] = []
+        parts: list[NativeBlock] = []
+        empty = np.zeros((0, self._info.channels), dtype=np.float32)
         if self._lossy or not self._info.seekable:
-            return np.zeros(0, dtype=np.float32)
+            return empty
         # libsndfile refuses every call on a handle after an error, so read through a fresh one.
         try:
             with sf.SoundFile(os.fsencode(self._path), mode="r") as handle:
                 handle.seek(start)
                 while len(block := handle.read(_SALVAGE_FRAMES, dtype="float32", always_2d=True)):
-                    mono, replaced = to_mono(block, channel_axis=1)
+                    clean, replaced = sanitize(block)
                     self._replaced += replaced
-                    parts.append(mono)
+                    parts.append(clean)
         except _SF_ERRORS:
             pass  # the damage itself: keep what came before it
-        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+        return np.concatenate(parts) if parts else empty
 
     def read_range(self, start: int, stop: int) -> Samples:
         if not self._info.seekable:

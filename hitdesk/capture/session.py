@@ -19,7 +19,7 @@ import numpy as np
 
 from hitdesk.analysis import AnalysisOptions, analyze
 from hitdesk.audio.info import Samples
-from hitdesk.capture.live import LiveScore, LiveScorer, MelColumns
+from hitdesk.capture.live import DEFAULT_REFRESH_SECONDS, LiveScore, LiveScorer, MelColumns
 from hitdesk.capture.recorder import Recorder, RecorderSettings, RecorderStatus
 from hitdesk.capture.stream import StreamFactory
 from hitdesk.config import DEFAULT_WINDOW_SECONDS, FEATURES
@@ -27,15 +27,6 @@ from hitdesk.model.runtime import HitModel
 from hitdesk.results import TrackResult
 
 log = logging.getLogger(__name__)
-
-DEFAULT_REFRESH_SECONDS = 5.0
-BATCH_SECONDS = 0.1  # audio gathered before it goes through the scores' resampler and mel stream
-BEGINNING, NOW = "beginning", "now"
-# Live spectrogram columns are in dB relative to a full-scale sine, floored here.
-MEL_FLOOR_DB = -120.0
-_SR = FEATURES.sample_rate
-_HOP = FEATURES.hop_length
-_ALL_FRAMES = 1 << 62  # "no upper bound" for frame_range
 
 
 class SessionState(StrEnum):

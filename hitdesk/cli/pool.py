@@ -59,6 +59,16 @@ def _exit_on_term(signum: int, frame: Any) -> None:
     raise SystemExit(143)
 
 
+def _guarded(fn: Callable[[Any], Any], job: Any) -> Any:
+    """Runs one job in a worker. SIGTERM unwinds it as SystemExit, so its ``finally`` blocks (a
+    half-written cache entry's removal) run; the worker then ends at once: the executor would take
+    the exception for the job's result and wait for more work."""
+    try:
+        return fn(job)
+    except SystemExit as stop:
+        os._exit(stop.code if isinstance(stop.code, int) else 143)
+
+
 def run_parallel(
     fn: Callable[[Any], Any],
     jobs: Sequence[Any],
@@ -73,7 +83,7 @@ def run_parallel(
     )
     finished = False
     try:
-        futures: list[Future[Any]] = [pool.submit(fn, job) for job in jobs]
+        futures: list[Future[Any]] = [pool.submit(_guarded, fn, job) for job in jobs]
         for future in futures:
             yield future.result()
         finished = True

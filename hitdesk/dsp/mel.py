@@ -22,6 +22,10 @@ FloatArray = npt.NDArray[np.float32]
 
 # Frames transformed at a time: bounds the temporary linear spectrogram to about 8 MB.
 _FRAMES_PER_CHUNK = 1024
+# OpenBLAS multiplies the filterbank by fewer than about 8 frames with other kernels than by more,
+# and their rounding differs; by 8 or more its result for a frame does not depend on how many
+# frames share the product (tested). Batched products therefore take such small groups on their own.
+_SMALL_GROUP = 16
 
 
 def _hz_to_mel(hz: npt.NDArray[np.float64], htk: bool) -> npt.NDArray[np.float64]:
@@ -80,11 +84,19 @@ class StreamingMel:
     power it keeps each frame's RMS level (same framing), used to find leading and trailing silence.
     With ``keep=False`` it keeps neither and only hands the frames on (live use, where the caller
     keeps what it still needs and a take can run for hours).
+
+    With ``batch_frames`` the filterbank product waits until that many frames' spectra are pending
+    and then takes them in one product (``feed`` returns nothing until then). Each product wakes
+    numpy's second BLAS thread, which waits for a core that the decoding thread of the same
+    analysis, or another program, is using: at 8 s blocks that wait was longer than the mel itself
+    on a busy machine. The frames are the same, bit for bit, as without batching.
     """
 
-    def __init__(self, cfg: FeatureConfig = FEATURES, keep: bool = True) -> None:
+    def __init__(self, cfg: FeatureConfig = FEATURES, keep: bool = True, batch_frames: int = 0) -> None:
         self.cfg = cfg
         self.keep = keep
+        self._batch = batch_frames
+        self._pending: list[FloatArray] = []  # power spectra (frames x bins) awaiting the filterbank
         self._pad = cfg.n_fft // 2
         # Samples not yet consumed by a frame, starting with the centring pad of zeros.
         self._buf: FloatArray = np.zeros(self._pad, dtype=np.float32)
@@ -119,10 +131,11 @@ class StreamingMel:
     @property
     def n_frames(self) -> int:
         """Frames handed out so far."""
-        return self._n_frames
+        return self._n_frames - sum(len(p) for p in self._pending)
 
     def mel_power(self) -> FloatArray:
         """All frames so far (n_mels x frames); none when not keeping them."""
+        self._flush()
         if not self._mel_chunks:
             return np.zeros((self.cfg.n_mels, 0), dtype=np.float32)
         if len(self._mel_chunks) > 1:
@@ -139,34 +152,64 @@ class StreamingMel:
     def _emit(self, limit: int | None = None) -> FloatArray:
         n_fft, hop = self.cfg.n_fft, self.cfg.hop_length
         if self._buf.size < n_fft:
-            return np.zeros((self.cfg.n_mels, 0), dtype=np.float32)
+            return self._flush() if limit is not None else np.zeros((self.cfg.n_mels, 0), dtype=np.float32)
         n_frames = 1 + (self._buf.size - n_fft) // hop
         if limit is not None:
             n_frames = max(0, min(n_frames, limit))
-        if n_frames == 0:
-            return np.zeros((self.cfg.n_mels, 0), dtype=np.float32)
         frames = np.lib.stride_tricks.sliding_window_view(self._buf, n_fft)[::hop][:n_frames]
-        mel, rms = _mel_frames(frames, self.cfg)
-        if self.keep:
-            self._mel_chunks.append(mel)
-            self._rms_chunks.append(rms)
+        out = []
+        for a in range(0, n_frames, _FRAMES_PER_CHUNK):
+            power, rms = _power_frames(frames[a : a + _FRAMES_PER_CHUNK], self.cfg)
+            if self.keep:
+                self._rms_chunks.append(rms)
+            if self._batch:
+                self._pending.append(power)
+            else:
+                out.append(_mel_of(power, self.cfg))
         self._n_frames += n_frames
         self._buf = self._buf[n_frames * hop :].copy()
+        if self._batch and (limit is not None or sum(len(p) for p in self._pending) >= self._batch):
+            out.append(self._flush())
+        mel = np.concatenate(out, axis=1) if len(out) > 1 else out[0] if out else None
+        if mel is None:
+            return np.zeros((self.cfg.n_mels, 0), dtype=np.float32)
+        if self.keep and not self._batch:
+            self._mel_chunks.append(mel)
+        return mel
+
+    def _flush(self) -> FloatArray:
+        """The filterbank on the pending spectra: consecutive groups of 16 frames or more in one
+        product, smaller groups on their own (see ``_SMALL_GROUP``)."""
+        out: list[FloatArray] = []
+        run: list[FloatArray] = []
+        for power in [*self._pending, None]:
+            if power is not None and len(power) >= _SMALL_GROUP:
+                run.append(power)
+                continue
+            if run:
+                out.append(_mel_of(np.concatenate(run) if len(run) > 1 else run[0], self.cfg))
+                run = []
+            if power is not None:
+                out.append(_mel_of(power, self.cfg))
+        self._pending = []
+        if not out:
+            return np.zeros((self.cfg.n_mels, 0), dtype=np.float32)
+        mel = np.concatenate(out, axis=1) if len(out) > 1 else out[0]
+        if self.keep:
+            self._mel_chunks.append(mel)
         return mel
 
 
-def _mel_frames(frames: FloatArray, cfg: FeatureConfig) -> tuple[FloatArray, FloatArray]:
-    basis = mel_basis(cfg)
-    window = _hann(cfg.n_fft)
-    mel = np.empty((cfg.n_mels, frames.shape[0]), dtype=np.float32)
-    rms = np.empty(frames.shape[0], dtype=np.float32)
-    for a in range(0, frames.shape[0], _FRAMES_PER_CHUNK):
-        chunk = frames[a : a + _FRAMES_PER_CHUNK]
-        rms[a : a + chunk.shape[0]] = np.sqrt(np.mean(np.square(chunk), axis=1))
-        spec = scipy.fft.rfft(chunk * window, axis=1)
-        power = np.square(spec.real) + np.square(spec.imag)
-        mel[:, a : a + chunk.shape[0]] = basis @ power.T
-    return mel, rms
+def _power_frames(chunk: FloatArray, cfg: FeatureConfig) -> tuple[FloatArray, FloatArray]:
+    """Power spectra (frames x bins) and RMS of up to ``_FRAMES_PER_CHUNK`` frames."""
+    rms = np.sqrt(np.mean(np.square(chunk), axis=1))
+    spec = scipy.fft.rfft(chunk * _hann(cfg.n_fft), axis=1)
+    return np.square(spec.real) + np.square(spec.imag), rms
+
+
+def _mel_of(power: FloatArray, cfg: FeatureConfig) -> FloatArray:
+    out: FloatArray = mel_basis(cfg) @ power.T
+    return out
 
 
 def melspectrogram(y: npt.ArrayLike, cfg: FeatureConfig = FEATURES) -> FloatArray:

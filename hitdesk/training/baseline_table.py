@@ -1,6 +1,6 @@
 """``hitdesk-train baselines``: every recipe that runs on per-song statistics, on the same artist-disjoint folds.
 
-One table, one row per recipe, all scored by ``evaluation.binary_metrics`` on each held-out fold
+One table, one row per recipe, all scored by ``metrics.binary_metrics`` on each held-out fold
 (hit = rank <= 3, popularity = 11 - rank for the ranking metrics), so a reader can see at a glance
 whether any model beats the majority class and the genre tag on songs by artists it never saw.
 The folds are ``zalo.cv_folds`` over the connected artist groups, the ones the default model's
@@ -9,7 +9,6 @@ card was measured on.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import math
@@ -22,8 +21,8 @@ from typing import Any
 import numpy as np
 
 from hitdesk.training import baselines
-from hitdesk.training.evalreport import RecipeReport, write_report
-from hitdesk.training.evaluation import binary_metrics
+from hitdesk.training.metrics import binary_metrics
+from hitdesk.training.report import RecipeReport, write_report
 from hitdesk.training.zalo import HIT_MAX_RANK, ChartData, cv_folds, fold_index, load_zalo
 
 log = logging.getLogger(__name__)
@@ -120,18 +119,23 @@ def _regressor(fn: Callable[[ChartData], baselines.OutOfFold]) -> Callable[[Char
 
 def _default_cv(data: ChartData, opts: BaselineOptions) -> tuple[np.ndarray, None, list[str]]:
     from hitdesk.training.augment import DEFAULT_WINDOW_SHIFT, WindowShift
-    from hitdesk.training.ensemble import EnsembleConfig, fit_ensemble
+    from hitdesk.training.ensemble import fit_ensemble
+    from hitdesk.training.recipes import ZALO_STATS
+    from hitdesk.training.recipes.base import FitRequest
+    from hitdesk.training.recipes.zalo_stats import ensemble_config
 
-    config = EnsembleConfig(seed=opts.seed)
-    if opts.ensemble_max_epochs is not None:
-        mlp = dataclasses.replace(config.mlp, max_epochs=opts.ensemble_max_epochs, patience=opts.ensemble_max_epochs)
-        config = dataclasses.replace(config, mlp=mlp)
-    if opts.ensemble_nets_per_member is not None:
-        config = dataclasses.replace(config, nets_per_member=opts.ensemble_nets_per_member)
+    req = FitRequest(
+        recipe=ZALO_STATS,
+        data=opts.data_dir,
+        seed=opts.seed,
+        epochs=opts.ensemble_max_epochs,
+        nets_per_member=opts.ensemble_nets_per_member,
+    )
+    config = ensemble_config(req)
     shift = WindowShift.load(DEFAULT_WINDOW_SHIFT) if DEFAULT_WINDOW_SHIFT.is_file() else None
     ens = fit_ensemble(data, config, shift)
     note = (
-        "Cross-validated again here with the shipped recipe (hitdesk.training.ensemble: MLP ensemble, one member "
+        f"Cross-validated again here with the shipped recipe ({ZALO_STATS}: MLP ensemble, one member "
         f"per fold, {config.nets_per_member} nets each, window-shift augmentation "
         f"{'on' if shift is not None else 'off (no measurement file)'}, calibration cross-fitted across folds), "
         "on the same folds as the other rows."

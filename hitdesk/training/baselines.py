@@ -24,6 +24,7 @@ LGBM_TREES = 300
 LGBM_LEAVES = 15
 LGBM_LEARNING_RATE = 0.03
 RIDGE_ALPHA = 1.0
+MAJORITY_NAME = "majority (base rate)"
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ def majority(data: ChartData) -> OutOfFold:
     prob = np.empty(data.n)
     for train, test in cv_folds(data.groups):
         prob[test] = data.hit[train].mean()
-    return OutOfFold("majority (base rate)", prob.copy(), prob)
+    return OutOfFold(MAJORITY_NAME, prob.copy(), prob)
 
 
 def genre_only(data: ChartData) -> OutOfFold:

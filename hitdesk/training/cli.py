@@ -1,13 +1,12 @@
-"""``hitdesk-train``: fit a recipe and export its model, train the default model, evaluate and compare.
+"""``hitdesk-train``: fit a recipe and export its model (the default model is one of them), evaluate and compare.
 
-``evaluate`` needs only onnxruntime; ``fit-default`` imports torch lazily, so the command stays
-usable (and fast to start) without the training extras.
+``evaluate`` needs only onnxruntime; ``fit`` imports torch lazily, so the command stays usable
+(and fast to start) without the training extras.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import logging
 import sys
@@ -24,31 +23,20 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    fit = sub.add_parser("fit-default", help="cross-validate, train and export the default model")
-    fit.add_argument("--data", type=Path, required=True, help="directory with the zalo2019 files")
-    fit.add_argument("--out", type=Path, default=Path("models"), help="where the .onnx and .json files go")
-    fit.add_argument("--report", type=Path, default=Path("reports/zalo-default.md"), help="Markdown report path")
-    fit.add_argument("--no-augment", action="store_true", help="do not train on window-shifted copies")
-    fit.add_argument("--seed", type=int, default=0)
-    fit.add_argument(
-        "--window-shift", type=Path, default=None, help="window shift JSON (default: the one in hitdesk/training)"
-    )
-    fit.add_argument("--name", default=None, help="model name (default: hitdesk-zalo-v1)")
-    # For smoke tests: a short run that exercises every step but learns little.
-    fit.add_argument("--max-epochs", type=int, default=None, help=argparse.SUPPRESS)
-    fit.add_argument("--nets-per-member", type=int, default=None, help=argparse.SUPPRESS)
-    fit.add_argument("--no-reference-check", action="store_true", help=argparse.SUPPRESS)
-
     from hitdesk.cli.args import window_seconds as window_seconds_arg
     from hitdesk.config import DEFAULT_WINDOW_SECONDS
     from hitdesk.training.recipes import RECIPE_NAMES
 
-    rf = sub.add_parser("fit", help="cross-validate a recipe on a manifest, train it, calibrate and export the model")
+    rf = sub.add_parser("fit", help="cross-validate a recipe, train it, calibrate and export the model")
     rf.add_argument("--recipe", required=True, choices=RECIPE_NAMES, help="which published system to train")
     rf.add_argument("--manifest", type=Path, default=None, help="CSV with path and popularity and/or label columns")
-    rf.add_argument("--data", type=Path, default=None, help="directory with the zalo2019 files (zalo-stats only)")
+    rf.add_argument(
+        "--data", type=Path, default=None, help="directory with the zalo2019 files (zalo-stats, the default model)"
+    )
     rf.add_argument("--out", type=Path, default=Path("models"), help="where the .onnx and .json files go")
-    rf.add_argument("--name", default=None, help="model name (default: <manifest>-<recipe>)")
+    rf.add_argument(
+        "--name", default=None, help="model name (default: <manifest>-<recipe>; hitdesk-zalo-v1 for zalo-stats)"
+    )
     rf.add_argument("--report", type=Path, default=None, help="Markdown report path (default: reports/<name>.md)")
     rf.add_argument("--folds", type=int, default=5, help="cross-validation folds, grouped by artist")
     rf.add_argument("--seed", type=int, default=0)
@@ -66,9 +54,12 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="resnet-tiers: 3 tiers of popularity percentile (0-25, 25-65, 65-100; default) or 10 deciles",
     )
+    rf.add_argument("--no-augment", action="store_true", help="zalo-stats: do not train on window-shifted copies")
+    rf.add_argument(
+        "--window-shift", type=Path, default=None, help="zalo-stats: window shift JSON (default: hitdesk/training's)"
+    )
     # For smoke tests: a short run that exercises every step but learns little.
     rf.add_argument("--epochs", type=int, default=None, help=argparse.SUPPRESS)
-    rf.add_argument("--max-epochs", type=int, default=None, help=argparse.SUPPRESS)
     rf.add_argument("--nets-per-member", type=int, default=None, help=argparse.SUPPRESS)
     rf.add_argument("--no-reference-check", action="store_true", help=argparse.SUPPRESS)
 
@@ -119,76 +110,32 @@ def _measure_window_shift(args: argparse.Namespace) -> int:
     return 0
 
 
-def _fit_default(args: argparse.Namespace) -> int:
-    from hitdesk.training.ensemble import EnsembleConfig
-    from hitdesk.training.pipeline import FitOptions, fit_default
-
-    ensemble = EnsembleConfig()
-    if args.max_epochs is not None:
-        ensemble = dataclasses.replace(
-            ensemble, mlp=dataclasses.replace(ensemble.mlp, max_epochs=args.max_epochs, patience=args.max_epochs)
-        )
-    if args.nets_per_member is not None:
-        ensemble = dataclasses.replace(ensemble, nets_per_member=args.nets_per_member)
-    opts = FitOptions(
-        data_dir=args.data,
-        out_dir=args.out,
-        report_path=args.report,
-        augment=not args.no_augment,
-        seed=args.seed,
-        ensemble=ensemble,
-        reference_check=not args.no_reference_check,
-    )
-    if args.window_shift is not None:
-        opts = dataclasses.replace(opts, window_shift_path=args.window_shift)
-    if args.name:
-        opts = dataclasses.replace(opts, name=args.name)
-    card = fit_default(opts)
-    cv = card["metrics"]["cv"]["default"]
-    print(
-        f"{card['name']} {card['version']}: CV Spearman {cv['spearman']['mean']:.3f} ± {cv['spearman']['std']:.3f}, "
-        f"ROC-AUC {cv['roc_auc']['mean']:.3f} ± {cv['roc_auc']['std']:.3f}; files in {args.out}, report {args.report}"
-    )
-    return 0
-
-
 def _fit(args: argparse.Namespace) -> int:
-    from hitdesk.training.recipes import ZALO_STATS, get_recipe
-
-    if args.recipe == ZALO_STATS:
-        if args.data is None or args.manifest is not None:
-            raise ValueError("the zalo-stats recipe trains on the chart data: give --data, not --manifest")
-        # The default model's pipeline, with its own defaults where fit's differ.
-        args.no_augment = False
-        args.window_shift = None
-        args.report = args.report or Path("reports/zalo-default.md")
-        return _fit_default(args)
-    if args.manifest is None or args.data is not None:
-        raise ValueError(f"the {args.recipe} recipe trains on a manifest: give --manifest, not --data")
-    if args.folds < 2:
-        raise ValueError("--folds must be at least 2")
-    from hitdesk.training.recipes.fit import FitRequest, fit_manifest
+    from hitdesk.training.recipes.base import FitRequest
+    from hitdesk.training.recipes.fit import fit
 
     req = FitRequest(
-        manifest=args.manifest,
         recipe=args.recipe,
+        manifest=args.manifest,
+        data=args.data,
         out_dir=args.out,
         name=args.name,
         report=args.report,
         folds=args.folds,
         seed=args.seed,
-        window_seconds=args.window_seconds,
         epochs=args.epochs,
+        window_seconds=args.window_seconds,
         jobs=args.jobs,
         cache_dir=args.cache_dir,
+        tiers=args.tiers,
+        augment=not args.no_augment,
+        window_shift=args.window_shift,
+        nets_per_member=args.nets_per_member,
+        reference_check=not args.no_reference_check,
     )
-    recipe = get_recipe(args.recipe)
-    if args.tiers is not None:
-        if args.recipe != "resnet-tiers" or not hasattr(recipe, "tiers"):
-            raise ValueError(f"--tiers applies to the resnet-tiers recipe, not to {args.recipe}")
-        recipe.tiers = args.tiers
-    outcome = fit_manifest(req, recipe)
+    outcome = fit(req)
     cv = outcome.card["metrics"]["cv"]
+    cv = cv.get("default", cv)  # zalo-stats keeps several conditions; "default" is the shipped one
     figures = ", ".join(
         f"{key} {cv[key]['mean']:.3f} ± {cv[key]['std']:.3f}" for key in ("roc_auc", "spearman") if key in cv
     )
@@ -257,8 +204,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
-        if args.command == "fit-default":
-            return _fit_default(args)
         if args.command == "fit":
             return _fit(args)
         if args.command == "measure-window-shift":

@@ -4,7 +4,7 @@ The tutorial standardises each feature column (``sklearn.preprocessing.scale``),
 ReLU layers under a sigmoid output, trains with Adam on binary cross-entropy for 20 epochs and
 watches accuracy and loss on a validation split. This is that recipe in torch (the tutorial's exact
 layer widths live in an external gist that is not available offline, so the widths here are ours),
-with its curves kept for the report and an ONNX export built from ``export.py``'s graph pieces.
+with its curves kept for the report and an ONNX export written with ``graph.GraphBuilder``.
 """
 
 from __future__ import annotations
@@ -17,11 +17,10 @@ from pathlib import Path
 import numpy as np
 import onnx
 import torch
-from onnx import TensorProto, helper
 from torch import nn
 
 from hitdesk.training.calibration import Calibrator
-from hitdesk.training.export import IR_VERSION, OPSET, _add_calibration, _Graph, save
+from hitdesk.training.graph import PROB_OUTPUTS, STATS, GraphBuilder, save, value_info
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +28,6 @@ HIDDEN = (64, 32)
 EPOCHS = 20  # the tutorial's
 BATCH_SIZE = 32  # Keras's default, which the tutorial keeps
 LEARNING_RATE = 1e-3  # Keras's Adam default
-OUTPUTS = ("p_hit", "p_hit_low", "p_hit_high")
 
 
 class _Sequential(nn.Module):
@@ -74,8 +72,8 @@ class DenseModel:
         equal ``p_hit``: the runtime contract asks for the three outputs, and a zero-width range
         claims nothing it does not know.
         """
-        g = _Graph()
-        h = g.op("Div", [g.op("Sub", ["stats", g.const("scale_mean", self.mean)]), g.const("scale_std", self.std)])
+        g = GraphBuilder()
+        h = g.op("Div", [g.op("Sub", [STATS, g.const("scale_mean", self.mean)]), g.const("scale_std", self.std)])
         linear = [m for m in self.net.body if isinstance(m, nn.Linear)]
         for i, layer in enumerate(linear):
             w = layer.weight.detach().double().numpy().T
@@ -83,20 +81,10 @@ class DenseModel:
             h = g.op("Add", [g.op("MatMul", [h, g.const(f"dense{i}_w", w)]), g.const(f"dense{i}_b", b)])
             if i < len(linear) - 1:
                 h = g.op("Relu", [h])
-        score = g.op("Transpose", [h], perm=[1, 0])  # [1, N]: the calibration pieces work on [members, N]
-        prob = g.op("Sigmoid", [score]) if calibrator is None else _add_calibration(g, score, calibrator)
-        g.op("Squeeze", [prob, g.const("member_axis", [0], np.int64)], "p_hit")
-        g.op("Identity", ["p_hit"], "p_hit_low")
-        g.op("Identity", ["p_hit"], "p_hit_high")
-        inputs = [helper.make_tensor_value_info("stats", TensorProto.FLOAT, ["batch", len(self.mean)])]
-        outputs = [helper.make_tensor_value_info(o, TensorProto.FLOAT, ["batch"]) for o in OUTPUTS]
-        graph = helper.make_graph(g.nodes, name, inputs, outputs, initializer=g.inits)
-        model = helper.make_model(
-            graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="hitdesk-train", doc_string=__doc__
-        )
-        model.ir_version = IR_VERSION
-        onnx.checker.check_model(model, full_check=True)
-        return model
+        score = g.op("Squeeze", [h, g.const("dense_out_axis", [1], np.int64)])  # [N, 1] -> [N]
+        g.probability_outputs(score, calibrator)
+        inputs = [value_info(STATS, ["batch", len(self.mean)])]
+        return g.model(name, inputs, [value_info(o, ["batch"]) for o in PROB_OUTPUTS], __doc__ or "")
 
     def export(self, path: Path, name: str, calibrator: Calibrator | None = None) -> None:
         save(self.onnx_model(name, calibrator), Path(path))

@@ -21,8 +21,8 @@ from hitdesk.analysis import AnalysisOptions, analyze_file
 from hitdesk.config import window_seconds_for
 from hitdesk.model.runtime import HitModel
 from hitdesk.results import TrackResult
-from hitdesk.training.evaluation import binary_metrics
 from hitdesk.training.manifest import hit_labels, read_manifest
+from hitdesk.training.metrics import binary_metrics
 
 log = logging.getLogger(__name__)
 

@@ -150,6 +150,29 @@ def artist_groups(tracks: Sequence[Track]) -> np.ndarray:
     return connected_groups(joined)
 
 
+def grouped_kfold(groups: np.ndarray, k: int = 5, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``k`` (train, test) index pairs; every group sits in exactly one test part.
+
+    Groups are shuffled with ``seed`` and then placed largest first into the currently smallest
+    fold, so folds have similar sizes and each seed gives another deterministic split.
+    """
+    groups = np.asarray(groups)
+    values, inverse, counts = np.unique(groups, return_inverse=True, return_counts=True)
+    if len(values) < k:
+        raise ValueError(f"{len(values)} groups cannot fill {k} folds")
+    order = np.random.default_rng(seed).permutation(len(values))
+    order = order[np.argsort(-counts[order], kind="stable")]
+    fold_of_group = np.empty(len(values), dtype=np.int64)
+    sizes = np.zeros(k, dtype=np.int64)
+    for g in order:
+        f = int(np.argmin(sizes))
+        fold_of_group[g] = f
+        sizes[f] += counts[g]
+    fold = fold_of_group[inverse.reshape(-1)]
+    all_idx = np.arange(len(groups))
+    return [(all_idx[fold != f], all_idx[fold == f]) for f in range(k)]
+
+
 def hit_labels(tracks: Sequence[Track], hit_quantile: float = 0.7) -> np.ndarray:
     """0/1 per track: its label if given, else popularity at or above the ``hit_quantile`` of the popularities.
 

@@ -8,8 +8,8 @@ that owns the model, not here.
 
 Exporter: torch's TorchScript-based exporter (``dynamo=False``). It needs nothing beyond torch and
 onnx and works offline; the newer dynamo exporter would add onnxscript as a dependency for no
-gain on these plain convolutional graphs. Opset 17 and IR version 8 match the hand-built graphs in
-``export.py`` (readable by onnxruntime 1.17, the oldest the project allows).
+gain on these plain convolutional graphs. Opset and IR version are ``graph.py``'s, so the nets merge
+with the hand-built graphs around them (readable by onnxruntime 1.17, the oldest the project allows).
 """
 
 from __future__ import annotations
@@ -24,12 +24,11 @@ import onnx
 import torch
 
 from hitdesk.config import FEATURES
+from hitdesk.training.graph import OPSET, PRODUCER, finish
 from hitdesk.training.nets import MelNet
 
 log = logging.getLogger(__name__)
 
-OPSET = 17
-IR_VERSION = 8
 INPUT_LOGMEL = "logmel"
 INPUT_META = "meta"
 OUTPUT_RAW = "raw"
@@ -65,11 +64,9 @@ def onnx_model(net: MelNet, n_meta: int = 0, example_frames: int = 130) -> onnx.
             do_constant_folding=True,
         )
         model = onnx.load_model(str(out))
-    model.ir_version = IR_VERSION
-    model.producer_name = "hitdesk-train"
+    model.producer_name = PRODUCER
     model.doc_string = f"{type(net).__name__} ({net.task}): log-mel dB (0 at window max, floor -80) -> raw"
-    onnx.checker.check_model(model, full_check=True)
-    return model
+    return finish(model)
 
 
 def export_net(net: MelNet, path: Path, n_meta: int = 0) -> None:

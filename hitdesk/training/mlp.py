@@ -1,7 +1,7 @@
 """The default head: a small MLP on the 42 standardised statistics, trained with early stopping.
 
 Why an MLP and not the gradient-boosted trees that score about the same: the network is a few
-matrix products, so it exports to a compact ONNX graph built by hand (``export.py``) that the
+matrix products, so it exports to a compact ONNX graph written by hand (``export.py``) that the
 runtime can trust bit for bit, and an ensemble of them gives a spread to show as uncertainty.
 """
 

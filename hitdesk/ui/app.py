@@ -108,13 +108,13 @@ def run_gui(files: list[str], screenshot: str | None = None, compare: bool = Fal
         app, created = _application([sys.argv[0] if sys.argv else "hitdesk"])
         import pyqtgraph as pg
 
-        from hitdesk.ui.main_window import MainWindow, window_icon
-        from hitdesk.ui.theme import apply_dark_palette
+        from hitdesk.ui.main_window import MainWindow
+        from hitdesk.ui.theme import apply_dark_palette, window_icon
 
         pg.setConfigOptions(antialias=True, imageAxisOrder="row-major")
         apply_dark_palette(app)
         app.setWindowIcon(window_icon())
-        window = MainWindow(restore=not headless, persist=not headless, model_spec=model)
+        window = MainWindow(restore=not headless, persist=not headless, model_spec=model, ask_to_save=not headless)
         window.show()
         if not window.isVisible():
             log.error("the main window could not be shown")
@@ -145,7 +145,8 @@ def _screenshot(app: QApplication, window: object, path: Path, compare: bool) ->
     if compare:
         window.select_ids([t.id for t in takes])
         window.show_compare()
-        window.settle_compare(SCREENSHOT_TIMEOUT_MS)  # the log-mel of cached takes in view, their pictures
+        # The log-mel of cached takes in view, and their pictures.
+        window.compare.settle(SCREENSHOT_TIMEOUT_MS, lambda: window.controller.is_busy)
     elif takes:
         window.select_ids([takes[0].id])
     window.controller.wait_until_idle(SCREENSHOT_TIMEOUT_MS)  # spectrograms of cached takes

@@ -1,19 +1,17 @@
-"""The window's commands: actions with their shortcuts, menus, toolbar, and the dialogs they open.
+"""The window's commands: actions with their shortcuts, menus and toolbar.
 
 Kept out of ``main_window.py`` so that module builds and wires the views only. The commands do not
-see the window: they get a ``CommandContext``, the controller (every change to the takes, the
-model and the analysis goes through it), the preferences, the playback transport and the few
-view actions a command needs (``CommandView``: the selection, the tabs, dialogs, a picture of the
-window). The dialogs only ask for a path; what follows is a controller call tests make directly.
+see the window: they get a ``CommandContext`` (``command_context.py``): the controller (every change
+to the takes, the model and the analysis goes through it), the preferences, the playback transport
+and the few view actions a command needs (``CommandView``: the selection, the tabs, dialogs, a
+picture of the window). The file dialogs they open are ``file_dialogs.py``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Protocol
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
@@ -21,7 +19,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QLabel,
-    QMainWindow,
     QMenu,
     QMessageBox,
     QSizePolicy,
@@ -31,50 +28,17 @@ from PySide6.QtWidgets import (
 )
 
 from hitdesk.model.runtime import available_models, resolve_model_path
+from hitdesk.ui import file_dialogs
+from hitdesk.ui.command_context import CommandContext
 from hitdesk.ui.controller import TakesController
-from hitdesk.ui.session import SESSION_SUFFIX, SessionError
-from hitdesk.ui.settings import Preferences, PreferencesDialog
-from hitdesk.ui.takes import Take
-from hitdesk.ui.transport import Transport
+from hitdesk.ui.settings import PreferencesDialog
+from hitdesk.ui.takes import missing_sentence
 
 log = logging.getLogger(__name__)
 
-AUDIO_FILTER = (
-    "Audio files (*.wav *.wave *.aif *.aiff *.aifc *.flac *.ogg *.oga *.opus *.mp3 *.m4a *.mp4 *.aac *.wma "
-    "*.webm *.mka *.caf *.w64);;All files (*)"
-)
 OTHER_MODEL = "__other__"
 SP = QStyle.StandardPixmap
 Key = QKeySequence.StandardKey
-
-
-class CommandView(Protocol):
-    """The view actions the commands need from the window, and nothing else of it."""
-
-    def add_paths(self, inputs: Iterable[str | Path]) -> list[Take]: ...  # adds and remembers recent files
-
-    def selected_takes(self) -> list[Take]: ...
-
-    def show_compare(self) -> None: ...
-
-    def show_take_tab(self) -> None: ...
-
-    def show_model_card(self, page: str = "model") -> object: ...
-
-    def show_about(self) -> object: ...
-
-    def grab_png(self, path: Path, *, compare: bool = False) -> bool: ...
-
-
-@dataclass(frozen=True)
-class CommandContext:
-    """What a command acts on: the controller for the takes, and the few view-side things."""
-
-    window: QMainWindow  # parent of the actions, menus, toolbar and dialogs; Quit closes it
-    view: CommandView
-    controller: TakesController
-    prefs: Preferences
-    transport: Transport
 
 
 @dataclass(frozen=True)
@@ -93,7 +57,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "open",
         "&Open Files…",
-        lambda c: open_files_dialog(c),
+        lambda c: file_dialogs.open_files_dialog(c),
         Key.Open,
         SP.SP_DialogOpenButton,
         "Add audio files (Ctrl+O)",
@@ -102,17 +66,17 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "open_folder",
         "Open &Folder…",
-        lambda c: open_folder_dialog(c),
+        lambda c: file_dialogs.open_folder_dialog(c),
         "Ctrl+Shift+O",
         SP.SP_DirOpenIcon,
         "Add every audio file in a folder (Ctrl+Shift+O)",
         "Folder",
     ),
-    Command("open_session", "Open &Session…", lambda c: open_session_dialog(c), "Ctrl+Shift+S"),
+    Command("open_session", "Open &Session…", lambda c: file_dialogs.open_session_dialog(c), "Ctrl+Shift+S"),
     Command(
         "save_session",
         "&Save Session…",
-        lambda c: save_session_dialog(c),
+        lambda c: file_dialogs.save_session_dialog(c),
         Key.Save,
         SP.SP_DialogSaveButton,
         "Save the takes with their results and notes (Ctrl+S)",
@@ -120,14 +84,21 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "export",
         "&Export Results…",
-        lambda c: export_dialog(c),
+        lambda c: file_dialogs.export_dialog(c),
         "Ctrl+E",
         SP.SP_FileDialogDetailedView,
         "Export all results as CSV or JSON (Ctrl+E)",
         "Export",
     ),
-    Command("export_png", "Export Window as &PNG…", lambda c: export_png_dialog(c, compare=False), "Ctrl+Shift+E"),
-    Command("export_compare_png", "Export &Compare View as PNG…", lambda c: export_png_dialog(c, compare=True)),
+    Command(
+        "export_png",
+        "Export Window as &PNG…",
+        lambda c: file_dialogs.export_png_dialog(c, compare=False),
+        "Ctrl+Shift+E",
+    ),
+    Command(
+        "export_compare_png", "Export &Compare View as PNG…", lambda c: file_dialogs.export_png_dialog(c, compare=True)
+    ),
     Command("quit", "&Quit", lambda c: c.window.close(), Key.Quit),
     Command(
         "remove",
@@ -167,6 +138,12 @@ COMMANDS: tuple[Command, ...] = (
         "Analyse the selected takes again (Ctrl+R)",
     ),
     Command(
+        "locate",
+        "&Locate File…",
+        lambda c: file_dialogs.locate_dialog(c),
+        tip="The selected take's file is missing: find it where it is now (the take keeps its scores)",
+    ),
+    Command(
         "card",
         "Model &Card…",
         lambda c: c.view.show_model_card("model"),
@@ -181,7 +158,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "play",
         "&Play / Pause",
-        lambda c: c.transport.toggle_play(),
+        lambda c: play(c),
         "Space",
         SP.SP_MediaPlay,
         "Play the selected take from the playhead; select another take to switch at the same place (Space)",
@@ -241,7 +218,7 @@ def build_menus(c: CommandContext, a: dict[str, QAction]) -> None:
     m = bar.addMenu("&Analysis")
     m.addActions([a["compare"], a["take"]])
     m.addSeparator()
-    m.addActions([a["again"], a["cancel"]])
+    m.addActions([a["again"], a["cancel"], a["locate"]])
     m = bar.addMenu("&Playback")
     m.addActions([a["play"], a["back"], a["forward"]])
     m.addSeparator()
@@ -355,16 +332,14 @@ def model_file_dialog(c: CommandContext) -> None:
         choose_model(c, str(resolve_model_path(path)))
 
 
-def open_files_dialog(c: CommandContext) -> None:
-    files, _ = QFileDialog.getOpenFileNames(c.window, "Open audio files", c.prefs.last_folder, AUDIO_FILTER)
-    if files:
-        c.view.add_paths(files)
-
-
-def open_folder_dialog(c: CommandContext) -> None:
-    folder = QFileDialog.getExistingDirectory(c.window, "Open folder", c.prefs.last_folder)
-    if folder:
-        c.view.add_paths([folder])
+def play(c: CommandContext) -> None:
+    """Play / Pause; a take whose file is missing says so instead of doing nothing."""
+    take = c.view.shown_take()
+    missing = c.controller.check_files([take]) if take is not None else []
+    if missing:
+        c.view.say(missing_sentence(missing, "played"))
+        return
+    c.transport.toggle_play()
 
 
 def remove_selected(c: CommandContext) -> None:
@@ -374,64 +349,6 @@ def remove_selected(c: CommandContext) -> None:
 def reanalyse_selected(c: CommandContext) -> None:
     """The selected takes; with none selected, those that were cancelled or failed."""
     c.controller.reanalyse(c.view.selected_takes() or c.controller.unfinished_takes())
-
-
-def _start(c: CommandContext, name: str) -> str:
-    return str(Path(c.prefs.last_folder or Path.home()) / name)
-
-
-def export_dialog(c: CommandContext) -> None:
-    path, chosen = QFileDialog.getSaveFileName(
-        c.window, "Export results", _start(c, "hitdesk-results.csv"), "CSV (*.csv);;JSON (*.json)"
-    )
-    if not path:
-        return
-    p = Path(path)
-    if p.suffix.lower() not in (".csv", ".json"):
-        p = p.with_suffix(".json" if "json" in chosen.lower() else ".csv")
-    try:
-        c.controller.export_results(p)
-    except OSError as exc:
-        QMessageBox.warning(c.window, "Export failed", f"Cannot write '{p.name}': {exc.strerror or exc}.")
-
-
-def export_png_dialog(c: CommandContext, *, compare: bool) -> None:
-    name = "hitdesk-compare.png" if compare else "hitdesk.png"
-    path, _ = QFileDialog.getSaveFileName(c.window, "Export PNG", _start(c, name), "PNG image (*.png)")
-    if path:
-        p = Path(path).with_suffix(".png")
-        if not c.view.grab_png(p, compare=compare):
-            QMessageBox.warning(c.window, "Export failed", f"Cannot write '{p.name}'.")
-
-
-def save_session_dialog(c: CommandContext) -> None:
-    path, _ = QFileDialog.getSaveFileName(
-        c.window,
-        "Save session",
-        _start(c, f"takes{SESSION_SUFFIX}"),
-        f"HitDesk sessions (*{SESSION_SUFFIX} *.json)",
-    )
-    if not path:
-        return
-    p = Path(path)
-    if not p.name.endswith(".json"):
-        p = p.with_name(p.name + SESSION_SUFFIX)
-    try:
-        c.controller.save_session(p)
-    except OSError as exc:
-        QMessageBox.warning(c.window, "Session not saved", f"Cannot write '{p.name}': {exc.strerror or exc}.")
-
-
-def open_session_dialog(c: CommandContext) -> None:
-    path, _ = QFileDialog.getOpenFileName(
-        c.window, "Open session", c.prefs.last_folder, f"HitDesk sessions (*{SESSION_SUFFIX} *.json);;All files (*)"
-    )
-    if not path:
-        return
-    try:
-        c.controller.open_session(Path(path))
-    except SessionError as exc:
-        QMessageBox.warning(c.window, "Session not opened", str(exc))
 
 
 def preferences_dialog(c: CommandContext) -> None:

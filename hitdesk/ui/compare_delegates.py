@@ -12,13 +12,14 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen
 from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from hitdesk.config import FEATURES
-from hitdesk.present import Ranked, pct
+from hitdesk.present import Ranked, mmss, pct
 from hitdesk.results import Score
 from hitdesk.ui import theme
 from hitdesk.ui.compare_model import CellRole, CompareColumn, CompareRow, PictureRole, PictureStateRole, RowRole
 from hitdesk.ui.compare_pictures import StripWindow, strip_source
 from hitdesk.ui.meters import paint_compact
-from hitdesk.ui.spectrogram import SEGMENT_LABELS, hz_to_row, time_tick_step
+from hitdesk.ui.plot_parts import hz_to_row, time_tick_step
+from hitdesk.ui.spectrogram import SEGMENT_LABELS
 
 STRIP_HEIGHT = 92
 ROW_HEIGHT = STRIP_HEIGHT + 6
@@ -40,11 +41,6 @@ def small_font(font: QFont) -> QFont:
     small = QFont(font)
     small.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
     return small
-
-
-def _mmss(seconds: float) -> str:
-    s = round(seconds)
-    return f"{s // 60}:{s % 60:02d}"
 
 
 def breakable(text: str) -> str:
@@ -169,7 +165,7 @@ class CompareDelegate(QStyledItemDelegate):
             x = plot.left() + t / span_s * plot.width()
             painter.setPen(QPen(theme.BORDER, 1))
             painter.drawLine(QPointF(x, plot.bottom() + 1), QPointF(x, plot.bottom() + 5))
-            text = _mmss(t)
+            text = mmss(t)
             tw = fm.horizontalAdvance(text)
             if x + tw / 2 <= plot.right():
                 painter.setPen(theme.DIM_TEXT)

@@ -12,11 +12,22 @@ when the view is hidden.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QEventLoop, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QHideEvent, QPalette, QResizeEvent, QShowEvent
-from PySide6.QtWidgets import QAbstractItemView, QFrame, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QFrame,
+    QHeaderView,
+    QLabel,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from hitdesk.present import Ranked, Ranking
 from hitdesk.ui import theme
@@ -241,6 +252,20 @@ class CompareView(QWidget):
 
     def counts(self) -> dict[str, int]:
         return self.model.counts()
+
+    def settle(self, timeout_ms: int, other_busy: Callable[[], bool] | None = None) -> None:
+        """Runs the event loop until the rows in view are drawn (and ``other_busy``, for instance the
+        analysis of their log-mel, says it is done), or ``timeout_ms`` passed: for screenshots and tests."""
+        deadline = time.monotonic() + timeout_ms / 1000
+        while time.monotonic() < deadline and (self.busy() or (other_busy is not None and other_busy())):
+            QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+            time.sleep(0.002)
+
+    def grab_png(self, path: Path) -> bool:
+        """The view alone as a PNG, once the pictures of the rows in view are drawn."""
+        self.settle(5_000)
+        QApplication.processEvents()
+        return bool(self.grab().save(str(path), "PNG"))
 
     # ------------------------------------------------------------------------------------ the table's news
     def _rows_in_view(self, first: int, last: int, settled: bool) -> None:

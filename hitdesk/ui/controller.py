@@ -14,44 +14,24 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
-from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from hitdesk.analysis import AnalysisDetail, AnalysisOptions, Progress
-from hitdesk.config import DEFAULT_WINDOW_SECONDS
 from hitdesk.dsp.windows import Window
 from hitdesk.errors import HitdeskError
 from hitdesk.model.runtime import HitModel
 from hitdesk.present import plural
 from hitdesk.results import TrackResult
 from hitdesk.ui.loudness import Loudness
-from hitdesk.ui.session import load_session, results_csv, results_json, save_session, write_text
-from hitdesk.ui.takes import State, Take, TakeList
-from hitdesk.ui.workers import Analyser, is_warm, warm_up
+from hitdesk.ui.play_settings import PlaySettings
+from hitdesk.ui.session import load_session, save_session, write_export
+from hitdesk.ui.takes import State, Take, TakeList, missing_sentence
+from hitdesk.ui.workers import Analyser, AnalysisPrefs, analysis_options, is_warm, run_until, warm_up
+from hitdesk.ui.workers import AnalysisSettings as AnalysisSettings  # made here by tests and tools
 
 log = logging.getLogger(__name__)
-
-
-class AnalysisPrefs(Protocol):
-    """Where the analysis options come from, read each time they are needed.
-
-    The window passes its ``Preferences``, so a preference changed anywhere (the dialog, a test,
-    a benchmark) applies to the next analysis without the controller depending on the settings UI.
-    """
-
-    window_seconds: float | None  # None: the model card's window, or the default
-    fast: bool
-
-
-@dataclass
-class AnalysisSettings:
-    """The options of a controller made without preferences (tests, tools)."""
-
-    window_seconds: float | None = None
-    fast: bool = False
 
 
 class TakesController(QObject):
@@ -64,6 +44,7 @@ class TakesController(QObject):
     take_streamed = Signal(int)  # new log-mel columns or a placed window while the take is analysed
     take_finished = Signal(int, bool)  # a result arrived; True when the take had it already (detail only)
     take_loudness = Signal(int)  # the take's loudness was measured (or could not be)
+    take_playback = Signal(int)  # the take's gain, offset or loop changed
     take_ended = Signal(int)  # the take's current job ended, whatever happened
     takes_requeued = Signal(list)  # ids that lost their results and wait to be analysed again
     takes_cancelled = Signal(list)  # ids whose queued or running analysis was cancelled
@@ -75,6 +56,8 @@ class TakesController(QObject):
     ready = Signal()  # the analysis is warmed up; takes queued before it have been submitted
     all_done = Signal()  # nothing queued or running any more
     dirty_changed = Signal(bool)  # the list differs from the session last saved or opened
+    session_changed = Signal()  # the list was saved to or opened from another session file
+    take_file_changed = Signal(int)  # a take's file was found missing, or located again
 
     def __init__(
         self, prefs: AnalysisPrefs | None = None, workers: int | None = None, parent: QObject | None = None
@@ -85,10 +68,11 @@ class TakesController(QObject):
         self._list = TakeList()
         self._model: HitModel | None = None
         self._model_error: str | None = None
-        self._batch_total = 0
+        self._batch: set[int] = set()  # ids of the takes queued since the list was last idle
         self._deferred: dict[int, bool] = {}  # take id -> use_cache, queued before the warm-up ran
         self._warm_scheduled = False
         self._dirty = False
+        self._session_path: Path | None = None
         a = self.analyser
         a.take_started.connect(self._on_started)
         a.take_progress.connect(self._on_progress)
@@ -119,9 +103,7 @@ class TakesController(QObject):
 
     @property
     def options(self) -> AnalysisOptions:
-        card_window = self._model.card.window_seconds if self._model is not None else None
-        window = self.prefs.window_seconds or card_window or DEFAULT_WINDOW_SECONDS
-        return AnalysisOptions(window_seconds=window, fast=self.prefs.fast)
+        return analysis_options(self.prefs, self._model)
 
     @property
     def workers(self) -> int:
@@ -141,16 +123,20 @@ class TakesController(QObject):
 
     @property
     def batch(self) -> tuple[int, int]:
-        """Analysed and total of the takes queued since the list was last idle; (0, 0) when none waits."""
-        pending = self.pending
-        if not (pending and self._batch_total):
+        """Analysed and total of the takes queued since the list was last idle; (0, 0) when none waits.
+        A take counts once its row says done or error, even while its loudness is still measured."""
+        if not (self.pending and self._batch):
             return 0, 0
-        total = max(self._batch_total, pending)
-        return total - pending, total
+        return self._list.count_finished(self._batch), len(self._batch)
 
     @property
     def dirty(self) -> bool:
         return self._dirty
+
+    @property
+    def session_path(self) -> Path | None:
+        """The session file the list was last saved to, or opened from into an empty list."""
+        return self._session_path
 
     def unfinished_takes(self) -> list[Take]:
         """Cancelled or failed takes: what "Analyse Again" retries when no take is selected."""
@@ -239,7 +225,7 @@ class TakesController(QObject):
         if self._model is None:  # analysed once a model is chosen
             self.take_changed.emit(take.id)
             return
-        self._batch_total += 1
+        self._batch.add(take.id)
         if is_warm():
             self.analyser.submit(take.id, take.path, self._model, self.options, use_cache=use_cache)
         else:
@@ -247,10 +233,14 @@ class TakesController(QObject):
         self.take_changed.emit(take.id)
 
     def reanalyse(self, takes: Sequence[Take], *, use_cache: bool = True) -> None:
-        """Forgets the takes' results and analyses them again (input problems stay as they are)."""
+        """Forgets the takes' results and analyses them again (input problems stay as they are; takes
+        whose file is missing keep their scores, and the message says so)."""
         requeued = []
+        missing = self.check_files(takes)
+        if missing:
+            self.message.emit(missing_sentence(missing, "analysed again"))
         for take in takes:
-            if take.input_problem:
+            if take.input_problem or take.missing:
                 continue
             self.analyser.cancel(take.id)
             take.forget_results()
@@ -273,24 +263,51 @@ class TakesController(QObject):
             or take.state != State.DONE
             or take.detail is not None
             or self.analyser.is_current(take_id)
-            or not take.path.is_file()
+            or self.check_files([take])
         ):
             return
         self.analyser.submit(
             take.id, take.path, self._model, self.options, use_cache=False, loudness=take.loudness is None
         )
 
-    def set_note(self, take_id: int, note: str) -> None:
+    def check_files(self, takes: Sequence[Take]) -> list[Take]:
+        """Looks for the takes' files; returns the takes whose file is missing (marked, scores kept)."""
+        for take in takes:
+            if take.check_file():
+                self.take_changed.emit(take.id)
+                self.take_file_changed.emit(take.id)
+        return [t for t in takes if t.missing]
+
+    def locate(self, take_id: int, path: Path) -> bool:
+        """A missing take's file, found at ``path``: the take keeps its scores (analysed if it has none)."""
         take = self.by_id(take_id)
-        if take is not None and take.note != note:
-            take.note = note
+        problem = self._list.locate(take, path) if take is not None else "That take is no longer in the list."
+        if problem or take is None:
+            self.message.emit(problem or "")
+            return False
+        self.take_changed.emit(take.id)
+        self.take_file_changed.emit(take.id)
+        self._set_dirty(True)
+        if take.result is None or not take.result.ok:
+            self.reanalyse([take])
+        self.message.emit(f"'{take.name}' found: {take.path}.")
+        return True
+
+    def set_note(self, take_id: int, note: str) -> None:
+        if self._list.edit(take_id, note=note):
             self.take_changed.emit(take_id)
+            self._set_dirty(True)
+
+    def set_playback(self, take_id: int, playback: PlaySettings) -> None:
+        if self._list.edit(take_id, playback=playback):
+            self.take_playback.emit(take_id)
             self._set_dirty(True)
 
     # ------------------------------------------------------------------------------------ removing, cancelling
     def remove_ids(self, ids: Iterable[int]) -> None:
         """Removes takes at once: their jobs are cancelled and any late answer is dropped."""
         gone = set(ids)
+        self._batch -= gone
         for take_id in gone:
             self._deferred.pop(take_id, None)
             self.analyser.cancel(take_id)
@@ -346,6 +363,7 @@ class TakesController(QObject):
         if not had_result:
             self.take_changed.emit(take_id)
             self._set_dirty(True)
+            self._emit_progress()
         self.take_finished.emit(take_id, had_result)
 
     def _on_loudness(self, take_id: int, value: object, message: str) -> None:
@@ -365,7 +383,7 @@ class TakesController(QObject):
         self.take_ended.emit(take_id)
 
     def _on_idle(self) -> None:
-        self._batch_total = 0
+        self._batch.clear()
         self._emit_progress()
         self.all_done.emit()
 
@@ -376,25 +394,18 @@ class TakesController(QObject):
     def _model_info(self) -> dict[str, str]:
         return self._model.info.to_dict() if self._model is not None else {}
 
-    def results(self) -> list[TrackResult]:
-        """One result per take that has one, in list order (errors included), for exports."""
-        return self._list.results(self._model_info(), "fast" if self.prefs.fast else "full")
-
     def export_results(self, path: Path) -> int:
-        """CSV or JSON by the file's suffix; the fields of ``hitdesk analyze --csv`` / ``--json``.
-
-        Returns how many results were written; raises ``OSError`` when the file cannot be written.
-        """
-        results = self.results()
-        text = results_csv(results) if path.suffix.lower() == ".csv" else results_json(results)
-        write_text(path, text)
-        self.message.emit(f"Exported {plural(len(results), 'result')} to {path.name}.")
-        return len(results)
+        """Writes every result as CSV or JSON (``session.write_export``); returns how many, or raises ``OSError``."""
+        n = write_export(path, self._list.results(self._model_info(), "fast" if self.prefs.fast else "full"))
+        self.message.emit(f"Exported {plural(n, 'result')} to {path.name}.")
+        return n
 
     def save_session(self, path: Path) -> None:
         """Writes the takes with their results, loudness and notes; raises ``OSError``."""
         save_session(path, self._list.session_takes(), self._model_info())
+        self._session_path = path
         self._set_dirty(False)
+        self.session_changed.emit()
         self.message.emit(f"Session saved to {path.name}.")
 
     def open_session(self, path: Path) -> list[Take]:
@@ -407,11 +418,14 @@ class TakesController(QObject):
         same_model = not model or model == self._model_info() or self._model is None
         new = self._list.from_session(entries, keep_results=same_model)
         self._append(new)
+        self.check_files(new)
         for take in new:
-            if take.result is None:
+            if take.result is None and not take.missing:
                 self._queue(take)
         if was_empty:
+            self._session_path = path
             self._set_dirty(False)  # the list is the session as saved
+            self.session_changed.emit()
         if new:
             self.focus_requested.emit(new[0].id)
         self._emit_progress()
@@ -425,26 +439,9 @@ class TakesController(QObject):
     # ------------------------------------------------------------------------------------ waiting and stopping
     def wait_until_idle(self, timeout_ms: int = 600_000) -> bool:
         """Runs the event loop until no take waits, is queued or is analysed (for headless use and tests)."""
-        if not self.is_busy:
-            return True
-        loop = QEventLoop()
-        timer = QTimer()
-        timer.setSingleShot(True)
-        timer.timeout.connect(loop.quit)
-        self.analyser.idle.connect(loop.quit)
-        self.ready.connect(loop.quit)
-        timer.start(timeout_ms)
-        while self.is_busy and timer.isActive():
-            loop.exec()
-        self.analyser.idle.disconnect(loop.quit)
-        self.ready.disconnect(loop.quit)
-        return not self.is_busy
+        return run_until(lambda: not self.is_busy, (self.analyser.idle, self.ready), timeout_ms)
 
     def shutdown(self, timeout_ms: int = 30_000) -> bool:
         """Closing: every job is cancelled and waited for (each stops at its next block of audio)."""
         self._deferred.clear()
-        self.analyser.cancel_all()
-        if not self.analyser.wait(timeout_ms):
-            log.warning("analysis jobs still running at close")
-            return False
-        return True
+        return self.analyser.shutdown(timeout_ms)

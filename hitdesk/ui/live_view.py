@@ -30,7 +30,7 @@ from PySide6.QtWidgets import QLabel, QWidget
 from hitdesk.capture.live import MEL_FLOOR_DB, MelColumns
 from hitdesk.config import FEATURES
 from hitdesk.ui import theme
-from hitdesk.ui.spectrogram import HzAxis
+from hitdesk.ui.plot_parts import HzAxis
 
 FRAME_S = FEATURES.hop_length / FEATURES.sample_rate
 LEAD_S = 0.15  # how far the display clock may run ahead of the newest column (a few blocks)

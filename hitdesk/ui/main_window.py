@@ -9,13 +9,13 @@ dock (``record_dock.py``) get what they need passed in, not the window.
 
 from __future__ import annotations
 
+import itertools
 import logging
-import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QEventLoop, QObject, QSettings, Qt, Signal
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QIcon
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
@@ -32,11 +32,17 @@ from PySide6.QtWidgets import (
 from hitdesk.model.runtime import HitModel
 from hitdesk.ui import commands
 from hitdesk.ui.about import AboutDialog
+from hitdesk.ui.command_context import CommandContext
 from hitdesk.ui.compare_view import CompareView
 from hitdesk.ui.controller import TakesController
+from hitdesk.ui.detail_wants import DetailWants
+from hitdesk.ui.document import SessionDocument
+from hitdesk.ui.drops import FileDrops
+from hitdesk.ui.file_dialogs import save_session
 from hitdesk.ui.model_card import ModelCardDialog
 from hitdesk.ui.playback import Player
 from hitdesk.ui.qt_compat import protect_singletons
+from hitdesk.ui.readouts import PlaybackReadouts
 from hitdesk.ui.record_dock import RecordDock
 from hitdesk.ui.settings import Preferences, load_bytes, open_settings, save_geometry
 from hitdesk.ui.status_bar import StatusLine
@@ -62,7 +68,11 @@ class MainWindow(QMainWindow):
         restore: bool = True,
         persist: bool = True,
         model_spec: str | None = None,
+        ask_to_save: bool = False,
     ) -> None:
+        """``restore``: the user's preferences and window state; ``persist``: saved again on closing;
+        ``ask_to_save``: closing a changed list asks whether to save it (the app run by a person does;
+        headless runs, screenshots, benchmarks and tests never ask)."""
         super().__init__()
         protect_singletons()  # before the many Qt calls to come: see qt_compat
         self.settings = settings if settings is not None else open_settings()
@@ -74,9 +84,7 @@ class MainWindow(QMainWindow):
         self.takes = TakesModel(self.controller, self)
         self._card_dialog: ModelCardDialog | None = None
         self._about_dialog: AboutDialog | None = None
-        self._closing = False
 
-        self.setWindowTitle("HitDesk")
         self.setMinimumSize(*MINIMUM_SIZE)
         self.resize(*DEFAULT_SIZE)
         self.setAcceptDrops(True)
@@ -88,7 +96,10 @@ class MainWindow(QMainWindow):
             lambda: self.action_map["match"].isChecked(),
             self,
         )
-        context = commands.CommandContext(self, self, self.controller, self.prefs, self.transport)
+        context = CommandContext(self, self, self.controller, self.prefs, self.transport)
+        self.document = SessionDocument(
+            self, self.controller, lambda path: save_session(context, path), ask=ask_to_save
+        )
         self.action_map = commands.build_actions(context)
         commands.build_menus(context, self.action_map)
         # Before the saved state is restored: the dock's visibility is part of it.
@@ -97,9 +108,15 @@ class MainWindow(QMainWindow):
         self.action_map.update(self.record_dock.action_map)
         self.record_panel = self.record_dock.panel
         self.model_combo, self.position_label = commands.build_toolbar(context, self.action_map)
-        for name in ("compare", "again", "remove"):
+        self.readouts = PlaybackReadouts(
+            self.player, self.position_label, self.action_map["match"], lambda: self.panel.take
+        )
+        self.action_map["match"].toggled.connect(self.readouts.update)
+        self.readouts.update()
+        for name in ("compare", "again", "locate", "remove"):
             self.table.addAction(self.action_map[name])
         self._connect()
+        self._set_tab_order()
         self.panel.set_colour_map(self.prefs.colour_map)
         self.panel.set_db_range(self.prefs.db_range)
         self.compare.set_colour_map(self.prefs.colour_map)
@@ -107,9 +124,8 @@ class MainWindow(QMainWindow):
         if restore:
             self._restore_geometry()
         self.load_model(model_spec if model_spec is not None else self.prefs.model, remember=model_spec is None)
-        app = QApplication.instance()
-        if app is not None:
-            app.installEventFilter(self)  # file drops on any child widget (text fields, plots) come here
+        self.drops = FileDrops(self, self.add_paths)
+        self.drops.install()  # file drops on any child widget (text fields, plots) come here
         self._update_actions()
 
     # ------------------------------------------------------------------------------------ building
@@ -147,8 +163,16 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([210, 420])
         self.splitter.setChildrenCollapsible(False)
         self.setCentralWidget(self.splitter)
-        self.setTabOrder(self.table, self.tabs)
-        self.setTabOrder(self.tabs, self.panel.note_edit)
+
+    def _set_tab_order(self) -> None:
+        """Tab goes pane by pane: the list, the selected take (its spectrogram, then its controls), the
+        record panel when it is open, the model; Shift+Tab goes back. Arrows move inside a pane."""
+        p, rec = self.panel, self.record_panel.controls
+        chain: list[QWidget] = [self.table, self.tabs, p.spectrogram, p.note_edit, p.fit, p.cmap, p.db]
+        chain += [rec.inputs.device_combo, rec.inputs.rescan, rec.inputs.channel_combo, rec.record_button]
+        chain.append(self.model_combo)
+        for before, after in itertools.pairwise(chain):
+            QWidget.setTabOrder(before, after)
 
     def _connect(self) -> None:
         c = self.controller
@@ -158,7 +182,9 @@ class MainWindow(QMainWindow):
         c.take_streamed.connect(self._on_take_streamed)
         c.take_finished.connect(self._on_take_finished)
         c.take_loudness.connect(lambda _id: self.transport.update_gains())
-        c.take_ended.connect(self._on_take_ended)
+        c.take_playback.connect(self._on_take_playback)
+        c.take_loudness.connect(self.readouts.update)
+        c.take_file_changed.connect(self._on_take_file_changed)
         c.takes_requeued.connect(lambda _ids: self._refresh_selected())
         c.takes_cancelled.connect(lambda _ids: self._refresh_selected())
         c.focus_requested.connect(lambda take_id: self.select_ids([take_id]))
@@ -166,25 +192,26 @@ class MainWindow(QMainWindow):
         c.model_changed.connect(self._on_model_changed)
         c.model_failed.connect(self._on_model_failed)
         c.ready.connect(self._refresh_selected)
-        c.ready.connect(self.compare.ask_details)
         c.all_done.connect(self.all_done)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.takes.dataChanged.connect(lambda *_args: self._update_actions())
         self.panel.explain_requested.connect(lambda: self.show_model_card("explain"))
         self.panel.card_requested.connect(lambda: self.show_model_card("model"))
+        self.panel.locate_requested.connect(self.action_map["locate"].trigger)
         self.panel.note_edited.connect(c.set_note)
+        self.panel.playback_edited.connect(c.set_playback)
         self.panel.colour_map_changed.connect(self._colour_map_changed)
         self.panel.db_floor_changed.connect(self._db_range_changed)
         self.panel.colour_map_changed.connect(self.record_panel.set_colour_map)
         self.panel.db_floor_changed.connect(self.record_panel.set_db_range)
         self.panel.spectrogram.seek_requested.connect(self.transport.seek_to)
-        self.compare.detail_needed.connect(c.ensure_detail)
-        self.compare.detail_unneeded.connect(self._compare_detail_unneeded)
+        self.details = DetailWants(c, lambda: self.panel.take, self.compare, self)
         self.compare.explain_requested.connect(lambda: self.show_model_card("explain"))
         self.tabs.currentChanged.connect(lambda _i: self._refresh_compare())
         self.transport.playhead_moved.connect(self.panel.spectrogram.set_playhead)
-        self.transport.position_text.connect(self.position_label.setText)
+        self.transport.position_text.connect(self.readouts.update)  # the player moved
         self.player.message.connect(self.status.text.setText)
+        self.player.output_changed.connect(self.panel.play_controls.set_output_text)
         self.player.playing_changed.connect(self._on_playing)
 
     # ------------------------------------------------------------------------------------ settings
@@ -288,26 +315,6 @@ class MainWindow(QMainWindow):
         """Takes are waiting for the warm-up, queued or being analysed."""
         return self.controller.is_busy
 
-    # ------------------------------------------------------------------------------------ drops
-    @staticmethod
-    def _local_files(event: QDropEvent | QDragEnterEvent) -> list[str]:
-        mime = event.mimeData()
-        if mime is None or not mime.hasUrls():
-            return []
-        return [u.toLocalFile() for u in mime.urls() if u.isLocalFile() and u.toLocalFile()]
-
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
-        kind = event.type()
-        drag = kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop)
-        if drag and isinstance(obj, QWidget) and obj.window() is self and not self._closing:
-            files = self._local_files(event)  # type: ignore[arg-type]
-            if files:
-                event.acceptProposedAction()  # type: ignore[attr-defined]
-                if kind == QEvent.Type.Drop:
-                    self.add_paths(files)
-                return True
-        return super().eventFilter(obj, event)
-
     # ------------------------------------------------------------------------------------ the controller's signals
     def _on_take_streamed(self, take_id: int) -> None:
         take = self.controller.by_id(take_id)
@@ -326,14 +333,10 @@ class MainWindow(QMainWindow):
             else:
                 self._refresh_compare()
 
-    def _on_take_ended(self, take_id: int) -> None:
-        take = self.controller.by_id(take_id)
-        if take is not None and (take is self.panel.take or self.compare.in_view(take_id)):
-            self.controller.ensure_detail(take_id)
-
-    def _compare_detail_unneeded(self, take_id: int) -> None:
-        if self.panel.take is None or self.panel.take.id != take_id:
-            self.controller.ensure_detail(take_id, wanted=False)
+    def _on_take_file_changed(self, take_id: int) -> None:
+        if self.panel.take is not None and self.panel.take.id == take_id:
+            self._refresh_selected()  # "missing" and Locate File…, or the take found again
+        self._update_actions()
 
     def _on_takes_removed(self, ids: list[int]) -> None:
         if self.panel.take is not None and self.panel.take.id in ids:
@@ -341,6 +344,12 @@ class MainWindow(QMainWindow):
         self._refresh_selected()
         self._refresh_compare()
         self._update_actions()
+
+    def _on_take_playback(self, take_id: int) -> None:
+        self.transport.update_gains()
+        take = self.controller.by_id(take_id)
+        if take is not None and take is self.panel.take:
+            self.panel.show_playback(take, force=False)
 
     def _on_playing(self, playing: bool) -> None:
         action = self.action_map["play"]
@@ -359,12 +368,22 @@ class MainWindow(QMainWindow):
         a["clear"].setEnabled(bool(takes))
         a["compare"].setEnabled(sum(t.state == State.DONE for t in takes) >= 2)
         a["again"].setEnabled(bool(takes) and self.controller.model is not None)
+        shown = self.table.shown_take()
+        a["locate"].setEnabled(shown is not None and shown.missing)
 
     def selected_takes(self) -> list[Take]:
         return self.table.selected_takes()
 
+    def shown_take(self) -> Take | None:
+        return self.table.shown_take()
+
+    def say(self, text: str) -> None:
+        self.status.say(text)
+
     def select_ids(self, ids: Sequence[int]) -> None:
-        self.table.select_ids(ids)
+        """Selects the takes; the panel shows the first afresh also when they were selected already."""
+        if not self.table.select_ids(ids):
+            self._refresh_selected()
 
     def _selection_changed(self, *_args: object) -> None:
         self._refresh_selected()
@@ -379,6 +398,7 @@ class MainWindow(QMainWindow):
         if take is not None:
             self.controller.ensure_detail(take.id)
             self.transport.selected(take)
+        self.readouts.update()
 
     def _refresh_compare(self) -> None:
         if self.tabs.currentWidget() is self.compare:
@@ -392,22 +412,18 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.compare)
         self._refresh_compare()
 
-    def settle_compare(self, timeout_ms: int, *, analysis: bool = True) -> None:
-        """Runs the event loop until the compare view's rows in view are drawn (and, with ``analysis``,
-        until their log-mel has been computed and nothing else is analysed), or ``timeout_ms`` passed."""
-        deadline = time.monotonic() + timeout_ms / 1000
-        while time.monotonic() < deadline and (self.compare.busy() or (analysis and self.controller.is_busy)):
-            QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
-            time.sleep(0.002)
-
     def grab_png(self, path: Path, *, compare: bool = False) -> bool:
+        """The whole window as a PNG (with ``compare``, showing the compare view: the headless check)."""
         if compare:
             self.show_compare()
-            self.settle_compare(5_000, analysis=False)
+            self.compare.settle(5_000)
         QApplication.processEvents()
-        widget: QWidget = self
-        pixmap = widget.grab()
-        return bool(pixmap.save(str(path), "PNG"))
+        return bool(self.grab().save(str(path), "PNG"))
+
+    def grab_compare_png(self, path: Path) -> bool:
+        """The compare view alone as a PNG (File ▸ Export Compare View as PNG)."""
+        self.show_compare()
+        return self.compare.grab_png(path)
 
     # ------------------------------------------------------------------------------------ waiting and closing
     def wait_until_idle(self, timeout_ms: int = 600_000) -> bool:
@@ -415,12 +431,13 @@ class MainWindow(QMainWindow):
         return self.controller.wait_until_idle(timeout_ms)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        self._closing = True
-        app = QApplication.instance()
-        if app is not None:
-            app.removeEventFilter(self)
+        if not self.document.may_close():  # a changed session: saved, discarded, or the window stays
+            event.ignore()
+            return
+        self.document.ask = False  # decided: a later close of the closed window asks nothing
+        self.drops.remove()
         self.record_dock.shutdown()  # first: a take being recorded is finished on disk
-        self.player.stop()
+        self.player.close()
         self.controller.shutdown(30_000)
         if self.persist:
             self.save_settings()
@@ -428,8 +445,3 @@ class MainWindow(QMainWindow):
             if dialog is not None:
                 dialog.close()
         super().closeEvent(event)
-
-
-def window_icon() -> QIcon:
-    path = Path(__file__).resolve().parents[2] / "resources" / "hitdesk.svg"
-    return QIcon(str(path)) if path.exists() else QIcon()

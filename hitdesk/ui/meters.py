@@ -111,7 +111,8 @@ def paint_compact(
 
 
 class ProbabilityMeter(QWidget):
-    """A labelled meter; a click asks for the "What the numbers mean" page."""
+    """A labelled meter. It says ``clicked`` when clicked; the selected take's meters ignore that (a
+    click opening the model card surprised people), the link under them opens the explanation."""
 
     clicked = Signal()
 
@@ -126,10 +127,7 @@ class ProbabilityMeter(QWidget):
         self.base_rate: float | None = None
         self.placeholder = "–"
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.setToolTip(
-            "Probability (orange), the model's range (blue) and the base rate (dashed). Click to learn more."
-        )
+        self.setToolTip("Probability (orange), the model's range (blue) and the base rate (dashed)")
         self.setAccessibleName(title)
 
     def set_score(self, score: Score | None, base_rate: float | None, placeholder: str = "–") -> None:
@@ -247,6 +245,7 @@ class MeterDelegate(QStyledItemDelegate):
         opt = QStyleOptionViewItem(option)
         self.initStyleOption(opt, index)
         opt.text = ""
+        opt.state &= ~QStyle.StateFlag.State_HasFocus  # type: ignore[assignment]  # the table outlines the row
         if style is not None:
             style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, option.widget)
         r = QRectF(option.rect).adjusted(4, 0, -4, 0)

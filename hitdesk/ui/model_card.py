@@ -1,137 +1,182 @@
-"""The model card dialog and the "What the numbers mean" page, rendered from the card's JSON."""
+"""The model card dialog and the "What the numbers mean" page, rendered from the card's JSON.
+
+The card reads as sections a person can follow (what the model predicts, what it learnt from, how
+good it is on artists it has not seen, how sure it is, its caveats); the JSON itself is shown only
+when Details is pressed."""
 
 from __future__ import annotations
 
 import html
-import math
+import json
 from typing import Any
 
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTabWidget, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QPlainTextEdit,
+    QPushButton,
+    QTabWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
 
+from hitdesk.config import DEFAULT_WINDOW_SECONDS
 from hitdesk.model.card import ModelCard
 from hitdesk.ui import theme
 
-# Card keys shown on their own pages or too technical (matrices, column lists) for people.
-_OWN_PAGES = {"training_data", "metrics", "caveats", "label"}
-_HIDDEN = {"familiarity", "stat_columns", "feature_config", "format", "card_format", "inputs", "outputs"}
-_MAX_LIST = 40
-
-PAGES = ("model", "training", "metrics", "caveats", "explain")
-
-
-_TERMS = {
-    "cv": "Cross-validation",
-    "roc_auc": "ROC AUC",
-    "pr_auc": "PR AUC",
-    "ece": "ECE (calibration error)",
-    "brier": "Brier score",
-    "spearman": "Spearman (rank correlation)",
-    "n_songs": "Songs",
-}
-
-
-def _words(key: str) -> str:
-    if key in _TERMS:
-        return _TERMS[key]
-    text = key.replace("_", " ").strip()
-    return text[:1].upper() + text[1:]
-
-
-def _scalar(value: Any) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return str(value)
-        if value != 0 and abs(value) < 1e-3:
-            return f"{value:.2e}"
-        return f"{value:.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
-    if isinstance(value, int):
-        return f"{value:,}" if abs(value) >= 10000 else str(value)
-    if value is None:
-        return "–"
-    text = html.escape(str(value))
-    if text.startswith(("http://", "https://")):
-        return f'<a href="{text}">{text}</a>'
-    return text
+PAGES = ("model", "explain")
 
 
 def _is_summary(value: dict[str, Any]) -> bool:
     return all(isinstance(value.get(k), int | float) and not isinstance(value.get(k), bool) for k in ("mean", "std"))
 
 
-def json_to_html(value: Any, depth: int = 0) -> str:
-    """Nested dicts as tables, lists of records as tables with a header, long number lists summarised."""
-    if isinstance(value, dict):
-        if not value:
-            return "–"
-        if _is_summary(value):  # a cross-validated metric: mean ± std over folds
-            text = f"{value['mean']:.3f} ± {value['std']:.3f}"
-            if isinstance(value.get("pooled"), int | float):
-                text += f" <span style='color:{theme.DIM_TEXT.name()}'>(pooled {value['pooled']:.3f})</span>"
-            return text
-        rows = "".join(
-            f"<tr><td style='padding:2px 12px 2px 0; vertical-align:top; color:{theme.DIM_TEXT.name()}'>"
-            f"{html.escape(_words(str(k)))}</td><td style='padding:2px 0'>{json_to_html(v, depth + 1)}</td></tr>"
-            for k, v in value.items()
-        )
-        return f"<table cellspacing='0'>{rows}</table>"
-    if isinstance(value, list | tuple):
-        if not value:
-            return "–"
-        if all(isinstance(v, int | float) and not isinstance(v, bool) for v in value) and len(value) > _MAX_LIST:
-            return f"({len(value)} numbers)"
-        if all(isinstance(v, dict) for v in value):
-            keys: list[str] = []
-            for v in value:
-                keys += [k for k in v if k not in keys]
-            if len(keys) <= 10 and all(not isinstance(x, dict | list) for v in value for x in v.values()):
-                head = "".join(
-                    f"<th align='left' style='padding-right:10px'>{html.escape(_words(k))}</th>" for k in keys
-                )
-                body = "".join(
-                    "<tr>" + "".join(f"<td style='padding-right:10px'>{_scalar(v.get(k))}</td>" for k in keys) + "</tr>"
-                    for v in value[:_MAX_LIST]
-                )
-                more = f"<p>… and {len(value) - _MAX_LIST} more</p>" if len(value) > _MAX_LIST else ""
-                return f"<table cellspacing='0'><tr>{head}</tr>{body}</table>{more}"
-        if all(not isinstance(v, dict | list) for v in value) and sum(len(str(v)) for v in value) < 120:
-            return ", ".join(_scalar(v) for v in value)
-        items = "".join(f"<li>{json_to_html(v, depth + 1)}</li>" for v in value[:_MAX_LIST])
-        return f"<ul style='margin:0'>{items}</ul>"
-    return _scalar(value)
-
-
 def _page(title: str, body: str) -> str:
     return f"<h2>{html.escape(title)}</h2>{body}"
 
 
+def _dig(d: Any, *keys: str) -> Any:
+    """``d[k1][k2]…``, or None where a key is missing or a value is not a dict."""
+    for k in keys:
+        if not isinstance(d, dict):
+            return None
+        d = d.get(k)
+    return d
+
+
+def _summary(value: Any) -> str | None:
+    """A cross-validated metric as "0.67 ± 0.04" (None when the card has no such number)."""
+    if isinstance(value, dict) and _is_summary(value):
+        return f"{value['mean']:.2f} ± {value['std']:.2f}"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value:.2f}"
+    return None
+
+
+def _rows(rows: list[tuple[str, str]]) -> str:
+    cells = "".join(
+        f"<tr><td style='padding:2px 14px 2px 0; color:{theme.DIM_TEXT.name()}; vertical-align:top'>"
+        f"{html.escape(k)}</td><td style='padding:2px 0'>{v}</td></tr>"
+        for k, v in rows
+    )
+    return f"<table cellspacing='0'>{cells}</table>"
+
+
+def _predicts(card: ModelCard, path: str) -> str:
+    base = f"{100 * card.base_rate:.0f}%"
+    window = (
+        f"{DEFAULT_WINDOW_SECONDS:g} s each unless Preferences say otherwise"
+        if card.window_seconds is None
+        else f"{card.window_seconds:g} s each, as it was trained"
+    )
+    overall = "the whole track's statistics" if card.runtime.has_head else html.escape(card.runtime.overall_rule)
+    return (
+        f"<p>The probability that a song with this sound is a <b>hit</b>, where a hit is: "
+        f"<i>{html.escape(card.label_definition)}</i>.</p>"
+        f"<p>{base} of the songs it learnt from were hits (the <b>base rate</b>): a score above {base} means "
+        "“more likely than a typical song it learnt from”, not “good”.</p>"
+        f"<p>It scores three windows of each take (beginning, middle and end, {window}) and, overall, "
+        f"{overall}.</p>"
+        + _rows([("Model", html.escape(f"{card.name} {card.version}")), ("Files", html.escape(path or "–"))])
+    )
+
+
+def _trained_on(card: ModelCard) -> str:
+    td = card.training_data
+    if not td:
+        return "<p>The card does not say.</p>"
+    facts: list[tuple[str, str]] = []
+    if td.get("name"):
+        facts.append(("Data", html.escape(str(td["name"]))))
+    counts = [f"{td['n_songs']:,} songs" if isinstance(td.get("n_songs"), int) else ""]
+    if isinstance(td.get("n_artist_groups"), int):
+        counts.append(f"{td['n_artist_groups']:,} groups of artists")
+    if any(counts):
+        facts.append(("Size", ", ".join(c for c in counts if c)))
+    if td.get("market"):
+        facts.append(("Market", html.escape(str(td["market"]))))
+    for key, label in (("terms", "Terms"), ("audio", "Audio"), ("held_out", "Held out")):
+        if _dig(td, "provenance", key):
+            facts.append((label, html.escape(str(_dig(td, "provenance", key)))))
+    what = f"<p>{html.escape(str(td['description']))}</p>" if td.get("description") else ""
+    return what + _rows(facts)
+
+
+_SKILL = (
+    ("roc_auc", "ROC AUC", "how often a hit is ranked above a song that was not: 0.5 is chance, 1 is perfect"),
+    ("spearman", "Spearman", "how well the scores follow the songs' chart ranks: 0 is none, 1 is perfect"),
+    ("pr_auc", "PR AUC", "precision over recall for the hits; chance is the base rate"),
+    ("brier", "Brier score", "squared error of the probabilities: lower is better"),
+    ("ece", "Calibration error", "how far the probabilities lie from the hit rates seen: lower is better"),
+)
+
+
+def _skill(card: ModelCard) -> str:
+    cv = _dig(card.metrics, "cv")
+    scores = _dig(cv, "default") or cv
+    rows = [
+        (name, f"<b>{value}</b> <span style='color:{theme.DIM_TEXT.name()}'>({html.escape(meaning)})</span>")
+        for key, name, meaning in _SKILL
+        if (value := _summary(_dig(scores, key))) is not None
+    ]
+    if not rows:
+        return "<p>The card reports no cross-validated measurements.</p>"
+    scheme = _dig(cv, "scheme")
+    how = f" ({html.escape(str(scheme))})" if scheme else ""
+    text = (
+        f"<p>Measured by cross-validation{how}: each song was scored by a copy of the model that never saw "
+        "any song of its artists, so these numbers are what to expect on new artists.</p>" + _rows(rows)
+    )
+    baselines = _dig(card.metrics, "baselines")
+    if isinstance(baselines, dict) and baselines:
+        lines = [("This model", _summary(_dig(scores, "roc_auc")) or "–", _summary(_dig(scores, "spearman")) or "–")]
+        lines += [
+            (str(n), _summary(_dig(b, "roc_auc")) or "–", _summary(_dig(b, "spearman")) or "–")
+            for n, b in baselines.items()
+        ]
+        head = "<tr><th align='left'>Compared with</th><th align='left'>ROC AUC</th><th align='left'>Spearman</th></tr>"
+        body = "".join(
+            f"<tr><td style='padding-right:14px'>{html.escape(n)}</td><td style='padding-right:14px'>{a}</td>"
+            f"<td>{sp}</td></tr>"
+            for n, a, sp in lines
+        )
+        text += (
+            f"<p>Simpler models on the same data, measured the same way:</p><table cellspacing='0'>{head}{body}</table>"
+        )
+    windows = _dig(cv, "simulated_windows")
+    if isinstance(windows, dict) and windows.get("description"):
+        text += f"<p>On windows rather than whole songs: {html.escape(str(windows['description']))}.</p>"
+    return text
+
+
+def _uncertainty(card: ModelCard) -> str:
+    u = card.raw.get("uncertainty")
+    if not isinstance(u, dict):
+        return "<p>The range (low–high) is the spread of the model's ensemble.</p>"
+    text = f"<p>{html.escape(str(u.get('description') or u.get('method') or ''))}</p>"
+    widths = u.get("width_percentiles_training_songs")
+    if isinstance(widths, dict) and all(k in widths for k in ("5", "50", "95")):
+        text += (
+            f"<p>On the songs it learnt from, the range is typically {100 * widths['50']:.0f} points wide "
+            f"({100 * widths['5']:.0f} for the narrowest 5%, {100 * widths['95']:.0f} for the widest 5%). "
+            "When two takes' ranges overlap, HitDesk says there is no clear difference.</p>"
+        )
+    return text
+
+
 def model_page(card: ModelCard, path: str) -> str:
-    base = f"{100 * card.base_rate:.1f}%"
-    window = "any (set in Preferences)" if card.window_seconds is None else f"{card.window_seconds:g} s"
-    facts = {
-        "name": card.name,
-        "version": card.version,
-        "what “hit” means": card.label_definition,
-        "base rate (share of hits in the training data)": base,
-        "window length the model was trained on": window,
-        "files": path,
-    }
-    rows = "".join(
-        f"<tr><td style='padding:3px 14px 3px 0; color:{theme.DIM_TEXT.name()}; vertical-align:top'>"
-        f"{html.escape(k[:1].upper() + k[1:])}</td><td>{html.escape(str(v))}</td></tr>"
-        for k, v in facts.items()
+    """The card as a person reads it: what it predicts, what it learnt from, how good it is on artists
+    it has not seen, how sure it is, and its caveats. The card's JSON itself is behind Details."""
+    caveats = "".join(f"<li>{html.escape(c)}</li>" for c in card.caveats) or "<li>None listed.</li>"
+    sections = (
+        ("What it predicts", _predicts(card, path)),
+        ("What it learnt from", _trained_on(card)),
+        ("How good it is on artists it has not seen", _skill(card)),
+        ("How sure it is", _uncertainty(card)),
+        ("Caveats", f"<ul>{caveats}</ul>"),
     )
-    label = card.raw.get("label")
-    extra_label = (
-        {k: v for k, v in label.items() if k not in {"definition", "base_rate"}} if isinstance(label, dict) else {}
-    )
-    other = {k: v for k, v in card.raw.items() if k not in _OWN_PAGES | _HIDDEN | {"name", "version", "window_seconds"}}
-    body = f"<table cellspacing='0'>{rows}</table>"
-    if extra_label:
-        body += "<h3>Label</h3>" + json_to_html(extra_label)
-    if other:
-        body += "<h3>More from the card</h3>" + json_to_html(other)
+    body = "".join(f"<h3>{html.escape(title)}</h3>{text}" for title, text in sections)
     return _page(f"Model {card.name} {card.version}", body)
 
 
@@ -178,7 +223,7 @@ class ModelCardDialog(QDialog):
     def __init__(self, card: ModelCard | None, path: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Model card" if card is None else f"Model card – {card.name} {card.version}")
-        self.resize(720, 560)
+        self.resize(760, 600)
         self.tabs = QTabWidget()
         self.pages: dict[str, QTextBrowser] = {}
 
@@ -194,18 +239,34 @@ class ModelCardDialog(QDialog):
             add("model", "Model", _page("No model loaded", "<p>Choose a model in the Model menu.</p>"))
         else:
             add("model", "Model", model_page(card, path))
-            add("training", "Training data", _page("Training data and provenance", json_to_html(card.training_data)))
-            add("metrics", "Metrics", _page("Cross-validated metrics", json_to_html(card.metrics)))
-            caveats = "".join(f"<li>{html.escape(c)}</li>" for c in card.caveats) or "<li>None listed.</li>"
-            add("caveats", "Caveats", _page("Caveats", f"<ul>{caveats}</ul>"))
         add("explain", "What the numbers mean", explain_page(card))
+        # The card as the model ships it, for those who want every number: out of the way until asked for.
+        self.details = QPlainTextEdit(json.dumps(card.raw, indent=2, ensure_ascii=False) if card is not None else "")
+        self.details.setReadOnly(True)
+        self.details.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.details.setAccessibleName("The model card's JSON")
+        self.details.hide()
+        self.details_button = QPushButton("Details")
+        self.details_button.setCheckable(True)
+        self.details_button.setEnabled(card is not None)
+        self.details_button.setToolTip("Show the model card's JSON, as the model ships it")
+        self.details_button.toggled.connect(self._show_details)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.addButton(self.details_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.rejected.connect(self.reject)
         buttons.accepted.connect(self.accept)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.tabs)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.details, 1)
         layout.addWidget(buttons)
 
+    def _show_details(self, shown: bool) -> None:
+        self.details.setVisible(shown)
+        self.tabs.setVisible(not shown)
+        self.details_button.setText("Hide Details" if shown else "Details")
+
     def open_page(self, key: str) -> None:
+        if self.details_button.isChecked():
+            self.details_button.setChecked(False)
         if key in self.pages:
             self.tabs.setCurrentWidget(self.pages[key])

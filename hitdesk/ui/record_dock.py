@@ -36,11 +36,11 @@ from hitdesk.capture.library import delete_recording, list_recordings, prune_rec
 from hitdesk.capture.session import RecordedTake
 from hitdesk.errors import CaptureError
 from hitdesk.paths import recordings_dir
+from hitdesk.present import mmss
 from hitdesk.ui import theme
 from hitdesk.ui.controller import TakesController
 from hitdesk.ui.record_panel import RECORD_KEYS, RecordPanel
 from hitdesk.ui.settings import Preferences
-from hitdesk.ui.takes import mmss
 
 log = logging.getLogger(__name__)
 

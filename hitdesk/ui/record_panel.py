@@ -42,10 +42,11 @@ from hitdesk.capture.session import CaptureSession, RecordedTake, SessionState
 from hitdesk.capture.stream import StreamFactory
 from hitdesk.errors import CaptureError
 from hitdesk.model.runtime import HitModel
+from hitdesk.present import clock_tenths as clock
 from hitdesk.ui import theme
 from hitdesk.ui.live_view import LiveSpectrogramView
 from hitdesk.ui.record_controls import RecordControls
-from hitdesk.ui.record_scores import LiveScores, clock
+from hitdesk.ui.record_scores import LiveScores
 from hitdesk.ui.settings import Preferences
 from hitdesk.ui.workers import is_warm, warm_up
 
@@ -102,7 +103,7 @@ class RecordPanel(QWidget):
         self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.message.linkActivated.connect(self._link)
         self.view = LiveSpectrogramView()
-        self.view.setMinimumHeight(150)
+        self.view.setMinimumHeight(110)
         self.view.set_message(f"Press Record ({RECORD_KEYS}): the take scrolls in here as it is recorded")
         self.scores = LiveScores()
 
@@ -120,7 +121,7 @@ class RecordPanel(QWidget):
         self._reset_meters()
 
     def sizeHint(self) -> QSize:  # noqa: N802
-        return QSize(900, 215)  # as low as the controls allow: the takes above need the height more
+        return QSize(900, 190)  # as low as the controls allow: the takes above need the height more
 
     # ------------------------------------------------------------------------------------ messages
     def say(self, text: str, kind: str = "info") -> None:
@@ -323,6 +324,7 @@ class RecordPanel(QWidget):
         self._show_counts()
         if rec.peak:
             self.controls.level.feed(rec.peak)
+        self.scores.show_waiting(self.elapsed_s, max(self.controls.level.levels_db))  # until the first score
         self.view.append(session.new_mel_columns())
         base = self._base_rate()
         for score in session.new_scores():

@@ -1,8 +1,13 @@
-"""Sessions (the takes with their results, loudness and notes) and result exports. No Qt here.
+"""Sessions (the takes with their results, loudness, notes and playback settings) and result exports. No Qt here.
 
-Exports carry exactly the fields of ``hitdesk analyze --json`` / ``--csv``, so files from the app and
-the command line can be mixed. A session stores each file's absolute path and its path relative to
-the session file, so a folder moved together with its session still opens.
+Exports carry the fields of ``hitdesk analyze --json`` / ``--csv``, so files from the app and the
+command line can be mixed, and add what the takes list shows besides: each take's loudness
+(``"loudness": {"lufs", "true_peak_dbtp"}`` in JSON, columns ``lufs`` and ``true_peak_dbtp`` in CSV)
+and its note (``"note"``, column ``note``). A result that carries its own loudness keeps it: the
+app's measurement fills the field only where the result has none. A session stores each file's
+absolute path and its path relative to the session file, so a folder moved together with its
+session still opens. Version 2 added each take's playback settings (gain, offset, loop); a version 1
+session opens with the defaults.
 """
 
 from __future__ import annotations
@@ -10,16 +15,17 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from hitdesk import present
 from hitdesk.results import TrackResult
 from hitdesk.ui.loudness import Loudness
+from hitdesk.ui.play_settings import PlaySettings
 
 SESSION_FORMAT = "hitdesk-session"
-SESSION_VERSION = 1
+SESSION_VERSION = 2
 SESSION_SUFFIX = ".hitdesk.json"
 
 
@@ -29,10 +35,20 @@ class SessionTake:
     result: TrackResult | None
     loudness: Loudness | None
     note: str
+    playback: PlaySettings = field(default_factory=PlaySettings)
 
 
 class SessionError(Exception):
     """A session file that cannot be read; ``str()`` is one sentence for the user."""
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    """One take in an export: its result, the loudness the app measured and the user's note."""
+
+    result: TrackResult
+    loudness: Loudness | None = None
+    note: str = ""
 
 
 def results_json(results: Sequence[TrackResult]) -> str:
@@ -41,6 +57,42 @@ def results_json(results: Sequence[TrackResult]) -> str:
 
 def results_csv(results: Sequence[TrackResult]) -> str:
     return present.results_csv([r.to_dict() for r in results])
+
+
+def export_dict(row: ExportRow) -> dict[str, Any]:
+    """The result's fields, its ``loudness`` (filled from the app's measurement when the result has
+    none: no field, or one that measured nothing) and the take's ``note``."""
+    d = row.result.to_dict()
+    own = d.get("loudness")
+    has_own = isinstance(own, dict) and any(v is not None for v in own.values())
+    if not has_own and row.loudness is not None:
+        d["loudness"] = row.loudness.to_dict()  # {"lufs", "true_peak_dbtp"}, as the result's own
+    elif "loudness" not in d:  # as for ``overall``: null for a file that could not be analysed
+        d["loudness"] = {"lufs": None, "true_peak_dbtp": None} if row.result.ok else None
+    d["note"] = row.note
+    return d
+
+
+def export_json(rows: Sequence[ExportRow]) -> str:
+    return present.results_json([export_dict(r) for r in rows])
+
+
+def export_csv(rows: Sequence[ExportRow]) -> str:
+    dicts = [export_dict(r) for r in rows]
+    extra = []
+    for d in dicts:
+        loudness = d["loudness"] if isinstance(d["loudness"], dict) else {}
+        extra.append(
+            {"lufs": loudness.get("lufs"), "true_peak_dbtp": loudness.get("true_peak_dbtp"), "note": d["note"]}
+        )
+    return present.results_csv(dicts, extra)
+
+
+def write_export(path: Path, rows: Sequence[ExportRow]) -> int:
+    """CSV or JSON by the file's suffix: the fields of ``hitdesk analyze --csv`` / ``--json``, and each
+    take's loudness and note (``export_dict``). Returns how many results were written; raises ``OSError``."""
+    write_text(path, export_csv(rows) if path.suffix.lower() == ".csv" else export_json(rows))
+    return len(rows)
 
 
 def write_text(path: Path, text: str) -> None:
@@ -66,6 +118,7 @@ def session_dict(takes: Sequence[SessionTake], session_path: Path, model: dict[s
                 "note": t.note,
                 "result": None if t.result is None else t.result.to_dict(),
                 "loudness": None if t.loudness is None else t.loudness.to_dict(),
+                "playback": t.playback.to_dict(),
             }
         )
     return {"format": SESSION_FORMAT, "version": SESSION_VERSION, "model": model, "takes": entries}
@@ -102,7 +155,8 @@ def load_session(path: Path) -> tuple[list[SessionTake], dict[str, str]]:
 
                 result = replace(result, file=str(file))
             loud = None if e.get("loudness") is None else Loudness.from_dict(e["loudness"])
-            takes.append(SessionTake(file, result, loud, str(e.get("note") or "")))
+            playback = PlaySettings.from_dict(e.get("playback"))  # absent before version 2
+            takes.append(SessionTake(file, result, loud, str(e.get("note") or ""), playback))
     except (KeyError, TypeError, ValueError):
         raise SessionError(f"Session file '{path.name}' is damaged.") from None
     model = {str(k): str(v) for k, v in (raw.get("model") or {}).items()}

@@ -6,6 +6,7 @@ The INI format is used on every platform so a test can redirect it with ``QSetti
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
@@ -22,12 +23,14 @@ from PySide6.QtWidgets import (
 
 from hitdesk import paths
 from hitdesk.config import DEFAULT_WINDOW_SECONDS, MIN_TRACK_SECONDS
+from hitdesk.present import plural
 from hitdesk.ui import theme
-from hitdesk.ui.workers import default_workers
+from hitdesk.ui.workers import available_cores, default_workers
 
 ORGANISATION = "HitDesk"
 APPLICATION = "HitDesk"
 MAX_RECENT = 10
+FOLDER_KINDS = ("export", "session", "png")  # file dialogs that remember their own folder
 
 
 def open_settings() -> QSettings:
@@ -80,6 +83,15 @@ class Preferences:
     record_device: str = ""  # the input's label, "name (host API)"; "" = the system default
     record_channels: str = ""  # "1+2", "1", ...; "" = 1+2, or 1 on a mono input
     prune_days: int = 0  # recordings older than this are deleted at start-up; 0 = kept until deleted
+    folders: dict[str, str] = field(default_factory=dict)  # the folder last used for each kind of file saved
+
+    def folder_for(self, kind: str) -> str:
+        """Where a file dialog for ``kind`` ("export", "session", "png") starts: the folder last used for
+        that kind, else the audio folder last opened."""
+        return self.folders.get(kind) or self.last_folder
+
+    def remember_folder(self, kind: str, folder: str | Path) -> None:
+        self.folders[kind] = str(folder)
 
     @classmethod
     def load(cls, s: QSettings) -> Preferences:
@@ -98,6 +110,7 @@ class Preferences:
             record_device=str(s.value("record/device", "") or ""),
             record_channels=str(s.value("record/channels", "") or ""),
             prune_days=max(0, _int(s.value("record/pruneDays"), d.prune_days)),
+            folders={k: str(s.value(f"files/folder/{k}")) for k in FOLDER_KINDS if s.value(f"files/folder/{k}")},
         )
 
     def save(self, s: QSettings) -> None:
@@ -112,6 +125,8 @@ class Preferences:
         s.setValue("record/device", self.record_device)
         s.setValue("record/channels", self.record_channels)
         s.setValue("record/pruneDays", self.prune_days)
+        for kind in FOLDER_KINDS:
+            s.setValue(f"files/folder/{kind}", self.folders.get(kind, ""))
 
     def add_recent(self, paths: list[str]) -> None:
         for p in reversed(paths):
@@ -148,13 +163,25 @@ class PreferencesDialog(QDialog):
         )
         self.fast = QCheckBox("Fast: overall score from excerpts, not the whole track")
         self.fast.setChecked(prefs.fast)
+        cores = available_cores()
         self.workers = QSpinBox()
-        self.workers.setRange(1, max(1, default_workers() + 1))
+        self.workers.setRange(1, max(cores, prefs.workers))
         self.workers.setValue(prefs.workers)
         self.workers.setToolTip("How many takes are analysed in parallel")
+        self.window_help = _explain(
+            f"How much of the take each of the three scored windows (beginning, middle, end) covers. The model "
+            f"was trained on {default:g} s windows: another length changes what it hears, so its numbers are "
+            "less reliable."
+        )
+        self.workers_help = _explain(
+            f"How many takes are analysed at the same time. This computer lets HitDesk use {plural(cores, 'core')}; "
+            "fewer leave room for recording and other programs while a long list is analysed."
+        )
         form.addRow("Window length", self.window_length)
+        form.addRow("", self.window_help)
         form.addRow("", self.fast)
         form.addRow("Cores used", self.workers)
+        form.addRow("", self.workers_help)
         note = QLabel("Changing the window length or mode analyses the takes again.")
         note.setStyleSheet(f"color: {theme.DIM_TEXT.name()};")
         form.addRow(note)
@@ -170,3 +197,12 @@ class PreferencesDialog(QDialog):
         prefs.window_seconds = None if abs(value - default) < 1e-6 else value
         prefs.fast = self.fast.isChecked()
         prefs.workers = int(self.workers.value())
+
+
+def _explain(text: str) -> QLabel:
+    """A line under a setting saying what it does, in the dim colour of help text."""
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setMaximumWidth(420)
+    label.setStyleSheet(f"color: {theme.DIM_TEXT.name()};")
+    return label

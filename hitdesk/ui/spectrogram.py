@@ -17,87 +17,24 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPen, QResizeEvent
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QFocusEvent, QFont, QKeyEvent, QPainter, QPaintEvent, QPen, QResizeEvent
 from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QWidget
 
 from hitdesk.analysis import AnalysisDetail
-from hitdesk.config import FEATURES, FeatureConfig
-from hitdesk.present import pct
+from hitdesk.config import FEATURES
+from hitdesk.present import clock_tenths, mmss, pct
 from hitdesk.results import Score, TrackResult
 from hitdesk.ui import theme
+from hitdesk.ui.loop_region import LoopBand, SelectViewBox
+from hitdesk.ui.plot_parts import HzAxis, TimeAxis, WindowLabel, row_to_hz, stack_rows
 from hitdesk.ui.track_picture import TrackPicture
 
 DB_FLOOR_DEFAULT = -80.0
 PICTURE_UNDER_WINDOWS_OPACITY = 0.35
 FOLLOW_SECONDS = 60.0  # how much of the track the view shows while it scrolls along with the analysis
-_HZ_TICKS = (100, 500, 1000, 2000, 5000, 10000)  # 10 kHz sits near the top band (Nyquist 11,025 Hz)
 SEGMENT_LABELS = {"beginning": "Beginning", "middle": "Middle", "end": "End"}
-
-
-def _hz_to_mel(f: npt.ArrayLike) -> npt.NDArray[np.float64]:
-    """Slaney's mel scale (librosa's default, htk=False): linear to 1 kHz, logarithmic above."""
-    f = np.asarray(f, dtype=np.float64)
-    f_sp = 200.0 / 3
-    min_log_hz = 1000.0
-    min_log_mel = min_log_hz / f_sp
-    logstep = np.log(6.4) / 27.0
-    lin = f / f_sp
-    log = min_log_mel + np.log(np.maximum(f, 1e-9) / min_log_hz) / logstep
-    return np.where(f >= min_log_hz, log, lin)
-
-
-def mel_band_centres(cfg: FeatureConfig = FEATURES) -> npt.NDArray[np.float64]:
-    """Centre frequency of each mel band, in mel units; band i spans image rows [i, i+1)."""
-    mels = np.linspace(_hz_to_mel(cfg.fmin), _hz_to_mel(cfg.fmax), cfg.n_mels + 2)
-    return mels[1:-1]
-
-
-def hz_to_row(hz: float, cfg: FeatureConfig = FEATURES) -> float:
-    """Image-row coordinate (band centre at i + 0.5) of a frequency."""
-    centres = mel_band_centres(cfg)
-    return float(np.interp(float(_hz_to_mel(hz)), centres, np.arange(cfg.n_mels) + 0.5))
-
-
-class HzAxis(pg.AxisItem):  # type: ignore[misc]
-    """Mel bands on the axis, labelled with the frequencies people know."""
-
-    def __init__(self, compact: bool = False) -> None:
-        super().__init__("left")
-        self.compact = compact
-        self._labels: dict[float, str] = {}
-        for f in _HZ_TICKS:
-            self._labels[round(hz_to_row(f), 4)] = f"{f // 1000}k" if f >= 1000 else str(f)
-
-    def tickValues(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, list[float]]]:  # noqa: N802
-        if self.compact or size < 120:
-            return [(1.0, [hz_to_row(f) for f in (100, 1000, 5000)])]
-        return [(1.0, [hz_to_row(f) for f in _HZ_TICKS])]
-
-    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
-        return [self._labels.get(round(v, 4), "") for v in values]
-
-
-def time_tick_step(span_s: float, size_px: float) -> float:
-    """Seconds between time labels: a round step giving about one label per 80 pixels."""
-    target = max(1e-6, span_s) / max(1.0, size_px / 80.0)
-    steps = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600)
-    return float(next((s for s in steps if s >= target), steps[-1]))
-
-
-class TimeAxis(pg.AxisItem):  # type: ignore[misc]
-    def __init__(self) -> None:
-        super().__init__("bottom")
-
-    def tickSpacing(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, float]]:  # noqa: N802
-        return [(time_tick_step(maxVal - minVal, size), 0.0)]
-
-    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
-        out = []
-        for v in values:
-            s = round(v)
-            out.append(f"{s // 60}:{s % 60:02d}" if s >= 0 else "")
-        return out
+FOCUS_WIDTH = 2
 
 
 @dataclass(frozen=True)
@@ -110,17 +47,26 @@ class WindowView:
 
 
 class SpectrogramView(pg.PlotWidget):  # type: ignore[misc]
-    """The log-mel windows of one take on its timeline; a click asks to play from there."""
+    """The log-mel windows of one take on its timeline; a click asks to play from there, and
+    Shift+drag (or moving the loop's band) asks for a loop."""
 
     seek_requested = Signal(float)  # seconds
+    loop_selected = Signal(float, float)  # start and end, seconds
 
     def __init__(self, compact: bool = False, parent: QWidget | None = None) -> None:
         self.compact = compact
+        view_box = SelectViewBox()
         super().__init__(
-            parent=parent, background=theme.BASE, axisItems={"left": HzAxis(compact), "bottom": TimeAxis()}
+            parent=parent,
+            background=theme.BASE,
+            axisItems={"left": HzAxis(compact), "bottom": TimeAxis()},
+            viewBox=view_box,
         )
         self.setAcceptDrops(False)  # file drops go to the main window
-        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        # The large view is a pane of its own in the Tab order (a frame shows it has the focus); the
+        # compare view's small strips are not.
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus if compact else Qt.FocusPolicy.StrongFocus)
+        self.setAccessibleName("Spectrogram")
         self.setMenuEnabled(False)
         self.setMouseEnabled(x=not compact, y=False)
         self.hideButtons()
@@ -138,6 +84,7 @@ class SpectrogramView(pg.PlotWidget):  # type: ignore[misc]
         self._images: dict[str, pg.ImageItem] = {}
         self._picture: pg.ImageItem | None = None  # the whole track's log-mel, under the windows
         self._marks: list[object] = []
+        self._labels: list[WindowLabel] = []
         self._duration = 0.0
         self._windows: list[WindowView] = []
         self._single = False
@@ -159,11 +106,26 @@ class SpectrogramView(pg.PlotWidget):  # type: ignore[misc]
         self._message.setStyleSheet(f"color: {theme.DIM_TEXT.name()}; background: transparent;")
         self._message.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.set_message("")
+        # Under the pointer: where in the take, which frequency, how loud the model hears it.
+        self.readout = QLabel(self)
+        self.readout.setStyleSheet(
+            f"color: {theme.TEXT.name()}; background: rgba(20, 22, 26, 210); padding: 1px 4px; border-radius: 2px;"
+        )
+        self.readout.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.readout.hide()
+        self._picture_data: TrackPicture | None = None
         self._playhead = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(theme.P_COLOUR, width=2))
         self._playhead.setZValue(20)
         self._playhead.hide()
         plot.addItem(self._playhead, ignoreBounds=True)
+        self.loop_band = LoopBand(plot, self.loop_selected.emit)
+        if not compact:
+            view_box.on_select = self._selecting
         self.scene().sigMouseClicked.connect(self._clicked)
+        if not compact:
+            self.scene().sigMouseMoved.connect(self._hovered)
+        plot.vb.sigRangeChanged.connect(self._layout_labels)  # labels stack where they would overlap
+        plot.vb.sigResized.connect(self._layout_labels)
         self.setYRange(0, FEATURES.n_mels, padding=0)
         self.setXRange(0, 60, padding=0)
 
@@ -186,10 +148,32 @@ class SpectrogramView(pg.PlotWidget):  # type: ignore[misc]
     def _all_images(self) -> list[pg.ImageItem]:
         return list(self._images.values()) + ([self._picture] if self._picture is not None else [])
 
+    @property
+    def message(self) -> str:
+        """The sentence shown over the plot instead of a picture ("" when there is a picture)."""
+        return str(self._message.text())
+
     def set_message(self, text: str) -> None:
         self._message.setText(text)
         self._message.setVisible(bool(text))
         self._place_message()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        super().paintEvent(event)
+        if self.hasFocus():
+            painter = QPainter(self.viewport())
+            painter.setPen(QPen(theme.FOCUS, FOCUS_WIDTH))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRect(self.viewport().rect().adjusted(1, 1, -1, -1))
+            painter.end()
+
+    def focusInEvent(self, event: QFocusEvent) -> None:  # noqa: N802
+        super().focusInEvent(event)
+        self.viewport().update()
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:  # noqa: N802
+        super().focusOutEvent(event)
+        self.viewport().update()
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
         super().resizeEvent(event)
@@ -207,11 +191,76 @@ class SpectrogramView(pg.PlotWidget):  # type: ignore[misc]
             self._playhead.setValue(seconds)
             self._playhead.show()
 
+    def set_loop(self, region: tuple[float, float] | None) -> None:
+        self.loop_band.show(region)
+
+    def _selecting(self, start: float, end: float, finished: bool) -> None:
+        start, end = max(0.0, start), min(max(0.0, end), self._duration or end)
+        self.loop_band.show((start, end))
+        if finished and end > start:
+            self.loop_selected.emit(start, end)
+
     def _clicked(self, event: object) -> None:
         if getattr(event, "button", lambda: None)() != Qt.MouseButton.LeftButton or not self._windows:
             return
+        if getattr(event, "double", lambda: False)():
+            self.reset_zoom()  # a double click shows the whole take again
+            return
         point = self.getPlotItem().vb.mapSceneToView(event.scenePos())  # type: ignore[attr-defined]
         self.seek_requested.emit(float(min(max(0.0, point.x()), self._duration)))
+
+    # --- zoom and the readout under the pointer ---------------------------------------------
+    def reset_zoom(self) -> None:
+        """The whole take again, after zooming or scrolling with the mouse."""
+        self.setXRange(0.0, max(self._duration, 1.0), padding=0)
+        self.setYRange(0.0, float(FEATURES.n_mels), padding=0)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if event.key() in (Qt.Key.Key_0, Qt.Key.Key_Home):
+            self.reset_zoom()
+            return
+        super().keyPressEvent(event)
+
+    def readout_at(self, seconds: float, row: float) -> str:
+        """ "1:23.4 · 2.30 kHz · -34 dB": the time, the frequency and the level the model hears there
+        (dB under each window's loudest, as the model sees it; dBFS on the rest of the track)."""
+        hz = row_to_hz(row)
+        parts = [clock_tenths(seconds), f"{hz / 1000:.2f} kHz" if hz >= 999.5 else f"{hz:.0f} Hz"]
+        level = self._level_at(seconds, int(row))
+        if level is not None:
+            parts.append(level)
+        return " · ".join(parts)
+
+    def _level_at(self, seconds: float, band: int) -> str | None:
+        if not 0 <= band < FEATURES.n_mels:
+            return None
+        for w in reversed(self._windows):  # the last drawn is on top
+            if w.logmel is not None and w.logmel.size and w.start_s <= seconds < w.end_s:
+                col = int((seconds - w.start_s) / (w.end_s - w.start_s) * w.logmel.shape[1])
+                return f"{float(w.logmel[band, min(col, w.logmel.shape[1] - 1)]):.0f} dB"
+        picture = self._picture_data
+        if picture is not None and 0 <= seconds < picture.span_s:
+            image = picture.visible()
+            col = min(int(seconds / picture.column_s), image.shape[1] - 1)
+            return f"{float(image[band, col]):.0f} dBFS"
+        return None
+
+    def _hovered(self, scene_pos: object) -> None:
+        vb = self.getPlotItem().vb
+        if not (self._windows or self._picture_data) or not vb.sceneBoundingRect().contains(scene_pos):
+            self.readout.hide()
+            return
+        point = vb.mapSceneToView(scene_pos)
+        self.readout.setText(self.readout_at(max(0.0, point.x()), point.y()))
+        self.readout.adjustSize()
+        area = self.mapFromScene(vb.sceneBoundingRect()).boundingRect()  # bottom right of the picture
+        size = self.readout.size()
+        self.readout.move(max(0, area.right() - size.width() - 4), max(0, area.bottom() - size.height() - 4))
+        self.readout.show()
+
+    def leaveEvent(self, event: QEvent) -> None:  # noqa: N802
+        self.readout.hide()
+        super().leaveEvent(event)
 
     # --- content -------------------------------------------------------------------------------
     @property
@@ -222,10 +271,11 @@ class SpectrogramView(pg.PlotWidget):  # type: ignore[misc]
         plot = self.getPlotItem()
         for img in self._images.values():
             plot.removeItem(img)
-        for mark in self._marks:
+        for mark in [*self._marks, *self._labels]:
             plot.removeItem(mark)
         self._images.clear()
         self._marks.clear()
+        self._labels.clear()
         self._windows = []
         self.set_picture(None)
         if self._bar is not None:
@@ -260,6 +310,7 @@ class SpectrogramView(pg.PlotWidget):  # type: ignore[misc]
         plot.setLimits(xMin=0.0, xMax=self._duration, yMin=0.0, yMax=float(FEATURES.n_mels))
         self.setXRange(0.0, self._duration, padding=0)
         self.setYRange(0.0, float(FEATURES.n_mels), padding=0)
+        self._layout_labels()
 
     def set_picture(self, picture: TrackPicture | None, follow: bool = False) -> None:
         """The track's log-mel as computed so far, under the windows (dimmed once there are windows).
@@ -267,6 +318,7 @@ class SpectrogramView(pg.PlotWidget):  # type: ignore[misc]
         With ``follow`` the view scrolls along with the newest columns, as they stream in.
         """
         plot = self.getPlotItem()
+        self._picture_data = picture
         if picture is None:
             if self._picture is not None:
                 plot.removeItem(self._picture)
@@ -312,28 +364,41 @@ class SpectrogramView(pg.PlotWidget):  # type: ignore[misc]
         plot.addItem(rect)
         self._marks.append(rect)
         name = "Whole track" if self._single else SEGMENT_LABELS.get(w.name, w.name)
-        if self.compact:
-            label = name[0] if not self._single else name
-        else:
-            label = f"{name} {_mmss(w.start_s)}–{_mmss(w.end_s)}"
+        span = f" {mmss(w.start_s)}–{mmss(w.end_s)}"
+        text = (name if self._single else name[0]) if self.compact else name + span
         if w.score is not None:
-            label += f"  {pct(w.score.p_hit)}"
-        # The end window's label hangs from its right edge, so it stays inside the plot.
-        at_end = w.name == "end" and not self._single
-        text = pg.TextItem(label, color=theme.TEXT, fill=QColor(20, 22, 26, 200), anchor=(1, 0) if at_end else (0, 0))
+            text += f"  {pct(w.score.p_hit)}"
         font = QFont(self.font())
         if self.compact:
             font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
-        text.setFont(font)
-        text.setPos(w.end_s if at_end else w.start_s, float(FEATURES.n_mels))
-        text.setZValue(11)
-        plot.addItem(text)
-        self._marks.append(text)
+        # The end window's label hangs from its right edge, so it stays inside the plot.
+        label = WindowLabel(text, font, right=w.name == "end" and not self._single)
+        label.setPos(w.end_s if label.right else w.start_s, float(FEATURES.n_mels))
+        label.setZValue(11)
+        plot.addItem(label)
+        self._labels.append(label)
+
+    @property
+    def labels(self) -> list[WindowLabel]:
+        return list(self._labels)
+
+    def _layout_labels(self, *_args: object) -> None:
+        """Labels that would overlap at the current zoom go in rows below one another (a short take's
+        three windows overlap in time, and so would "Beginning 0:00–0:30" and "Middle 0:02–0:32")."""
+        if not self._labels:
+            return
+        vb = self.getPlotItem().vb
+        spans = []
+        for label in self._labels:
+            anchor = label.pos()
+            x = vb.mapViewToDevice(QPointF(anchor.x(), anchor.y())).x()
+            box = label.boundingRect()
+            spans.append((x + box.left(), x + box.right()))
+        rows = stack_rows(spans)
+        px_y = vb.viewPixelSize()[1]  # data units per pixel, vertically
+        for label, row in zip(self._labels, rows, strict=True):
+            step = label.boundingRect().height() + 2.0
+            label.setPos(label.pos().x(), float(FEATURES.n_mels) - row * step * px_y)
 
     def image_of(self, name: str) -> pg.ImageItem | None:
         return self._images.get(name)
-
-
-def _mmss(seconds: float) -> str:
-    s = round(seconds)
-    return f"{s // 60}:{s % 60:02d}"

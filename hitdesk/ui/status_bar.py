@@ -1,19 +1,25 @@
 """The window's status bar: one sentence, the batch's progress bar, and the loaded model.
 
 It reads the controller when the controller says something changed, so the window only places it.
+Everything stays on one line: a long sentence ends in "…" (whole in its tooltip) instead of
+squeezing the progress bar, which is always wide enough for "120 of 120 analysed".
 """
 
 from __future__ import annotations
 
 import logging
 
-from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
+from PySide6.QtWidgets import QProgressBar, QStatusBar
 
 from hitdesk.ui import theme
 from hitdesk.ui.controller import TakesController
+from hitdesk.ui.elided import ElidedLabel
 from hitdesk.ui.takes import State
 
 log = logging.getLogger(__name__)
+
+
+PROGRESS_SAMPLE = "9999 of 9999 analysed"  # the widest text the progress bar shows
 
 
 class StatusLine:
@@ -22,13 +28,15 @@ class StatusLine:
     def __init__(self, bar: QStatusBar, controller: TakesController) -> None:
         self.controller = controller
         self.progress = QProgressBar()
-        self.progress.setMaximumWidth(220)
         self.progress.setTextVisible(True)
+        wide = self.progress.fontMetrics().horizontalAdvance(PROGRESS_SAMPLE) + 24  # the bar's own margins
+        self.progress.setMinimumWidth(wide)
+        self.progress.setMaximumWidth(max(220, wide))
         self.progress.hide()
-        self.text = QLabel("")
+        self.text = ElidedLabel("")
         bar.addWidget(self.text, 1)
         bar.addPermanentWidget(self.progress)
-        self.model_label = QLabel("")
+        self.model_label = ElidedLabel("")
         self.model_label.setStyleSheet(f"color: {theme.DIM_TEXT.name()};")
         bar.addPermanentWidget(self.model_label)
         controller.progress.connect(self.update)

@@ -1,4 +1,5 @@
-"""The selected take: large overall meter, segment meters, a reading in words, and the spectrogram."""
+"""The selected take: large overall meter, segment meters, a reading in words, the spectrogram, and how
+the take is played (gain, offset, loop)."""
 
 from __future__ import annotations
 
@@ -9,26 +10,35 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QSizePolicy,
+    QPushButton,
+    QScrollArea,
     QSpinBox,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from hitdesk.analysis import AnalysisDetail
-from hitdesk.present import SEGMENTS, reading
+from hitdesk.present import SEGMENTS, familiarity_warning, mmss, reading
 from hitdesk.ui import theme
+from hitdesk.ui.elided import ElidedLabel
 from hitdesk.ui.meters import ProbabilityMeter
+from hitdesk.ui.play_controls import PlayControls
 from hitdesk.ui.spectrogram import SEGMENT_LABELS, SpectrogramView, WindowView
-from hitdesk.ui.takes import State, Take, mmss
+from hitdesk.ui.takes import State, Take
+
+LEFT_WIDTH = (340, 400)  # the meters' column, without its scroll bar
+MIN_HEIGHT = 120  # below this the column scrolls; the window gives the takes list the height first
 
 
 class TakePanel(QWidget):
     explain_requested = Signal()  # "What the numbers mean"
+    locate_requested = Signal()  # the shown take's file is missing: find it
     card_requested = Signal()
     note_edited = Signal(int, str)  # take id, note
     colour_map_changed = Signal(str)
     db_floor_changed = Signal(int)
+    playback_edited = Signal(int, object)  # take id, PlaySettings
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -37,8 +47,8 @@ class TakePanel(QWidget):
         self.window_seconds = 30.0
 
         left = QWidget()
-        left.setMinimumWidth(340)
-        left.setMaximumWidth(400)
+        left.setMinimumWidth(LEFT_WIDTH[0])
+        left.setMaximumWidth(LEFT_WIDTH[1])
         lv = QVBoxLayout(left)
         lv.setContentsMargins(0, 0, 8, 0)
         lv.setSpacing(6)
@@ -51,8 +61,7 @@ class TakePanel(QWidget):
         self.subtitle = QLabel("Drop audio files or folders anywhere on the window, or press Ctrl+O.")
         self.subtitle.setWordWrap(True)
         self.subtitle.setStyleSheet(f"color: {theme.DIM_TEXT.name()};")
-        self.overall = ProbabilityMeter("Overall P(hit)", large=True)
-        self.overall.clicked.connect(self.explain_requested)
+        self.overall = ProbabilityMeter("Overall P(hit)", large=True)  # a click does nothing: see the link below
         self.reading = QLabel("")
         self.reading.setWordWrap(True)
         self.warning = QLabel("")
@@ -61,6 +70,10 @@ class TakePanel(QWidget):
         self.warning.setContentsMargins(6, 4, 6, 4)
         self.warning.setStyleSheet(f"color: {theme.WARNING_COLOUR.name()}; background: #3d3420; border-radius: 3px;")
         self.warning.hide()
+        self.locate_button = QPushButton("Locate File…")
+        self.locate_button.setToolTip("The file is not where it was: find it, and the take keeps its scores")
+        self.locate_button.clicked.connect(self.locate_requested)
+        self.locate_button.hide()
         self.notes = QLabel("")
         self.notes.setWordWrap(True)
         self.notes.setStyleSheet(f"color: {theme.DIM_TEXT.name()}; font-size: 8pt;")
@@ -81,10 +94,10 @@ class TakePanel(QWidget):
         lv.addWidget(self.overall)
         lv.addWidget(self.reading)
         lv.addWidget(self.warning)
+        lv.addWidget(self.locate_button, 0, Qt.AlignmentFlag.AlignLeft)
         segments = QHBoxLayout()
         segments.setSpacing(10)
         for m in self.segment_meters.values():
-            m.clicked.connect(self.explain_requested)
             segments.addWidget(m)
         lv.addSpacing(4)
         lv.addLayout(segments)
@@ -98,14 +111,14 @@ class TakePanel(QWidget):
         rv.setContentsMargins(0, 0, 0, 0)
         rv.setSpacing(4)
         controls = QHBoxLayout()
-        caption = QLabel("Log-mel: the windows the model scored, over the whole track")
+        caption = ElidedLabel("Log-mel: the windows the model scored, over the whole track")
         caption.setToolTip(
             "Log-mel spectrogram as the model computes it. The three scored windows are bright and outlined "
             "(dB relative to each window's loudest bin, as the model sees them); the rest of the track is dimmed "
-            "(dB relative to full scale). While a take is analysed, the picture fills in as the audio is decoded."
+            "(dB relative to full scale). While a take is analysed, the picture fills in as the audio is decoded. "
+            "Point at the picture to read the time, frequency and level there."
         )
         caption.setStyleSheet(f"color: {theme.DIM_TEXT.name()};")
-        caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.cmap = QComboBox()
         for key, label in theme.COLOUR_MAPS:
             self.cmap.addItem(label, key)
@@ -121,17 +134,40 @@ class TakePanel(QWidget):
         self.db.setToolTip("Dynamic range shown: from 0 dB (each window's loudest) down to minus this value")
         self.db.setAccessibleName("Spectrogram dB range")
         self.db.valueChanged.connect(self._db_changed)
+        self.spectrogram = SpectrogramView()
+        self.fit = QToolButton()
+        self.fit.setText("Whole take")
+        self.fit.setToolTip(
+            "Show the whole take again after zooming (the mouse wheel zooms, dragging scrolls; "
+            "also 0 or a double click on the picture)"
+        )
+        self.fit.clicked.connect(self.spectrogram.reset_zoom)
         controls.addWidget(caption, 1)
+        controls.addWidget(self.fit)
         controls.addWidget(self.cmap)
         controls.addWidget(self.db)
-        self.spectrogram = SpectrogramView()
         self.spectrogram.set_message("No take selected")
+        self.play_controls = PlayControls()
+        self.play_controls.edited.connect(self.playback_edited)
+        self.spectrogram.loop_selected.connect(self.play_controls.set_loop)
         rv.addLayout(controls)
         rv.addWidget(self.spectrogram, 1)
+        rv.addWidget(self.play_controls)
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
-        layout.addWidget(left)
+        # The meters keep their height and the column scrolls when the window is short (1280 x 720
+        # with the record panel open), instead of squeezing the meters' scales to a sliver.
+        self.left_scroll = QScrollArea()
+        self.left_scroll.setWidget(left)
+        self.left_scroll.setWidgetResizable(True)
+        self.left_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.left_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        bar = self.left_scroll.verticalScrollBar().sizeHint().width()
+        self.left_scroll.setMinimumWidth(LEFT_WIDTH[0] + bar)
+        self.left_scroll.setMaximumWidth(LEFT_WIDTH[1] + bar)
+        self.left_scroll.setMinimumHeight(MIN_HEIGHT)
+        layout.addWidget(self.left_scroll)
         sep = QFrame()
         sep.setFrameShape(QFrame.Shape.VLine)
         sep.setStyleSheet(f"color: {theme.BORDER.name()};")
@@ -180,11 +216,13 @@ class TakePanel(QWidget):
                 m.set_score(None, self.base_rate)
             self.reading.setText("")
             self.warning.hide()
+            self.locate_button.hide()
             self.notes.setText("")
             self.note_edit.setEnabled(False)
             self.note_edit.setText("")
             self.spectrogram.clear_windows()
             self.spectrogram.set_message("No take selected")
+            self.show_playback(None)
             return
         r = take.result
         self.title.setText(take.name)
@@ -201,6 +239,7 @@ class TakePanel(QWidget):
         self.overall.set_score(take.overall, self.base_rate, placeholder)
         for name, m in self.segment_meters.items():
             m.set_score(take.segment(name), self.base_rate, placeholder)
+        self.locate_button.setVisible(take.missing)
         if take.state == State.ERROR:
             self.reading.setText(take.error or "")
             self.reading.setStyleSheet(f"color: {theme.ERROR_COLOUR.name()};")
@@ -209,12 +248,9 @@ class TakePanel(QWidget):
             self.reading.setStyleSheet("")
         else:
             self.reading.setText("")
-        fam = r.familiarity if r is not None else None
-        if fam is not None and fam.unlike_training_data:
-            self.warning.setText(
-                f"⚠ Unlike the songs the model was trained on (typicality {fam.typicality:.3f}): "
-                "treat these numbers with caution."
-            )
+        caution = familiarity_warning(r)
+        if caution:
+            self.warning.setText(f"⚠ {caution}")
             self.warning.show()
         else:
             self.warning.hide()
@@ -224,6 +260,12 @@ class TakePanel(QWidget):
         if changed or not self.note_edit.hasFocus():
             self.note_edit.setText(take.note)
         self._show_spectrogram(take)
+        self.show_playback(take, force=changed)
+
+    def show_playback(self, take: Take | None, force: bool = True) -> None:
+        """The take's gain, offset and loop in the fields, and its loop on the spectrogram."""
+        self.play_controls.show_take(take, force)
+        self.spectrogram.set_loop(None if take is None else take.playback.loop)
 
     def show_stream(self, take: Take) -> None:
         """A new piece of the take's analysis arrived: redraw only the spectrogram."""
@@ -232,6 +274,12 @@ class TakePanel(QWidget):
 
     def _show_spectrogram(self, take: Take) -> None:
         view = self.spectrogram
+        if take.missing:
+            view.clear_windows()
+            view.set_message(
+                f"The file is missing: it is no longer at\n{take.path}\n\nLocate File… finds it; the scores are kept."
+            )
+            return
         r = take.result
         detail: AnalysisDetail | None = take.detail
         if detail is not None and detail.plan is not None and r is not None:

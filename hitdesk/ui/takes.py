@@ -1,4 +1,4 @@
-"""Takes: one file in the list each, its state, result, loudness and note; and the list (no Qt).
+"""Takes: one file in the list each, its state, result, loudness, note and playback; and the list (no Qt).
 
 A take is identified by an integer id that never changes, so a worker's late answer for a take that
 was removed (or re-queued) is recognised and dropped, instead of landing on whatever row now has its
@@ -9,7 +9,6 @@ each change by a signal. Keeping this module free of Qt keeps those rules plain 
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -24,7 +23,8 @@ from hitdesk.audio import InputProblem, expand_inputs
 from hitdesk.dsp.windows import Window
 from hitdesk.results import Score, TrackResult
 from hitdesk.ui.loudness import Loudness
-from hitdesk.ui.session import SessionTake
+from hitdesk.ui.play_settings import PlaySettings
+from hitdesk.ui.session import ExportRow, SessionTake
 from hitdesk.ui.track_picture import TrackPicture
 
 
@@ -41,11 +41,13 @@ def path_key(path: str | Path) -> str:
     return os.path.normcase(os.path.realpath(os.fspath(path)))
 
 
-def mmss(seconds: float | None) -> str:
-    if seconds is None or not math.isfinite(seconds):
-        return "–"
-    s = round(seconds)
-    return f"{s // 60}:{s % 60:02d}"
+def missing_sentence(takes: Sequence[Take], refused: str = "") -> str:
+    """What to say of takes whose files are missing: where they were, that their scores are kept, and
+    how to find them; ``refused`` names what was not done ("analysed again", "played")."""
+    what = f"'{takes[0].name}' is" if len(takes) == 1 else f"{len(takes)} takes are"
+    where = f" at {takes[0].path}" if len(takes) == 1 else ""
+    done = f", so {'it' if len(takes) == 1 else 'they'} cannot be {refused}" if refused else ""
+    return f"{what} missing: the file is no longer{where}{done}. The scores are kept; Analysis ▸ Locate File… finds it."
 
 
 @dataclass
@@ -64,6 +66,8 @@ class Take:
     note: str = ""
     message: str | None = None  # an error that is not the engine's (e.g. no model loaded)
     recording_notes: tuple[str, ...] = ()  # audio lost while recording it: kept when it is analysed again
+    playback: PlaySettings = field(default_factory=PlaySettings)  # gain, offset and loop (saved in sessions)
+    missing: bool = False  # the file was not there when last looked for; the scores stay until it is located
 
     @property
     def name(self) -> str:
@@ -101,6 +105,13 @@ class Take:
     @property
     def waiting(self) -> bool:
         return self.state in (State.QUEUED, State.ANALYSING)
+
+    def check_file(self) -> bool:
+        """Looks whether the take's file is still there; True when that changed ``missing``."""
+        missing = not self.input_problem and not self.path.is_file()
+        changed = missing != self.missing
+        self.missing = missing
+        return changed
 
     def forget_results(self) -> None:
         """Before analysing again: what the last analysis found goes; the note and recording notes stay."""
@@ -168,10 +179,24 @@ class TakeList:
     def by_id(self, take_id: int) -> Take | None:
         return next((t for t in self._takes if t.id == take_id), None)
 
+    def count_finished(self, ids: set[int]) -> int:
+        """How many of these takes are no longer queued or being analysed."""
+        return sum(1 for t in self._takes if t.id in ids and not t.waiting)
+
     def _new(self, path: Path) -> Take:
         take = Take(self._next_id, path, path_key(path))
         self._next_id += 1
         return take
+
+    def edit(self, take_id: int, *, note: str | None = None, playback: PlaySettings | None = None) -> bool:
+        """Sets a take's note or playback settings; True when that changed something."""
+        take = self.by_id(take_id)
+        same_note = note is None or take is None or take.note == note
+        if take is None or (same_note and (playback is None or take.playback == playback)):
+            return False
+        take.note = take.note if note is None else note
+        take.playback = take.playback if playback is None else playback
+        return True
 
     def extend(self, takes: Sequence[Take]) -> None:
         self._takes.extend(takes)
@@ -182,6 +207,20 @@ class TakeList:
         removed = [t.id for t in self._takes if t.id in gone]
         self._takes = [t for t in self._takes if t.id not in gone]
         return removed
+
+    def locate(self, take: Take, path: Path) -> str | None:
+        """A missing take's file found at ``path``: the take points there and keeps its scores. Returns
+        why it cannot (not a file, or a file the list has already), or None."""
+        new = path.absolute()
+        key = path_key(new)
+        if not new.is_file():
+            return f"'{new.name}' is not a file that can be read."
+        if any(t.key == key for t in self._takes if t is not take):
+            return f"'{new.name}' is already in the list."
+        take.path, take.key, take.missing = new, key, False
+        if take.result is not None:
+            take.result = replace(take.result, file=str(new))
+        return None
 
     def from_inputs(self, paths: Sequence[Path]) -> tuple[list[Take], int]:
         """New takes for files and folders (error takes for inputs that cannot be read), not yet
@@ -224,21 +263,24 @@ class TakeList:
             seen.add(take.key)
             take.note = e.note
             take.loudness = e.loudness
+            take.playback = e.playback
             if e.result is not None and keep_results:
                 take.result = replace(e.result, file=str(e.path))
                 take.state = State.DONE if e.result.ok else State.ERROR
             new.append(take)
         return new
 
-    def results(self, model: dict[str, str], mode: str) -> list[TrackResult]:
-        """One result per take that has one, in list order (input problems included), for exports."""
+    def results(self, model: dict[str, str], mode: str) -> list[ExportRow]:
+        """One row per take that has a result, in list order (input problems included), for exports:
+        the result with the take's loudness and note."""
         out = []
         for t in self._takes:
             if t.result is not None:
-                out.append(t.result)
+                out.append(ExportRow(t.result, t.loudness, t.note))
             elif t.state == State.ERROR and t.message:
-                out.append(TrackResult(file=str(t.path), model=model, mode=mode, error=t.message))
+                error = TrackResult(file=str(t.path), model=model, mode=mode, error=t.message)
+                out.append(ExportRow(error, None, t.note))
         return out
 
     def session_takes(self) -> list[SessionTake]:
-        return [SessionTake(t.path, t.result, t.loudness, t.note) for t in self._takes]
+        return [SessionTake(t.path, t.result, t.loudness, t.note, t.playback) for t in self._takes]

@@ -14,11 +14,12 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
-from PySide6.QtGui import QBrush
+from PySide6.QtGui import QBrush, QIcon
+from PySide6.QtWidgets import QApplication, QStyle
 
-from hitdesk.present import pct, pct_range
+from hitdesk.present import familiarity_warning, mmss, pct, pct_range, unlike_training_data
 from hitdesk.ui import theme
-from hitdesk.ui.takes import State, Take, mmss
+from hitdesk.ui.takes import State, Take, missing_sentence
 
 if TYPE_CHECKING:  # a type only: the meters read the roles below without importing the controller
     from hitdesk.ui.controller import TakesController
@@ -70,6 +71,37 @@ METER_COLUMNS = (Column.BEGINNING, Column.MIDDLE, Column.END, Column.OVERALL)
 
 TakeRole = Qt.ItemDataRole.UserRole + 1  # the Take object
 ScoreRole = Qt.ItemDataRole.UserRole + 2  # the Score a meter column shows (or None)
+
+# Sorting by the State column: finished takes first, then those on their way, then the ones that stopped.
+_STATE_ORDER = {State.DONE: 0, State.ANALYSING: 1, State.QUEUED: 2, State.CANCELLED: 3, State.ERROR: 4}
+
+
+def sort_key(take: Take, col: Column) -> float | str | None:
+    """What a column sorts by: numbers for the numeric columns, folded text for the others; None when
+    the take has no value there (such rows go last, whichever the direction)."""
+    if col == Column.NAME:
+        return take.name.casefold()
+    if col in (Column.WHO, Column.NOTE):
+        text = take.who if col == Column.WHO else take.note
+        return text.casefold() or None
+    if col == Column.DURATION:
+        return take.result.duration_s if take.result is not None else None
+    if col == Column.STATE:
+        return float(_STATE_ORDER[take.state])
+    if col in SEGMENT_COLUMNS or col == Column.OVERALL:
+        score = take.overall if col == Column.OVERALL else take.segment(SEGMENT_COLUMNS[col])
+        return None if score is None else score.p_hit
+    lu = take.loudness
+    if lu is None:
+        return None
+    return lu.integrated_lufs if col == Column.LUFS else lu.true_peak_dbtp
+
+
+def _caution_icon() -> QIcon:
+    """The sign beside a take unlike the training data (the tooltip says what it means)."""
+    app = QApplication.instance()
+    style = app.style() if isinstance(app, QApplication) else None
+    return style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning) if style is not None else QIcon()
 
 
 class TakesModel(QAbstractTableModel):
@@ -150,6 +182,8 @@ class TakesModel(QAbstractTableModel):
         col = Column(index.column())
         if role == TakeRole:
             return take
+        if role == Qt.ItemDataRole.DecorationRole and col == Column.NAME and unlike_training_data(take.result):
+            return _caution_icon()
         if role == ScoreRole:
             if col == Column.OVERALL:
                 return take.overall
@@ -162,6 +196,8 @@ class TakesModel(QAbstractTableModel):
             return self._tooltip(take, col)
         if role == Qt.ItemDataRole.ForegroundRole:
             if col == Column.PEAK and take.loudness is not None and take.loudness.true_peak_dbtp > TRUE_PEAK_WARN_DBTP:
+                return QBrush(theme.WARNING_COLOUR)
+            if take.missing and col == Column.STATE:
                 return QBrush(theme.WARNING_COLOUR)
             if take.state == State.ERROR and col in (Column.STATE, Column.BEGINNING):
                 return QBrush(theme.ERROR_COLOUR)
@@ -182,6 +218,8 @@ class TakesModel(QAbstractTableModel):
         if col == Column.DURATION:
             return mmss(r.duration_s) if r is not None and r.duration_s is not None else ""
         if col == Column.STATE:
+            if take.missing:
+                return "missing"
             if take.state == State.ANALYSING and take.picture is not None and take.picture.done > 0:
                 return f"analysing {take.picture.done:.0%}"
             return take.state.value
@@ -209,10 +247,15 @@ class TakesModel(QAbstractTableModel):
 
     @staticmethod
     def _tooltip(take: Take, col: Column) -> str | None:
+        if take.missing and col in (Column.NAME, Column.STATE):
+            return missing_sentence([take])
         if take.state == State.ERROR:
             return take.error
+        caution = familiarity_warning(take.result)
         if col == Column.NAME:
-            return str(take.path)
+            return f"{take.path}\n⚠ {caution}" if caution else str(take.path)
+        if caution and col == Column.STATE:
+            return f"⚠ {caution}"
         if col in SEGMENT_COLUMNS or col == Column.OVERALL:
             s = take.overall if col == Column.OVERALL else take.segment(SEGMENT_COLUMNS[col])
             if s is None:

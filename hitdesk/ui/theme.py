@@ -6,7 +6,9 @@ deficiencies: probability in orange, its range in blue, the base rate in light g
 
 from __future__ import annotations
 
-from PySide6.QtGui import QColor, QPalette
+from pathlib import Path
+
+from PySide6.QtGui import QColor, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 
 WINDOW = QColor("#2a2c31")
@@ -24,6 +26,23 @@ BASE_RATE_COLOUR = QColor("#d8d8d8")
 WARNING_COLOUR = QColor("#f0c04a")
 ERROR_COLOUR = QColor("#ff8a80")
 WINDOW_MARK = QColor("#ffffff")
+FOCUS = QColor("#ffe08a")  # the keyboard focus: at least 3:1 against every background it is drawn on
+
+
+def luminance(colour: QColor) -> float:
+    """Relative luminance (WCAG 2.1)."""
+
+    def channel(c: float) -> float:
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * channel(colour.redF()) + 0.7152 * channel(colour.greenF()) + 0.0722 * channel(colour.blueF())
+
+
+def contrast(a: QColor, b: QColor) -> float:
+    """WCAG contrast ratio, 1 to 21; focus indicators and other non-text marks need 3."""
+    la, lb = sorted((luminance(a), luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
 
 COLOUR_MAPS: tuple[tuple[str, str], ...] = (
     ("viridis", "Viridis (colour-blind safe)"),
@@ -65,4 +84,12 @@ def apply_dark_palette(app: QApplication) -> None:
         "QTabWidget::pane { border-top: 1px solid #4a4e56; }"
         "QFrame#banner { background: #4a3d1c; border: 1px solid #8a6d1f; border-radius: 3px; }"
         "QFrame#warning { background: #4a3d1c; border-radius: 3px; }"
+        # A checkable toolbar button (Match loudness) shows when it is on.
+        "QToolBar QToolButton:checked { background: #3b6ea8; border: 1px solid #5aa9e6; border-radius: 3px; }"
     )
+
+
+def window_icon() -> QIcon:
+    """The app's icon from resources/ (an empty icon where the file is missing)."""
+    path = Path(__file__).resolve().parents[2] / "resources" / "hitdesk.svg"
+    return QIcon(str(path)) if path.exists() else QIcon()

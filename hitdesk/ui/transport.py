@@ -1,4 +1,4 @@
-"""The window's side of playback: which take plays, the playhead, seeking, loudness matching.
+"""The window's side of playback: which take plays, the playhead, seeking, each take's gain, offset and loop.
 
 ``Player`` knows nothing of takes or widgets; this glue maps the shown take and the spectrogram's
 clicks onto it. It knows no window either: it is given callbacks for what it reads (the shown take,
@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QObject, Signal
 
+from hitdesk.present import clock, mmss
 from hitdesk.ui.playback import MATCH_TARGET_LUFS, Player
 from hitdesk.ui.takes import Take
 from hitdesk.ui.workers import is_warm
@@ -63,7 +64,8 @@ class Transport(QObject):
         self._on_position(self.player.position_s)
 
     def update_gains(self) -> None:
-        """Loudness matching: every take's gain brings it to the same integrated loudness."""
+        """Every take's gain, offset and loop to the player; with loudness matching on, the gains
+        bring every take to the same integrated loudness before the take's own gain is applied."""
         match = self._matching()
         for take in self._all_takes():
             lufs = take.loudness.integrated_lufs if take.loudness is not None else None
@@ -72,7 +74,9 @@ class Transport(QObject):
                 if match and lufs is not None and lufs > _SILENT_LUFS
                 else 1.0
             )
-            self.player.set_gain(take.id, gain)
+            self.player.set_gain(take.id, gain * take.playback.gain)
+            self.player.set_offset(take.id, take.playback.offset_s)
+            self.player.set_loop(take.id, take.playback.loop)
 
     def seek_to(self, seconds: float) -> None:
         """A click on the shown take's spectrogram: play from there (loading that take if needed)."""
@@ -100,9 +104,4 @@ class Transport(QObject):
         take = self._shown_take()
         on_panel = take is not None and take.id == self.player.take_id
         self.playhead_moved.emit(seconds if on_panel else None)
-        self.position_text.emit(f"{_mmss(seconds)} / {_mmss(self.player.duration_s)}")
-
-
-def _mmss(seconds: float) -> str:
-    s = max(0, int(seconds))
-    return f"{s // 60}:{s % 60:02d}"
+        self.position_text.emit(f"{clock(seconds)} / {mmss(self.player.duration_s)}")

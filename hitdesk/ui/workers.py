@@ -5,7 +5,8 @@ only while that token is still the take's current one, so removing or re-queuein
 Cancelling sets the job's flag, which the engine checks between blocks of audio: the job stops
 within a block (a fraction of a second) and frees its core. The ONNX sessions are shared:
 ``InferenceSession.run`` is thread-safe and each session uses one thread, so several takes run in
-parallel without fighting over the cores.
+parallel without fighting over the cores. ``AnalysisPrefs`` is where the options of each job
+are read from.
 """
 
 from __future__ import annotations
@@ -14,18 +15,21 @@ import logging
 import os
 import tempfile
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import av
 import numpy as np
 import numpy.typing as npt
 import soundfile as sf
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QEventLoop, QObject, QRunnable, QThreadPool, QTimer, Signal, SignalInstance, Slot
 
 from hitdesk import cache
 from hitdesk.analysis import AnalysisDetail, AnalysisOptions, Progress, analyze
 from hitdesk.audio import decode_all
+from hitdesk.config import DEFAULT_WINDOW_SECONDS
 from hitdesk.dsp.windows import Window
 from hitdesk.errors import AnalysisCancelledError
 from hitdesk.model.runtime import HitModel
@@ -33,6 +37,32 @@ from hitdesk.results import TrackResult
 from hitdesk.ui.loudness import Loudness, measure_file
 
 log = logging.getLogger(__name__)
+
+
+class AnalysisPrefs(Protocol):
+    """Where the analysis options come from, read each time they are needed.
+
+    The window passes its ``Preferences``, so a preference changed anywhere (the dialog, a test,
+    a benchmark) applies to the next analysis without the controller depending on the settings UI.
+    """
+
+    window_seconds: float | None  # None: the model card's window, or the default
+    fast: bool
+
+
+@dataclass
+class AnalysisSettings:
+    """The options of a controller made without preferences (tests, tools)."""
+
+    window_seconds: float | None = None
+    fast: bool = False
+
+
+def analysis_options(prefs: AnalysisPrefs, model: HitModel | None) -> AnalysisOptions:
+    """The options of the next job: the preferred window, else the model card's, else the default."""
+    card_window = model.card.window_seconds if model is not None else None
+    window = prefs.window_seconds or card_window or DEFAULT_WINDOW_SECONDS
+    return AnalysisOptions(window_seconds=window, fast=prefs.fast)
 
 
 _warmed_up = False
@@ -74,8 +104,36 @@ def is_warm() -> bool:
     return _warmed_up
 
 
+def run_until(done: Callable[[], bool], wake: Sequence[SignalInstance], timeout_ms: int) -> bool:
+    """Runs the event loop until ``done()`` (checked whenever one of the ``wake`` signals comes), or for
+    at most ``timeout_ms``; returns ``done()``. For headless use and tests."""
+    if done():
+        return True
+    loop = QEventLoop()
+    timer = QTimer()
+    timer.setSingleShot(True)
+    timer.timeout.connect(loop.quit)
+    for signal in wake:
+        signal.connect(loop.quit)
+    timer.start(timeout_ms)
+    while not done() and timer.isActive():
+        loop.exec()
+    for signal in wake:
+        signal.disconnect(loop.quit)
+    return done()
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity, which a container or ``taskset`` limits)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS and Windows have no affinity call
+        return max(1, os.cpu_count() or 1)
+
+
 def default_workers() -> int:
-    return max(1, (os.cpu_count() or 2) - 1)
+    """Takes analysed at once by default: one per available core."""
+    return available_cores()
 
 
 class _JobSignals(QObject):
@@ -122,7 +180,7 @@ class AnalysisRunnable(QRunnable):
                 return
             self.signals.finished.emit(job.take_id, job.token, result, detail)
             if job.loudness and result.ok:
-                self._measure()
+                self._measure(result)
         except Exception:  # a worker must always report back, or the take would stay "analysing"
             log.exception("analysis job for %s failed", job.path)
             error = TrackResult(file=str(job.path), error=f"Cannot analyse '{job.path.name}': an internal error.")
@@ -154,8 +212,13 @@ class AnalysisRunnable(QRunnable):
         result = cache.store(key, result)  # with a note when the file changed while it was analysed
         return result, detail
 
-    def _measure(self) -> None:
+    def _measure(self, result: TrackResult) -> None:
+        """Reports the take's loudness: the analysis pass's own when it measured it (full mode), else
+        (``--fast`` mode reads only excerpts) from a pass over the file of its own."""
         job = self.job
+        if result.loudness is not None:
+            self.signals.loudness.emit(job.take_id, job.token, result.loudness, "")
+            return
         try:
             value: Loudness | None = measure_file(job.path, should_stop=self.cancelled.is_set)
             message = ""
@@ -241,6 +304,14 @@ class Analyser(QObject):
         for flag in self._cancel.values():
             flag.set()
         return bool(self.pool.waitForDone(msecs))
+
+    def shutdown(self, msecs: int = 30_000) -> bool:
+        """Closing: every job is cancelled and waited for; False (and a warning) if some still run."""
+        self.cancel_all()
+        if not self.wait(msecs):
+            log.warning("analysis jobs still running at close")
+            return False
+        return True
 
     def _live(self, take_id: int, token: int) -> bool:
         return self._current.get(take_id) == token

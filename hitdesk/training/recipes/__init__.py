@@ -1,8 +1,8 @@
 """Training recipes by name: the published hit-prediction systems, each exportable as a HitDesk model.
 
-``zalo-stats`` is the default model's recipe; it trains on the chart data's per-song statistics
-rather than on a manifest of audio, so ``hitdesk-train fit --recipe zalo-stats --data DIR`` runs
-the default pipeline (``fit-default`` is the same command under its older name).
+``zalo-stats`` is the default model's recipe (``zalo_stats``); it trains on the chart data's
+per-song statistics rather than on a manifest of audio: ``hitdesk-train fit --recipe zalo-stats
+--data DIR``. Every other recipe trains on a manifest; ``fit`` runs them all.
 """
 
 from __future__ import annotations

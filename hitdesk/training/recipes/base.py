@@ -1,7 +1,10 @@
-"""What every manifest recipe shares: the data it sees, the fitted scorer it hands back, the ONNX tail.
+"""What every recipe shares: the fit request and its outcome; for manifest recipes, their data and scorer.
 
-A recipe turns songs into *examples* (a song, or each of its windows) and learns a score per
-example, higher meaning more of a hit. The fit command calibrates that score on out-of-fold
+``FitRequest`` is one ``hitdesk-train fit``, whichever recipe it names: ``zalo-stats`` reads the
+chart data (``data``), every other recipe a manifest of audio files (``manifest``).
+
+A manifest recipe turns songs into *examples* (a song, or each of its windows) and learns a score
+per example, higher meaning more of a hit. The fit command calibrates that score on out-of-fold
 predictions and appends the calibration to the recipe's graph, so every exported model outputs
 ``p_hit``, ``p_hit_low`` and ``p_hit_high`` as the runtime expects.
 """
@@ -10,25 +13,72 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 import onnx
-from onnx import TensorProto, helper
 
+from hitdesk.config import DEFAULT_WINDOW_SECONDS
 from hitdesk.errors import HitdeskError
+from hitdesk.model.runtime import DEFAULT_MODEL_NAME
 from hitdesk.training.calibration import Calibrator
-from hitdesk.training.export import IR_VERSION, OPSET, _add_calibration, _Graph
 from hitdesk.training.featcache import TrackFeatures
+from hitdesk.training.graph import PROB_OUTPUTS, GraphBuilder, merge, value_info
 from hitdesk.training.manifest import Track
 
 WINDOW_NAMES = ("beginning", "middle", "end")
-OUTPUTS = ("p_hit", "p_hit_low", "p_hit_high")
 SCORE = "score"
 
 
 class RecipeError(HitdeskError):
     """A recipe cannot run on this manifest (no popularity for a regression recipe, no metadata...)."""
+
+
+@dataclass(frozen=True)
+class FitRequest:
+    """One ``hitdesk-train fit``: the recipe, its data, where the files go and the options."""
+
+    recipe: str
+    manifest: Path | None = None  # every recipe but zalo-stats: CSV of audio files and targets
+    data: Path | None = None  # zalo-stats: the folder of the chart data
+    out_dir: Path = Path("models")
+    name: str | None = None
+    report: Path | None = None
+    folds: int = 5
+    seed: int = 0
+    epochs: int | None = None  # None: the recipe's own (for zalo-stats, the most a net may train)
+    # Manifest recipes only.
+    window_seconds: float = DEFAULT_WINDOW_SECONDS
+    jobs: int = 1
+    cache_dir: Path | None = None
+    tiers: str | None = None  # resnet-tiers: "tiers3" (default) or "deciles"
+    # zalo-stats only.
+    augment: bool = True  # train on window-shifted copies too
+    window_shift: Path | None = None  # None: the measurement in hitdesk/training
+    nets_per_member: int | None = None  # None: the recipe's own
+    reference_check: bool = True  # also score baselines on the data README's folds
+
+    @property
+    def model_name(self) -> str:
+        if self.name:
+            return self.name
+        if self.manifest is None:  # the chart data's recipe makes the default model
+            return DEFAULT_MODEL_NAME
+        return f"{self.manifest.stem}-{self.recipe}"
+
+    @property
+    def report_path(self) -> Path:
+        return self.report or Path("reports") / f"{self.model_name}.md"
+
+
+@dataclass
+class FitOutcome:
+    card: dict[str, Any]
+    model_path: Path
+    report_path: Path
+    audio_seconds: float  # spent decoding audio (0 when every feature came from the cache)
+    failed: list[str]  # tracks that could not be read
 
 
 @dataclass
@@ -116,46 +166,14 @@ def window_stack(feats: Sequence[TrackFeatures]) -> tuple[np.ndarray, np.ndarray
     return out, np.repeat(np.arange(len(feats)), len(WINDOW_NAMES))
 
 
-def calibrated_tail(g: _Graph, score: str, calibrator: Calibrator) -> None:
-    """Appends score [N] -> p_hit, p_hit_low, p_hit_high [N] to ``g``.
-
-    The recipes have no uncertainty estimate of their own, so the range has zero width; the card
-    says so rather than invent one.
-    """
-    row = g.op("Unsqueeze", [score, g.const("cal_row_axis", [0], np.int64)])  # [1, N]: calibration works per member
-    prob = _add_calibration(g, row, calibrator)
-    g.op("Squeeze", [prob, g.const("cal_member_axis", [0], np.int64)], "p_hit")
-    g.op("Identity", ["p_hit"], "p_hit_low")
-    g.op("Identity", ["p_hit"], "p_hit_high")
-
-
-def finish_model(
-    g: _Graph, name: str, inputs: list[onnx.ValueInfoProto], doc: str, outputs: tuple[str, ...] = OUTPUTS
-) -> onnx.ModelProto:
-    """A checked opset-17 model of ``g`` whose outputs are (batch,) float tensors."""
-    out_info = [helper.make_tensor_value_info(o, TensorProto.FLOAT, ["batch"]) for o in outputs]
-    graph = helper.make_graph(g.nodes, name, inputs, out_info, initializer=g.inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="hitdesk-train")
-    model.doc_string = doc
-    model.ir_version = IR_VERSION
-    onnx.checker.check_model(model, full_check=True)
-    return model
-
-
 def with_calibration(scorer_model: onnx.ModelProto, calibrator: Calibrator, name: str) -> onnx.ModelProto:
-    """A scorer graph (output "score") followed by the calibration, as one checked model."""
-    g = _Graph()
-    calibrated_tail(g, SCORE, calibrator)
-    tail_in = [helper.make_tensor_value_info(SCORE, TensorProto.FLOAT, ["batch"])]
-    tail = finish_model(g, f"{name}-calibration", tail_in, "calibration of the recipe's score")
-    merged = onnx.compose.merge_models(scorer_model, tail, io_map=[(SCORE, SCORE)], doc_string=scorer_model.doc_string)
-    merged.graph.name = name
-    merged.ir_version = IR_VERSION
-    onnx.checker.check_model(merged, full_check=True)
-    return merged
+    """A scorer graph (output "score") followed by the calibration, as one checked model.
 
-
-def logmel_input() -> onnx.ValueInfoProto:
-    from hitdesk.config import FEATURES
-
-    return helper.make_tensor_value_info("logmel", TensorProto.FLOAT, ["batch", FEATURES.n_mels, "time"])
+    The recipes have no uncertainty estimate of their own, so the range has zero width until
+    ``interval.with_interval`` puts the measured one in its place.
+    """
+    g = GraphBuilder()
+    g.probability_outputs(SCORE, calibrator)
+    outputs = [value_info(o, ["batch"]) for o in PROB_OUTPUTS]
+    tail = g.model(f"{name}-calibration", [value_info(SCORE, ["batch"])], outputs, "calibration of the recipe's score")
+    return merge(scorer_model, tail, [(SCORE, SCORE)], name)

@@ -13,22 +13,8 @@ import numpy as np
 import onnx
 
 from hitdesk.training.calibration import Calibrator
-from hitdesk.training.export import IR_VERSION, OPSET, _Graph, add_stats_front_end, front_end_inputs
+from hitdesk.training.graph import STATS, merge, stats_front_end_model
 from hitdesk.training.recipes.base import RecipeData, Scorer
-
-_STATS = "stats"
-
-
-def _front_end() -> onnx.ModelProto:
-    from onnx import TensorProto, helper
-
-    g = _Graph()
-    add_stats_front_end(g, _STATS)
-    out = [helper.make_tensor_value_info(_STATS, TensorProto.FLOAT, ["batch", 42])]
-    graph = helper.make_graph(g.nodes, "stats-front-end", front_end_inputs(), out, initializer=g.inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="hitdesk-train")
-    model.ir_version = IR_VERSION
-    return model
 
 
 class DenseDescriptors:
@@ -49,11 +35,7 @@ class DenseDescriptors:
 
         def export(name: str, cal: Calibrator) -> tuple[onnx.ModelProto, onnx.ModelProto]:
             head = model.onnx_model(f"{name}-head", cal)
-            combined = onnx.compose.merge_models(_front_end(), head, io_map=[(_STATS, _STATS)])
-            combined.graph.name = name
-            combined.ir_version = IR_VERSION
-            onnx.checker.check_model(combined, full_check=True)
-            return combined, head
+            return merge(stats_front_end_model(), head, [(STATS, STATS)], name), head
 
         info: dict[str, Any] = {
             "recipe": self.name,

@@ -1,9 +1,14 @@
-"""``hitdesk-train fit``: cross-validate a recipe on a manifest, train the final model, calibrate, export.
+"""``hitdesk-train fit``: the one training pipeline, for every recipe.
 
-Cross-validation comes first and is what the report and the card quote: artist-grouped k-fold,
-each fold's model scoring songs it never saw. The calibration map is fit on those out-of-fold
-scores (the metrics use a cross-fitted version, so the map is never judged on the scores it was
-fit to) and written into the exported graph; the final model is then trained on every song.
+``fit`` checks the request and runs the recipe on its data: ``zalo-stats`` (the default model) on
+the chart data, in ``zalo_stats``; every other recipe on a manifest of audio files, here. Either
+way cross-validation comes first and is what the report and the card quote: artist-grouped
+k-fold, each fold's model scoring songs it never saw. The calibration map is fit on those
+out-of-fold scores (the metrics use a cross-fitted version, so the map is never judged on the
+scores it was fit to) and written into the exported graph, which is checked against the trained
+model through the app's own loader before the report (``report.py``) is written.
+A manifest recipe exports a final model trained on every song; the zalo-stats ensemble ships its
+fold models.
 """
 
 from __future__ import annotations
@@ -17,28 +22,36 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import onnx
 
 from hitdesk.config import DEFAULT_WINDOW_SECONDS, FEATURES, STAT_COLUMNS
 from hitdesk.model.card import CARD_FORMAT_VERSION, RuntimeSpec
 from hitdesk.training import calibration
 from hitdesk.training.card import write_card
-from hitdesk.training.evalreport import RecipeReport, write_report
-from hitdesk.training.evaluation import (
+from hitdesk.training.featcache import FeatureCache
+from hitdesk.training.graph import save
+from hitdesk.training.manifest import artist_groups, grouped_kfold, hit_labels, read_manifest
+from hitdesk.training.metrics import (
     TIER_NAMES,
     binary_metrics,
     confusion,
-    grouped_kfold,
     popularity_tiers,
     regression_metrics,
     summarise,
     tier_metrics,
 )
-from hitdesk.training.featcache import FeatureCache
-from hitdesk.training.manifest import artist_groups, hit_labels, read_manifest
-from hitdesk.training.recipes.base import Recipe, RecipeData, RecipeError, Scorer, with_calibration
+from hitdesk.training.recipes import RECIPE_NAMES, ZALO_STATS, get_recipe
+from hitdesk.training.recipes.base import (
+    FitOutcome,
+    FitRequest,
+    Recipe,
+    RecipeData,
+    RecipeError,
+    Scorer,
+    with_calibration,
+)
 from hitdesk.training.recipes.interval import MeasuredInterval, with_interval
 from hitdesk.training.recipes.interval import measure as measure_interval
+from hitdesk.training.report import RecipeReport, write_report
 
 log = logging.getLogger(__name__)
 
@@ -46,42 +59,72 @@ HIT_QUANTILE = 0.7
 PARITY_TOLERANCE = 1e-3  # exported graph vs the Python scorer on the training songs, in probability
 
 
-@dataclass(frozen=True)
-class FitRequest:
-    manifest: Path
-    recipe: str
-    out_dir: Path = Path("models")
-    name: str | None = None
-    report: Path | None = None
-    folds: int = 5
-    seed: int = 0
-    window_seconds: float = DEFAULT_WINDOW_SECONDS
-    epochs: int | None = None  # None: the recipe's own
-    jobs: int = 1
-    cache_dir: Path | None = None
+def _check_request(req: FitRequest) -> None:
+    """One sentence for the first thing that does not fit the recipe (ValueError, as argparse would)."""
+    from hitdesk.training.zalo import N_FOLDS
 
-    @property
-    def model_name(self) -> str:
-        return self.name or f"{self.manifest.stem}-{self.recipe}"
+    if req.recipe not in RECIPE_NAMES:
+        raise RecipeError(f"There is no recipe '{req.recipe}'; known: {', '.join(RECIPE_NAMES)}.")
+    if req.folds < 2:
+        raise ValueError("--folds must be at least 2")
+    if req.tiers is not None and req.recipe != "resnet-tiers":
+        raise ValueError(f"--tiers applies to the resnet-tiers recipe, not to {req.recipe}")
+    if req.recipe == ZALO_STATS:
+        if req.data is None or req.manifest is not None:
+            raise ValueError("the zalo-stats recipe trains on the chart data: give --data, not --manifest")
+        if req.folds != N_FOLDS:
+            raise ValueError(f"the zalo-stats recipe is measured on the chart data's {N_FOLDS} artist-disjoint folds")
+        manifest_only = {
+            "--window-seconds": req.window_seconds != DEFAULT_WINDOW_SECONDS,
+            "--jobs": req.jobs != 1,
+            "--cache-dir": req.cache_dir is not None,
+        }
+        given = [flag for flag, used in manifest_only.items() if used]
+        if given:
+            raise ValueError(f"{', '.join(given)}: for manifest recipes, not for zalo-stats")
+        return
+    if req.manifest is None or req.data is not None:
+        raise ValueError(f"the {req.recipe} recipe trains on a manifest: give --manifest, not --data")
+    chart_only = {
+        "--no-augment": not req.augment,
+        "--window-shift": req.window_shift is not None,
+        "--nets-per-member": req.nets_per_member is not None,
+        "--no-reference-check": not req.reference_check,
+    }
+    given = [flag for flag, used in chart_only.items() if used]
+    if given:
+        raise ValueError(f"{', '.join(given)}: for the zalo-stats recipe only")
 
 
-@dataclass
-class FitOutcome:
-    card: dict[str, Any]
-    model_path: Path
-    report_path: Path
-    audio_seconds: float
-    failed: list[str]
+def fit(req: FitRequest) -> FitOutcome:
+    """Cross-validate, train, calibrate, export, check and report the recipe ``req`` names."""
+    _check_request(req)
+    if req.recipe == ZALO_STATS:
+        from hitdesk.training.recipes.zalo_stats import fit_chart
+
+        return fit_chart(req)
+    from hitdesk.training.recipes.networks import NetRecipe
+
+    recipe = get_recipe(req.recipe)
+    if req.tiers is not None and isinstance(recipe, NetRecipe):  # resnet-tiers, as checked above
+        recipe.tiers = req.tiers
+    return fit_manifest(req, recipe)
+
+
+def _manifest(req: FitRequest) -> Path:
+    assert req.manifest is not None, "a manifest recipe's request names its manifest"
+    return req.manifest
 
 
 def load_data(req: FitRequest) -> tuple[RecipeData, list[str], float, str]:
     """The manifest's usable songs with cached features; failures are listed, not fatal."""
-    tracks = read_manifest(req.manifest)
+    manifest = _manifest(req)
+    tracks = read_manifest(manifest)
     cache = FeatureCache(root=req.cache_dir, window_seconds=req.window_seconds)
     feats, errors = cache.features(tracks, jobs=req.jobs)
     ok = [i for i, f in enumerate(feats) if f is not None]
     if len(ok) < 4:
-        raise RecipeError(f"Only {len(ok)} tracks of '{req.manifest.name}' could be read; a fit needs at least 4.")
+        raise RecipeError(f"Only {len(ok)} tracks of '{manifest.name}' could be read; a fit needs at least 4.")
     hit_all = hit_labels(tracks, HIT_QUANTILE)
     groups_all = artist_groups(tracks)
     usable = [tracks[i] for i in ok]
@@ -104,9 +147,7 @@ def load_data(req: FitRequest) -> tuple[RecipeData, list[str], float, str]:
         window_seconds=req.window_seconds,
     )
     if len(np.unique(data.hit)) < 2:
-        raise RecipeError(
-            f"All usable tracks of '{req.manifest.name}' have the same hit label, so nothing can be learnt."
-        )
+        raise RecipeError(f"All usable tracks of '{manifest.name}' have the same hit label, so nothing can be learnt.")
     return data, errors, cache.audio_seconds, label
 
 
@@ -173,11 +214,11 @@ def _export(
     files = {"combined": f"{name}.onnx", "card": f"{name}.json"}
     if scorer.head is not None:
         combined, head = scorer.head(name, cal)
-        onnx.save_model(with_interval(head, interval), str(out_dir / f"{name}.head.onnx"))
+        save(with_interval(head, interval), out_dir / f"{name}.head.onnx")
         files["head"] = f"{name}.head.onnx"
     else:
         combined = with_calibration(scorer.graph(name), cal, name)
-    onnx.save_model(with_interval(combined, interval), str(out_dir / files["combined"]))
+    save(with_interval(combined, interval), out_dir / files["combined"])
     return files, scorer.head is not None
 
 
@@ -232,7 +273,7 @@ def fit_manifest(req: FitRequest, recipe: Recipe) -> FitOutcome:
         raise RecipeError(f"The exported model differs from the trained one by {parity:.2g} in probability.")
     card["export_parity_max_abs_diff"] = parity
     write_card(card, stem.with_suffix(".json"))
-    report_path = req.report or Path("reports") / f"{name}.md"
+    report_path = req.report_path
     _write_report(report_path, req, recipe, data, cv, task, failed, audio_seconds, time.perf_counter() - started)
     return FitOutcome(card, stem.with_suffix(".onnx"), report_path, audio_seconds, failed)
 
@@ -262,7 +303,7 @@ def _card(
         "runtime": runtime.to_dict(),
         "label": {"definition": label, "base_rate": float(data.hit.mean())},
         "training_data": {
-            "manifest": req.manifest.name,
+            "manifest": _manifest(req).name,
             "n_songs": data.n,
             "n_artist_groups": len(np.unique(data.groups)),
             "targets": "popularity and hit label" if data.popularity is not None else "hit label",
@@ -364,11 +405,11 @@ def _write_report(
         )
     )
     facts = [
-        f"Manifest: {req.manifest.name}, {data.n} usable songs ({len(failed)} could not be read), "
+        f"Manifest: {_manifest(req).name}, {data.n} usable songs ({len(failed)} could not be read), "
         f"{len(np.unique(data.groups))} artist groups, hit rate {data.hit.mean():.2f}.",
         f"{len(cv.fold_metrics)}-fold artist-grouped cross-validation, seed {req.seed}; mean ± std across folds.",
         f"Windows of {req.window_seconds:g} s; {audio_seconds:.1f} s spent on audio features (0 when cached); "
         f"total {seconds:.1f} s.",
         f"Calibration: {calibration.to_card(cv.calibrator)['method']} on out-of-fold scores, inside the graph.",
     ] + [f"Not read: {e}" for e in failed]
-    write_report(path, f"Fit of {recipe.name} on {req.manifest.name}", reports, facts)
+    write_report(path, f"Fit of {recipe.name} on {_manifest(req).name}", reports, facts)

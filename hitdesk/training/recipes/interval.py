@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import onnx
 
-from hitdesk.training.export import _Graph
+from hitdesk.training.graph import GraphBuilder
 
 Z_90 = 1.6448536269514722  # two-sided 90%
 N_KNOTS = 21
@@ -75,7 +75,7 @@ def measure(prob: np.ndarray, hit: np.ndarray) -> MeasuredInterval:
     return MeasuredInterval(tuple(map(float, knots)), tuple(lows), tuple(highs), m)
 
 
-def _interp(g: _Graph, x: str, xs: np.ndarray, ys: np.ndarray, tag: str) -> str:
+def _interp(g: GraphBuilder, x: str, xs: np.ndarray, ys: np.ndarray, tag: str) -> str:
     """[N] -> [N] piecewise-linear through (xs, ys), constant outside: a sum of clipped ramps.
 
     Every name carries the prefix, so the nodes join a finished graph without clashing with it.
@@ -104,15 +104,10 @@ def with_interval(model: onnx.ModelProto, interval: MeasuredInterval) -> onnx.Mo
         raise ValueError("the model's range is not the empty one a recipe exports")
     for n in empty:
         graph.node.remove(n)
-    g = _Graph()
+    g = GraphBuilder(prefix=_PREFIX)  # node names must be unique in the whole graph too
     xs = np.asarray(interval.p, dtype=np.float64)
     low = _interp(g, "p_hit", xs, np.asarray(interval.low), "low")
     high = _interp(g, "p_hit", xs, np.asarray(interval.high), "high")
     g.op("Min", [low, "p_hit"], "p_hit_low")
     g.op("Max", [high, "p_hit"], "p_hit_high")
-    for node in g.nodes:  # node names must be unique in the whole graph too
-        node.name = _PREFIX + node.name
-    graph.node.extend(g.nodes)
-    graph.initializer.extend(g.inits)
-    onnx.checker.check_model(model, full_check=True)
-    return model
+    return g.append_to(model)

@@ -16,16 +16,9 @@ import numpy as np
 import onnx
 from sklearn.linear_model import LogisticRegressionCV, RidgeCV
 
-from hitdesk.training.export import _Graph
 from hitdesk.training.featcache import MIDDLE_SECONDS
-from hitdesk.training.recipes.base import (
-    SCORE,
-    WINDOW_NAMES,
-    RecipeData,
-    Scorer,
-    finish_model,
-    logmel_input,
-)
+from hitdesk.training.graph import GraphBuilder, logmel_input, value_info
+from hitdesk.training.recipes.base import SCORE, WINDOW_NAMES, RecipeData, Scorer
 
 # 256 features against a few hundred songs: the penalty is chosen by inner cross-validation over
 # this grid rather than fixed, since the right amount depends on the catalogue's size.
@@ -53,7 +46,7 @@ class LinearModel:
 
     def graph(self, name: str) -> onnx.ModelProto:
         """``logmel`` [N, 128, T] -> ``score`` [N]."""
-        g = _Graph()
+        g = GraphBuilder()
         mean3 = g.op("ReduceMean", ["logmel"], axes=[2], keepdims=1)
         centred = g.op("Sub", ["logmel", mean3])
         std = g.op("Sqrt", [g.op("ReduceMean", [g.op("Mul", [centred, centred])], axes=[2], keepdims=0)])
@@ -63,7 +56,7 @@ class LinearModel:
         s = g.op("Add", [g.op("MatMul", [z, g.const("lin_w", self.w[:, None])]), g.const("lin_b", [self.b])])
         g.op("Squeeze", [s, g.const("lin_out_axis", [1], np.int64)], SCORE)
         doc = f"linear {self.kind} on band mean and std of log-mel"
-        return finish_model(g, name, [logmel_input()], doc, outputs=(SCORE,))
+        return g.model(name, [logmel_input()], [value_info(SCORE, ["batch"])], doc)
 
 
 def fit_linear(x: np.ndarray, data_hit: np.ndarray, popularity: np.ndarray | None) -> LinearModel:

@@ -13,10 +13,9 @@ from typing import Any
 
 import numpy as np
 import onnx
-from onnx import TensorProto, helper
 
-from hitdesk.training.evaluation import TIER_NAMES
-from hitdesk.training.export import IR_VERSION, _Graph
+from hitdesk.training.graph import GraphBuilder, merge, value_info
+from hitdesk.training.metrics import TIER_NAMES
 from hitdesk.training.recipes.base import (
     SCORE,
     WINDOW_NAMES,
@@ -42,17 +41,6 @@ def _rename_input(model: onnx.ModelProto, old: str, new: str) -> None:
                 node.input[i] = new
 
 
-def _single_output_model(g: _Graph, name: str, inputs: list[onnx.ValueInfoProto], output: str, shape: list[Any]) -> Any:
-    from hitdesk.training.export import OPSET
-
-    graph = helper.make_graph(
-        g.nodes, name, inputs, [helper.make_tensor_value_info(output, TensorProto.FLOAT, shape)], initializer=g.inits
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="hitdesk-train")
-    model.ir_version = IR_VERSION
-    return model
-
-
 def scorer_graph(
     net_model: onnx.ModelProto, n_classes: int, meta_mean: np.ndarray, meta_std: np.ndarray
 ) -> onnx.ModelProto:
@@ -65,13 +53,13 @@ def scorer_graph(
     model.CopyFrom(net_model)
     if len(meta_mean):
         _rename_input(model, "meta", _PRE_META)
-        g = _Graph()
+        g = GraphBuilder()
         z = g.op("Div", [g.op("Sub", ["meta", g.const("meta_mean", meta_mean)]), g.const("meta_std", meta_std)])
         g.op("Identity", [z], _PRE_META)
-        pre_in = [helper.make_tensor_value_info("meta", TensorProto.FLOAT, ["batch", len(meta_mean)])]
-        pre = _single_output_model(g, "meta-standardise", pre_in, _PRE_META, ["batch", len(meta_mean)])
-        model = onnx.compose.merge_models(pre, model, io_map=[(_PRE_META, _PRE_META)])
-    g = _Graph()
+        shape: list[Any] = ["batch", len(meta_mean)]
+        pre = g.model("meta-standardise", [value_info("meta", shape)], [value_info(_PRE_META, shape)], check=False)
+        model = merge(pre, model, [(_PRE_META, _PRE_META)])
+    g = GraphBuilder()
     if n_classes > 1:
         probs = g.op("Softmax", ["raw"], axis=1)
         s = g.op("MatMul", [probs, g.const("tier_index", np.arange(n_classes, dtype=np.float64)[:, None])])
@@ -80,12 +68,8 @@ def scorer_graph(
     else:
         g.op("Identity", ["raw"], SCORE)
         raw_shape = ["batch"]
-    tail_in = [helper.make_tensor_value_info("raw", TensorProto.FLOAT, raw_shape)]
-    tail = _single_output_model(g, "score", tail_in, SCORE, ["batch"])
-    merged = onnx.compose.merge_models(model, tail, io_map=[("raw", "raw")])
-    merged.ir_version = IR_VERSION
-    onnx.checker.check_model(merged, full_check=True)
-    return merged
+    tail = g.model("score", [value_info("raw", raw_shape)], [value_info(SCORE, ["batch"])], check=False)
+    return merge(model, tail, [("raw", "raw")])
 
 
 class NetRecipe:
@@ -106,8 +90,8 @@ class NetRecipe:
     def fit(self, data: RecipeData, seed: int, epochs: int | None) -> Scorer:
         import torch
 
-        from hitdesk.training.evaluation import popularity_tiers
         from hitdesk.training.mel_export import onnx_model, parity_error
+        from hitdesk.training.metrics import popularity_tiers
         from hitdesk.training.nets import make_net
         from hitdesk.training.trainer import TrainConfig, predict, train
 
@@ -208,7 +192,7 @@ MIN_SONGS_FOR_VALID = 12
 def _split_rows(
     data: RecipeData, x: np.ndarray, y: np.ndarray, meta_z: np.ndarray | None, seed: int
 ) -> tuple[np.ndarray, Any]:
-    from hitdesk.training.evaluation import grouped_kfold
+    from hitdesk.training.manifest import grouped_kfold
 
     rep = len(WINDOW_NAMES)
     rows = np.arange(len(x))

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from hitdesk.training.evalreport import RecipeReport, write_report
-from hitdesk.training.evaluation import binary_metrics
+from hitdesk.training.metrics import binary_metrics
+from hitdesk.training.report import RecipeReport, Section, write_report
 
 
 def _binary(name: str, hit: np.ndarray, prob: np.ndarray, folds: int = 3) -> RecipeReport:
@@ -53,3 +53,24 @@ def test_report_tables_figures_and_warnings(tmp_path: Path) -> None:
             assert f"({png.name})" in text
     assert (path.parent / "report-tiers-confusion.png").is_file()
     assert not (path.parent / "report-tiers-reliability.png").exists()
+
+
+def test_pooled_values_further_sections_and_notes(tmp_path: Path) -> None:
+    folds = [{"roc_auc": 0.6, "spearman": 0.2}, {"roc_auc": 0.7, "spearman": 0.3}]
+    row = RecipeReport("ensemble", "binary", folds, pooled={"roc_auc": 0.66, "spearman": 0.24})
+    plain = RecipeReport("ridge", "binary", folds)
+    genre = RecipeReport("genre only", "binary", [{"roc_auc": 0.8, "spearman": 0.3}] * 2)
+    shifted = RecipeReport("ensemble, shifted", "binary", folds, pooled={"roc_auc": 0.61, "spearman": 0.19})
+    path = tmp_path / "r.md"
+    write_report(path, "T", [genre, plain, row], ["f"], [Section("Windows", "Shifted inputs.", [shifted])], ["a note"])
+    text = path.read_text(encoding="utf-8")
+    summary = text.split("## Summary")[1].split("\n## ")[0]
+    assert "| ensemble | 0.650 ± 0.071 | 0.250 ± 0.071 |" in summary
+    pooled = summary.split("Pooled out-of-fold predictions")[1]
+    assert "| ensemble | 0.660 | 0.240 |" in pooled and "| ridge |" not in pooled  # only rows with pooled values
+    windows = text.split("## Windows\n")[1].split("\n## ")[0]
+    assert "Shifted inputs." in windows and "| ensemble, shifted | 0.600 ± 0.141" not in windows
+    assert "| ensemble, shifted | 0.650 ± 0.071 |" in windows and "| ensemble, shifted | 0.610 | 0.190 |" in windows
+    assert '**ridge**: ROC-AUC 0.650 does not beat the "genre only" baseline (0.800).' in text.split("## Warnings")[1]
+    assert text.rstrip().endswith("## Notes\n\n- a note")
+    assert not list(tmp_path.glob("*.png"))  # no out-of-fold probabilities given: no figures

@@ -1,7 +1,11 @@
-"""``fit-default``: cross-validate the baselines and the ensemble, export, write card and report.
+"""The ``zalo-stats`` recipe, the default model: an MLP ensemble on the chart data's 42 per-song statistics.
 
-One function runs the whole recipe so that ``make model`` and a reviewer get the same numbers:
-the ensemble members that ship are the fold models whose held-out scores fill the card.
+``hitdesk-train fit --recipe zalo-stats --data DIR`` (``make model``) runs it. It cross-validates
+the baselines and the ensemble on the same artist-disjoint folds, exports the ensemble (a
+``.head.onnx`` on statistics and a combined ``.onnx`` on log-mel), checks that onnxruntime and the
+app's own loader reproduce the trained nets, and writes the card and the report. The ensemble
+members that ship are the fold models whose held-out scores fill the card, so a reviewer and
+``make model`` get the same numbers.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ import dataclasses
 import logging
 import platform
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +22,7 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from hitdesk.errors import ModelError
-from hitdesk.training import baselines, export, report
+from hitdesk.training import baselines, export
 from hitdesk.training.augment import DEFAULT_WINDOW_SHIFT, WindowShift
 from hitdesk.training.calibration import to_card as calibration_card
 from hitdesk.training.card import CV_SCHEME, build_card, caveats, write_card
@@ -31,32 +35,38 @@ from hitdesk.training.ensemble import (
 )
 from hitdesk.training.evaluate import run_head
 from hitdesk.training.familiarity import FamiliarityFit
+from hitdesk.training.graph import save
 from hitdesk.training.metrics import fold_summary
+from hitdesk.training.recipes import ZALO_STATS
+from hitdesk.training.recipes.base import FitOutcome, FitRequest
+from hitdesk.training.report import MAJORITY, RecipeReport, Section, write_report
 from hitdesk.training.zalo import ChartData, fold_index, load_zalo
 
 log = logging.getLogger(__name__)
 
-# The runtime loads this name by default (hitdesk.model.runtime.DEFAULT_MODEL_NAME).
-MODEL_NAME = "hitdesk-zalo-v1"
+NAME = ZALO_STATS
+SUMMARY = (
+    "an ensemble of small MLPs on the chart data's 42 per-song statistics, one member per artist-disjoint fold, "
+    "trained on window-shifted copies too, calibrated together"
+)
 MODEL_VERSION = "1.0.0"
 DATA_NAME = "Zalo AI Challenge 2019 hit song prediction (Zing MP3 chart ranks)"
 PARITY_ATOL = 1e-4
+SHIPPED_ROW = "MLP ensemble, window-shift augmentation"
+PLAIN_ROW = "MLP ensemble, no augmentation"
 
 Summary = dict[str, dict[str, Any]]
 
 
-@dataclass(frozen=True)
-class FitOptions:
-    data_dir: Path
-    out_dir: Path
-    report_path: Path
-    augment: bool = True
-    seed: int = 0
-    window_shift_path: Path = DEFAULT_WINDOW_SHIFT
-    name: str = MODEL_NAME
-    version: str = MODEL_VERSION
-    ensemble: EnsembleConfig = field(default_factory=EnsembleConfig)
-    reference_check: bool = True  # also score baselines on the README's raw-artist_id folds
+def ensemble_config(req: FitRequest) -> EnsembleConfig:
+    """The recipe's ensemble, with the request's seed and (for smoke runs) its shorter training."""
+    config = EnsembleConfig(seed=req.seed)
+    if req.epochs is not None:
+        mlp = dataclasses.replace(config.mlp, max_epochs=req.epochs, patience=req.epochs)
+        config = dataclasses.replace(config, mlp=mlp)
+    if req.nets_per_member is not None:
+        config = dataclasses.replace(config, nets_per_member=req.nets_per_member)
+    return config
 
 
 @dataclass
@@ -70,12 +80,17 @@ class _Run:
     plain: TrainedEnsemble
     augmented: TrainedEnsemble | None
     shift: WindowShift | None
+    shift_path: Path
     shift_reason: str
     windows: dict[str, Summary]
 
     @property
     def shipped(self) -> TrainedEnsemble:
         return self.augmented or self.plain
+
+    @property
+    def shipped_key(self) -> str:
+        return "with_augmentation" if self.augmented is not None else "without_augmentation"
 
     def summary(self, ens: TrainedEnsemble | None) -> Summary | None:
         return None if ens is None else fold_summary(ens.oof_score, ens.oof_prob, self.data.rank, ens.fold)
@@ -113,34 +128,36 @@ def _reference_summaries(data: ChartData, seed: int) -> dict[str, Summary]:
     return {b.name: fold_summary(b.score, b.prob, data.rank, fold) for b in outs}
 
 
-def _load_shift(opts: FitOptions) -> tuple[WindowShift | None, WindowShift | None, str]:
-    """(shift to train with, shift to evaluate with, why there is no training shift)."""
-    if not opts.window_shift_path.is_file():
-        return None, None, f"no {opts.window_shift_path.name} found"
-    shift = WindowShift.load(opts.window_shift_path)
-    if not opts.augment:
-        return None, shift, "disabled with --no-augment"
-    return shift, shift, ""
+def _load_shift(req: FitRequest) -> tuple[WindowShift | None, WindowShift | None, Path, str]:
+    """(shift to train with, shift to evaluate with, its file, why there is no training shift)."""
+    path = req.window_shift or DEFAULT_WINDOW_SHIFT
+    if not path.is_file():
+        return None, None, path, f"no {path.name} found"
+    shift = WindowShift.load(path)
+    if not req.augment:
+        return None, shift, path, "disabled with --no-augment"
+    return shift, shift, path, ""
 
 
-def _cross_validate(opts: FitOptions) -> _Run:
-    data = load_zalo(opts.data_dir)
+def _cross_validate(req: FitRequest) -> _Run:
+    assert req.data is not None
+    data = load_zalo(req.data)
     t0 = time.perf_counter()
-    base = _baseline_summaries(data, opts.seed)
+    base = _baseline_summaries(data, req.seed)
     baseline_seconds = time.perf_counter() - t0
-    reference = _reference_summaries(data, opts.seed) if opts.reference_check else {}
+    reference = _reference_summaries(data, req.seed) if req.reference_check else {}
 
-    config = dataclasses.replace(opts.ensemble, seed=opts.seed)
-    shift, eval_shift, reason = _load_shift(opts)
+    config = ensemble_config(req)
+    shift, eval_shift, shift_path, reason = _load_shift(req)
     plain = fit_ensemble(data, config, None)
     augmented = fit_ensemble(data, config, shift) if shift is not None else None
     windows: dict[str, Summary] = {}
     if eval_shift is not None:
         for key, ens in (("without_augmentation", plain), ("with_augmentation", augmented)):
             if ens is not None:
-                score, prob = simulated_window_oof(ens, data, eval_shift, opts.seed + 1)
+                score, prob = simulated_window_oof(ens, data, eval_shift, req.seed + 1)
                 windows[key] = fold_summary(score, prob, data.rank, ens.fold)
-    return _Run(data, base, baseline_seconds, reference, plain, augmented, shift, reason, windows)
+    return _Run(data, base, baseline_seconds, reference, plain, augmented, shift, shift_path, reason, windows)
 
 
 def _check_parity(ens: TrainedEnsemble, head_path: Path, stats: np.ndarray) -> tuple[float, dict[str, np.ndarray]]:
@@ -154,6 +171,18 @@ def _check_parity(ens: TrainedEnsemble, head_path: Path, stats: np.ndarray) -> t
     return worst, onnx_out
 
 
+def _check_runtime(stem: Path, expected: dict[str, np.ndarray], stats: np.ndarray) -> None:
+    """The app's loader must accept the files and card as written, and score as the ensemble does."""
+    from hitdesk.model.runtime import HitModel
+
+    scores = HitModel(stem).score_stats(stats)
+    got = np.array([[s.p_hit, s.p_hit_low, s.p_hit_high] for s in scores])
+    want = np.column_stack([expected["p_hit"], expected["p_hit_low"], expected["p_hit_high"]])
+    worst = float(np.max(np.abs(got - want)))
+    if worst > PARITY_ATOL:
+        raise ModelError(f"The app scores '{stem.name}' differently from the trained ensemble ({worst:.2e}).")
+
+
 def _range_facts(outputs: dict[str, np.ndarray], distance: np.ndarray) -> dict[str, Any]:
     """How wide p_hit_low..p_hit_high is on the training songs, and whether it grows with unfamiliarity."""
     width = outputs["p_hit_high"] - outputs["p_hit_low"]
@@ -163,14 +192,16 @@ def _range_facts(outputs: dict[str, np.ndarray], distance: np.ndarray) -> dict[s
     }
 
 
-def _export(run: _Run, opts: FitOptions) -> _Exported:
-    files = {"combined": f"{opts.name}.onnx", "head": f"{opts.name}.head.onnx", "card": f"{opts.name}.json"}
+def _export(run: _Run, req: FitRequest) -> tuple[_Exported, dict[str, np.ndarray]]:
+    name = req.model_name
+    files = {"combined": f"{name}.onnx", "head": f"{name}.head.onnx", "card": f"{name}.json"}
     weights = head_weights(run.shipped)
-    export.save(export.head_model(weights, opts.name), opts.out_dir / files["head"])
-    export.save(export.combined_model(weights, opts.name), opts.out_dir / files["combined"])
-    parity, outputs = _check_parity(run.shipped, opts.out_dir / files["head"], run.data.stats)
+    save(export.head_model(weights, name), req.out_dir / files["head"])
+    save(export.combined_model(weights, name), req.out_dir / files["combined"])
+    parity, outputs = _check_parity(run.shipped, req.out_dir / files["head"], run.data.stats)
     familiarity = FamiliarityFit.fit(run.data.stats)
-    return _Exported(files, parity, familiarity, _range_facts(outputs, familiarity.distance(run.data.stats)))
+    facts = _range_facts(outputs, familiarity.distance(run.data.stats))
+    return _Exported(files, parity, familiarity, facts), outputs
 
 
 def _member_info(ens: TrainedEnsemble) -> list[dict[str, Any]]:
@@ -185,7 +216,7 @@ def _member_info(ens: TrainedEnsemble) -> list[dict[str, Any]]:
     ]
 
 
-def _card(run: _Run, exported: _Exported, opts: FitOptions, total_seconds: float) -> dict[str, Any]:
+def _card(run: _Run, exported: _Exported, req: FitRequest, total_seconds: float) -> dict[str, Any]:
     ens = run.shipped
     shipped_summary = run.summary(ens)
     assert shipped_summary is not None
@@ -206,8 +237,9 @@ def _card(run: _Run, exported: _Exported, opts: FitOptions, total_seconds: float
         ),
     }
     return build_card(
-        name=opts.name,
-        version=opts.version,
+        name=req.model_name,
+        version=MODEL_VERSION,
+        recipe=NAME,
         data=run.data,
         data_name=DATA_NAME,
         io=export.io_description(len(ens.members)),
@@ -240,12 +272,12 @@ def _card(run: _Run, exported: _Exported, opts: FitOptions, total_seconds: float
         },
         familiarity=exported.familiarity.to_card(),
         augmentation={
-            "window_shift": run.shift.summary(opts.window_shift_path) if run.shift is not None else {"used": False},
+            "window_shift": run.shift.summary(run.shift_path) if run.shift is not None else {"used": False},
             "reason_not_used": run.shift_reason or None,
         },
         training={
-            "command": "hitdesk-train fit-default",
-            "seed": opts.seed,
+            "command": f"hitdesk-train fit --recipe {NAME}",
+            "seed": req.seed,
             "seconds_total": total_seconds,
             "seconds_baselines": run.baseline_seconds,
             "seconds_ensemble_without_augmentation": run.plain.seconds,
@@ -254,12 +286,8 @@ def _card(run: _Run, exported: _Exported, opts: FitOptions, total_seconds: float
             "python": platform.python_version(),
             "torch": _torch_version(),
         },
-        caveat_list=caveats(run.data, shipped_summary, run.fold_hit_rates, run.windows.get(_shipped_key(run))),
+        caveat_list=caveats(run.data, shipped_summary, run.fold_hit_rates, run.windows.get(run.shipped_key)),
     )
-
-
-def _shipped_key(run: _Run) -> str:
-    return "with_augmentation" if run.augmented is not None else "without_augmentation"
 
 
 def _torch_version() -> str:
@@ -268,39 +296,70 @@ def _torch_version() -> str:
     return str(torch.__version__)
 
 
-def _report(run: _Run, exported: _Exported, opts: FitOptions, total_seconds: float) -> str:
-    rows = [report.Row(name, summary) for name, summary in run.baselines.items()]
-    rows.append(report.Row("MLP ensemble, no augmentation", run.summary(run.plain)))
-    rows.append(
-        report.Row(
-            "MLP ensemble, window-shift augmentation", run.summary(run.augmented), f"not run: {run.shift_reason}"
+def _row(name: str, summary: Summary, notes: list[str] | None = None, prob: np.ndarray | None = None) -> RecipeReport:
+    """A report row from a fold summary: its per-fold values, and the pooled ones beside them."""
+    n_folds = len(next(iter(summary.values()))["folds"])
+    folds = [{m: float(v["folds"][k]) for m, v in summary.items()} for k in range(n_folds)]
+    pooled = {m: float(v["pooled"]) for m, v in summary.items()}
+    return RecipeReport(name, "binary", folds, oof_prob=prob, notes=notes or [], pooled=pooled)
+
+
+def _report(run: _Run, exported: _Exported, req: FitRequest, total_seconds: float) -> None:
+    # The report's own name for the constant predictor, so that it is judged as the majority baseline.
+    names = {baselines.MAJORITY_NAME: MAJORITY}
+    rows = [_row(names.get(name, name), summary) for name, summary in run.baselines.items()]
+    plain = run.summary(run.plain)
+    augmented = run.summary(run.augmented)
+    assert plain is not None
+    shipped_prob = run.shipped.oof_prob
+    rows.append(_row(PLAIN_ROW, plain, prob=None if augmented is not None else shipped_prob))
+    if augmented is not None:
+        rows.append(_row(SHIPPED_ROW, augmented, notes=[f"The shipped model: {SUMMARY}."], prob=shipped_prob))
+    for row in rows:
+        row.oof_hit = run.data.hit if row.oof_prob is not None else None
+    sections = []
+    if run.windows:
+        window_rows = [_row(f"MLP ensemble, {key.replace('_', ' ')}", s) for key, s in run.windows.items()]
+        text = (
+            "The chart data has no audio, so window-level skill cannot be measured; this moves every held-out "
+            "song's statistics by a draw of the (window - track) differences measured on real music and scores "
+            "the same folds again (calibration maps fit on un-shifted held-out scores, as shipped)."
         )
-    )
-    window_rows = [report.Row(f"MLP ensemble, {key.replace('_', ' ')}", s) for key, s in run.windows.items()]
-    return report.render(
-        title=f"Default model {opts.name} {opts.version}: training report",
-        rows=rows,
-        window_rows=window_rows,
-        reference_rows=[report.Row(name, summary) for name, summary in run.reference.items()],
-        facts=_facts(run, opts, total_seconds, exported.parity),
-        notes=_notes(run),
-    )
+        sections.append(
+            Section("Simulated 30 s windows (held-out songs + one draw of the window shift each)", text, window_rows)
+        )
+    if run.reference:
+        text = (
+            "The README's reference numbers group on the raw `artist_id`, so a song by '455.306' and one by "
+            "'455' can sit on both sides of a split. Same models, those folds:"
+        )
+        reference_rows = [_row(name, summary) for name, summary in run.reference.items()]
+        sections.append(
+            Section("Check against the data README (folds grouped on the raw artist_id string)", text, reference_rows)
+        )
+    title = f"Default model {req.model_name} {MODEL_VERSION} ({NAME}): training report"
+    write_report(req.report_path, title, rows, _facts(run, req, total_seconds, exported.parity), sections, _notes(run))
 
 
-def _facts(run: _Run, opts: FitOptions, seconds: float, parity: float) -> list[str]:
+def _facts(run: _Run, req: FitRequest, seconds: float, parity: float) -> list[str]:
     data, ens = run.data, run.shipped
     assert data.groups is not None
     shipped = "with" if ens.window_shift is not None else "without"
     return [
-        f"Data: `{opts.data_dir}`: {data.n} songs used, {data.n_dropped} dropped (all MFCC statistics zero), "
+        f"Data: `{req.data}`: {data.n} songs used, {data.n_dropped} dropped (all MFCC statistics zero), "
         f"{len(np.unique(data.groups))} artist groups, hit rate {data.hit.mean():.3f}.",
         f"Folds: {CV_SCHEME} over connected artist groups; held-out hit rates "
         + ", ".join(f"{r:.2f}" for r in run.fold_hit_rates)
-        + ".",
-        f"Shipped: `{opts.name}` {opts.version} ({shipped} augmentation), {len(ens.members)} members x "
+        + ". Every row is scored on songs whose artists it never saw; each ensemble member on the fold it "
+        "did not train on.",
+        "Ranking metrics (Spearman against -rank, ROC-AUC and PR-AUC for hit = rank <= 3) use each model's "
+        "score; Brier and ECE (10 equal-width bins) its probability. Per-fold ECE also counts the gap between "
+        "the folds' hit rates (one fold holds a large, hit-rich artist cluster); the pooled values use all "
+        "out-of-fold predictions at once.",
+        f"Shipped: `{req.model_name}` {MODEL_VERSION} ({shipped} augmentation), {len(ens.members)} members x "
         f"{ens.config.nets_per_member} nets, calibration {type(ens.calibrator).__name__}; "
-        f"ONNX head parity with torch: max |diff| {parity:.1e}.",
-        f"Seed {opts.seed}; total run time {seconds:.0f} s (baselines {run.baseline_seconds:.0f} s, ensemble "
+        f"ONNX head parity with torch: max |diff| {parity:.1e}; the app's loader reads the files as written.",
+        f"Seed {req.seed}; total run time {seconds:.0f} s (baselines {run.baseline_seconds:.0f} s, ensemble "
         f"{run.plain.seconds:.0f} s without and "
         + (f"{run.augmented.seconds:.0f} s with augmentation)." if run.augmented else "no augmented run)."),
     ]
@@ -315,6 +374,8 @@ def _notes(run: _Run) -> list[str]:
         f"Calibration: cross-fitted pooled ECE Platt {ece['platt']:.4f} vs isotonic {ece['isotonic']:.4f}; "
         f"isotonic is used only if better by more than {ens.calibration_summary['isotonic_margin']}.",
     ]
+    if run.augmented is None:
+        notes.append(f"{SHIPPED_ROW}: not run: {run.shift_reason}.")
     for name, summary in run.baselines.items():
         d_rho = ours["spearman"]["mean"] - summary["spearman"]["mean"]
         d_auc = ours["roc_auc"]["mean"] - summary["roc_auc"]["mean"]
@@ -322,14 +383,16 @@ def _notes(run: _Run) -> list[str]:
     return notes
 
 
-def fit_default(opts: FitOptions) -> dict[str, Any]:
-    """Cross-validate, export the shipped ensemble, and write its card and the report; returns the card."""
+def fit_chart(req: FitRequest) -> FitOutcome:
+    """Cross-validate, export the shipped ensemble, check it loads, write its card and the report."""
     started = time.perf_counter()
-    run = _cross_validate(opts)
-    opts.out_dir.mkdir(parents=True, exist_ok=True)
-    exported = _export(run, opts)
+    run = _cross_validate(req)
+    req.out_dir.mkdir(parents=True, exist_ok=True)
+    exported, outputs = _export(run, req)
     total_seconds = time.perf_counter() - started
-    card = _card(run, exported, opts, total_seconds)
-    write_card(card, opts.out_dir / exported.files["card"])
-    report.write(_report(run, exported, opts, total_seconds), opts.report_path)
-    return card
+    card = _card(run, exported, req, total_seconds)
+    stem = req.out_dir / req.model_name
+    write_card(card, stem.with_suffix(".json"))
+    _check_runtime(stem, outputs, run.data.stats)
+    _report(run, exported, req, total_seconds)
+    return FitOutcome(card, stem.with_suffix(".onnx"), req.report_path, 0.0, [])
