@@ -13,21 +13,25 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import re
+import shutil
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QWidget
-from ui_helpers import WAIT_MS
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QColor, QImage, QTextDocument
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
+from ui_helpers import WAIT_MS, clips
 
 from hitdesk.analysis import AnalysisDetail
 from hitdesk.dsp.windows import Window, WindowPlan
-from hitdesk.present import Ranking
-from hitdesk.results import Score, SegmentResult, TrackResult
-from hitdesk.ui.compare_delegates import ROW_HEIGHT
-from hitdesk.ui.compare_model import HEARD_TITLE, CompareColumn, CompareModel
+from hitdesk.present import Ranking, unlike_note
+from hitdesk.results import Familiarity, Score, SegmentResult, TrackResult
+from hitdesk.ui import theme
+from hitdesk.ui.compare_delegates import ROW_HEIGHT, picture_caption
+from hitdesk.ui.compare_model import HEARD_TITLE, CompareColumn, CompareModel, PictureStateRole
 from hitdesk.ui.compare_view import CompareView
 from hitdesk.ui.takes import State, Take
 
@@ -203,3 +207,122 @@ def test_opening_compare_with_120_takes_in_the_window_builds_only_what_is_in_vie
     assert 0 < counts["drawn"] == counts["in_view"] <= rows_that_fit(window.compare) + 2
     window.show_take_tab()
     assert window.compare.counts()["cached"] == 0
+
+
+def _compare_in_window(window: object, takes: list[Take]) -> list[Take]:
+    """The takes added to the real window as results (with their log-mel, if they have it) and compared."""
+    from hitdesk.ui.main_window import MainWindow
+
+    assert isinstance(window, MainWindow)
+    added = []
+    for take in takes:
+        assert take.result is not None
+        new = window.controller.add_result(take.path, take.result)
+        assert new is not None
+        new.detail = take.detail
+        added.append(new)
+    window.select_ids([t.id for t in added])
+    window.show_compare()
+    return added
+
+
+def _shown(label: QLabel) -> str:
+    """A label's text as it reads on screen (rich text rendered)."""
+    doc = QTextDocument()
+    doc.setHtml(label.text())
+    return doc.toPlainText()
+
+
+def _visible_cards() -> list[QWidget]:
+    from hitdesk.ui.model_card import ModelCardDialog
+
+    return [w for w in QApplication.topLevelWidgets() if isinstance(w, ModelCardDialog) and w.isVisible()]
+
+
+def test_a_click_on_a_compare_meter_opens_nothing_and_the_link_explains(qtbot: object, window: object) -> None:
+    from hitdesk.ui.main_window import MainWindow
+
+    assert isinstance(window, MainWindow)
+    _compare_in_window(window, [make_take(1, 0.3), make_take(2, 0.6)])
+    view = window.compare
+    wait_filled(qtbot, view)
+    for col in (CompareColumn.OVERALL, CompareColumn.BEGINNING, CompareColumn.MIDDLE, CompareColumn.END):
+        for row in (0, 1):
+            rect = view.table.visualRect(view.model.index(row, col))
+            qtbot.mouseClick(view.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())  # type: ignore[attr-defined]
+    QApplication.processEvents()
+    assert _visible_cards() == []
+    assert "What do these numbers mean?" in view.hint.text()
+    view.hint.linkActivated.emit("explain")
+    cards = _visible_cards()
+    assert len(cards) == 1
+    assert cards[0].tabs.currentWidget() is cards[0].pages["explain"]  # type: ignore[attr-defined]
+    cards[0].close()
+
+
+def test_the_compare_headline_warns_of_takes_unlike_the_training_data(qtbot: object, window: object) -> None:
+    from hitdesk.ui.main_window import MainWindow
+
+    assert isinstance(window, MainWindow)
+    odd, plain, other = make_take(1, 0.3), make_take(2, 0.6), make_take(3, 0.5)
+    assert odd.result is not None and plain.result is not None and other.result is not None
+    odd.result = replace(odd.result, familiarity=Familiarity(41.0, 0.004, True))
+    plain.result = replace(plain.result, familiarity=Familiarity(3.0, 0.6, False))
+    added = _compare_in_window(window, [odd, plain, other])
+    headline = _shown(window.compare.summary)
+    assert window.compare.model.summary in headline  # the ranking's sentence comes first
+    assert unlike_note([added[0].name]) in headline
+    assert unlike_note([added[0].name]).startswith("Caution: 'take001.wav' is unlike")
+    # Without the unlike take the headline has no caution.
+    window.select_ids([added[1].id, added[2].id])
+    assert window.compare.take_ids == [added[1].id, added[2].id]
+    assert "Caution" not in _shown(window.compare.summary)
+    assert window.compare.model.summary in _shown(window.compare.summary)
+
+
+def test_a_compared_take_whose_file_is_missing_says_so_and_is_analysed_once_located(
+    qtbot: object, window: object, tmp_path: Path
+) -> None:
+    from hitdesk.ui.main_window import MainWindow
+
+    assert isinstance(window, MainWindow)
+    clip = clips()[0]
+    gone = make_take(1, 0.3, detail=False)  # a result without log-mel, as from the cache or a session
+    gone.path = tmp_path / "moved-away.ogg"  # never there
+    here = make_take(2, 0.6)
+    added = _compare_in_window(window, [gone, here])
+    view = window.compare
+    model = view.model
+    qtbot.waitUntil(  # type: ignore[attr-defined]
+        lambda: (
+            model.picture_state(added[0].id) == "missing"
+            and model.picture_state(added[1].id) == "ready"
+            and not view.busy()
+        ),
+        timeout=WAIT_MS,
+    )
+    assert added[0].missing
+    caption = picture_caption(model.index(model.row_of(added[0].id), CompareColumn.HEARD).data(PictureStateRole))
+    assert "missing" in caption and "computing" not in caption
+    assert model.heard_title() == HEARD_TITLE  # the missing row is not counted as still to fill
+    # What the row paints: the caption in the warning colour, no "computing…".
+    image = view.table.viewport().grab().toImage()
+    rect = view.table.visualRect(model.index(model.row_of(added[0].id), CompareColumn.HEARD))
+    assert _has_colour(image, rect, theme.WARNING_COLOUR)
+    assert not window.controller.is_busy  # nothing was queued for the missing file
+    # Located: the row asks for its log-mel again and gets its picture.
+    located = tmp_path / "found.ogg"
+    shutil.copy(clip, located)
+    assert window.controller.locate(added[0].id, located)
+    qtbot.waitUntil(lambda: model.picture_state(added[0].id) == "ready", timeout=WAIT_MS)  # type: ignore[attr-defined]
+
+
+def _has_colour(image: QImage, rect: QRect, colour: QColor, tolerance: int = 40) -> bool:
+    ratio = image.devicePixelRatio()
+    for y in range(int(rect.top() * ratio), int(rect.bottom() * ratio), 2):
+        for x in range(int(rect.left() * ratio), int(rect.right() * ratio), 2):
+            c = image.pixelColor(x, y)
+            distance = abs(c.red() - colour.red()) + abs(c.green() - colour.green()) + abs(c.blue() - colour.blue())
+            if distance < tolerance:
+                return True
+    return False

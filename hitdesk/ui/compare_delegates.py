@@ -37,6 +37,17 @@ def picture_rect(cell: QRect) -> QRect:
     return strip.adjusted(AXIS_LEFT, 2, -2, -AXIS_BOTTOM)
 
 
+PICTURE_CAPTIONS = {
+    "computing": "computing…",  # the log-mel is being computed again (the result came from the cache)
+    "missing": "The audio file is missing: Analysis ▸ Locate File… finds it.",
+}
+
+
+def picture_caption(state: object) -> str:
+    """What a picture cell says while it has no picture."""
+    return PICTURE_CAPTIONS.get(str(state), "drawing…")
+
+
 def small_font(font: QFont) -> QFont:
     small = QFont(font)
     small.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
@@ -137,9 +148,10 @@ class CompareDelegate(QStyledItemDelegate):
             return
         self._paint_axes(painter, plot, source.span_s if source is not None else 0.0)
         state = index.data(PictureStateRole)
-        painter.setPen(theme.DIM_TEXT)
         painter.setFont(font)
-        painter.drawText(plot, int(Qt.AlignmentFlag.AlignCenter), "computing…" if state == "computing" else "drawing…")
+        flags = int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap)
+        painter.setPen(theme.WARNING_COLOUR if state == "missing" else theme.DIM_TEXT)
+        painter.drawText(plot, flags, picture_caption(state))
 
     def _paint_axes(self, painter: QPainter, plot: QRect, span_s: float) -> None:
         fm = QFontMetrics(painter.font())

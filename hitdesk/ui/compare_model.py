@@ -10,7 +10,9 @@ model which rows it shows (``show_rows``); for those only, the model has a pictu
 scrolled away go first, and ``release`` drops all of them when the view is hidden). A take whose
 result came from the cache or a session has no log-mel at hand: for rows in view the model asks
 for it (``detail_needed``), once scrolling has paused, since that means decoding the file again,
-and withdraws the request (``detail_unneeded``) when the row leaves the view before it came.
+and withdraws the request (``detail_unneeded``) when the row leaves the view before it came. A take
+whose audio file is missing is not asked for: its row says the file is missing (``file_changed``
+tells the model when a take's file goes missing or is found again).
 The header of the picture column says how many of the rows in view are ready while they fill.
 """
 
@@ -59,7 +61,7 @@ SEGMENT_OF_COLUMN = {
 RowRole = Qt.ItemDataRole.UserRole + 20  # the CompareRow
 CellRole = Qt.ItemDataRole.UserRole + 21  # (Score | None, Ranked | None) of a meter column
 PictureRole = Qt.ItemDataRole.UserRole + 22  # the QImage of the picture column (maybe of another size), or None
-PictureStateRole = Qt.ItemDataRole.UserRole + 23  # "ready", "drawing", "computing" (the log-mel is not at hand)
+PictureStateRole = Qt.ItemDataRole.UserRole + 23  # "ready", "drawing", "computing" (no log-mel at hand), "missing"
 
 
 @dataclass(frozen=True)
@@ -200,7 +202,7 @@ class CompareModel(QAbstractTableModel):
             return "ready"
         row = self._row_of.get(take_id)
         if row is not None and strip_source(self.rows[row].take) is None:
-            return "computing"
+            return "missing" if self.rows[row].take.missing else "computing"
         return "drawing"
 
     def show_rows(self, first: int, last: int, *, settled: bool = True) -> None:
@@ -240,7 +242,7 @@ class CompareModel(QAbstractTableModel):
     def _ask_details(self) -> None:
         for take_id in self._in_view:
             row = self._row_of.get(take_id)
-            if row is not None and strip_source(self.rows[row].take) is None:
+            if row is not None and strip_source(self.rows[row].take) is None and not self.rows[row].take.missing:
                 self.details_asked.add(take_id)
                 self._waiting.add(take_id)
                 self.detail_needed.emit(take_id)
@@ -277,6 +279,20 @@ class CompareModel(QAbstractTableModel):
         index = self.index(self._row_of[take_id], CompareColumn.HEARD)
         self.dataChanged.emit(index, index, [PictureRole, PictureStateRole])
 
+    def file_changed(self, take_id: int) -> None:
+        """The take's file was found missing (its row says so, nothing is asked for) or found again (its
+        log-mel is asked for if the row is in view)."""
+        row = self._row_of.get(take_id)
+        if row is None:
+            return
+        if self.rows[row].take.missing:
+            self._waiting.discard(take_id)
+        elif take_id in self._in_view:
+            self._ask_details()
+        index = self.index(row, CompareColumn.HEARD)
+        self.dataChanged.emit(index, index, [PictureRole, PictureStateRole])
+        self.progress_changed.emit()
+
     def set_picture_size(self, width: int, height: int) -> None:
         size = (max(1, int(width)), max(1, int(height)))
         if size != self._size:
@@ -311,8 +327,9 @@ class CompareModel(QAbstractTableModel):
         return sum(self.picture_state(t) == "ready" for t in self._in_view)
 
     def heard_title(self) -> str:
-        n = len(self._in_view)
-        ready = self.ready_in_view()
+        states = [self.picture_state(t) for t in self._in_view]
+        n = sum(state != "missing" for state in states)  # a missing file's row will not fill
+        ready = states.count("ready")
         return HEARD_TITLE if ready >= n else f"{HEARD_TITLE} ({ready} of {n} ready)"
 
     def busy(self) -> bool:

@@ -2,7 +2,9 @@
 
 Every probability is shown with its difference to the best take (overall, and per segment to the
 best take in that segment); where the two takes cannot be told apart (by the ``Ranking``'s rule:
-their low-high ranges overlap) it says "no clear difference".
+their low-high ranges overlap) it says "no clear difference". The headline warns when compared takes
+are unlike the training data (``present.unlike_note``). A click on a meter does nothing, as in the
+take panel; the link under the headline explains the numbers.
 
 The rows are a ``CompareModel`` in a table view painted by one delegate, so a hundred takes cost
 no more widgets than two. The table tells the model which rows are in view whenever it scrolls,
@@ -14,9 +16,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from html import escape
 from pathlib import Path
 
-from PySide6.QtCore import QEventLoop, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QEventLoop, Qt, QTimer, Signal
 from PySide6.QtGui import QHideEvent, QPalette, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -29,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hitdesk.present import Ranked, Ranking
+from hitdesk.present import Ranked, Ranking, unlike_note, unlike_training_data
 from hitdesk.ui import theme
 from hitdesk.ui.compare_delegates import CELL_GAP, ROW_HEIGHT, CompareDelegate, picture_rect
 from hitdesk.ui.compare_model import CompareColumn, CompareModel
@@ -44,7 +47,6 @@ COLUMN_WIDTHS = {
     CompareColumn.MIDDLE: 110 + CELL_GAP,
     CompareColumn.END: 110 + CELL_GAP,
 }
-METER_COLUMNS = (CompareColumn.OVERALL, CompareColumn.BEGINNING, CompareColumn.MIDDLE, CompareColumn.END)
 NOT_COMPARED_NAMES = 8  # names listed under the table; the rest are counted
 
 
@@ -155,10 +157,13 @@ class CompareView(QWidget):
         f = self.summary.font()
         f.setBold(True)
         self.summary.setFont(f)
+        self.summary.setTextFormat(Qt.TextFormat.RichText)  # the caution in its colour; names are escaped
         self.hint = QLabel(
             "Ranked by overall P(hit). Differences are to the best take; “no clear difference” means the two "
-            "ranges of the model overlap."
+            'ranges of the model overlap. <a href="explain">What do these numbers mean?</a>'
         )
+        self.hint.setTextFormat(Qt.TextFormat.RichText)
+        self.hint.linkActivated.connect(lambda _href: self.explain_requested.emit())
         self.hint.setWordWrap(True)
         self.hint.setStyleSheet(f"color: {theme.DIM_TEXT.name()};")
         self.table = CompareTable(self.model)
@@ -175,7 +180,6 @@ class CompareView(QWidget):
         self.model.detail_needed.connect(self.detail_needed)
         self.model.detail_unneeded.connect(self.detail_unneeded)
         self.table.rows_in_view.connect(self._rows_in_view)
-        self.table.clicked.connect(self._clicked)
 
     # ------------------------------------------------------------------------------------ what the window sets
     @property
@@ -221,11 +225,12 @@ class CompareView(QWidget):
 
     def _show_texts(self) -> None:
         model = self.model
-        self.summary.setText(
-            model.summary
-            if len(model.takes) >= 2
-            else "Select two or more takes in the list and press Ctrl+K to compare them."
-        )
+        if len(model.takes) < 2:
+            self.summary.setText("Select two or more takes in the list and press Ctrl+K to compare them.")
+        else:
+            caution = unlike_note([r.take.name for r in model.rows if unlike_training_data(r.take.result)])
+            warn = f'<br><span style="color: {theme.WARNING_COLOUR.name()};">⚠ {escape(caution, quote=False)}</span>'
+            self.summary.setText(escape(model.summary, quote=False) + (warn if caution else ""))
         pending = model.not_compared
         if pending:
             names = ", ".join(t.name for t in pending[:NOT_COMPARED_NAMES])
@@ -245,6 +250,10 @@ class CompareView(QWidget):
 
     def ask_details(self) -> None:
         self.model.ask_details()
+
+    def file_changed(self, take_id: int) -> None:
+        """A compared take's file went missing (its row says so) or was found again."""
+        self.model.file_changed(take_id)
 
     def busy(self) -> bool:
         """Rows in view are about to be reported, pictures are being drawn, or log-mel will be asked for."""
@@ -277,7 +286,3 @@ class CompareView(QWidget):
         ratio = self.table.devicePixelRatioF()
         self.model.set_picture_size(round(plot.width() * ratio), round(plot.height() * ratio))
         self.model.show_rows(first, last, settled=settled)
-
-    def _clicked(self, index: QModelIndex) -> None:
-        if index.column() in METER_COLUMNS:
-            self.explain_requested.emit()

@@ -4,7 +4,8 @@ again for its picture only while someone looks at it.
 A take's log-mel is wanted while the take panel shows it or its compare row is in view. The compare
 view asks when a row comes into view and withdraws the request when it scrolls away before the job
 started; a take whose job ended (a result came without the log-mel, or the job was cancelled) is asked
-for again if it is still wanted. Apart from the main window so that the rule reads in one place.
+for again if it is still wanted. A take whose file is missing is not asked for until it is located.
+Apart from the main window so that the rule reads in one place.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class DetailWants(QObject):
         controller.ready.connect(compare.ask_details)  # requests made before the warm-up are made again
         compare.detail_needed.connect(controller.ensure_detail)
         compare.detail_unneeded.connect(self._unneeded)
+        controller.take_file_changed.connect(compare.file_changed)  # missing: not asked for; found: asked again
 
     def wanted(self, take_id: int) -> bool:
         shown = self.shown()
