@@ -192,8 +192,8 @@ def run_once(
     from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QWidget
 
     from hitdesk.ui.app import _application
-    from hitdesk.ui.main_window import MainWindow, window_icon
-    from hitdesk.ui.theme import apply_dark_palette
+    from hitdesk.ui.main_window import MainWindow
+    from hitdesk.ui.theme import apply_dark_palette, window_icon
 
     app, _created = _application([sys.argv[0]])
     pg.setConfigOptions(antialias=True, imageAxisOrder="row-major")
