@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QRect, Qt
+from PySide6.QtCore import QItemSelectionModel, QRect, Qt
 from PySide6.QtGui import QColor, QImage, QTextDocument
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 from ui_helpers import WAIT_MS, clips
@@ -326,3 +326,40 @@ def _has_colour(image: QImage, rect: QRect, colour: QColor, tolerance: int = 40)
             if distance < tolerance:
                 return True
     return False
+
+
+def test_a_row_changing_while_120_takes_are_selected_does_not_read_the_whole_selection(
+    qtbot: object, window: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every change of a row (an analysis's progress) updates the window's actions, which ask which
+    take is shown; answering that must not read back the whole selection (with ``selectedRows`` that
+    cost hundreds of milliseconds of the GUI thread per change when 120 rows were selected)."""
+    from hitdesk.ui.main_window import MainWindow
+
+    assert isinstance(window, MainWindow)
+    for i, take in enumerate(many_takes()):
+        assert take.result is not None
+        added = window.controller.add_result(Path(f"/nowhere/take{i:03d}.wav"), take.result)
+        assert added is not None
+    takes = window.controller.takes
+    window.select_ids([t.id for t in takes])
+    assert [t.id for t in window.selected_takes()] == [t.id for t in takes]  # read from the ranges
+    reads: list[int] = []
+    read_all = window.table.selected_takes
+
+    def counted() -> list[Take]:
+        reads.append(1)
+        return read_all()
+
+    monkeypatch.setattr(window.table, "selected_takes", counted)
+    for take in takes[:10]:
+        window.controller.take_changed.emit(take.id)
+    QApplication.processEvents()
+    assert window.table.shown_take() is takes[0]
+    assert reads == []
+    # With the current row not selected, the first selected take is shown (read from the selection).
+    window.table.selectionModel().select(
+        window.table.model().index(0, 0),
+        QItemSelectionModel.SelectionFlag.Deselect | QItemSelectionModel.SelectionFlag.Rows,
+    )
+    assert window.table.shown_take() is takes[1]
