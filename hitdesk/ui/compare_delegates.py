@@ -26,7 +26,9 @@ ROW_HEIGHT = STRIP_HEIGHT + 6
 CELL_GAP = 12  # between cells, as the grid's spacing was
 AXIS_LEFT = 36  # the frequency labels
 AXIS_BOTTOM = 22  # the time labels
-_HZ_LABELS = ((100, "100"), (1000, "1k"), (5000, "5k"))
+# Height of each frequency label in the picture (0 bottom, 1 top), worked out once: every row in view
+# paints its axis again whenever the view repaints.
+_HZ_LABELS = tuple((hz_to_row(hz) / FEATURES.n_mels, label) for hz, label in ((100, "100"), (1000, "1k"), (5000, "5k")))
 _LABEL_FILL = QColor(20, 22, 26, 200)
 _TOP_LEFT = int(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
 
@@ -159,8 +161,8 @@ class CompareDelegate(QStyledItemDelegate):
         painter.drawLine(plot.bottomLeft() + QPointF(-1, 1).toPoint(), plot.bottomRight() + QPointF(0, 1).toPoint())
         painter.drawLine(plot.topLeft() + QPointF(-1, 0).toPoint(), plot.bottomLeft() + QPointF(-1, 1).toPoint())
         h = plot.height()
-        for hz, label in _HZ_LABELS:
-            y = plot.bottom() - hz_to_row(hz) / FEATURES.n_mels * h
+        for height, label in _HZ_LABELS:
+            y = plot.bottom() - height * h
             painter.setPen(QPen(theme.BORDER, 1))
             painter.drawLine(QPointF(plot.left() - 5, y), QPointF(plot.left() - 1, y))
             painter.setPen(theme.DIM_TEXT)
