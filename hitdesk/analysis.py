@@ -1,11 +1,10 @@
 """File in, result out: decode, place the windows, compute features, run the model.
 
 Two modes. ``full`` decodes the whole track once, block by block, keeping only its mel power
-frames; the overall score is the model on the whole track's statistics, which is what it was
-trained on. The same pass feeds the loudness meter with the native blocks the features are mixed
-down from. ``fast`` reads only the three windows and a few evenly spaced short excerpts (by
-seeking where the format allows) and scores the overall statistics of those; it measures no
-loudness, which needs the whole track.
+frames; the overall score is the model on the whole track's statistics, what it was trained on;
+the same pass feeds the meters the native blocks the features are mixed down from. ``fast`` reads
+only the three windows and a few evenly spaced short excerpts (by seeking where the format
+allows) and scores the overall statistics of those; it measures no loudness (needs the whole track).
 """
 
 from __future__ import annotations
@@ -28,13 +27,16 @@ from hitdesk.audio.info import AudioInfo, NativeBlock
 from hitdesk.audio.prefetch import prefetched
 from hitdesk.audio.problems import collecting
 from hitdesk.config import DEFAULT_WINDOW_SECONDS, FEATURES, MIN_TRACK_SECONDS
-from hitdesk.dsp.loudness import Loudness, LoudnessMeter
+from hitdesk.dsp.frames import MelFrames, spill_frames
+from hitdesk.dsp.loudness import Loudness
 from hitdesk.dsp.mel import FloatArray, StreamingMel, melspectrogram, power_to_db, power_to_fs_db
-from hitdesk.dsp.stats import mfcc_stats, onset_envelope, stats_from_mel, tempo_bpm, tempo_from_envelope
+from hitdesk.dsp.meters import TrackMeter
+from hitdesk.dsp.stats import mfcc_stats, onset_envelope, stats_from_frames, tempo_bpm, tempo_from_envelope
 from hitdesk.dsp.windows import Window, WindowPlan, content_extent, frame_range, is_digital_silence, plan_windows
 from hitdesk.errors import AnalysisCancelledError, HitdeskError, SilentTrackError, TooShortError
 from hitdesk.memory import release_free_memory
 from hitdesk.model.runtime import HitModel
+from hitdesk.paths import temp_dir
 from hitdesk.results import SegmentResult, TrackResult
 
 log = logging.getLogger(__name__)
@@ -281,7 +283,7 @@ class _MeterTap:
     """
 
     def __init__(self, limit: int = 64 << 20) -> None:
-        self.meter: LoudnessMeter | None = None
+        self.meter: TrackMeter | None = None
         self._pending: deque[NativeBlock] = deque()
         self._held = 0
         self._limit = limit
@@ -289,7 +291,7 @@ class _MeterTap:
         self._feeding = threading.Lock()  # one thread K-weights at a time, the blocks in order
 
     def __call__(self, info: AudioInfo) -> NativeSink:
-        self.meter = LoudnessMeter(info.sample_rate, info.channels)
+        self.meter = TrackMeter(info.sample_rate, info.channels)
         return self._add
 
     def _add(self, block: NativeBlock) -> None:
@@ -319,29 +321,35 @@ class _MeterTap:
         return None if self.meter is None else self.meter.result()
 
 
-def track_mel(path: Path, reporter: _Reporter | None = None, loudness: bool = False) -> TrackMel:
+def track_mel(
+    path: Path, reporter: _Reporter | None = None, loudness: bool = False, store: MelFrames | None = None
+) -> TrackMel:
     """One decode of the whole file into mel frames, as full mode does it (training reuses this).
 
     With ``loudness`` the same pass also measures integrated loudness and true peak from the
-    native blocks. Raises the one-sentence errors for a track that is too short or silent.
+    native blocks. Raises the one-sentence errors for a track that is too short or silent. With
+    ``store`` the frames go there (full mode's, which may spill them to a file) and ``mel`` is empty.
     """
+    frames_to = MelFrames() if store is None else store
     report = reporter or _Reporter(None, None)
     if report.callback is not None and not report.duration_s:
         with contextlib.suppress(HitdeskError):  # the decoder below gives the sentence for this file
             report.duration_s = probe(path).duration_s
     hop_s = FEATURES.hop_length / FEATURES.sample_rate
-    stream = StreamingMel(batch_frames=_MEL_BATCH_FRAMES)
+    stream = StreamingMel(batch_frames=_MEL_BATCH_FRAMES, keep_mel=False)
     frames = 0
     total = report.duration_s or 0.0
     tap = _MeterTap() if loudness else None
     for block in prefetched(iter_blocks(path, native_sink=tap)):
         report.check()
         new = stream.feed(block)
+        frames_to.append(new)
         if tap is not None:
             tap.drain()
         report.add(frames * hop_s, new, stream.n_samples / FEATURES.sample_rate / total if total else 0.0)
         frames += new.shape[1]
-    report.add(frames * hop_s, stream.finish(), 1.0, final=True)
+    frames_to.append(last := stream.finish())
+    report.add(frames * hop_s, last, 1.0, final=True)
     n_samples = stream.n_samples
     duration = n_samples / FEATURES.sample_rate
     _check_length(path.name, duration)
@@ -350,21 +358,23 @@ def track_mel(path: Path, reporter: _Reporter | None = None, loudness: bool = Fa
         raise SilentTrackError(f"'{path.name}' contains only silence, so there is nothing to score.")
     start, end = content_extent(rms, n_samples)
     _check_length(path.name, end - start)
-    return TrackMel(stream.mel_power(), duration, start, end, None if tap is None else tap.result())
+    mel = frames_to.array() if store is None else stream.mel_power()  # the latter empty: not kept
+    return TrackMel(mel, duration, start, end, None if tap is None else tap.result())
 
 
 def _full_features(path: Path, opts: AnalysisOptions, reporter: _Reporter | None = None) -> _Features:
-    track = track_mel(path, reporter, loudness=True)
-    if track.duration_s > _TRIM_AFTER_S:
-        release_free_memory()  # before the statistics allocate theirs (see hitdesk.memory)
-    mel, duration = track.mel, track.duration_s
-    plan = plan_windows(track.start_s, track.end_s, opts.window_seconds)
-    window_mel = {w.name: mel[:, frame_range(w.start_s, w.end_s, mel.shape[1])] for w in plan.windows}
-    # The whole track's statistics (its tempo dominates) on a second thread while this one works out
-    # the windows' tempi: both are mostly FFTs, which release the GIL.
-    track_stats = _SIDE_THREAD.submit(stats_from_mel, mel, duration)
-    window_tempo = _window_tempi(plan, window_mel)
-    return _Features(duration, plan, window_mel, track_stats.result(), window_tempo, track.loudness)
+    with MelFrames(spill_frames(), temp_dir(), path.name) as frames:  # a long track's spill to a file
+        track = track_mel(path, reporter, loudness=True, store=frames)
+        if track.duration_s > _TRIM_AFTER_S:
+            release_free_memory()  # before the statistics allocate theirs (see hitdesk.memory)
+        duration, n = track.duration_s, frames.n_frames
+        plan = plan_windows(track.start_s, track.end_s, opts.window_seconds)
+        window_mel = {w.name: frames.read(frame_range(w.start_s, w.end_s, n)) for w in plan.windows}
+        # The windows' tempi (their frames are in memory) on a second thread while this one works out the
+        # whole track's statistics (its tempo dominates): both are mostly FFTs, which release the GIL.
+        window_tempo = _SIDE_THREAD.submit(_window_tempi, plan, window_mel)
+        track_stats = stats_from_frames(frames, duration)
+        return _Features(duration, plan, window_mel, track_stats, window_tempo.result(), track.loudness)
 
 
 def _mel_and_rms(samples: FloatArray) -> tuple[FloatArray, FloatArray]:

@@ -1,15 +1,9 @@
-"""Results into what people and other programs read: JSON, CSV, the human table, times, percentages,
-the reading of a score and the ranking of takes.
+"""Results into what people and other programs read: JSON, CSV, the human table, times, percentages
+and the reading of a score (the ranking of takes against each other is ``hitdesk.ranking``).
 
 Pure: no Qt, no I/O. The command line, the app, sessions and exports all format through here, so a
 score reads the same wherever it is shown, and a file exported from the app has exactly the fields
 of ``hitdesk analyze --json`` / ``--csv``.
-
-Two scores differ "clearly" only when their low-high ranges (the spread of the model's
-cross-validation ensemble) do not overlap (``clearly_different``, the one place that rule lives);
-anything else is reported as no clear difference, because the model cannot tell such takes apart.
-``Ranking`` bundles that rule with ``rank``, ``rank_segment`` and ``summary``: the compare view is
-given one, so a different rule is one object handed in, not an edit of the view.
 """
 
 from __future__ import annotations
@@ -19,8 +13,7 @@ import io
 import json
 import math
 import os
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from hitdesk.results import SEGMENT_NAMES, Score, TrackResult
@@ -127,98 +120,6 @@ def unlike_note(names: Sequence[str]) -> str:
     return f"Caution: {which} unlike the songs the model was trained on, so the model's numbers say little there."
 
 
-def clearly_different(a: Score, b: Score) -> bool:
-    """Whether the model tells two scores apart: their ranges do not overlap."""
-    return not (a.p_hit_low <= b.p_hit_high and b.p_hit_low <= a.p_hit_high)
-
-
-DifferenceRule = Callable[[Score, Score], bool]  # True: the model tells the two scores apart
-
-
-def difference_text(score: Score, best: Score, is_best: bool, different: DifferenceRule = clearly_different) -> str:
-    if is_best:
-        return "best"
-    points = 100.0 * (score.p_hit - best.p_hit)
-    if not different(score, best):
-        return f"{points:+.0f} pts, no clear difference"
-    return f"{points:+.0f} pts, clearly lower"
-
-
-@dataclass(frozen=True)
-class Ranked:
-    key: int
-    rank: int  # 1 = highest overall probability
-    score: Score
-    diff_to_best: float  # p_hit - best p_hit (0 for the best)
-    clear: bool  # the model tells this take apart from the best one
-    text: str
-
-
-def rank(scores: Sequence[tuple[int, Score]], different: DifferenceRule = clearly_different) -> list[Ranked]:
-    """Highest probability first; ties keep the given order. ``different`` tells a take from the best."""
-    ordered = sorted(scores, key=lambda ks: -ks[1].p_hit)
-    if not ordered:
-        return []
-    best = ordered[0][1]
-    out = []
-    for i, (key, score) in enumerate(ordered):
-        is_best = i == 0
-        out.append(
-            Ranked(
-                key=key,
-                rank=i + 1,
-                score=score,
-                diff_to_best=score.p_hit - best.p_hit,
-                clear=not is_best and different(score, best),
-                text=difference_text(score, best, is_best, different),
-            )
-        )
-    return out
-
-
-def rank_segment(
-    results: Sequence[tuple[int, TrackResult]], segment: str, different: DifferenceRule = clearly_different
-) -> dict[int, Ranked]:
-    scores = [(key, s.score) for key, r in results for s in r.segments if s.name == segment]
-    return {r.key: r for r in rank(scores, different)}
-
-
-def summary(ranked: Sequence[Ranked], names: Mapping[int, str]) -> str:
-    """One sentence for the top of the compare view."""
-    if len(ranked) < 2:
-        return "Select two or more analysed takes to compare them."
-    best, second = ranked[0], ranked[1]
-    if not second.clear:
-        return (
-            f"'{names[best.key]}' scores highest ({pct(best.score.p_hit)}), but there is no clear difference to "
-            f"'{names[second.key]}' ({pct(second.score.p_hit)}): their ranges overlap."
-        )
-    clear = sum(1 for r in ranked[1:] if r.clear)
-    others = len(ranked) - 1
-    which = "the other take" if others == 1 else ("all other takes" if clear == others else f"{clear} of {others}")
-    return f"'{names[best.key]}' scores highest ({pct(best.score.p_hit)}), clearly above {which}."
-
-
-@dataclass(frozen=True)
-class Ranking:
-    """How takes are ranked and told apart, as one replaceable object (the compare view is given one).
-
-    ``different`` is the "clear difference" rule; the default is ``clearly_different``. The
-    differences' wording, each take's ``clear`` flag and the summary all follow the rule given.
-    """
-
-    different: DifferenceRule = clearly_different
-
-    def rank(self, scores: Sequence[tuple[int, Score]]) -> list[Ranked]:
-        return rank(scores, self.different)
-
-    def rank_segment(self, results: Sequence[tuple[int, TrackResult]], segment: str) -> dict[int, Ranked]:
-        return rank_segment(results, segment, self.different)
-
-    def summary(self, ranked: Sequence[Ranked], names: Mapping[int, str]) -> str:
-        return summary(ranked, names)
-
-
 # ---------------------------------------------------------------------------------------------- outputs
 
 
@@ -257,6 +158,14 @@ CSV_FIELDS: tuple[str, ...] = (
     "p_hit_high",
     "lufs",
     "true_peak_dbtp",
+    "lra_lu",
+    "plr_db",
+    "momentary_max_lufs",
+    "short_term_max_lufs",
+    "correlation",
+    "width",
+    "mono_loss_lu",
+    "clipping_spots",
     *(f"{seg}_{key}" for seg in SEGMENTS for key in ("start_s", "end_s", "p_hit", "p_hit_low", "p_hit_high")),
     "typicality",
     "unlike_training_data",
@@ -269,10 +178,12 @@ def results_csv(results: Sequence[Mapping[str, Any]], extra: Sequence[Mapping[st
     """One row per file with the fields of the JSON output, flattened.
 
     ``extra`` holds further columns per row (the app's own, such as a note), in the same order as
-    ``results``; their names follow the standard columns.
+    ``results``; their names follow the standard columns and those of the rows' "platforms" and
+    "qc" (``output_columns``).
     """
+    outputs = [output_columns(r) for r in results]
     extra_fields: list[str] = []
-    for more in extra or ():
+    for more in [*outputs, *(extra or ())]:
         extra_fields += [k for k in more if k not in extra_fields and k not in CSV_FIELDS]
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=[*CSV_FIELDS, *extra_fields], lineterminator="\n")
@@ -283,6 +194,7 @@ def results_csv(results: Sequence[Mapping[str, Any]], extra: Sequence[Mapping[st
         fam = r.get("familiarity") or {}
         model = r.get("model") or {}
         loud = r.get("loudness") or {}
+        stereo = r.get("stereo") or {}
         row: dict[str, Any] = {
             "file": r["file"],
             "duration_s": r.get("duration_s"),
@@ -297,6 +209,9 @@ def results_csv(results: Sequence[Mapping[str, Any]], extra: Sequence[Mapping[st
             "p_hit_high": overall.get("p_hit_high"),
             "lufs": loud.get("lufs"),
             "true_peak_dbtp": loud.get("true_peak_dbtp"),
+            **{key: loud.get(key) for key in ("lra_lu", "plr_db", "momentary_max_lufs", "short_term_max_lufs")},
+            **{key: stereo.get(key) for key in ("correlation", "width", "mono_loss_lu")},
+            "clipping_spots": (r.get("clipping") or {}).get("spots"),
             "typicality": fam.get("typicality"),
             "unlike_training_data": fam.get("unlike_training_data"),
             "notes": " | ".join(r.get("notes") or []),
@@ -306,6 +221,7 @@ def results_csv(results: Sequence[Mapping[str, Any]], extra: Sequence[Mapping[st
             if seg.get("name") in SEGMENTS:
                 for key in ("start_s", "end_s", "p_hit", "p_hit_low", "p_hit_high"):
                     row[f"{seg['name']}_{key}"] = seg.get(key)
+        row.update(outputs[i])
         if extra is not None and i < len(extra):
             row.update(extra[i])
         writer.writerow(row)
@@ -324,6 +240,65 @@ def loudness_line(loudness: Mapping[str, Any] | None) -> str:
     lufs = loudness.get("lufs")
     integrated = f"{db(lufs, 'LUFS')} integrated" if lufs is not None else "below the -70 LUFS gate"
     return f"loudness: {integrated}, true peak {db(loudness.get('true_peak_dbtp'), 'dBTP')}"
+
+
+def output_columns(r: Mapping[str, Any]) -> dict[str, Any]:
+    """CSV columns of a row's "platforms" (``spotify_gain_db`` ...) and "qc" (``qc_true_peak_dbtp``
+    is the status, ``qc_true_peak_dbtp_detail`` the reason)."""
+    columns: dict[str, Any] = {}
+    for p in r.get("platforms") or []:
+        slug = "_".join(str(p.get("name", "")).lower().split())
+        for key in ("target_lufs", "gain_db", "true_peak_after_dbtp"):
+            columns[f"{slug}_{key}"] = p.get(key)
+    for q in r.get("qc") or []:
+        columns[f"qc_{q.get('rule')}"] = q.get("status")
+        columns[f"qc_{q.get('rule')}_detail"] = q.get("detail")
+    return columns
+
+
+def with_outputs(
+    row: Mapping[str, Any], platforms: list[dict[str, Any]] | None, qc: list[dict[str, str]] | None, checked: bool
+) -> dict[str, Any]:
+    """A result's JSON with its "platforms" (and, when a QC profile was ``checked``, "qc") after its
+    meters, before its notes."""
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        if key == "notes":
+            out["platforms"] = platforms
+            if checked:
+                out["qc"] = qc
+        out[key] = value
+    return out
+
+
+def meter_lines(r: Mapping[str, Any]) -> list[str]:
+    """The human table's lines for loudness over time, stereo, platforms and QC (none when not measured)."""
+    lines = []
+    loud = r.get("loudness") or {}
+    if loud.get("momentary_max_lufs") is not None or loud.get("lra_lu") is not None:
+        lines.append(
+            f"range: LRA {db(loud.get('lra_lu'), 'LU')}, PLR {db(loud.get('plr_db'), 'dB')}, "
+            f"max momentary {db(loud.get('momentary_max_lufs'), 'LUFS')}, "
+            f"max short-term {db(loud.get('short_term_max_lufs'), 'LUFS')}"
+        )
+    st = r.get("stereo")
+    if isinstance(st, dict):
+        corr, width = _finite(st.get("correlation")), _finite(st.get("width"))
+        lines.append(
+            f"stereo: correlation {NO_VALUE if corr is None else f'{corr:+.2f}'}, width "
+            f"{NO_VALUE if width is None else f'{width:.2f}'}, mono fold loses {db(st.get('mono_loss_lu'), 'LU')}"
+        )
+    clip = r.get("clipping")
+    if isinstance(clip, dict) and clip.get("spots"):
+        times = ", ".join(clock(t) for t in (clip.get("times_s") or [])[:5])
+        lines.append(f"clipping: {plural(int(clip['spots']), 'spot')} (from {times})")
+    platforms = [p for p in r.get("platforms") or [] if isinstance(p, dict) and _finite(p.get("gain_db")) is not None]
+    gains = [f"{p['name']} {p['gain_db']:+.1f} dB" for p in platforms]
+    if gains:
+        lines.append("platforms: " + ", ".join(gains))
+    for q in r.get("qc") or []:
+        lines.append(f"qc {q.get('status')}: {q.get('rule')}: {q.get('detail')}")
+    return lines
 
 
 def format_human(results: Sequence[Mapping[str, Any]], card: CardLike) -> str:
@@ -355,6 +330,7 @@ def format_human(results: Sequence[Mapping[str, Any]], card: CardLike) -> str:
         loudness = loudness_line(r.get("loudness"))
         if loudness:
             lines.append(f"  {loudness}")
+        lines += [f"  {line}" for line in meter_lines(r)]
         fam = r.get("familiarity")
         typicality = _finite(fam.get("typicality")) if isinstance(fam, dict) else None
         if typicality is not None:

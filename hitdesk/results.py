@@ -15,19 +15,43 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # imported when first needed: every `hitdesk` command imports this module, few need numpy
     from hitdesk.dsp.loudness import Loudness
+    from hitdesk.dsp.meters import TrackLoudness
 
 # Bumped whenever a field is added, dropped or changes meaning. The result cache folds it into its
 # keys, so an entry written before the change is recomputed instead of read with a field missing.
-RESULT_SCHEMA_VERSION = 2  # 2: "loudness"
+RESULT_SCHEMA_VERSION = 3  # 2: "loudness"; 3: its range, PLR and maxima, "stereo", "clipping"
 
 # The three windows, in the order analysis reports them (as hitdesk.dsp.windows names them; not
 # imported from there so that this module stays free of numpy).
 SEGMENT_NAMES: tuple[str, str, str] = ("beginning", "middle", "end")
 MODES = ("full", "fast")
 RESULT_KEYS = frozenset(
-    {"file", "duration_s", "tags", "segments", "overall", "model", "mode", "familiarity", "loudness", "notes", "error"}
+    {
+        "file",
+        "duration_s",
+        "tags",
+        "segments",
+        "overall",
+        "model",
+        "mode",
+        "familiarity",
+        "loudness",
+        "stereo",
+        "clipping",
+        "notes",
+        "error",
+    }
 )
-LOUDNESS_KEYS = frozenset({"lufs", "true_peak_dbtp"})
+# What ``hitdesk analyze`` adds to a result from the user's platform presets and QC profile (see
+# hitdesk.platforms and hitdesk.qc): checked when present, never stored in the result cache.
+OUTPUT_KEYS = frozenset({"platforms", "qc"})
+LOUDNESS_ORDER = ("lufs", "true_peak_dbtp", "lra_lu", "plr_db", "momentary_max_lufs", "short_term_max_lufs")
+LOUDNESS_KEYS = frozenset(LOUDNESS_ORDER)
+STEREO_KEYS = frozenset({"correlation", "width", "mono_loss_lu"})
+CLIPPING_KEYS = frozenset({"spots", "times_s"})
+PLATFORM_KEYS = frozenset({"name", "target_lufs", "gain_db", "true_peak_after_dbtp"})
+QC_KEYS = frozenset({"rule", "status", "detail"})
+QC_STATUSES = ("pass", "warn", "fail")
 SCORE_KEYS = frozenset({"p_hit", "p_hit_low", "p_hit_high"})
 SEGMENT_KEYS = SCORE_KEYS | {"name", "start_s", "end_s"}
 FAMILIARITY_KEYS = frozenset({"mahalanobis", "typicality", "unlike_training_data"})
@@ -127,6 +151,8 @@ class TrackResult:
                 "mode": self.mode,
                 "familiarity": None if self.familiarity is None else self.familiarity.to_dict(),
                 "loudness": _loudness_dict(self),
+                "stereo": _meter_dict(self, "stereo"),
+                "clipping": _meter_dict(self, "clipping"),
                 "notes": list(self.notes),
                 "error": self.error,
             }
@@ -151,7 +177,7 @@ class TrackResult:
             familiarity=None if d.get("familiarity") is None else Familiarity.from_dict(d["familiarity"]),
             notes=tuple(str(n) for n in d.get("notes") or ()),
             error=d.get("error"),
-            loudness=_loudness_from(d.get("loudness")),
+            loudness=_loudness_from(d.get("loudness"), d.get("stereo"), d.get("clipping")),
         )
 
 
@@ -201,7 +227,7 @@ def validate_result_dict(d: object) -> dict[str, Any]:
         if not isinstance(raw, str) or len(raw) % 2 or any(c not in "0123456789abcdef" for c in raw):
             raise ResultSchemaError("file_raw must be hexadecimal")
         d = {k: v for k, v in d.items() if k != "file_raw"}
-    r = _fields(d, RESULT_KEYS, "result")
+    r = _fields(d, RESULT_KEYS, "result", optional=OUTPUT_KEYS)
     _text(r["file"], "file")
     if r["error"] is not None:
         _text(r["error"], "error")
@@ -230,13 +256,10 @@ def validate_result_dict(d: object) -> dict[str, Any]:
         _number(fam["typicality"], "familiarity.typicality", low=0.0, high=1.0)
         if not isinstance(fam["unlike_training_data"], bool):
             raise ResultSchemaError("familiarity.unlike_training_data must be true or false")
-    if r["loudness"] is not None:
-        loud = _fields(r["loudness"], LOUDNESS_KEYS, "loudness")
-        for key in sorted(LOUDNESS_KEYS):
-            if loud[key] is not None:
-                _number(loud[key], f"loudness.{key}", low=-200.0, high=200.0)
+    _check_meters(r)
     if r["error"] is not None:
-        if segments or r["overall"] is not None or r["familiarity"] is not None or r["loudness"] is not None:
+        measured = ("overall", "familiarity", "loudness", "stereo", "clipping", "platforms", "qc")
+        if segments or any(r.get(key) is not None for key in measured):
             raise ResultSchemaError("a failed analysis has no scores")
         return r
     if duration is None or duration <= 0:
@@ -249,11 +272,55 @@ def validate_result_dict(d: object) -> dict[str, Any]:
     return r
 
 
-def _fields(d: object, keys: frozenset[str], what: str) -> dict[str, Any]:
+def _check_meters(r: dict[str, Any]) -> None:
+    """The "loudness", "stereo" and "clipping" objects, and the output's "platforms" and "qc" when present."""
+    if r["loudness"] is not None:
+        loud = _fields(r["loudness"], LOUDNESS_KEYS, "loudness")
+        for key in LOUDNESS_ORDER:
+            if loud[key] is not None:
+                _number(loud[key], f"loudness.{key}", low=0.0 if key == "lra_lu" else -200.0, high=200.0)
+    if r["stereo"] is not None:
+        stereo = _fields(r["stereo"], STEREO_KEYS, "stereo")
+        _number(stereo["correlation"], "stereo.correlation", -1.0, 1.0)
+        _number(stereo["width"], "stereo.width", 0.0, 1.0)
+        if stereo["mono_loss_lu"] is not None:
+            _number(stereo["mono_loss_lu"], "stereo.mono_loss_lu", 0.0, 200.0)
+    if r["clipping"] is not None:
+        clip = _fields(r["clipping"], CLIPPING_KEYS, "clipping")
+        if isinstance(clip["spots"], bool) or not isinstance(clip["spots"], int) or clip["spots"] < 0:
+            raise ResultSchemaError("clipping.spots must be a whole number, not negative")
+        if not isinstance(clip["times_s"], list) or len(clip["times_s"]) > clip["spots"]:
+            raise ResultSchemaError("clipping.times_s must list at most one time per spot")
+        for t in clip["times_s"]:
+            _number(t, "clipping.times_s", low=0.0)
+    for platform in _list_or_none(r.get("platforms"), "platforms"):
+        p = _fields(platform, PLATFORM_KEYS, "platform")
+        _text(p["name"], "platform name")
+        for key in ("target_lufs", "gain_db"):
+            _number(p[key], f"platform {key}", -200.0, 200.0)
+        if p["true_peak_after_dbtp"] is not None:
+            _number(p["true_peak_after_dbtp"], "platform true_peak_after_dbtp", -400.0, 400.0)
+    for check in _list_or_none(r.get("qc"), "qc"):
+        q = _fields(check, QC_KEYS, "qc check")
+        _text(q["rule"], "qc rule")
+        _text(q["detail"], "qc detail")
+        if q["status"] not in QC_STATUSES:
+            raise ResultSchemaError(f"qc status must be one of {', '.join(QC_STATUSES)}")
+
+
+def _list_or_none(value: object, name: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ResultSchemaError(f"{name} must be a list or null")
+    return value
+
+
+def _fields(d: object, keys: frozenset[str], what: str, optional: frozenset[str] = frozenset()) -> dict[str, Any]:
     if not isinstance(d, dict):
         raise ResultSchemaError(f"{what} must be an object")
-    if set(d) != keys:
-        missing, extra = sorted(keys - set(d)), sorted(str(k) for k in set(d) - keys)
+    if not keys <= set(d) <= keys | optional:
+        missing, extra = sorted(keys - set(d)), sorted(str(k) for k in set(d) - keys - optional)
         raise ResultSchemaError(f"{what} fields differ (missing {missing}, unexpected {extra})")
     return d
 
@@ -309,19 +376,32 @@ def _check_windows(segments: list[dict[str, Any]], duration: float) -> None:
 
 
 def _loudness_dict(result: TrackResult) -> dict[str, float | None] | None:
-    """``{"lufs", "true_peak_dbtp"}`` for every analysed file (both None when not measured, as in fast
-    mode), so the field always has one shape; None, like ``overall``, for a file that failed."""
+    """``LOUDNESS_ORDER``'s keys for every analysed file (all None when not measured, as in fast mode;
+    the range and maxima None for a loudness measured without them), so the field always has one
+    shape; None, like ``overall``, for a file that failed."""
     if not result.ok:
         return None
-    if result.loudness is None:
-        return {"lufs": None, "true_peak_dbtp": None}
-    return result.loudness.to_dict()
+    measured = {} if result.loudness is None else result.loudness.to_dict()
+    return {key: measured.get(key) for key in LOUDNESS_ORDER}
 
 
-def _loudness_from(d: dict[str, Any] | None) -> Loudness | None:
-    """Results written before loudness was measured have no field; both values null means not measured."""
-    if not d or (d.get("lufs") is None and d.get("true_peak_dbtp") is None):
+def _meter_dict(result: TrackResult, name: str) -> dict[str, Any] | None:
+    """The loudness pass's "stereo" or "clipping" object; None where not measured (fast mode, a
+    failed file, a 1-channel file's stereo)."""
+    meter = getattr(result.loudness, name, None) if result.ok else None
+    return None if meter is None else dict(meter.to_dict())
+
+
+def _loudness_from(
+    d: dict[str, Any] | None, stereo: dict[str, Any] | None = None, clipping: dict[str, Any] | None = None
+) -> Loudness | TrackLoudness | None:
+    """Results written before loudness was measured have no field; all values null means not measured."""
+    if not d or all(v is None for v in d.values()):
         return None
-    from hitdesk.dsp.loudness import Loudness
+    if stereo is None and clipping is None and all(d.get(k) is None for k in LOUDNESS_ORDER[2:]):
+        from hitdesk.dsp.loudness import Loudness
 
-    return Loudness.from_dict(d)
+        return Loudness.from_dict(d)  # measured without the pass's meters (an earlier version, the app's own)
+    from hitdesk.dsp.meters import TrackLoudness
+
+    return TrackLoudness.from_dicts(d, stereo, clipping)

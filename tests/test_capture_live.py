@@ -32,6 +32,9 @@ RESULT_KEYS = {
     "mode",
     "familiarity",
     "loudness",
+    "stereo",
+    "clipping",
+    "platforms",
     "notes",
     "error",
 }

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+LOUDNESS_KEYS = {"lufs", "true_peak_dbtp", "lra_lu", "plr_db", "momentary_max_lufs", "short_term_max_lufs"}
 SEGMENT_KEYS = {"name", "start_s", "end_s", "p_hit", "p_hit_low", "p_hit_high"}
 RESULT_KEYS = {
     "file",
@@ -26,6 +27,9 @@ RESULT_KEYS = {
     "mode",
     "familiarity",
     "loudness",
+    "stereo",
+    "clipping",
+    "platforms",
     "notes",
     "error",
 }
@@ -60,7 +64,7 @@ def test_json_output_and_exit_status(takes: Path, tmp_path: Path) -> None:
     assert broken["loudness"] is None
     for r in (ogg, m4a):
         assert set(r) == RESULT_KEYS and r["error"] is None
-        assert set(r["loudness"]) == {"lufs", "true_peak_dbtp"} and -40 < r["loudness"]["lufs"] < 0
+        assert set(r["loudness"]) == LOUDNESS_KEYS and -40 < r["loudness"]["lufs"] < 0
         assert [s["name"] for s in r["segments"]] == ["beginning", "middle", "end"]
         assert all(set(s) == SEGMENT_KEYS for s in r["segments"])
         for s in [*r["segments"], r["overall"]]:

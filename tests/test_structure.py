@@ -144,6 +144,7 @@ LAYERS = {
     "hitdesk.model": {"hitdesk.analysis", "hitdesk.capture", "hitdesk.cli", "hitdesk.ui", "hitdesk.training"},
     "hitdesk.analysis": {"hitdesk.capture", "hitdesk.cli", "hitdesk.ui", "hitdesk.training"},
     "hitdesk.present": {"hitdesk.capture", "hitdesk.cli", "hitdesk.ui", "hitdesk.training"},
+    "hitdesk.ranking": {"hitdesk.capture", "hitdesk.cli", "hitdesk.ui", "hitdesk.training"},
     "hitdesk.capture": {"hitdesk.cli", "hitdesk.ui", "hitdesk.training"},
     "hitdesk.ui": {"hitdesk.cli", "hitdesk.training"},
 }

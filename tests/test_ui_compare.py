@@ -27,7 +27,8 @@ from ui_helpers import WAIT_MS, clips
 
 from hitdesk.analysis import AnalysisDetail
 from hitdesk.dsp.windows import Window, WindowPlan
-from hitdesk.present import Ranking, unlike_note
+from hitdesk.present import unlike_note
+from hitdesk.ranking import Ranking
 from hitdesk.results import Familiarity, Score, SegmentResult, TrackResult
 from hitdesk.ui import theme
 from hitdesk.ui.compare_delegates import ROW_HEIGHT, picture_caption

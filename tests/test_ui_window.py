@@ -21,6 +21,7 @@ from ui_helpers import WAIT_MS, clips, drop_files, require_model, wait_idle
 
 from hitdesk.analysis import AnalysisOptions, analyze
 from hitdesk.model.runtime import HitModel
+from hitdesk.platforms import BUILT_IN, platform_rows
 from hitdesk.present import mmss, pct, pct_range
 from hitdesk.present import results_csv as results_to_csv
 from hitdesk.ui import workers
@@ -175,14 +176,13 @@ def test_export_round_trip(
     for e, take in zip(exported[:-1], takes, strict=False):
         # What the table shows besides the engine's fields: loudness (as measured) and the note.
         assert take.loudness is not None
-        shown = {
-            "lufs": round(take.loudness.integrated_lufs, 2),  # type: ignore[arg-type]
-            "true_peak_dbtp": round(take.loudness.true_peak_dbtp, 2),
-        }
+        shown = take.loudness.to_dict()
+        assert shown["lufs"] == round(take.loudness.integrated_lufs, 2)  # type: ignore[arg-type]
         assert e.pop("loudness") == shown
         assert e.pop("note") == take.note
         engine = dict(engine_results[e["file"]])
         assert engine.pop("loudness") == shown  # the app shows the numbers hitdesk analyze reports
+        assert e.pop("platforms") == platform_rows(shown, BUILT_IN)  # as hitdesk analyze adds them
         assert e == engine
     assert exported[0]["file"] == str(takes[0].path) and takes[0].note == "chorus, take 2"
     assert exported[-1]["error"] and exported[-1]["overall"] is None
@@ -198,8 +198,9 @@ def test_export_round_trip(
         assert r["note"] == take.note
     assert rows[0]["note"] == "chorus, take 2"
     assert rows[-1]["lufs"] == rows[-1]["true_peak_dbtp"] == rows[-1]["note"] == ""
-    plain = {k: v for k, v in rows[1].items() if k != "note"}  # the rest is hitdesk analyze --csv's row
-    assert plain == next(csv.DictReader(io.StringIO(results_to_csv([engine_results[str(takes[1].path)]]))))
+    engine_row = next(csv.DictReader(io.StringIO(results_to_csv([engine_results[str(takes[1].path)]]))))
+    assert {k: rows[1][k] for k in engine_row} == engine_row  # hitdesk analyze --csv's row, then platforms, note
+    assert rows[1]["spotify_gain_db"] and rows[1]["deezer_true_peak_after_dbtp"]
 
 
 def test_session_round_trip(qtbot: object, window: MainWindow, settings: QSettings, tmp_path: Path) -> None:

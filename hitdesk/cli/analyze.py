@@ -7,7 +7,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hitdesk.cli.args import add_model, add_window_seconds, positive_whole_number
 from hitdesk.cli.common import (
@@ -24,6 +24,10 @@ from hitdesk.cli.pool import Terminated, available_cpus, raise_terminated, run_p
 from hitdesk.config import window_seconds_for
 from hitdesk.errors import HitdeskError
 from hitdesk.results import TrackResult
+
+if TYPE_CHECKING:
+    from hitdesk.platforms import Platform
+    from hitdesk.qc import Profile
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -43,6 +47,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--jobs", type=positive_whole_number, default=1, metavar="N", help="files analysed in parallel (default 1)"
     )
     an.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
+    an.add_argument(
+        "--qc",
+        metavar="PROFILE",
+        help="check each file against a QC profile: a platform's lowercase name (spotify, apple-music, ...), "
+        "one of your own in the settings folder's qc/, or a .toml file",
+    )
     an.set_defaults(handler=run)
 
 
@@ -102,6 +112,11 @@ def _analyze(args: argparse.Namespace) -> int:
     except HitdeskError as exc:
         error(str(exc))
         return EXIT_USAGE
+    try:
+        platforms, profile = _targets(args.qc)
+    except HitdeskError as exc:
+        error(str(exc))
+        return EXIT_USAGE
     window_s = window_seconds_for(args.window_seconds, _worker_model.card.window_seconds)
     for i, item in enumerate(inputs):
         if isinstance(item, InputProblem):
@@ -118,8 +133,16 @@ def _analyze(args: argparse.Namespace) -> int:
     for i, row in zip([i for i, _ in jobs], _run_jobs([j for _, j in jobs], args), strict=True):
         rows[i] = row
 
-    results = [r for r in rows if r is not None]
     from hitdesk import present
+    from hitdesk.platforms import platform_rows
+    from hitdesk.qc import check
+
+    results = []
+    for r in rows:
+        if r is not None:
+            qc = None if profile is None else check(r, profile)
+            gains = platform_rows(r.get("loudness"), platforms)
+            results.append(present.with_outputs(r, gains, qc, profile is not None))
 
     try:
         if args.json:
@@ -131,6 +154,16 @@ def _analyze(args: argparse.Namespace) -> int:
     except OutputClosedError as closed:
         return closed.status
     return EXIT_FAILED if any(r.get("error") for r in results) else EXIT_OK
+
+
+def _targets(qc: str | None) -> tuple[tuple[Platform, ...], Profile | None]:
+    """The platform presets and the QC profile asked for (None without ``--qc``); a file of the user's
+    that cannot be used raises its one sentence before any file is analysed."""
+    from hitdesk.platforms import load_platforms
+    from hitdesk.qc import load_profile
+
+    platforms = load_platforms()
+    return platforms, None if qc is None else load_profile(qc, platforms)
 
 
 def decode_threads(parallel_files: int) -> int:

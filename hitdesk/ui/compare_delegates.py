@@ -12,7 +12,8 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen
 from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from hitdesk.config import FEATURES
-from hitdesk.present import Ranked, mmss, pct
+from hitdesk.present import mmss, pct
+from hitdesk.ranking import Ranked
 from hitdesk.results import Score
 from hitdesk.ui import theme
 from hitdesk.ui.compare_model import CellRole, CompareColumn, CompareRow, PictureRole, PictureStateRole, RowRole

@@ -28,7 +28,8 @@ import numpy.typing as npt
 import pyqtgraph as pg
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal
 
-from hitdesk.present import SEGMENTS, Ranked, Ranking
+from hitdesk.present import SEGMENTS
+from hitdesk.ranking import Ranked, Ranking
 from hitdesk.results import Score
 from hitdesk.ui import theme
 from hitdesk.ui.compare_pictures import PictureCache, PictureKey, PictureRenderer, strip_source

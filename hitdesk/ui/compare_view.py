@@ -32,7 +32,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hitdesk.present import Ranked, Ranking, unlike_note, unlike_training_data
+from hitdesk.present import unlike_note, unlike_training_data
+from hitdesk.ranking import Ranked, Ranking
 from hitdesk.ui import theme
 from hitdesk.ui.compare_delegates import CELL_GAP, ROW_HEIGHT, CompareDelegate, picture_rect
 from hitdesk.ui.compare_model import CompareColumn, CompareModel

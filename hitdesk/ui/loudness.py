@@ -17,6 +17,7 @@ import numpy.typing as npt
 
 from hitdesk.audio.decode import open_stream
 from hitdesk.dsp.loudness import Loudness, LoudnessMeter
+from hitdesk.dsp.meters import TrackMeter
 
 __all__ = ["Loudness", "LoudnessMeter", "iter_native_blocks", "measure_file"]
 
@@ -41,7 +42,7 @@ def iter_native_blocks(path: str | Path) -> tuple[int, int, Iterator[npt.NDArray
 def measure_file(path: str | Path, should_stop: Callable[[], bool] | None = None) -> Loudness | None:
     """Loudness of a file, or None when stopped early. Decoder errors propagate to the caller."""
     rate, channels, blocks = iter_native_blocks(path)
-    meter = LoudnessMeter(rate, channels)
+    meter = TrackMeter(rate, channels)  # with the pass's meters, as full mode has them
     try:
         for block in blocks:
             if should_stop is not None and should_stop():

@@ -1,5 +1,6 @@
-"""The selected take: large overall meter, segment meters, a reading in words, the spectrogram, and how
-the take is played (gain, offset, loop)."""
+"""The selected take: large overall meter, segment meters, a reading in words, its meters in numbers
+(loudness, stereo, platforms, QC), the spectrogram with the loudness strip under it, and how the take
+is played (gain, offset, loop)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ from hitdesk.analysis import AnalysisDetail
 from hitdesk.present import SEGMENTS, familiarity_warning, mmss, reading
 from hitdesk.ui import theme
 from hitdesk.ui.elided import ElidedLabel
+from hitdesk.ui.loudness_strip import CorrelationStrip, LoudnessStrip
+from hitdesk.ui.meter_readout import MeterReadout
 from hitdesk.ui.meters import ProbabilityMeter
 from hitdesk.ui.play_controls import PlayControls
 from hitdesk.ui.spectrogram import SEGMENT_LABELS, SpectrogramView, WindowView
@@ -102,6 +105,8 @@ class TakePanel(QWidget):
         lv.addSpacing(4)
         lv.addLayout(segments)
         lv.addWidget(self.notes)
+        self.meters = MeterReadout()
+        lv.addWidget(self.meters)
         lv.addStretch(1)
         lv.addWidget(self.note_edit)
         lv.addWidget(links)
@@ -152,6 +157,12 @@ class TakePanel(QWidget):
         self.spectrogram.loop_selected.connect(self.play_controls.set_loop)
         rv.addLayout(controls)
         rv.addWidget(self.spectrogram, 1)
+        self.strip = LoudnessStrip()
+        self.strip.setXLink(self.spectrogram)
+        self.correlation = CorrelationStrip()
+        self.correlation.setXLink(self.spectrogram)
+        rv.addWidget(self.strip)
+        rv.addWidget(self.correlation)
         rv.addWidget(self.play_controls)
 
         layout = QHBoxLayout(self)
@@ -220,6 +231,9 @@ class TakePanel(QWidget):
             self.notes.setText("")
             self.note_edit.setEnabled(False)
             self.note_edit.setText("")
+            self.meters.show_take(None)
+            self.strip.show_loudness(None)
+            self.correlation.show_loudness(None)
             self.spectrogram.clear_windows()
             self.spectrogram.set_message("No take selected")
             self.show_playback(None)
@@ -256,11 +270,19 @@ class TakePanel(QWidget):
             self.warning.hide()
         notes = [n for n in (r.notes if r is not None else ()) if "unlike the songs" not in n]
         self.notes.setText("\n".join(notes))
+        self.meters.show_take(take)
+        self.strip.show_loudness(take.loudness, "" if take.loudness is not None else take.loudness_error or "")
+        self.correlation.show_loudness(take.loudness)
         self.note_edit.setEnabled(True)
         if changed or not self.note_edit.hasFocus():
             self.note_edit.setText(take.note)
         self._show_spectrogram(take)
         self.show_playback(take, force=changed)
+
+    def refresh(self, take_id: int) -> None:
+        """The shown take's loudness arrived (or changed): its numbers and strip again."""
+        if self.take is not None and self.take.id == take_id:
+            self.show_take(self.take)
 
     def show_playback(self, take: Take | None, force: bool = True) -> None:
         """The take's gain, offset and loop in the fields, and its loop on the spectrogram."""
