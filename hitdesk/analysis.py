@@ -27,7 +27,7 @@ from hitdesk.audio.decode import NativeSink
 from hitdesk.audio.info import AudioInfo, NativeBlock
 from hitdesk.audio.prefetch import prefetched
 from hitdesk.audio.problems import collecting
-from hitdesk.config import DEFAULT_WINDOW_SECONDS, FEATURES, MIN_TRACK_SECONDS
+from hitdesk.config import DEFAULT_CURVE_HOP_S, DEFAULT_WINDOW_SECONDS, FEATURES, MIN_TRACK_SECONDS
 from hitdesk.dsp.loudness import Loudness, LoudnessMeter
 from hitdesk.dsp.mel import FloatArray, StreamingMel, melspectrogram, power_to_db, power_to_fs_db
 from hitdesk.dsp.stats import mfcc_stats, onset_envelope, stats_from_mel, tempo_bpm, tempo_from_envelope
@@ -70,6 +70,9 @@ class AnalysisOptions:
     # so the results, are the same for any count, so it is left out of the options' repr, which keys
     # the result cache.
     decode_threads: int = field(default=1, repr=False, compare=False)
+    # The hit curve (hitdesk.explain, full mode only): on or off, and the step between its windows.
+    curve: bool = True
+    curve_hop_s: float = DEFAULT_CURVE_HOP_S
 
     def __post_init__(self) -> None:
         if not self.window_seconds >= MIN_TRACK_SECONDS:
@@ -145,6 +148,8 @@ class AnalysisDetail:
     plan: WindowPlan | None = None
     window_logmel: dict[str, FloatArray] = field(default_factory=dict)
     track_stats: FloatArray | None = None
+    window_tempo: dict[str, float] = field(default_factory=dict)  # each window's own tempo, for hitdesk.explain
+    track_mel: FloatArray | None = None  # the whole track's mel power, which hitdesk.explain drops when done
 
 
 @dataclass(frozen=True)
@@ -155,6 +160,7 @@ class _Features:
     track_stats: FloatArray
     window_tempo: dict[str, float]  # tempo of each window on its own
     loudness: Loudness | None = None  # measured in full mode only
+    track_mel: FloatArray | None = None  # the whole track's mel power, full mode only
 
 
 _SIDE_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hitdesk-dsp")
@@ -224,6 +230,8 @@ def analyze(
         detail.window_logmel[w.name] = lm
     detail.plan = feats.plan
     detail.track_stats = feats.track_stats
+    detail.window_tempo = dict(feats.window_tempo)
+    detail.track_mel = feats.track_mel
     # A model without a head (trained on windows alone) forms the overall score from its window scores.
     overall = model.score_stats(feats.track_stats)[0] if model.has_head else model.aggregate(scores)
     familiarity = model.familiarity(feats.track_stats)
@@ -364,7 +372,7 @@ def _full_features(path: Path, opts: AnalysisOptions, reporter: _Reporter | None
     # the windows' tempi: both are mostly FFTs, which release the GIL.
     track_stats = _SIDE_THREAD.submit(stats_from_mel, mel, duration)
     window_tempo = _window_tempi(plan, window_mel)
-    return _Features(duration, plan, window_mel, track_stats.result(), window_tempo, track.loudness)
+    return _Features(duration, plan, window_mel, track_stats.result(), window_tempo, track.loudness, mel)
 
 
 def _mel_and_rms(samples: FloatArray) -> tuple[FloatArray, FloatArray]:

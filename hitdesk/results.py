@@ -13,12 +13,22 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from hitdesk.insights import (
+    Explanation,
+    HitCurve,
+    InsightSchemaError,
+    TonalBalance,
+    check_curve,
+    check_explanation,
+    check_tonal_balance,
+)
+
 if TYPE_CHECKING:  # imported when first needed: every `hitdesk` command imports this module, few need numpy
     from hitdesk.dsp.loudness import Loudness
 
 # Bumped whenever a field is added, dropped or changes meaning. The result cache folds it into its
 # keys, so an entry written before the change is recomputed instead of read with a field missing.
-RESULT_SCHEMA_VERSION = 2  # 2: "loudness"
+RESULT_SCHEMA_VERSION = 3  # 2: "loudness"; 3: "curve", "explanation" (also per segment), "tonal_balance"
 
 # The three windows, in the order analysis reports them (as hitdesk.dsp.windows names them; not
 # imported from there so that this module stays free of numpy).
@@ -26,10 +36,11 @@ SEGMENT_NAMES: tuple[str, str, str] = ("beginning", "middle", "end")
 MODES = ("full", "fast")
 RESULT_KEYS = frozenset(
     {"file", "duration_s", "tags", "segments", "overall", "model", "mode", "familiarity", "loudness", "notes", "error"}
+    | {"curve", "explanation", "tonal_balance"}
 )
 LOUDNESS_KEYS = frozenset({"lufs", "true_peak_dbtp"})
 SCORE_KEYS = frozenset({"p_hit", "p_hit_low", "p_hit_high"})
-SEGMENT_KEYS = SCORE_KEYS | {"name", "start_s", "end_s"}
+SEGMENT_KEYS = SCORE_KEYS | {"name", "start_s", "end_s", "explanation"}
 FAMILIARITY_KEYS = frozenset({"mahalanobis", "typicality", "unlike_training_data"})
 # Tags a listener reads as text (the human output joins artist and title).
 _TEXT_TAGS = ("title", "artist", "album")
@@ -59,6 +70,7 @@ class SegmentResult:
     start_s: float
     end_s: float
     score: Score
+    explanation: Explanation | None = None  # what drives this window's score (see hitdesk.explain)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -66,11 +78,19 @@ class SegmentResult:
             "start_s": round(self.start_s, 3),
             "end_s": round(self.end_s, 3),
             **self.score.to_dict(),
+            "explanation": None if self.explanation is None else self.explanation.to_dict(),
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> SegmentResult:
-        return cls(str(d["name"]), float(d["start_s"]), float(d["end_s"]), Score.from_dict(d))
+        expl = d.get("explanation")
+        return cls(
+            str(d["name"]),
+            float(d["start_s"]),
+            float(d["end_s"]),
+            Score.from_dict(d),
+            None if expl is None else Explanation.from_dict(expl),
+        )
 
 
 @dataclass(frozen=True)
@@ -110,6 +130,11 @@ class TrackResult:
     notes: tuple[str, ...] = ()
     error: str | None = None
     loudness: Loudness | None = None  # full mode only; None in fast mode and for errors
+    # Why this score (hitdesk.explain): None where not computed (fast mode has no curve; a model
+    # without a head or background has no explanation).
+    curve: HitCurve | None = None
+    explanation: Explanation | None = None
+    tonal_balance: TonalBalance | None = None
 
     @property
     def ok(self) -> bool:
@@ -127,6 +152,9 @@ class TrackResult:
                 "mode": self.mode,
                 "familiarity": None if self.familiarity is None else self.familiarity.to_dict(),
                 "loudness": _loudness_dict(self),
+                "curve": None if self.curve is None else self.curve.to_dict(),
+                "explanation": None if self.explanation is None else self.explanation.to_dict(),
+                "tonal_balance": None if self.tonal_balance is None else self.tonal_balance.to_dict(),
                 "notes": list(self.notes),
                 "error": self.error,
             }
@@ -152,6 +180,9 @@ class TrackResult:
             notes=tuple(str(n) for n in d.get("notes") or ()),
             error=d.get("error"),
             loudness=_loudness_from(d.get("loudness")),
+            curve=None if d.get("curve") is None else HitCurve.from_dict(d["curve"]),
+            explanation=None if d.get("explanation") is None else Explanation.from_dict(d["explanation"]),
+            tonal_balance=None if d.get("tonal_balance") is None else TonalBalance.from_dict(d["tonal_balance"]),
         )
 
 
@@ -235,8 +266,9 @@ def validate_result_dict(d: object) -> dict[str, Any]:
         for key in sorted(LOUDNESS_KEYS):
             if loud[key] is not None:
                 _number(loud[key], f"loudness.{key}", low=-200.0, high=200.0)
+    extras = ("curve", "explanation", "tonal_balance")
     if r["error"] is not None:
-        if segments or r["overall"] is not None or r["familiarity"] is not None or r["loudness"] is not None:
+        if segments or any(r[k] is not None for k in ("overall", "familiarity", "loudness", *extras)):
             raise ResultSchemaError("a failed analysis has no scores")
         return r
     if duration is None or duration <= 0:
@@ -246,7 +278,23 @@ def validate_result_dict(d: object) -> dict[str, Any]:
     if r["loudness"] is None:
         raise ResultSchemaError("an analysed track has a loudness field (its values may be null)")
     _check_windows(segments, duration)
+    _check_insights(r, segments, duration)
     return r
+
+
+def _check_insights(r: dict[str, Any], segments: list[dict[str, Any]], duration: float) -> None:
+    try:
+        if r["curve"] is not None:
+            check_curve(r["curve"], duration)
+        if r["explanation"] is not None:
+            check_explanation(r["explanation"], "explanation")
+        for seg in segments:
+            if seg["explanation"] is not None:
+                check_explanation(seg["explanation"], f"segment {seg['name']!r} explanation")
+        if r["tonal_balance"] is not None:
+            check_tonal_balance(r["tonal_balance"])
+    except InsightSchemaError as exc:
+        raise ResultSchemaError(str(exc)) from exc
 
 
 def _fields(d: object, keys: frozenset[str], what: str) -> dict[str, Any]:
