@@ -32,6 +32,9 @@ RESULT_KEYS = {
     "mode",
     "familiarity",
     "loudness",
+    "curve",
+    "explanation",
+    "tonal_balance",
     "notes",
     "error",
 }

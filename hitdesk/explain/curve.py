@@ -9,8 +9,8 @@ windows) costs about 50 ms a window, which for a window every 5 s would add more
 analysis. Instead, the onset envelope of the whole track is computed once and each window's tempo
 is picked from the mean autocorrelation of the 8 s frames centred in it, summed block by block
 (``context_tempi``): the same estimate, except that frames near a window's edges see the music
-around the window rather than a ramp to zero. Windows that are one of the analysis's own take the
-tempo it measured on them.
+around the window rather than a ramp to zero (on the corpus, 406 of 416 windows of 30 s every 5 s
+get the same tempo both ways). Windows that are one of the analysis's own take the analysis's score.
 """
 
 from __future__ import annotations
@@ -86,27 +86,41 @@ def hit_curve(
     window_s: float,
     hop_s: float,
     window_tempo: dict[str, float],
+    window_scores: dict[str, float] | None = None,
 ) -> HitCurve | None:
-    """The curve from a whole track's mel power; None when the audible part is shorter than two windows."""
+    """The curve from a whole track's mel power; None when the audible part is shorter than two windows.
+
+    A curve window that is one of the analysis's own (``plan``) is scored with the tempo the analysis
+    measured on it; ``window_scores`` gives the analysis's scores of its windows, which such a curve
+    window then takes as they are (the model batches windows in float32, so scoring the same window
+    in another batch can differ in the seventh decimal).
+    """
     if not (np.isfinite(hop_s) and hop_s > 0):
         raise ValueError("the curve's hop must be a positive number of seconds")
     spans_s = curve_windows(plan, window_s, hop_s)
     if not spans_s:
         return None
     n = mel.shape[1]
-    spans = [frame_range(a, b, n) for a, b in spans_s]
-    tempi = context_tempi(mel, spans)
-    for i, (a, b) in enumerate(spans_s):  # the analysis's own windows keep the tempo it measured
+    own: dict[int, str] = {}
+    for i, (a, b) in enumerate(spans_s):
         for w in plan.windows:
             if w.name in window_tempo and abs(w.start_s - a) < _SAME_S and abs(w.end_s - b) < _SAME_S:
-                tempi[i] = window_tempo[w.name]
-    p_hit: list[float] = []
+                own[i] = w.name
+    known = window_scores or {}
+    todo = [i for i in range(len(spans_s)) if own.get(i) not in known]
+    spans = [frame_range(*spans_s[i], n) for i in todo]
+    tempi = context_tempi(mel, spans) if spans else []
+    tempi = [window_tempo[own[i]] if i in own else t for i, t in zip(todo, tempi, strict=True)]
+    p_hit = {own[i]: known[own[i]] for i in range(len(spans_s)) if own.get(i) in known}
+    scored: list[float] = []
     for a in range(0, len(spans), _SCORE_BATCH):
-        part = spans[a : a + _SCORE_BATCH]
-        logmels = [power_to_db(mel[:, s]) for s in part]
+        logmels = [power_to_db(mel[:, s]) for s in spans[a : a + _SCORE_BATCH]]
         td = np.array([[t, duration_s] for t in tempi[a : a + _SCORE_BATCH]], dtype=np.float64)
-        p_hit += [s.p_hit for s in model.score_logmel(logmels, td)]
-    points = tuple(CurvePoint(a, b, p) for (a, b), p in zip(spans_s, p_hit, strict=True))
+        scored += [s.p_hit for s in model.score_logmel(logmels, td)]
+    by_index = dict(zip(todo, scored, strict=True))
+    points = tuple(
+        CurvePoint(a, b, by_index[i] if i in by_index else p_hit[own[i]]) for i, (a, b) in enumerate(spans_s)
+    )
     return HitCurve(window_s, hop_s, points)
 
 

@@ -56,9 +56,16 @@ def explain(result: TrackResult, detail: AnalysisDetail, model: HitModel, opts: 
     if not result.ok or detail.plan is None or result.duration_s is None:
         return result
     curve = None
-    if opts.curve and mel is not None:
+    if opts.curve and not opts.fast and mel is not None:  # --fast asks for no curve, even where it decoded all
         curve = hit_curve(
-            model, mel, detail.plan, result.duration_s, opts.window_seconds, opts.curve_hop_s, detail.window_tempo
+            model,
+            mel,
+            detail.plan,
+            result.duration_s,
+            opts.window_seconds,
+            opts.curve_hop_s,
+            detail.window_tempo,
+            {s.name: s.score.p_hit for s in result.segments},
         )
     del mel
     notes = list(result.notes)

@@ -15,7 +15,7 @@ def points(value: float) -> str:
     """A probability change in points (0.043 -> "4 points")."""
     pts = abs(value) * 100.0
     if pts >= 0.95:
-        return f"{pts:.0f} points"
+        return "1 point" if round(pts) == 1 else f"{pts:.0f} points"
     return f"{pts:.1f} points" if pts >= 0.05 else "less than 0.1 points"
 
 
