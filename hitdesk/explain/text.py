@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hitdesk.explain.groups import BANDS
+from hitdesk.insights import HitCurve
 
 
 def clock(seconds: float) -> str:
@@ -57,3 +58,9 @@ def _hits(name: str, lo: float, hi: float) -> str:
 def sentence(name: str, contribution: float, value: float, hits_range: tuple[float, float]) -> str:
     """'In the model's view, the length (5:41) pulls the score down 4 points; half the chart's hits last 3:30-4:30.'"""
     return f"In the model's view, {_subject(name, value)} {_effect(contribution)}; {_hits(name, *hits_range)}."
+
+
+def strongest_part(curve: HitCurve) -> str:
+    """'strongest part: 1:42-2:12' (the window the model scores highest)."""
+    best = curve.strongest()
+    return f"strongest part: {clock(best.start_s)}-{clock(best.end_s)} ({best.p_hit:.0%})"

@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (
 from hitdesk.analysis import AnalysisDetail
 from hitdesk.present import SEGMENTS, familiarity_warning, mmss, reading
 from hitdesk.ui import theme
+from hitdesk.ui.curve_strip import CurveStrip
+from hitdesk.ui.drivers_panel import DriversPanel
 from hitdesk.ui.elided import ElidedLabel
 from hitdesk.ui.meters import ProbabilityMeter
 from hitdesk.ui.play_controls import PlayControls
@@ -102,6 +104,8 @@ class TakePanel(QWidget):
         lv.addSpacing(4)
         lv.addLayout(segments)
         lv.addWidget(self.notes)
+        self.drivers = DriversPanel()
+        lv.addWidget(self.drivers)
         lv.addStretch(1)
         lv.addWidget(self.note_edit)
         lv.addWidget(links)
@@ -152,6 +156,11 @@ class TakePanel(QWidget):
         self.spectrogram.loop_selected.connect(self.play_controls.set_loop)
         rv.addLayout(controls)
         rv.addWidget(self.spectrogram, 1)
+        self.curve_strip = CurveStrip()
+        self.curve_strip.follow(self.spectrogram)
+        self.curve_strip.seek_requested.connect(self.spectrogram.seek_requested)
+        self.spectrogram.playhead_moved.connect(self.curve_strip.set_playhead)
+        rv.addWidget(self.curve_strip)
         rv.addWidget(self.play_controls)
 
         layout = QHBoxLayout(self)
@@ -222,6 +231,8 @@ class TakePanel(QWidget):
             self.note_edit.setText("")
             self.spectrogram.clear_windows()
             self.spectrogram.set_message("No take selected")
+            self.curve_strip.show_curve(None, self.base_rate, 0.0)
+            self.drivers.show_result(None)
             self.show_playback(None)
             return
         r = take.result
@@ -260,6 +271,9 @@ class TakePanel(QWidget):
         if changed or not self.note_edit.hasFocus():
             self.note_edit.setText(take.note)
         self._show_spectrogram(take)
+        ok = r is not None and r.ok
+        self.curve_strip.show_curve(r.curve if ok and r else None, self.base_rate, (r.duration_s if r else None) or 0.0)
+        self.drivers.show_result(r if ok else None)
         self.show_playback(take, force=changed)
 
     def show_playback(self, take: Take | None, force: bool = True) -> None:

@@ -1,0 +1,89 @@
+"""The hit curve strip and the "What drives it" panel in the real main window, with a real track."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication
+from ui_helpers import CORPUS, wait_idle
+
+from hitdesk.ui.main_window import MainWindow
+
+TRACK = Path(os.environ.get("HITDESK_SHARED") or CORPUS.parent) / "corpus" / "forest-sprint.ogg"
+
+
+@pytest.fixture
+def track() -> Path:
+    if not TRACK.exists():
+        pytest.skip("needs ../shared/corpus")
+    return TRACK
+
+
+def test_curve_strip_and_drivers_panel_show_the_take(
+    qtbot: object, window: MainWindow, track: Path, tmp_path: Path
+) -> None:
+    window.resize(1280, 800)
+    (take,) = window.add_paths([track])
+    wait_idle(qtbot, window)
+    window.select_ids([take.id])
+    QApplication.processEvents()
+    panel = window.panel
+    result = take.result
+    assert result is not None and result.curve is not None and result.explanation is not None
+    strip = panel.curve_strip
+    assert strip.curve is result.curve and strip.isVisible()
+    best = result.curve.strongest()
+    assert strip.strongest.getRegion() == (best.start_s, best.end_s)
+    assert "strongest part: " in strip.caption and "model's view" in strip.caption
+
+    # One time axis: the strip's plot area lies exactly above the spectrogram's, and zooming one moves both.
+    qtbot.waitUntil(  # type: ignore[attr-defined]
+        lambda: abs(strip.plotItem.vb.sceneBoundingRect().left() - panel.spectrogram.plotItem.vb.sceneBoundingRect().left())
+        < 1.5
+        and abs(strip.plotItem.vb.sceneBoundingRect().right() - panel.spectrogram.plotItem.vb.sceneBoundingRect().right())
+        < 1.5,
+        timeout=5000,
+    )
+    panel.spectrogram.setXRange(40.0, 100.0, padding=0)
+    QApplication.processEvents()
+    assert strip.viewRange()[0] == pytest.approx([40.0, 100.0], abs=0.5)
+    panel.spectrogram.reset_zoom()
+    QApplication.processEvents()
+
+    # A click on the strip seeks there; the strip follows the playhead.
+    seeks: list[float] = []
+    panel.spectrogram.seek_requested.connect(seeks.append)
+    vb = strip.plotItem.vb
+    at = strip.mapFromScene(vb.mapViewToScene(pg_point(100.0, 0.5)))
+    qtbot.mouseClick(strip.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(at.x(), at.y()))  # type: ignore[attr-defined]
+    assert seeks and seeks[-1] == pytest.approx(100.0, abs=1.0)
+    panel.spectrogram.set_playhead(12.0)
+    assert strip.playhead.isVisible() and strip.playhead.value() == 12.0
+
+    # What drives it: bars and the sentences of the overall score, then of the end window.
+    drivers = panel.drivers
+    assert drivers.bars.explanation is result.explanation and drivers.bars.height() > 100
+    assert drivers.sentences.text().count("In the model's view") == len(result.explanation.contributions)
+    drivers.which.setCurrentIndex(drivers.which.findData("end"))
+    assert drivers.bars.explanation is result.segments[2].explanation
+
+    drivers.which.setCurrentIndex(0)
+    shot = tmp_path / "explain.png"
+    assert window.grab_png(shot)
+    image = QImage(str(shot))
+    assert image.width() >= 900 and image.height() >= 560
+    if os.environ.get("HITDESK_SCREENSHOT_OUT"):
+        image.save(os.environ["HITDESK_SCREENSHOT_OUT"])
+
+
+def pg_point(x: float, y: float) -> object:
+    from PySide6.QtCore import QPointF
+
+    return QPointF(x, y)
