@@ -26,8 +26,8 @@ from badinput import lying_wav, music
 
 from hitdesk import cache
 from hitdesk.analysis import AnalysisOptions
-from hitdesk.explain import analyze_file
 from hitdesk.cli import main
+from hitdesk.explain import analyze_file
 from hitdesk.present import format_human
 from hitdesk.results import validate_result_dict
 

@@ -44,13 +44,11 @@ def test_curve_strip_and_drivers_panel_show_the_take(
     assert "strongest part: " in strip.caption and "model's view" in strip.caption
 
     # One time axis: the strip's plot area lies exactly above the spectrogram's, and zooming one moves both.
-    qtbot.waitUntil(  # type: ignore[attr-defined]
-        lambda: abs(strip.plotItem.vb.sceneBoundingRect().left() - panel.spectrogram.plotItem.vb.sceneBoundingRect().left())
-        < 1.5
-        and abs(strip.plotItem.vb.sceneBoundingRect().right() - panel.spectrogram.plotItem.vb.sceneBoundingRect().right())
-        < 1.5,
-        timeout=5000,
-    )
+    def aligned() -> bool:
+        mine, theirs = strip.plotItem.vb.sceneBoundingRect(), panel.spectrogram.plotItem.vb.sceneBoundingRect()
+        return abs(mine.left() - theirs.left()) < 1.5 and abs(mine.right() - theirs.right()) < 1.5
+
+    qtbot.waitUntil(aligned, timeout=5000)  # type: ignore[attr-defined]
     panel.spectrogram.setXRange(40.0, 100.0, padding=0)
     QApplication.processEvents()
     assert strip.viewRange()[0] == pytest.approx([40.0, 100.0], abs=0.5)
@@ -87,3 +85,12 @@ def pg_point(x: float, y: float) -> object:
     from PySide6.QtCore import QPointF
 
     return QPointF(x, y)
+
+
+def test_the_numbers_page_says_what_the_explanations_are_and_are_not() -> None:
+    from hitdesk.model import HitModel
+    from hitdesk.ui.model_card import explain_page
+
+    text = explain_page(HitModel.load().card)
+    assert "Hit curve" in text and "Shapley" in text and "What these are not" in text
+    assert "not causes of success" in text and "weighted centroids of 7675 songs" in text

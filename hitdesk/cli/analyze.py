@@ -49,7 +49,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         metavar="S",
         help=f"seconds between the hit curve's windows (default {DEFAULT_CURVE_HOP_S:g}; full mode only)",
     )
-    an.add_argument("--no-curve", action="store_true", help="skip the hit curve (JSON \"curve\": null)")
+    an.add_argument("--no-curve", action="store_true", help='skip the hit curve (JSON "curve": null)')
     an.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
     an.set_defaults(handler=run)
 

@@ -133,6 +133,7 @@ def write_background(
         "what_it_is_not": WHAT_IT_IS_NOT,
     }
     card["explanation"] = section
+    card.setdefault("files", {})["background"] = out.name  # the package build bundles what the card names
     write_card(card, card_path)
     log.info("wrote %s (%d centroids) and the card's explanation section", out, len(bg.weights))
     return section
