@@ -94,3 +94,23 @@ def test_the_numbers_page_says_what_the_explanations_are_and_are_not() -> None:
     text = explain_page(HitModel.load().card)
     assert "Hit curve" in text and "Shapley" in text and "What these are not" in text
     assert "not causes of success" in text and "weighted centroids of 7675 songs" in text
+
+
+def test_compare_view_says_why_the_first_take_leads_and_overlays_the_curves(
+    qtbot: object, window: MainWindow, track: Path, tmp_path: Path
+) -> None:
+    window.resize(1280, 800)
+    other = track.parent / "chaos_god-mix.ogg"
+    window.add_paths([track, other])
+    wait_idle(qtbot, window)
+    takes = window.takes.takes
+    window.select_ids([t.id for t in takes])
+    window.show_compare()
+    QApplication.processEvents()
+    compare = window.compare
+    first, second = (next(t for t in takes if t.id == r.key) for r in compare.ranked[:2])
+    text = compare.drivers.text()
+    assert text.startswith(f"In the model's view, {first.name} scores ") and f"higher than {second.name}" in text
+    assert compare.curves.names == [first.name, second.name] and compare.curves.isVisible()
+    if os.environ.get("HITDESK_SCREENSHOT_OUT"):
+        window.grab().save(os.environ["HITDESK_SCREENSHOT_OUT"].replace(".png", "-compare.png"))

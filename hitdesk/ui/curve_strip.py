@@ -112,7 +112,7 @@ class CurveStrip(pg.PlotWidget):  # type: ignore[misc]
         self.strongest.show()
         self.caption = f"Hit curve (the model's view): {strongest_part(curve)}"
         self.label.setText(self.caption)
-        self.label.setPos(best.start_s, 1.02)
+        self.label.setPos(curve.points[0].start_s, 1.02)  # from the left, where it is never cut
         self.setToolTip(
             f"P(hit) of {curve.window_s:g} s windows every {curve.hop_s:g} s, each point at its window's centre; "
             "the dashed line is the chart's base rate. Click to play from there."
