@@ -73,6 +73,11 @@ def test_curve_strip_and_drivers_panel_show_the_take(
     assert drivers.bars.explanation is result.segments[2].explanation
 
     drivers.which.setCurrentIndex(0)
+    tonal = panel.tonal
+    assert tonal.balance is result.tonal_balance and not tonal.isHidden()
+    assert list(tonal.take.yData) == pytest.approx(result.tonal_balance.take_db)
+    if os.environ.get("HITDESK_SCREENSHOT_OUT"):
+        panel.left_scroll.widget().grab().save(os.environ["HITDESK_SCREENSHOT_OUT"].replace(".png", "-left.png"))
     shot = tmp_path / "explain.png"
     assert window.grab_png(shot)
     image = QImage(str(shot))

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from hitdesk.analysis import AnalysisDetail
+from hitdesk.insights import TonalBalance
 from hitdesk.present import SEGMENTS, familiarity_warning, mmss, reading
 from hitdesk.ui import theme
 from hitdesk.ui.curve_strip import CurveStrip
@@ -28,6 +29,7 @@ from hitdesk.ui.meters import ProbabilityMeter
 from hitdesk.ui.play_controls import PlayControls
 from hitdesk.ui.spectrogram import SEGMENT_LABELS, SpectrogramView, WindowView
 from hitdesk.ui.takes import State, Take
+from hitdesk.ui.tonal_view import TonalBalanceView
 
 LEFT_WIDTH = (340, 400)  # the meters' column, without its scroll bar
 MIN_HEIGHT = 120  # below this the column scrolls; the window gives the takes list the height first
@@ -106,6 +108,10 @@ class TakePanel(QWidget):
         lv.addWidget(self.notes)
         self.drivers = DriversPanel()
         lv.addWidget(self.drivers)
+        self.tonal_title = QLabel("<b>Tonal balance</b> <span style='color:#9aa0a8'>against the chart's hits</span>")
+        self.tonal = TonalBalanceView()
+        lv.addWidget(self.tonal_title)
+        lv.addWidget(self.tonal)
         lv.addStretch(1)
         lv.addWidget(self.note_edit)
         lv.addWidget(links)
@@ -233,6 +239,7 @@ class TakePanel(QWidget):
             self.spectrogram.set_message("No take selected")
             self.curve_strip.show_curve(None, self.base_rate, 0.0)
             self.drivers.show_result(None)
+            self.show_tonal(None)
             self.show_playback(None)
             return
         r = take.result
@@ -274,7 +281,12 @@ class TakePanel(QWidget):
         ok = r is not None and r.ok
         self.curve_strip.show_curve(r.curve if ok and r else None, self.base_rate, (r.duration_s if r else None) or 0.0)
         self.drivers.show_result(r if ok else None)
+        self.show_tonal(r.tonal_balance if ok and r else None)
         self.show_playback(take, force=changed)
+
+    def show_tonal(self, balance: TonalBalance | None) -> None:
+        self.tonal.show_balance(balance)
+        self.tonal_title.setVisible(balance is not None)
 
     def show_playback(self, take: Take | None, force: bool = True) -> None:
         """The take's gain, offset and loop in the fields, and its loop on the spectrogram."""
