@@ -29,6 +29,7 @@ from hitdesk.ui.meters import ProbabilityMeter
 from hitdesk.ui.play_controls import PlayControls
 from hitdesk.ui.spectrogram import SEGMENT_LABELS, SpectrogramView, WindowView
 from hitdesk.ui.takes import State, Take
+from hitdesk.ui.tonal_view import KEY as TONAL_KEY
 from hitdesk.ui.tonal_view import TonalBalanceView
 
 LEFT_WIDTH = (340, 400)  # the meters' column, without its scroll bar
@@ -108,7 +109,8 @@ class TakePanel(QWidget):
         lv.addWidget(self.notes)
         self.drivers = DriversPanel()
         lv.addWidget(self.drivers)
-        self.tonal_title = QLabel("<b>Tonal balance</b> <span style='color:#9aa0a8'>against the chart's hits</span>")
+        self.tonal_title = QLabel(f"<b>Tonal balance</b> (the model's view)<br><small>{TONAL_KEY}</small>")
+        self.tonal_title.setWordWrap(True)
         self.tonal = TonalBalanceView()
         lv.addWidget(self.tonal_title)
         lv.addWidget(self.tonal)

@@ -17,6 +17,12 @@ from hitdesk.insights import TonalBalance
 from hitdesk.ui import theme
 
 HEIGHT = 170
+# The key, in the colours of the lines (the plot is too small for a legend inside it).
+KEY = (
+    f"<span style='color:{theme.P_COLOUR.name()}'>this take</span> · "
+    f"<span style='color:{theme.RANGE_COLOUR.name()}'>chart hits (median, middle 80%)</span> · "
+    f"<span style='color:{theme.DIM_TEXT.name()}'>other songs (median, dashed)</span>"
+)
 _TICKS = (50, 100, 200, 500, 1000, 2000, 5000, 10000)
 
 
@@ -43,14 +49,13 @@ class TonalBalanceView(pg.PlotWidget):  # type: ignore[misc]
         plot.setLabel("left", "dB", color=theme.DIM_TEXT.name())
         band = QColor(theme.RANGE_COLOUR)
         band.setAlpha(70)
-        self.p10 = pg.PlotDataItem(pen=None)
-        self.p90 = pg.PlotDataItem(pen=None)
+        edge = pg.mkPen(band, width=1)  # FillBetweenItem fills between drawn curves
+        self.p10 = pg.PlotDataItem(pen=edge)
+        self.p90 = pg.PlotDataItem(pen=edge)
         self.band = pg.FillBetweenItem(self.p10, self.p90, brush=pg.mkBrush(band))
-        self.hits = pg.PlotDataItem(pen=pg.mkPen(theme.RANGE_COLOUR, width=1), name="hits: median, 10-90%")
-        dash = pg.mkPen(theme.DIM_TEXT, width=1, style=Qt.PenStyle.DashLine)
-        self.others = pg.PlotDataItem(pen=dash, name="other songs: median")
-        self.take = pg.PlotDataItem(pen=pg.mkPen(theme.P_COLOUR, width=2), name="this take")
-        plot.addLegend(offset=(-4, -4), labelTextColor=theme.TEXT, brush=pg.mkBrush(20, 22, 26, 200))
+        self.hits = pg.PlotDataItem(pen=pg.mkPen(theme.RANGE_COLOUR, width=1))
+        self.others = pg.PlotDataItem(pen=pg.mkPen(theme.DIM_TEXT, width=1, style=Qt.PenStyle.DashLine))
+        self.take = pg.PlotDataItem(pen=pg.mkPen(theme.P_COLOUR, width=2))
         for item in (self.p10, self.p90, self.band, self.hits, self.others, self.take):
             plot.addItem(item)
         self.balance: TonalBalance | None = None
