@@ -162,3 +162,11 @@ def test_a_bad_curve_hop_is_one_sentence(data_dir: Path) -> None:
     proc = run_cli("analyze", "--curve-hop", "0", str(data_dir / "chipdisko-12s.ogg"))
     assert proc.returncode == 2 and proc.stdout == ""
     assert "argument --curve-hop: must be between 1 and 600 seconds" in proc.stderr
+
+
+def test_human_output_names_the_strongest_part_and_the_drivers(data_dir: Path) -> None:
+    proc = run_cli("analyze", "--no-cache", "--window-seconds", "4", str(data_dir / "chipdisko-12s.ogg"))
+    assert proc.returncode == 0, proc.stderr
+    assert "  hit curve (the model's view): strongest part 0:" in proc.stdout
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("  what drives it (the model's view, points): "))
+    assert line.split("): ", 1)[1].count(", ") == 2  # the three largest
