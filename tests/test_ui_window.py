@@ -24,6 +24,7 @@ from hitdesk.explain import analyze
 from hitdesk.model.runtime import HitModel
 from hitdesk.present import mmss, pct, pct_range
 from hitdesk.present import results_csv as results_to_csv
+from hitdesk.ui import workers
 from hitdesk.ui.main_window import MINIMUM_SIZE, MainWindow
 from hitdesk.ui.playback import MATCH_TARGET_LUFS
 from hitdesk.ui.settings import Preferences, PreferencesDialog
@@ -46,8 +47,15 @@ def engine_results(engine_model: HitModel) -> dict[str, dict[str, object]]:
 
 
 def test_dropped_files_show_the_engines_numbers(
-    qtbot: object, window: MainWindow, engine_results: dict[str, dict[str, object]]
+    qtbot: object,
+    window: MainWindow,
+    engine_results: dict[str, dict[str, object]],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    def second_pass(path: Path, should_stop: object = None) -> None:
+        raise AssertionError(f"loudness of {path} measured in a second decoding pass")
+
+    monkeypatch.setattr(workers, "measure_file", second_pass)  # full mode: the analysis pass measured it
     files = clips()
     with qtbot.waitSignal(window.all_done, timeout=WAIT_MS):  # type: ignore[attr-defined]
         assert drop_files(window.table.viewport(), files)
@@ -75,6 +83,7 @@ def test_dropped_files_show_the_engines_numbers(
         assert model.data(model.index(row, Column.STATE)) == "done"
         lufs = model.data(model.index(row, Column.LUFS))
         assert take.loudness is not None and lufs == f"{take.loudness.integrated_lufs:.1f}"
+        assert take.loudness.to_dict() == expected["loudness"] and take.loudness_error is None
     # The selected take's panel shows the first take, with its spectrogram windows.
     assert window.panel.take is model.take_at(0)
     assert window.panel.overall.score is not None

@@ -1,10 +1,10 @@
-"""Loudness of a file for the app: integrated LUFS and true peak, measured in a pass of their own.
+"""Loudness of a file for the app when the analysis did not measure it (fast mode): a pass of its own.
 
 The meter is the core's (``hitdesk.dsp.loudness``), fed by the core decoder's native blocks (all
 channels at the file's own rate). ``hitdesk analyze`` measures the same numbers in its one decoding
-pass (``TrackResult.loudness``); the app's workers still measure here, after the analysis, until
-they read the result's field. ``Loudness`` and ``LoudnessMeter`` are re-exported for the app's
-modules that import them from here.
+pass (``TrackResult.loudness``), and the app's workers take that field; they measure here only
+for ``--fast`` results, whose pass decoded excerpts. ``Loudness`` and ``LoudnessMeter`` are
+re-exported for the app's modules that import them from here.
 """
 
 from __future__ import annotations

@@ -173,7 +173,7 @@ class AnalysisRunnable(QRunnable):
                 return
             self.signals.finished.emit(job.take_id, job.token, result, detail)
             if job.loudness and result.ok:
-                self._measure()
+                self._measure(result)
         except Exception:  # a worker must always report back, or the take would stay "analysing"
             log.exception("analysis job for %s failed", job.path)
             error = TrackResult(file=str(job.path), error=f"Cannot analyse '{job.path.name}': an internal error.")
@@ -205,8 +205,13 @@ class AnalysisRunnable(QRunnable):
         result = cache.store(key, result)  # with a note when the file changed while it was analysed
         return result, detail
 
-    def _measure(self) -> None:
+    def _measure(self, result: TrackResult) -> None:
+        """Reports the take's loudness: the analysis pass's own when it measured it (full mode), else
+        (``--fast`` mode reads only excerpts) from a pass over the file of its own."""
         job = self.job
+        if result.loudness is not None:
+            self.signals.loudness.emit(job.take_id, job.token, result.loudness, "")
+            return
         try:
             value: Loudness | None = measure_file(job.path, should_stop=self.cancelled.is_set)
             message = ""
