@@ -24,8 +24,9 @@ import hitdesk  # noqa: F401  (numpy's thread settings, as in the command)
 from hitdesk.analysis import AnalysisOptions, analyze
 from hitdesk.explain import explain
 from hitdesk.explain.curve import hit_curve
-from hitdesk.explain.text import clock, strongest_part
+from hitdesk.explain.text import strongest_part
 from hitdesk.model import HitModel
+from hitdesk.present import mmss
 
 SUFFIXES = (".ogg", ".opus", ".mp3", ".flac", ".m4a", ".wav")
 
@@ -65,7 +66,7 @@ def main() -> None:
         rows.append(
             {
                 "file": path.name,
-                "length": clock(r.duration_s),
+                "length": mmss(r.duration_s),
                 "p_hit": r.overall.p_hit if r.overall else None,
                 "top_driver": None if top is None else f"{top.name} {100 * top.value:+.1f}",
                 "strongest": strongest_part(curve) if curve else "no curve",

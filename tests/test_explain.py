@@ -140,7 +140,7 @@ def test_a_head_that_reads_one_group_gives_it_all_the_credit(model: HitModel, gr
     z, w = _synthetic_background()
     bg = load_background(model.stem, model.card.raw)
     assert bg is not None
-    bg = type(bg)(z, w, bg.hits_range, bg.envelopes)
+    bg = type(bg)(z, w, bg.hits_range, bg.envelopes, bg.training_range)
 
     def head(rows: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-(rows[:, column] - 50.0) / 7.0))
@@ -254,3 +254,31 @@ def test_the_difference_of_two_takes_adds_up_and_names_its_drivers() -> None:
     )
     assert "B scores 10 points lower than A" in difference_sentence("B", b, "A", a)
     assert difference_sentence("A", a, "A again", a) == "In the model's view, A and A again score about the same."
+
+
+def test_what_if_moves_one_group_and_refuses_what_the_model_never_saw(model: HitModel) -> None:
+    from hitdesk.explain.drivers import head_scorer
+    from hitdesk.explain.groups import describe
+    from hitdesk.explain.whatif import CONTROLS, WhatIfError, edited, response, what_if
+
+    bg = load_background(model.stem, model.card.raw)
+    assert bg is not None
+    x = bg.centroids[0]
+    before = describe(x)
+    assert describe(edited(x, "tempo", 10.0))["tempo"] == pytest.approx(1.1 * before["tempo"])
+    assert describe(edited(x, "density", 3.0))["density"] == pytest.approx(before["density"] - 3.0)
+    assert describe(edited(x, "movement", -20.0))["movement"] == pytest.approx(0.8 * before["movement"])
+    assert edited(x, "length", 200.0)[N_STATS - 1] == 200.0
+    louder = edited(x, "high band", 3.0)
+    assert describe(louder)["high band"] > before["high band"] + 1.0
+    assert np.array_equal(louder[[0, *range(20, N_STATS)]], x[[0, *range(20, N_STATS)]])  # only MFCC means 1-19
+
+    score = head_scorer(model)
+    assert what_if(score, x, "tempo", 0.0, bg) == pytest.approx(float(score(x[None])[0]))
+    with pytest.raises(WhatIfError, match=r"^The model cannot say what 2000 s|^The model cannot say what 33:20"):
+        what_if(score, x, "length", 2000.0, bg)
+    curve = response(score, x, "tempo", bg)
+    assert curve.amounts[0] == -15.0 and curve.amounts[-1] == 15.0 and curve.allowed.any()
+    middle = len(curve.amounts) // 2
+    assert curve.p_hit[middle] == pytest.approx(what_if(score, x, "tempo", 0.0, bg), abs=1e-6)
+    assert {c.name for c in CONTROLS} == set(GROUP_NAMES)

@@ -148,7 +148,7 @@ LAYERS = {
     "hitdesk.model": {"hitdesk.analysis", *_ABOVE_ANALYSIS},
     "hitdesk.analysis": _ABOVE_ANALYSIS,
     "hitdesk.explain": {"hitdesk.capture", "hitdesk.cli", "hitdesk.ui", "hitdesk.training"},
-    "hitdesk.present": {"hitdesk.capture", "hitdesk.cli", "hitdesk.ui", "hitdesk.training"},
+    "hitdesk.present": {"hitdesk.explain", "hitdesk.capture", "hitdesk.cli", "hitdesk.ui", "hitdesk.training"},
     "hitdesk.capture": {"hitdesk.cli", "hitdesk.ui", "hitdesk.training"},
     "hitdesk.ui": {"hitdesk.cli", "hitdesk.training"},
 }

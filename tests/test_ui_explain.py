@@ -76,6 +76,15 @@ def test_curve_strip_and_drivers_panel_show_the_take(
     tonal = panel.tonal
     assert tonal.balance is result.tonal_balance and not tonal.isHidden()
     assert list(tonal.take.yData) == pytest.approx(result.tonal_balance.take_db)
+    # What if: the head re-scores the take's statistics with one control moved.
+    whatif = panel.whatif
+    assert whatif.stats is not None and whatif.which.isEnabled()
+    now = f"{result.overall.p_hit:.0%}"
+    assert whatif.readout.text() == f"With tempo +0.0 %, the model would say {now} (now {now})."
+    whatif.which.setCurrentIndex(whatif.which.findData("high band"))
+    whatif.slider.setValue(whatif.slider.maximum())
+    assert whatif.readout.text().startswith("With high band +6.0 dB, the model would say ")
+    assert list(whatif.line.yData) != pytest.approx([result.overall.p_hit] * len(whatif.line.yData))
     if os.environ.get("HITDESK_SCREENSHOT_OUT"):
         panel.left_scroll.widget().grab().save(os.environ["HITDESK_SCREENSHOT_OUT"].replace(".png", "-left.png"))
     shot = tmp_path / "explain.png"

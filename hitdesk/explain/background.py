@@ -39,6 +39,7 @@ class Background:
     weights: npt.NDArray[np.float64]  # [K], sums to 1
     hits_range: dict[str, tuple[float, float]]  # group -> 25th and 75th percentile of the hits' descriptor
     envelopes: dict[str, npt.NDArray[np.float64]]  # ENVELOPE_KEYS -> [128] dB
+    training_range: dict[str, tuple[float, float]]  # group -> 1st and 99th percentile over all songs (what-if)
 
     def to_dict(self, model_name: str, provenance: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -50,6 +51,7 @@ class Background:
             "centroids": [[round(float(v), 6) for v in row] for row in self.centroids],
             "weights": [round(float(v), 8) for v in self.weights],
             "hits_range": {k: [round(v[0], 4), round(v[1], 4)] for k, v in self.hits_range.items()},
+            "training_range": {k: [round(v[0], 4), round(v[1], 4)] for k, v in self.training_range.items()},
             "envelopes_db": {k: [round(float(v), 4) for v in self.envelopes[k]] for k in ENVELOPE_KEYS},
         }
 
@@ -72,6 +74,7 @@ def parse_background(raw: object, name: str) -> Background:
         centroids = np.asarray(raw["centroids"], dtype=np.float64)
         weights = np.asarray(raw["weights"], dtype=np.float64)
         ranges = {str(k): (float(v[0]), float(v[1])) for k, v in raw["hits_range"].items()}
+        training = {str(k): (float(v[0]), float(v[1])) for k, v in raw["training_range"].items()}
         envelopes = {k: np.asarray(raw["envelopes_db"][k], dtype=np.float64) for k in ENVELOPE_KEYS}
     except (KeyError, TypeError, ValueError, IndexError) as exc:
         raise bad from exc
@@ -84,11 +87,13 @@ def parse_background(raw: object, name: str) -> Background:
         and np.isfinite(weights).all()
         and bool(np.all(weights > 0))
         and set(ranges) == set(GROUP_NAMES)
+        and set(training) == set(GROUP_NAMES)
+        and all(np.isfinite(v).all() and v[0] <= v[1] for v in training.values())
         and all(np.isfinite(v).all() and v.shape == (FEATURES.n_mels,) for v in envelopes.values())
     )
     if not ok:
         raise bad
-    return Background(centroids, weights / weights.sum(), ranges, envelopes)
+    return Background(centroids, weights / weights.sum(), ranges, envelopes, training)
 
 
 @functools.lru_cache(maxsize=4)

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 from hitdesk.explain.groups import BANDS
 from hitdesk.insights import HitCurve
-
-
-def clock(seconds: float) -> str:
-    """3:41 for 221 s."""
-    total = round(seconds)
-    return f"{total // 60}:{total % 60:02d}"
+from hitdesk.present import mmss
 
 
 def points(value: float) -> str:
@@ -34,7 +29,7 @@ def _subject(name: str, value: float) -> str:
     if name == "tempo":
         return f"the tempo ({value:.0f} BPM)"
     if name == "length":
-        return f"the length ({clock(value)})"
+        return f"the length ({mmss(value)})"
     if name == "density":
         return f"the density (average level {value:.1f} dB under the loudest)"
     if name == "movement":
@@ -47,7 +42,7 @@ def _hits(name: str, lo: float, hi: float) -> str:
     if name == "tempo":
         return f"half the chart's hits run at {lo:.0f}-{hi:.0f} BPM"
     if name == "length":
-        return f"half the chart's hits last {clock(lo)}-{clock(hi)}"
+        return f"half the chart's hits last {mmss(lo)}-{mmss(hi)}"
     if name == "density":
         return f"half the chart's hits average {lo:.1f}-{hi:.1f} dB under their loudest"
     if name == "movement":
@@ -63,4 +58,4 @@ def sentence(name: str, contribution: float, value: float, hits_range: tuple[flo
 def strongest_part(curve: HitCurve) -> str:
     """'strongest part: 1:42-2:12' (the window the model scores highest)."""
     best = curve.strongest()
-    return f"strongest part: {clock(best.start_s)}-{clock(best.end_s)} ({best.p_hit:.0%})"
+    return f"strongest part: {mmss(best.start_s)}-{mmss(best.end_s)} ({best.p_hit:.0%})"

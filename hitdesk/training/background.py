@@ -37,7 +37,8 @@ WHAT_IT_IS = (
     "the track instead of from the training songs' centroids; the baseline is the centroids' own mean score, "
     "and baseline plus the values is the track's score. The hit curve scores windows sliding across the track. "
     "Tonal balance is the track's mean mel envelope as the model sees it (from its MFCC means) beside the "
-    "chart hits' percentiles."
+    "chart hits' percentiles. What if re-scores the track's statistics with one group edited, and refuses edits "
+    "outside the training songs' 1st-99th percentile."
 )
 WHAT_IT_IS_NOT = (
     "These describe this model's arithmetic, which learned from one market's chart (Vietnamese songs on "
@@ -79,6 +80,11 @@ def build_background(data: ChartData, clusters: int = DEFAULT_CLUSTERS, seed: in
     for name in GROUP_NAMES:
         values = [d[name] for d in described]
         ranges[name] = (float(np.percentile(values, 25)), float(np.percentile(values, 75)))
+    everyone = [describe(row) for row in stats]
+    training = {}
+    for name in GROUP_NAMES:
+        values = [d[name] for d in everyone]
+        training[name] = (float(np.percentile(values, 1)), float(np.percentile(values, 99)))
     env = envelope_db(stats)
     envelopes = {
         "hits_p50": np.percentile(env[hit], 50, axis=0),
@@ -86,7 +92,7 @@ def build_background(data: ChartData, clusters: int = DEFAULT_CLUSTERS, seed: in
         "hits_p90": np.percentile(env[hit], 90, axis=0),
         "others_p50": np.percentile(env[~hit], 50, axis=0),
     }
-    return Background(centroids, weights / weights.sum(), ranges, envelopes)
+    return Background(centroids, weights / weights.sum(), ranges, envelopes, training)
 
 
 def write_background(
@@ -108,7 +114,8 @@ def write_background(
         "method": (
             f"k-means (k-means++ start, seed {seed}) with {clusters} clusters on the standardised 42 statistics; "
             "each centroid is the mean of its songs' raw statistics, weighted by its share of the songs; "
-            "descriptor ranges are the chart hits' 25th-75th percentiles; envelopes are percentiles of "
+            "descriptor ranges are the chart hits' 25th-75th percentiles (for the sentences) and all songs' "
+            "1st-99th percentiles (what-if's limits); envelopes are percentiles of "
             "every song's MFCC means turned back into 128 mel bands"
         ),
     }

@@ -153,6 +153,10 @@ def _fit(args: argparse.Namespace) -> int:
         reference_check=not args.no_reference_check,
     )
     outcome = fit(req)
+    if args.recipe == "zalo-stats" and args.data is not None:  # the card was rewritten: its explanations too
+        from hitdesk.training.background import write_background
+
+        write_background(args.data, outcome.model_path.parent / outcome.model_path.name.removesuffix(".onnx"))
     cv = outcome.card["metrics"]["cv"]
     cv = cv.get("default", cv)  # zalo-stats keeps several conditions; "default" is the shipped one
     figures = ", ".join(

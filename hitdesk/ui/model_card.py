@@ -245,6 +245,9 @@ not which part of a song listeners like.</p>
 bands of the tonal balance, movement) by exact Shapley values. Each bar is how far that group moves the score from
 the baseline, the model's score of the training songs' summary, averaged over every order of swapping the groups
 in; the baseline plus the bars is the score.{made}</p>
+<p><b>What if</b>: the model's score with one group of the take's statistics edited (tempo, length, density,
+a band, movement). Edits outside what 98% of the training songs have are refused. It edits numbers, not sound:
+what the model would say, never advice.</p>
 <p><b>What these are not</b>: {is_not}</p>
 """
 

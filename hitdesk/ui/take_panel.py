@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from hitdesk.analysis import AnalysisDetail
 from hitdesk.insights import TonalBalance
+from hitdesk.model.runtime import HitModel
 from hitdesk.present import SEGMENTS, familiarity_warning, mmss, reading
 from hitdesk.ui import theme
 from hitdesk.ui.curve_strip import CurveStrip
@@ -31,6 +32,7 @@ from hitdesk.ui.spectrogram import SEGMENT_LABELS, SpectrogramView, WindowView
 from hitdesk.ui.takes import State, Take
 from hitdesk.ui.tonal_view import KEY as TONAL_KEY
 from hitdesk.ui.tonal_view import TonalBalanceView
+from hitdesk.ui.whatif_panel import WhatIfPanel
 
 LEFT_WIDTH = (340, 400)  # the meters' column, without its scroll bar
 MIN_HEIGHT = 120  # below this the column scrolls; the window gives the takes list the height first
@@ -114,6 +116,8 @@ class TakePanel(QWidget):
         self.tonal = TonalBalanceView()
         lv.addWidget(self.tonal_title)
         lv.addWidget(self.tonal)
+        self.whatif = WhatIfPanel()
+        lv.addWidget(self.whatif)
         lv.addStretch(1)
         lv.addWidget(self.note_edit)
         lv.addWidget(links)
@@ -242,6 +246,7 @@ class TakePanel(QWidget):
             self.curve_strip.show_curve(None, self.base_rate, 0.0)
             self.drivers.show_result(None)
             self.show_tonal(None)
+            self.whatif.show_stats(None)
             self.show_playback(None)
             return
         r = take.result
@@ -284,7 +289,22 @@ class TakePanel(QWidget):
         self.curve_strip.show_curve(r.curve if ok and r else None, self.base_rate, (r.duration_s if r else None) or 0.0)
         self.drivers.show_result(r if ok else None)
         self.show_tonal(r.tonal_balance if ok and r else None)
+        self._show_whatif(take)
         self.show_playback(take, force=changed)
+
+    def set_model(self, model: HitModel) -> None:
+        """The loaded model: its base rate for the meters, its head for What if."""
+        self.base_rate = model.card.base_rate
+        self.whatif.set_model(model)
+
+    def _show_whatif(self, take: Take) -> None:
+        r, detail = take.result, take.detail
+        if r is None or not r.ok or detail is None or detail.track_stats is None:
+            self.whatif.show_stats(None, "What if needs the take's statistics, which come with its analysis.")
+        elif r.model.get("name") != self.whatif.model_name:
+            self.whatif.show_stats(None, "What if needs the take analysed again with the loaded model.")
+        else:
+            self.whatif.show_stats(detail.track_stats)
 
     def show_tonal(self, balance: TonalBalance | None) -> None:
         self.tonal.show_balance(balance)
