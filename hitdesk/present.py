@@ -335,6 +335,7 @@ def format_human(results: Sequence[Mapping[str, Any]], card: CardLike) -> str:
         typicality = _finite(fam.get("typicality")) if isinstance(fam, dict) else None
         if typicality is not None:
             lines.append(f"  typicality: {typicality:.2f} (share of training songs at least this unusual)")
+        lines += _why_lines(r)
         for note in r.get("notes") or []:
             lines.append(f"  note: {note}")
         lines.append("")
@@ -343,6 +344,21 @@ def format_human(results: Sequence[Mapping[str, Any]], card: CardLike) -> str:
         "Range = spread of the model's cross-validation ensemble."
     )
     return "\n".join(lines) + "\n"
+
+
+def _why_lines(r: Mapping[str, Any]) -> list[str]:
+    """The hit curve's strongest part and the three largest drivers of the overall score, if present."""
+    out = []
+    points = (r.get("curve") or {}).get("points") if isinstance(r.get("curve"), dict) else None
+    if points:
+        best = max(points, key=lambda p: p["p_hit"])
+        where = f"{mmss(best['start_s'])}-{mmss(best['end_s'])}"
+        out.append(f"  hit curve (the model's view): strongest part {where} ({pct(best['p_hit'])})")
+    parts = (r.get("explanation") or {}).get("contributions") if isinstance(r.get("explanation"), dict) else None
+    if parts:
+        top = ", ".join(f"{c['name']} {100 * c['value']:+.1f}" for c in parts[:3])
+        out.append(f"  what drives it (the model's view, points): {top}")
+    return out
 
 
 def live_line(segment: str, t_s: float, start_s: float, end_s: float, score: Score) -> str:

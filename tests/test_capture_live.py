@@ -35,6 +35,9 @@ RESULT_KEYS = {
     "stereo",
     "clipping",
     "platforms",
+    "curve",
+    "explanation",
+    "tonal_balance",
     "notes",
     "error",
 }

@@ -19,7 +19,8 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QFileDialog, QFormLayout, QMessageBox
 from ui_helpers import WAIT_MS, clips, drop_files, require_model, wait_idle
 
-from hitdesk.analysis import AnalysisOptions, analyze
+from hitdesk.analysis import AnalysisOptions
+from hitdesk.explain import analyze
 from hitdesk.model.runtime import HitModel
 from hitdesk.platforms import BUILT_IN, platform_rows
 from hitdesk.present import mmss, pct, pct_range

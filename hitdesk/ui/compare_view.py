@@ -4,7 +4,8 @@ Every probability is shown with its difference to the best take (overall, and pe
 best take in that segment); where the two takes cannot be told apart (by the ``Ranking``'s rule:
 their low-high ranges overlap) it says "no clear difference". The headline warns when compared takes
 are unlike the training data (``present.unlike_note``). A click on a meter does nothing, as in the
-take panel; the link under the headline explains the numbers.
+take panel; the link under the headline explains the numbers. Under it, what drives the difference
+between the first two takes; under the table, the hit curves of the best-ranked takes.
 
 The rows are a ``CompareModel`` in a table view painted by one delegate, so a hundred takes cost
 no more widgets than two. The table tells the model which rows are in view whenever it scrolls,
@@ -32,9 +33,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hitdesk.explain.compare import difference_sentence
 from hitdesk.present import unlike_note, unlike_training_data
 from hitdesk.ranking import Ranked, Ranking
 from hitdesk.ui import theme
+from hitdesk.ui.compare_curves import COLOURS as CURVE_COLOURS
+from hitdesk.ui.compare_curves import CompareCurves
 from hitdesk.ui.compare_delegates import CELL_GAP, ROW_HEIGHT, CompareDelegate, picture_rect
 from hitdesk.ui.compare_model import CompareColumn, CompareModel
 from hitdesk.ui.compare_pictures import PictureRenderer
@@ -49,6 +53,7 @@ COLUMN_WIDTHS = {
     CompareColumn.END: 110 + CELL_GAP,
 }
 NOT_COMPARED_NAMES = 8  # names listed under the table; the rest are counted
+CURVES_SHOWN = len(CURVE_COLOURS)  # hit curves drawn: the best-ranked takes, one colour each
 
 
 class CompareTable(QTableView):
@@ -167,17 +172,22 @@ class CompareView(QWidget):
         self.hint.linkActivated.connect(lambda _href: self.explain_requested.emit())
         self.hint.setWordWrap(True)
         self.hint.setStyleSheet(f"color: {theme.DIM_TEXT.name()};")
+        self.drivers = QLabel("")  # why the first take scores higher than the second
+        self.drivers.setWordWrap(True)
         self.table = CompareTable(self.model)
         self.waiting = QLabel()
         self.waiting.setWordWrap(True)
         self.waiting.setStyleSheet(f"color: {theme.DIM_TEXT.name()};")
         self.waiting.hide()
+        self.curves = CompareCurves()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(self.summary)
         layout.addWidget(self.hint)
+        layout.addWidget(self.drivers)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.waiting)
+        layout.addWidget(self.curves)
         self.model.detail_needed.connect(self.detail_needed)
         self.model.detail_unneeded.connect(self.detail_unneeded)
         self.table.rows_in_view.connect(self._rows_in_view)
@@ -223,6 +233,7 @@ class CompareView(QWidget):
     def show_takes(self, takes: Sequence[Take]) -> None:
         self.model.set_takes(takes)
         self._show_texts()
+        self._show_why()
 
     def _show_texts(self) -> None:
         model = self.model
@@ -240,6 +251,20 @@ class CompareView(QWidget):
                 "Not compared (not analysed yet or failed): " + names + (f" and {more} more" if more > 0 else "")
             )
         self.waiting.setVisible(bool(pending))
+
+    def _show_why(self) -> None:
+        """The first two takes' difference by what drives it, and the hit curves of the first few takes
+        on one axis (as many as the curves have colours: a hundred curves would tell nothing apart and
+        cost a plot item each)."""
+        self.drivers.setText("")
+        ordered = [row.take for row in self.model.rows]
+        shown = ordered[:CURVES_SHOWN]
+        self.curves.show_takes([(t.name, t.result.curve) for t in shown if t.result is not None])
+        if len(ordered) < 2:
+            return
+        a, b = ordered[0].result, ordered[1].result
+        if a is not None and b is not None and a.explanation is not None and b.explanation is not None:
+            self.drivers.setText(difference_sentence(ordered[0].name, a.explanation, ordered[1].name, b.explanation))
 
     def update_take(self, take: Take) -> None:
         """A compared take's detail arrived: its picture is drawn again (if it is in view)."""

@@ -260,7 +260,7 @@ class MainWindow(QMainWindow):
         assert model is not None
         self.banner.hide()
         base = model.card.base_rate
-        self.panel.base_rate = base
+        self.panel.set_model(model)
         self.compare.base_rate = base
         self.table.meter_delegate.base_rate = base
         self.panel.window_seconds = self.controller.options.window_seconds

@@ -27,11 +27,12 @@ import soundfile as sf
 from PySide6.QtCore import QEventLoop, QObject, QRunnable, QThreadPool, QTimer, Signal, SignalInstance, Slot
 
 from hitdesk import cache
-from hitdesk.analysis import AnalysisDetail, AnalysisOptions, Progress, analyze
+from hitdesk.analysis import AnalysisDetail, AnalysisOptions, Progress
 from hitdesk.audio import decode_all
 from hitdesk.config import DEFAULT_WINDOW_SECONDS
 from hitdesk.dsp.windows import Window
 from hitdesk.errors import AnalysisCancelledError
+from hitdesk.explain import analyze
 from hitdesk.model.runtime import HitModel
 from hitdesk.results import TrackResult
 from hitdesk.ui.loudness import Loudness, measure_file
