@@ -149,6 +149,7 @@ LAYERS = {
     "hitdesk.analysis": _ABOVE_ANALYSIS,
     "hitdesk.explain": {"hitdesk.capture", "hitdesk.cli", "hitdesk.ui", "hitdesk.training"},
     "hitdesk.present": {"hitdesk.explain", "hitdesk.capture", "hitdesk.cli", "hitdesk.ui", "hitdesk.training"},
+    "hitdesk.ranking": {"hitdesk.explain", "hitdesk.capture", "hitdesk.cli", "hitdesk.ui", "hitdesk.training"},
     "hitdesk.capture": {"hitdesk.cli", "hitdesk.ui", "hitdesk.training"},
     "hitdesk.ui": {"hitdesk.cli", "hitdesk.training"},
 }
