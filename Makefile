@@ -82,6 +82,7 @@ bench: setup-dev
 	$(BIN)/python bench/bench_cli.py --corpus $(CORPUS)
 	$(BIN)/python bench/fast_agreement.py --corpus $(CORPUS)
 	$(BIN)/python bench/bench_gui.py
+	$(BIN)/python bench/bench_compare.py --corpus $(CORPUS)
 	$(BIN)/python bench/bench_record.py
 	$(BIN)/python bench/bench_memory.py
 

@@ -62,8 +62,8 @@ def startup_child(spawned_at: float) -> None:
     from PySide6.QtCore import QTimer
 
     from hitdesk.ui.app import _application
-    from hitdesk.ui.main_window import MainWindow, window_icon
-    from hitdesk.ui.theme import apply_dark_palette
+    from hitdesk.ui.main_window import MainWindow
+    from hitdesk.ui.theme import apply_dark_palette, window_icon
     from hitdesk.ui.workers import is_warm
 
     t_imported = time.perf_counter()
@@ -213,9 +213,9 @@ def measure_responsiveness(files: list[Path], timeout_s: float, stall_stacks_ms:
     from PySide6.QtWidgets import QApplication
 
     from hitdesk.ui.app import _application
-    from hitdesk.ui.main_window import MainWindow, window_icon
+    from hitdesk.ui.main_window import MainWindow
     from hitdesk.ui.takes import State
-    from hitdesk.ui.theme import apply_dark_palette
+    from hitdesk.ui.theme import apply_dark_palette, window_icon
 
     app, _created = _application([sys.argv[0]])
     pg.setConfigOptions(antialias=True, imageAxisOrder="row-major")

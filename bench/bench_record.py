@@ -179,8 +179,8 @@ def run(args: argparse.Namespace, root: Path) -> dict[str, Any]:
     from PySide6.QtWidgets import QApplication
 
     from hitdesk.ui.app import _application
-    from hitdesk.ui.main_window import MainWindow, window_icon
-    from hitdesk.ui.theme import apply_dark_palette
+    from hitdesk.ui.main_window import MainWindow
+    from hitdesk.ui.theme import apply_dark_palette, window_icon
     from hitdesk.ui.workers import is_warm
 
     with virtual_mic(root / "pulse") as mic, in_process(mic):

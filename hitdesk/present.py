@@ -1,13 +1,9 @@
-"""Results into what people and other programs read: JSON, CSV, the human table, times, percentages,
-the reading of a score and the ranking of takes.
+"""Results into what people and other programs read: JSON, CSV, the human table, times, percentages
+and the reading of a score (the ranking of takes against each other is ``hitdesk.ranking``).
 
 Pure: no Qt, no I/O. The command line, the app, sessions and exports all format through here, so a
 score reads the same wherever it is shown, and a file exported from the app has exactly the fields
 of ``hitdesk analyze --json`` / ``--csv``.
-
-Two scores differ "clearly" only when their low-high ranges (the spread of the model's
-cross-validation ensemble) do not overlap (``clearly_different``, the one place that rule lives);
-anything else is reported as no clear difference, because the model cannot tell such takes apart.
 """
 
 from __future__ import annotations
@@ -18,7 +14,6 @@ import json
 import math
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from hitdesk.results import SEGMENT_NAMES, Score, TrackResult
@@ -136,73 +131,6 @@ def unlike_note(names: Sequence[str]) -> str:
         return ""
     which = f"'{names[0]}' is" if len(names) == 1 else f"{len(names)} of these takes are"
     return f"Caution: {which} unlike the songs the model was trained on, so the model's numbers say little there."
-
-
-def clearly_different(a: Score, b: Score) -> bool:
-    """Whether the model tells two scores apart: their ranges do not overlap."""
-    return not (a.p_hit_low <= b.p_hit_high and b.p_hit_low <= a.p_hit_high)
-
-
-def difference_text(score: Score, best: Score, is_best: bool) -> str:
-    if is_best:
-        return "best"
-    points = 100.0 * (score.p_hit - best.p_hit)
-    if not clearly_different(score, best):
-        return f"{points:+.0f} pts, no clear difference"
-    return f"{points:+.0f} pts, clearly lower"
-
-
-@dataclass(frozen=True)
-class Ranked:
-    key: int
-    rank: int  # 1 = highest overall probability
-    score: Score
-    diff_to_best: float  # p_hit - best p_hit (0 for the best)
-    clear: bool  # the model tells this take apart from the best one
-    text: str
-
-
-def rank(scores: Sequence[tuple[int, Score]]) -> list[Ranked]:
-    """Highest probability first; ties keep the given order."""
-    ordered = sorted(scores, key=lambda ks: -ks[1].p_hit)
-    if not ordered:
-        return []
-    best = ordered[0][1]
-    out = []
-    for i, (key, score) in enumerate(ordered):
-        is_best = i == 0
-        out.append(
-            Ranked(
-                key=key,
-                rank=i + 1,
-                score=score,
-                diff_to_best=score.p_hit - best.p_hit,
-                clear=not is_best and clearly_different(score, best),
-                text=difference_text(score, best, is_best),
-            )
-        )
-    return out
-
-
-def rank_segment(results: Sequence[tuple[int, TrackResult]], segment: str) -> dict[int, Ranked]:
-    scores = [(key, s.score) for key, r in results for s in r.segments if s.name == segment]
-    return {r.key: r for r in rank(scores)}
-
-
-def summary(ranked: Sequence[Ranked], names: Mapping[int, str]) -> str:
-    """One sentence for the top of the compare view."""
-    if len(ranked) < 2:
-        return "Select two or more analysed takes to compare them."
-    best, second = ranked[0], ranked[1]
-    if not second.clear:
-        return (
-            f"'{names[best.key]}' scores highest ({pct(best.score.p_hit)}), but there is no clear difference to "
-            f"'{names[second.key]}' ({pct(second.score.p_hit)}): their ranges overlap."
-        )
-    clear = sum(1 for r in ranked[1:] if r.clear)
-    others = len(ranked) - 1
-    which = "the other take" if others == 1 else ("all other takes" if clear == others else f"{clear} of {others}")
-    return f"'{names[best.key]}' scores highest ({pct(best.score.p_hit)}), clearly above {which}."
 
 
 # ---------------------------------------------------------------------------------------------- outputs
@@ -420,6 +348,7 @@ def format_human(results: Sequence[Mapping[str, Any]], card: CardLike) -> str:
         typicality = _finite(fam.get("typicality")) if isinstance(fam, dict) else None
         if typicality is not None:
             lines.append(f"  typicality: {typicality:.2f} (share of training songs at least this unusual)")
+        lines += _why_lines(r)
         for note in r.get("notes") or []:
             lines.append(f"  note: {terminal_text(note)}")
         lines.append("")
@@ -429,6 +358,21 @@ def format_human(results: Sequence[Mapping[str, Any]], card: CardLike) -> str:
         "Range = spread of the model's cross-validation ensemble."
     )
     return "\n".join(lines) + "\n"
+
+
+def _why_lines(r: Mapping[str, Any]) -> list[str]:
+    """The hit curve's strongest part and the three largest drivers of the overall score, if present."""
+    out = []
+    points = (r.get("curve") or {}).get("points") if isinstance(r.get("curve"), dict) else None
+    if points:
+        best = max(points, key=lambda p: p["p_hit"])
+        where = f"{mmss(best['start_s'])}-{mmss(best['end_s'])}"
+        out.append(f"  hit curve (the model's view): strongest part {where} ({pct(best['p_hit'])})")
+    parts = (r.get("explanation") or {}).get("contributions") if isinstance(r.get("explanation"), dict) else None
+    if parts:
+        top = ", ".join(f"{c['name']} {100 * c['value']:+.1f}" for c in parts[:3])
+        out.append(f"  what drives it (the model's view, points): {top}")
+    return out
 
 
 def live_line(segment: str, t_s: float, start_s: float, end_s: float, score: Score) -> str:

@@ -25,11 +25,12 @@ import soundfile as sf
 from badinput import lying_wav, music
 
 from hitdesk import cache
-from hitdesk.analysis import AnalysisOptions, analyze_file
+from hitdesk.analysis import AnalysisOptions
 from hitdesk.cli import main
+from hitdesk.explain import analyze_file
 from hitdesk.platforms import BUILT_IN, platform_rows
 from hitdesk.present import format_human
-from hitdesk.results import validate_result_dict
+from hitdesk.result_schema import validate_result_dict
 
 REPO = Path(__file__).resolve().parents[1]
 SR = 22050

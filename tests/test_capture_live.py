@@ -36,6 +36,9 @@ RESULT_KEYS = {
     "stereo",
     "clipping",
     "platforms",
+    "curve",
+    "explanation",
+    "tonal_balance",
     "notes",
     "error",
 }

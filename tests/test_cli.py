@@ -16,7 +16,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 LOUDNESS_KEYS = {"lufs", "true_peak_dbtp", "lra_lu", "plr_db", "momentary_max_lufs", "short_term_max_lufs"}
-SEGMENT_KEYS = {"name", "start_s", "end_s", "p_hit", "p_hit_low", "p_hit_high"}
+SEGMENT_KEYS = {"name", "start_s", "end_s", "p_hit", "p_hit_low", "p_hit_high", "explanation"}
 RESULT_KEYS = {
     "file",
     "duration_s",
@@ -30,6 +30,9 @@ RESULT_KEYS = {
     "stereo",
     "clipping",
     "platforms",
+    "curve",
+    "explanation",
+    "tonal_balance",
     "notes",
     "error",
 }
@@ -175,3 +178,38 @@ def test_a_mistyped_command_is_a_usage_error_and_analyse_is_analyze(
         parse_args(["analysis"])
     (tmp_path / "analysis").mkdir()  # a folder of that name is a folder, not a typo: the app opens it
     assert parse_args(["analysis"]).files == ["analysis"]
+
+
+def test_json_carries_the_curve_explanations_and_tonal_balance(data_dir: Path, tmp_path: Path) -> None:
+    clip = str(data_dir / "chipdisko-12s.ogg")
+    proc = run_cli("analyze", "--json", "--window-seconds", "4", "--curve-hop", "2", clip, cache=tmp_path / "c")
+    assert proc.returncode == 0, proc.stderr
+    (r,) = json.loads(proc.stdout)
+    assert r["curve"]["window_s"] == 4 and r["curve"]["hop_s"] == 2
+    assert r["curve"]["points"][0]["p_hit"] == r["segments"][0]["p_hit"]
+    assert r["curve"]["points"][-1]["end_s"] == r["segments"][2]["end_s"]
+    for e, p in [(r["explanation"], r["overall"]["p_hit"])] + [(s["explanation"], s["p_hit"]) for s in r["segments"]]:
+        assert abs(e["baseline"] + sum(c["value"] for c in e["contributions"]) - p) < 1e-4
+        assert all(set(c) == {"name", "value", "text"} for c in e["contributions"])
+    assert set(r["tonal_balance"]) == {"bands_hz", "take_db", "hits_db", "hits_p10_db", "hits_p90_db", "others_db"}
+    again = run_cli("analyze", "--json", "--window-seconds", "4", "--curve-hop", "2", clip, cache=tmp_path / "c")
+    assert json.loads(again.stdout) == [r]  # read back from the cache whole
+
+    for flags in (["--no-curve"], ["--fast"]):
+        proc = run_cli("analyze", "--json", "--no-cache", "--window-seconds", "4", *flags, clip)
+        (row,) = json.loads(proc.stdout)
+        assert row["curve"] is None and row["explanation"] is not None
+
+
+def test_a_bad_curve_hop_is_one_sentence(data_dir: Path) -> None:
+    proc = run_cli("analyze", "--curve-hop", "0", str(data_dir / "chipdisko-12s.ogg"))
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert "argument --curve-hop: must be between 1 and 600 seconds" in proc.stderr
+
+
+def test_human_output_names_the_strongest_part_and_the_drivers(data_dir: Path) -> None:
+    proc = run_cli("analyze", "--no-cache", "--window-seconds", "4", str(data_dir / "chipdisko-12s.ogg"))
+    assert proc.returncode == 0, proc.stderr
+    assert "  hit curve (the model's view): strongest part 0:" in proc.stdout
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("  what drives it (the model's view, points): "))
+    assert line.split("): ", 1)[1].count(", ") == 2  # the three largest

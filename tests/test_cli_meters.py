@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from hitdesk.results import validate_result_dict
+from hitdesk.result_schema import validate_result_dict
 
 REPO = Path(__file__).resolve().parents[1]
 LOUDNESS = ["lufs", "true_peak_dbtp", "lra_lu", "plr_db", "momentary_max_lufs", "short_term_max_lufs"]

@@ -219,3 +219,23 @@ def test_no_room_for_the_frames_is_one_sentence(
     assert result.error.startswith("Cannot analyse 'long take.wav': a track this long needs a temporary file in ")
     reason = "No space left on device" if failure == "disk full" else "Permission denied"
     assert result.error.endswith(f"which cannot be written ({reason}).") and "\n" not in result.error
+
+
+def test_the_hit_curve_of_a_spilled_track_equals_the_in_memory_one(
+    model: HitModel, tmp_path: Path, hitdesk_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The curve is worked out while the frames exist, from the temporary file for a long track."""
+    from hitdesk import explain
+
+    path = tmp_path / "ninety-seconds.wav"
+    sf.write(path, _music(90.0, seed=7), SR)
+    opts = AnalysisOptions(window_seconds=20.0, curve_hop_s=5.0)
+    in_memory = explain.analyze(path, model, opts)[0]
+    monkeypatch.setattr(analysis, "spill_frames", lambda: 1000)  # about 23 s of frames
+    spilled = explain.analyze(path, model, opts)[0]
+    assert in_memory.curve is not None and spilled.curve is not None
+    a, b = in_memory.curve.points, spilled.curve.points
+    assert [(p.start_s, p.end_s) for p in b] == [(p.start_s, p.end_s) for p in a]
+    assert [p.p_hit for p in b] == pytest.approx([p.p_hit for p in a], abs=1e-5)
+    assert spilled.curve.points[0].p_hit == spilled.segments[0].score.p_hit
+    assert _open_temp_files(hitdesk_home) == []

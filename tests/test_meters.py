@@ -14,7 +14,8 @@ from hitdesk.dsp.clipping import MAX_TIMES, ClipCounter
 from hitdesk.dsp.loudness import Loudness
 from hitdesk.dsp.loudness_range import StepHistory, loudness_range
 from hitdesk.dsp.meters import TrackLoudness, TrackMeter
-from hitdesk.results import TrackResult, validate_result_dict
+from hitdesk.result_schema import validate_result_dict
+from hitdesk.results import TrackResult
 
 RATE = 48000
 Block = npt.NDArray[np.float32]
@@ -282,7 +283,8 @@ def test_result_json_round_trip_and_validation() -> None:
     ],
 )
 def test_validator_refuses_bad_meter_fields(section: str, value: object) -> None:
-    from hitdesk.results import ResultSchemaError, Score, SegmentResult
+    from hitdesk.result_schema import ResultSchemaError
+    from hitdesk.results import Score, SegmentResult
 
     score = Score(0.3, 0.2, 0.4)
     ok = TrackResult(

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from hitdesk import present
+from hitdesk import present, ranking
 from hitdesk.cli import args
 from hitdesk.config import window_seconds_for
 from hitdesk.results import Score
@@ -31,9 +31,9 @@ def test_percentages_and_ranges() -> None:
 
 def test_clear_difference_is_one_rule() -> None:
     a, b, c = Score(0.5, 0.4, 0.6), Score(0.45, 0.35, 0.55), Score(0.2, 0.1, 0.3)
-    assert not present.clearly_different(a, b)
-    assert present.clearly_different(a, c)
-    ranked = present.rank([(0, b), (1, a), (2, c)])
+    assert not ranking.clearly_different(a, b)
+    assert ranking.clearly_different(a, c)
+    ranked = ranking.rank([(0, b), (1, a), (2, c)])
     assert [r.key for r in ranked] == [1, 0, 2]
     assert [r.clear for r in ranked] == [False, False, True]
 

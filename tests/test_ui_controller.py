@@ -21,7 +21,8 @@ import pytest
 from PySide6.QtCore import QSettings
 from ui_helpers import REPO, WAIT_MS, clips
 
-from hitdesk.analysis import AnalysisOptions, analyze
+from hitdesk.analysis import AnalysisOptions
+from hitdesk.explain import analyze
 from hitdesk.ui.controller import AnalysisSettings, TakesController
 from hitdesk.ui.takes import State
 
@@ -262,6 +263,36 @@ def test_recorded_take_notes_and_session_round_trip(
         assert opened[0].note == "chorus too quiet"
         assert seen.args("focus_requested") == [(opened[0].id,)]
         assert not other.dirty and not other.is_busy
+    finally:
+        other.shutdown()
+
+
+def test_a_spectrogram_no_longer_wanted_is_not_computed(
+    qtbot: Any, controller: TakesController, tmp_path: Path
+) -> None:
+    """Takes of a session have results but no log-mel: the compare view asks for it for the rows in
+    view and withdraws the request when they scroll away; a withdrawn job that has not started never
+    runs, and the take keeps its result."""
+    with qtbot.waitSignal(controller.all_done, timeout=WAIT_MS):
+        controller.add_paths(clips())
+    session = tmp_path / "s.hitdesk.json"
+    controller.save_session(session)
+    other = TakesController(AnalysisSettings(), workers=1)
+    try:
+        assert other.load_model(None)
+        opened = other.open_session(session)
+        before = [t.result for t in opened]
+        started: list[int] = []
+        other.analyser.take_started.connect(started.append)
+        for take in opened:
+            other.ensure_detail(take.id)
+        for take in opened[1:]:  # one worker: these wait behind the first
+            other.ensure_detail(take.id, wanted=False)
+        _wait_idle(qtbot, other)
+        assert started == [opened[0].id]
+        assert opened[0].detail is not None
+        assert all(t.detail is None and t.state == State.DONE for t in opened[1:])
+        assert [t.result for t in opened[1:]] == before[1:]
     finally:
         other.shutdown()
 

@@ -120,6 +120,22 @@ def test_selection_and_take_ids_stay_right_after_sorting(qtbot: object, window: 
     assert window.table.model().rowCount() == len(takes) - 1
 
 
+def test_selecting_takes_in_a_sorted_list_selects_those_takes_in_one_change(qtbot: object, window: MainWindow) -> None:
+    takes = _analysed(qtbot, window, clips())
+    _click_header(qtbot, window, Column.DURATION)  # shortest first: the view's rows are not the list's
+    longest, second = takes[0], takes[1]
+    assert _shown(window)[0] is not longest
+    changes: list[object] = []
+    window.table.selectionModel().selectionChanged.connect(lambda *args: changes.append(args))
+    window.select_ids([longest.id, second.id])
+    assert {t.id for t in window.selected_takes()} == {longest.id, second.id}
+    assert len(changes) == 1
+    assert window.table.shown_take() is longest and window.panel.take is longest
+    # The same selection again changes nothing, and the panel still shows the first take.
+    window.select_ids([longest.id, second.id])
+    assert len(changes) == 1 and window.panel.take is longest
+
+
 def test_a_moved_file_is_missing_keeps_its_scores_until_located(
     qtbot: object, window: MainWindow, settings: QSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -178,7 +194,7 @@ def test_tab_moves_between_panes_not_cells(qtbot: object, window: MainWindow) ->
     qtbot.waitUntil(window.table.hasFocus)  # type: ignore[attr-defined]
     current = window.table.currentIndex()
     seen: list[QWidget | None] = []
-    for _ in range(20):
+    for _ in range(80):  # the panes' controls (meters, what if, playback) are stops; the list's cells are not
         qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)  # type: ignore[attr-defined]
         seen.append(QApplication.focusWidget())
         if seen[-1] is window.table:

@@ -20,7 +20,8 @@ import scipy.signal
 import soundfile as sf
 from ui_helpers import CLIPS, DATA
 
-from hitdesk.present import rank, reading, summary
+from hitdesk.present import reading
+from hitdesk.ranking import rank, summary
 from hitdesk.results import LOUDNESS_ORDER, Score, SegmentResult, TrackResult
 from hitdesk.ui.loudness import Loudness, LoudnessMeter, iter_native_blocks, measure_file
 from hitdesk.ui.session import SessionError, SessionTake, load_session, results_csv, results_json, save_session

@@ -19,7 +19,8 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QFileDialog, QFormLayout, QMessageBox
 from ui_helpers import WAIT_MS, clips, drop_files, require_model, wait_idle
 
-from hitdesk.analysis import AnalysisOptions, analyze
+from hitdesk.analysis import AnalysisOptions
+from hitdesk.explain import analyze
 from hitdesk.model.runtime import HitModel
 from hitdesk.platforms import BUILT_IN, platform_rows
 from hitdesk.present import mmss, pct, pct_range
@@ -149,9 +150,10 @@ def test_compare_view_ranks_takes(qtbot: object, window: MainWindow) -> None:
     for r in ranked[1:]:
         overlap = r.score.p_hit_low <= best.p_hit_high and best.p_hit_low <= r.score.p_hit_high
         assert ("no clear difference" in r.text) == overlap
-    assert set(window.compare.strips) == {t.id for t in takes}
+    assert window.compare.take_ids == [t.id for t in takes]
+    # Every compared take gets its picture of what the model heard (all three rows are in view).
     qtbot.waitUntil(  # type: ignore[attr-defined]
-        lambda: all(s.window_names for s in window.compare.strips.values()), timeout=WAIT_MS
+        lambda: all(window.compare.model.picture_state(t.id) == "ready" for t in takes), timeout=WAIT_MS
     )
 
 

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from hitdesk.cli.args import add_model, add_window_seconds, positive_whole_number
+from hitdesk.cli.args import add_model, add_window_seconds, curve_hop, positive_whole_number
 from hitdesk.cli.common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -21,7 +21,7 @@ from hitdesk.cli.common import (
     error,
 )
 from hitdesk.cli.pool import Terminated, available_cpus, raise_terminated, run_parallel
-from hitdesk.config import window_seconds_for
+from hitdesk.config import DEFAULT_CURVE_HOP_S, window_seconds_for
 from hitdesk.errors import HitdeskError
 from hitdesk.results import TrackResult
 
@@ -51,6 +51,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     an.add_argument(
         "--jobs", type=positive_whole_number, default=1, metavar="N", help="files analysed in parallel (default 1)"
     )
+    an.add_argument(
+        "--curve-hop",
+        type=curve_hop,
+        default=DEFAULT_CURVE_HOP_S,
+        metavar="S",
+        help=f"seconds between the hit curve's windows (default {DEFAULT_CURVE_HOP_S:g}; full mode only)",
+    )
+    an.add_argument("--no-curve", action="store_true", help='skip the hit curve (JSON "curve": null)')
     an.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
     an.add_argument(
         "--qc",
@@ -71,12 +79,15 @@ def _init_worker(model_spec: str | None) -> None:
     _worker_model = HitModel.load(model_spec)
 
 
-def _analyze_one(job: tuple[str, float, bool, bool, int]) -> dict[str, Any]:
+Job = tuple[str, float, bool, bool, int, bool, float]  # path, window, fast, cache, threads, curve, curve hop
+
+
+def _analyze_one(job: Job) -> dict[str, Any]:
     from hitdesk.analysis import AnalysisOptions
     from hitdesk.cache import analyze_cached
 
-    path, window_s, fast, use_cache, threads = job
-    opts = AnalysisOptions(window_seconds=window_s, fast=fast, decode_threads=threads)
+    path, window_s, fast, use_cache, threads, curve, hop = job
+    opts = AnalysisOptions(window_seconds=window_s, fast=fast, decode_threads=threads, curve=curve, curve_hop_s=hop)
     return analyze_cached(path, _worker_model, opts, use_cache=use_cache).to_dict()
 
 
@@ -110,7 +121,7 @@ def _analyze(args: argparse.Namespace) -> int:
 
     inputs = expand_inputs(args.files)
     rows: list[dict[str, Any] | None] = [None] * len(inputs)
-    jobs: list[tuple[int, tuple[str, float, bool, bool, int]]] = []
+    jobs: list[tuple[int, Job]] = []
     threads = decode_threads(min(args.jobs, max(1, len(inputs))))
     try:
         _init_worker(args.model)  # load once here too: a bad model is reported before any work
@@ -129,7 +140,8 @@ def _analyze(args: argparse.Namespace) -> int:
                 file=str(item.path), mode="fast" if args.fast else "full", error=item.message
             ).to_dict()
         else:
-            jobs.append((i, (str(item), window_s, args.fast, not args.no_cache, threads)))
+            job = (str(item), window_s, args.fast, not args.no_cache, threads, not args.no_curve, args.curve_hop)
+            jobs.append((i, job))
     model_info = _worker_model.info.to_dict()
     for row in rows:
         if row is not None:
@@ -176,7 +188,7 @@ def decode_threads(parallel_files: int) -> int:
     return max(1, min(2, available_cpus() // max(1, parallel_files)))
 
 
-def _run_jobs(jobs: list[tuple[str, float, bool, bool, int]], args: argparse.Namespace) -> Iterator[dict[str, Any]]:
+def _run_jobs(jobs: list[Job], args: argparse.Namespace) -> Iterator[dict[str, Any]]:
     from tqdm import tqdm
 
     n_workers = min(args.jobs, len(jobs))

@@ -58,6 +58,13 @@ class MelFrames:
         self._max = 0.0
         self._file: BinaryIO | None = None
 
+    @classmethod
+    def holding(cls, mel: FloatArray, cfg: FeatureConfig = FEATURES) -> MelFrames:
+        """A store of frames already in memory (never spilled)."""
+        frames = cls(cfg=cfg)
+        frames.append(mel)
+        return frames
+
     def __enter__(self) -> MelFrames:
         return self
 

@@ -51,6 +51,12 @@ def _mel_to_hz(mels: npt.NDArray[np.float64], htk: bool) -> npt.NDArray[np.float
     return hz
 
 
+def mel_band_centres(cfg: FeatureConfig = FEATURES) -> npt.NDArray[np.float64]:
+    """The centre frequency (Hz) of each mel band, the peak of its triangle in ``mel_basis``."""
+    lo, hi = _hz_to_mel(np.array([cfg.fmin, cfg.fmax], dtype=np.float64), cfg.htk)
+    return _mel_to_hz(np.linspace(lo, hi, cfg.n_mels + 2), cfg.htk)[1:-1]
+
+
 @functools.cache
 def mel_basis(cfg: FeatureConfig = FEATURES) -> FloatArray:
     """The mel filterbank of ``librosa.filters.mel`` (triangles on the mel scale, Slaney area norm).

@@ -93,12 +93,19 @@ def tempo_from_envelope(envelope: npt.ArrayLike, cfg: FeatureConfig = FEATURES) 
         chunk *= (1.0 / np.sqrt(energy))[:, None]
         gram += chunk.T @ chunk
     tg = np.array([np.trace(gram, offset=k) for k in range(win)]) / n
+    return bpm_from_autocorrelation(tg, cfg)
+
+
+def bpm_from_autocorrelation(tg: npt.ArrayLike, cfg: FeatureConfig = FEATURES) -> float:
+    """The tempo librosa picks from a mean normalised onset autocorrelation (lags 0 .. win - 1)."""
+    ac = np.asarray(tg, dtype=np.float64)
+    win = ac.size
     bpms = np.full(win, np.inf)
     bpms[1:] = 60.0 * cfg.sample_rate / (cfg.hop_length * np.arange(1.0, win))
     with np.errstate(divide="ignore", invalid="ignore"):
         logprior = -0.5 * ((np.log2(bpms) - np.log2(_START_BPM)) / _STD_BPM) ** 2
     logprior[: int(np.argmax(bpms < _MAX_TEMPO))] = -np.inf
-    return float(bpms[int(np.argmax(np.log1p(1e6 * tg) + logprior))])
+    return float(bpms[int(np.argmax(np.log1p(1e6 * ac) + logprior))])
 
 
 def tempo_bpm(mel_power: npt.ArrayLike, cfg: FeatureConfig = FEATURES) -> float:

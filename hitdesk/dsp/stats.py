@@ -25,6 +25,7 @@ from hitdesk.dsp.rhythm import (
 
 __all__ = [
     "dct_matrix",
+    "frames_onset_envelope",
     "mfcc_stats",
     "onset_envelope",
     "stats_from_frames",
@@ -137,3 +138,17 @@ def track_statistics(y: npt.ArrayLike, cfg: FeatureConfig = FEATURES) -> FloatAr
     """The recipe on a whole mono signal at ``cfg.sample_rate`` held in memory."""
     samples = np.asarray(y, dtype=np.float32).reshape(-1)
     return stats_from_mel(melspectrogram(samples, cfg), samples.size / cfg.sample_rate, cfg=cfg)
+
+
+def frames_onset_envelope(frames: MelFrames, cfg: FeatureConfig = FEATURES) -> npt.NDArray[np.float32]:
+    """``onset_envelope`` of a whole track's frames, a chunk at a time from the file when they were
+    spilled (the same chunks and floor, so the same values)."""
+    if not frames.spilled:
+        return onset_envelope(frames.array(), cfg)
+    n = frames.n_frames
+    floor = onset_floor(frames.max(), cfg)
+    flux = np.empty(max(0, n - 1), dtype=np.float32)
+    for a, chunk in frames.chunks(ONSET_CHUNK_FRAMES, overlap=1):
+        if a < n - 1:
+            flux[a : a + chunk.shape[1] - 1] = onset_flux(chunk, floor, cfg)
+    return envelope_from_flux(flux, n, cfg)

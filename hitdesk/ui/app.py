@@ -169,6 +169,8 @@ def _screenshot(app: QApplication, window: object, path: Path, compare: bool) ->
     if compare:
         window.select_ids([t.id for t in takes])
         window.show_compare()
+        # The log-mel of cached takes in view, and their pictures.
+        window.compare.settle(SCREENSHOT_TIMEOUT_MS, lambda: window.controller.is_busy)
     elif takes:
         window.select_ids([takes[0].id])
     window.controller.wait_until_idle(SCREENSHOT_TIMEOUT_MS)  # spectrograms of cached takes

@@ -19,7 +19,6 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from hitdesk.analysis import AnalysisDetail, AnalysisOptions, Progress
-from hitdesk.config import window_seconds_for
 from hitdesk.dsp.windows import Window
 from hitdesk.errors import HitdeskError
 from hitdesk.model.runtime import HitModel
@@ -29,7 +28,7 @@ from hitdesk.ui.loudness import Loudness
 from hitdesk.ui.play_settings import PlaySettings
 from hitdesk.ui.session import damaged_sentence, load_session, save_session, write_export
 from hitdesk.ui.takes import State, Take, TakeList, missing_sentence
-from hitdesk.ui.workers import Analyser, AnalysisPrefs, is_warm, run_until, warm_up
+from hitdesk.ui.workers import Analyser, AnalysisPrefs, analysis_options, is_warm, run_until, warm_up
 from hitdesk.ui.workers import AnalysisSettings as AnalysisSettings  # made here by tests and tools
 
 log = logging.getLogger(__name__)
@@ -104,8 +103,7 @@ class TakesController(QObject):
 
     @property
     def options(self) -> AnalysisOptions:
-        card_window = self._model.card.window_seconds if self._model is not None else None
-        return AnalysisOptions(window_seconds_for(self.prefs.window_seconds, card_window), fast=self.prefs.fast)
+        return analysis_options(self.prefs, self._model)
 
     @property
     def workers(self) -> int:
@@ -250,9 +248,14 @@ class TakesController(QObject):
             requeued.append(take.id)
         self.takes_requeued.emit(requeued)
 
-    def ensure_detail(self, take_id: int) -> None:
-        """Re-analyses a take whose result came from the cache or a session, for its spectrogram."""
+    def ensure_detail(self, take_id: int, wanted: bool = True) -> None:
+        """Re-analyses a take whose result came from the cache or a session, for its spectrogram; when it
+        is no longer ``wanted``, such a job that has not started (the take is still done) is cancelled."""
         take = self.by_id(take_id)
+        if not wanted:
+            if take is not None and take.state == State.DONE and take.detail is None:
+                self.analyser.cancel(take_id)
+            return
         if (
             take is None
             or not is_warm()  # asked again at the end of the warm-up
@@ -443,8 +446,4 @@ class TakesController(QObject):
     def shutdown(self, timeout_ms: int = 30_000) -> bool:
         """Closing: every job is cancelled and waited for (each stops at its next block of audio)."""
         self._deferred.clear()
-        self.analyser.cancel_all()
-        if not self.analyser.wait(timeout_ms):
-            log.warning("analysis jobs still running at close")
-            return False
-        return True
+        return self.analyser.shutdown(timeout_ms)

@@ -34,6 +34,7 @@ from hitdesk.ui.about import AboutDialog
 from hitdesk.ui.command_context import CommandContext
 from hitdesk.ui.compare_view import CompareView
 from hitdesk.ui.controller import TakesController
+from hitdesk.ui.detail_wants import DetailWants
 from hitdesk.ui.document import SessionDocument
 from hitdesk.ui.drops import FileDrops
 from hitdesk.ui.file_dialogs import save_session
@@ -183,7 +184,6 @@ class MainWindow(QMainWindow):
         c.take_playback.connect(self._on_take_playback)
         for slot in (self.readouts.update, self.panel.refresh):  # the panel: the take's meters and strip
             c.take_loudness.connect(slot)
-        c.take_ended.connect(self._on_take_ended)
         c.take_file_changed.connect(self._on_take_file_changed)
         c.takes_requeued.connect(lambda _ids: self._refresh_selected())
         c.takes_cancelled.connect(lambda _ids: self._refresh_selected())
@@ -205,7 +205,7 @@ class MainWindow(QMainWindow):
         self.panel.colour_map_changed.connect(self.record_panel.set_colour_map)
         self.panel.db_floor_changed.connect(self.record_panel.set_db_range)
         self.panel.spectrogram.seek_requested.connect(self.transport.seek_to)
-        self.compare.detail_needed.connect(c.ensure_detail)
+        self.details = DetailWants(c, lambda: self.panel.take, self.compare, self)
         self.compare.explain_requested.connect(lambda: self.show_model_card("explain"))
         self.tabs.currentChanged.connect(lambda _i: self._refresh_compare())
         self.transport.playhead_moved.connect(self.panel.spectrogram.set_playhead)
@@ -260,7 +260,7 @@ class MainWindow(QMainWindow):
         assert model is not None
         self.banner.hide()
         base = model.card.base_rate
-        self.panel.base_rate = base
+        self.panel.set_model(model)
         self.compare.base_rate = base
         self.table.meter_delegate.base_rate = base
         self.panel.window_seconds = self.controller.options.window_seconds
@@ -333,11 +333,6 @@ class MainWindow(QMainWindow):
             else:
                 self._refresh_compare()
 
-    def _on_take_ended(self, take_id: int) -> None:
-        take = self.controller.by_id(take_id)
-        if take is not None and (take is self.panel.take or take_id in self.compare.take_ids):
-            self.controller.ensure_detail(take_id)
-
     def _on_take_file_changed(self, take_id: int) -> None:
         if self.panel.take is not None and self.panel.take.id == take_id:
             self._refresh_selected()  # "missing" and Locate File…, or the take found again
@@ -369,7 +364,7 @@ class MainWindow(QMainWindow):
         a["cancel"].setEnabled(self.controller.is_busy)
         a["export"].setEnabled(bool(takes))
         a["save_session"].setEnabled(bool(takes))
-        a["remove"].setEnabled(bool(self.table.selected_takes()))
+        a["remove"].setEnabled(self.table.has_selection())
         a["clear"].setEnabled(bool(takes))
         a["compare"].setEnabled(sum(t.state == State.DONE for t in takes) >= 2)
         a["again"].setEnabled(bool(takes) and self.controller.model is not None)
@@ -386,7 +381,9 @@ class MainWindow(QMainWindow):
         self.status.say(text)
 
     def select_ids(self, ids: Sequence[int]) -> None:
-        self.table.select_ids(ids)
+        """Selects the takes; the panel shows the first afresh also when they were selected already."""
+        if not self.table.select_ids(ids):
+            self._refresh_selected()
 
     def _selection_changed(self, *_args: object) -> None:
         self._refresh_selected()
@@ -419,14 +416,14 @@ class MainWindow(QMainWindow):
         """The whole window as a PNG (with ``compare``, showing the compare view: the headless check)."""
         if compare:
             self.show_compare()
+            self.compare.settle(5_000)
         QApplication.processEvents()
         return bool(self.grab().save(str(path), "PNG"))
 
     def grab_compare_png(self, path: Path) -> bool:
         """The compare view alone as a PNG (File ▸ Export Compare View as PNG)."""
         self.show_compare()
-        QApplication.processEvents()
-        return bool(self.compare.grab().save(str(path), "PNG"))
+        return self.compare.grab_png(path)
 
     # ------------------------------------------------------------------------------------ waiting and closing
     def wait_until_idle(self, timeout_ms: int = 600_000) -> bool:

@@ -66,6 +66,50 @@ def paint_bar(
     painter.restore()
 
 
+def compact_fonts(font: QFont) -> tuple[QFont, QFont]:
+    """The value's font (bold) and the small font of the range, from a widget's font."""
+    value = QFont(font)
+    value.setBold(True)
+    small = QFont(font)
+    small.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
+    return value, small
+
+
+def paint_compact(
+    painter: QPainter,
+    rect: QRectF,
+    score: Score | None,
+    base_rate: float | None,
+    font: QFont,
+    title: str = "",
+    placeholder: str = "–",
+) -> float:
+    """A compact meter in ``rect``: title and value, the bar, the range below; returns the bottom drawn."""
+    value_f, small_f = compact_fonts(font)
+    fm_v, fm_s = QFontMetrics(value_f), QFontMetrics(small_f)
+    x, y, w = rect.left(), rect.top(), rect.width()
+    header_h = fm_v.height()
+    left = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+    right = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    painter.save()
+    painter.setFont(font)
+    painter.setPen(theme.TEXT)
+    painter.drawText(QRectF(x, y, w, header_h), left, title)
+    painter.setFont(value_f if score is not None else small_f)
+    painter.setPen(theme.P_COLOUR if score is not None else theme.DIM_TEXT)
+    painter.drawText(QRectF(x, y, w, header_h), right, placeholder if score is None else pct(score.p_hit))
+    bar = QRectF(x + 1, y + header_h + 4, w - 2, 10)
+    paint_bar(painter, bar, score, base_rate)
+    bottom = bar.bottom()
+    if score is not None:
+        painter.setFont(small_f)
+        painter.setPen(theme.RANGE_COLOUR.lighter(120))
+        painter.drawText(QRectF(x, bar.bottom() + 3, w, fm_s.height()), left, f"range {pct_range(score)}")
+        bottom = bar.bottom() + 3 + fm_s.height()
+    painter.restore()
+    return bottom
+
+
 class ProbabilityMeter(QWidget):
     """A labelled meter. It says ``clicked`` when clicked; the selected take's meters ignore that (a
     click opening the model card surprised people), the link under them opens the explanation."""
@@ -172,26 +216,9 @@ class ProbabilityMeter(QWidget):
 
     def _paint_compact(self) -> None:
         painter = QPainter(self)
-        title_f, value_f, small_f = self._fonts()
-        fm_v, fm_s = QFontMetrics(value_f), QFontMetrics(small_f)
-        w = self.width()
-        header_h = fm_v.height()
-        left = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        right = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        painter.setFont(title_f)
-        painter.setPen(theme.TEXT)
-        painter.drawText(QRectF(0, 0, w, header_h), left, self.title)
-        painter.setFont(value_f if self.score is not None else small_f)
-        painter.setPen(theme.P_COLOUR if self.score is not None else theme.DIM_TEXT)
-        painter.drawText(
-            QRectF(0, 0, w, header_h), right, self.placeholder if self.score is None else pct(self.score.p_hit)
+        paint_compact(
+            painter, QRectF(self.rect()), self.score, self.base_rate, self.font(), self.title, self.placeholder
         )
-        bar = QRectF(1, header_h + 4, w - 2, 10)
-        paint_bar(painter, bar, self.score, self.base_rate)
-        if self.score is not None:
-            painter.setFont(small_f)
-            painter.setPen(theme.RANGE_COLOUR.lighter(120))
-            painter.drawText(QRectF(0, bar.bottom() + 3, w, fm_s.height()), left, f"range {pct_range(self.score)}")
         painter.end()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802

@@ -69,16 +69,20 @@ class HzAxis(pg.AxisItem):  # type: ignore[misc]
         return [self._labels.get(round(v, 4), "") for v in values]
 
 
+def time_tick_step(span_s: float, size_px: float) -> float:
+    """Seconds between time labels: a round step giving about one label per 80 pixels (the
+    spectrogram's axis and the compare view's painted rows share it)."""
+    target = max(1e-6, span_s) / max(1.0, size_px / 80.0)
+    steps = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600)
+    return float(next((s for s in steps if s >= target), steps[-1]))
+
+
 class TimeAxis(pg.AxisItem):  # type: ignore[misc]
     def __init__(self) -> None:
         super().__init__("bottom")
 
     def tickSpacing(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, float]]:  # noqa: N802
-        span = max(1e-6, maxVal - minVal)
-        target = span / max(1.0, size / 80.0)  # about one label per 80 px
-        steps = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600)
-        major = next((s for s in steps if s >= target), steps[-1])
-        return [(float(major), 0.0)]
+        return [(time_tick_step(maxVal - minVal, size), 0.0)]
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
         return [mmss(v) if round(v) >= 0 else "" for v in values]

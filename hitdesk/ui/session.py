@@ -21,7 +21,8 @@ from typing import Any
 
 from hitdesk import present
 from hitdesk.errors import HitdeskError
-from hitdesk.results import ResultSchemaError, TrackResult, validate_loudness_dict, validate_saved_result
+from hitdesk.result_schema import ResultSchemaError, validate_loudness_dict, validate_saved_result
+from hitdesk.results import TrackResult
 from hitdesk.ui.loudness import Loudness
 from hitdesk.ui.play_settings import PlaySettings
 

@@ -20,8 +20,12 @@ from PySide6.QtWidgets import (
 )
 
 from hitdesk.analysis import AnalysisDetail
+from hitdesk.insights import TonalBalance
+from hitdesk.model.runtime import HitModel
 from hitdesk.present import SEGMENTS, familiarity_warning, mmss, reading
 from hitdesk.ui import theme
+from hitdesk.ui.curve_strip import CurveStrip
+from hitdesk.ui.drivers_panel import DriversPanel
 from hitdesk.ui.elided import ElidedLabel
 from hitdesk.ui.loudness_strip import CorrelationStrip, LoudnessStrip
 from hitdesk.ui.meter_readout import MeterReadout
@@ -29,6 +33,9 @@ from hitdesk.ui.meters import ProbabilityMeter
 from hitdesk.ui.play_controls import PlayControls
 from hitdesk.ui.spectrogram import SEGMENT_LABELS, SpectrogramView, WindowView
 from hitdesk.ui.takes import State, Take
+from hitdesk.ui.tonal_view import KEY as TONAL_KEY
+from hitdesk.ui.tonal_view import TonalBalanceView
+from hitdesk.ui.whatif_panel import WhatIfPanel
 
 LEFT_WIDTH = (340, 400)  # the meters' column, without its scroll bar
 MIN_HEIGHT = 120  # below this the column scrolls; the window gives the takes list the height first
@@ -107,6 +114,15 @@ class TakePanel(QWidget):
         lv.addWidget(self.notes)
         self.meters = MeterReadout()
         lv.addWidget(self.meters)
+        self.drivers = DriversPanel()
+        lv.addWidget(self.drivers)
+        self.tonal_title = QLabel(f"<b>Tonal balance</b> (the model's view)<br><small>{TONAL_KEY}</small>")
+        self.tonal_title.setWordWrap(True)
+        self.tonal = TonalBalanceView()
+        lv.addWidget(self.tonal_title)
+        lv.addWidget(self.tonal)
+        self.whatif = WhatIfPanel()
+        lv.addWidget(self.whatif)
         lv.addStretch(1)
         lv.addWidget(self.note_edit)
         lv.addWidget(links)
@@ -163,6 +179,11 @@ class TakePanel(QWidget):
         self.correlation.setXLink(self.spectrogram)
         rv.addWidget(self.strip)
         rv.addWidget(self.correlation)
+        self.curve_strip = CurveStrip()
+        self.curve_strip.follow(self.spectrogram)
+        self.curve_strip.seek_requested.connect(self.spectrogram.seek_requested)
+        self.spectrogram.playhead_moved.connect(self.curve_strip.set_playhead)
+        rv.addWidget(self.curve_strip)
         rv.addWidget(self.play_controls)
 
         layout = QHBoxLayout(self)
@@ -236,6 +257,10 @@ class TakePanel(QWidget):
             self.correlation.show_loudness(None)
             self.spectrogram.clear_windows()
             self.spectrogram.set_message("No take selected")
+            self.curve_strip.show_curve(None, self.base_rate, 0.0)
+            self.drivers.show_result(None)
+            self.show_tonal(None)
+            self.whatif.show_stats(None)
             self.show_playback(None)
             return
         r = take.result
@@ -277,12 +302,35 @@ class TakePanel(QWidget):
         if changed or not self.note_edit.hasFocus():
             self.note_edit.setText(take.note)
         self._show_spectrogram(take)
+        ok = r is not None and r.ok
+        self.curve_strip.show_curve(r.curve if ok and r else None, self.base_rate, (r.duration_s if r else None) or 0.0)
+        self.drivers.show_result(r if ok else None)
+        self.show_tonal(r.tonal_balance if ok and r else None)
+        self._show_whatif(take)
         self.show_playback(take, force=changed)
 
     def refresh(self, take_id: int) -> None:
         """The shown take's loudness arrived (or changed): its numbers and strip again."""
         if self.take is not None and self.take.id == take_id:
             self.show_take(self.take)
+
+    def set_model(self, model: HitModel) -> None:
+        """The loaded model: its base rate for the meters, its head for What if."""
+        self.base_rate = model.card.base_rate
+        self.whatif.set_model(model)
+
+    def _show_whatif(self, take: Take) -> None:
+        r, detail = take.result, take.detail
+        if r is None or not r.ok or detail is None or detail.track_stats is None:
+            self.whatif.show_stats(None, "What if needs the take's statistics, which come with its analysis.")
+        elif r.model.get("name") != self.whatif.model_name:
+            self.whatif.show_stats(None, "What if needs the take analysed again with the loaded model.")
+        else:
+            self.whatif.show_stats(detail.track_stats)
+
+    def show_tonal(self, balance: TonalBalance | None) -> None:
+        self.tonal.show_balance(balance)
+        self.tonal_title.setVisible(balance is not None)
 
     def show_playback(self, take: Take | None, force: bool = True) -> None:
         """The take's gain, offset and loop in the fields, and its loop on the spectrogram."""

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Sequence
 
 from PySide6.QtCore import (
+    QItemSelection,
     QItemSelectionModel,
     QModelIndex,
     QObject,
@@ -222,38 +223,64 @@ class TakesTable(QTableView):
 
     # ------------------------------------------------------------------------------------ selection
     def selected_takes(self) -> list[Take]:
-        """The selected takes, in the order the list shows them."""
+        """The selected takes, in the order the list shows them.
+
+        Read from the selection's ranges (whole rows: the list selects rows), not ``selectedRows``,
+        which asks the model for the flags of every cell of every row: with 120 rows selected that
+        took hundreds of milliseconds of the GUI thread, and the window reads the selection often.
+        """
         sm = self.selectionModel()
         if sm is None:
             return []
-        rows = sorted(i.row() for i in sm.selectedRows())
+        rows = sorted({r for span in sm.selection().toList() for r in range(span.top(), span.bottom() + 1)})
         return [t for t in (self.take_at_row(r) for r in rows) if t is not None]
 
     def has_selection(self) -> bool:
         sm = self.selectionModel()
         return sm is not None and sm.hasSelection()
 
-    def select_ids(self, ids: Sequence[int]) -> None:
+    def select_ids(self, ids: Sequence[int]) -> bool:
+        """Selects the takes' rows in one change (one ``selectionChanged``, however many rows); the
+        first becomes the current row. False when those rows were the selection already (no signal)."""
+        rows = [r for r in (self.row_of(take_id) for take_id in ids) if r >= 0]
         sm = self.selectionModel()
-        sm.clearSelection()
-        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
-        first = True
-        for take_id in ids:
-            row = self.row_of(take_id)
-            if row < 0:
-                continue
-            index = self.proxy.index(row, 0)
-            if first:
-                sm.setCurrentIndex(index, flags)
-                first = False
-            else:
-                sm.select(index, flags)
+        changes: list[QItemSelection] = []
+
+        def changed(selected: QItemSelection, _deselected: QItemSelection) -> None:
+            changes.append(selected)
+
+        sm.selectionChanged.connect(changed)
+        selection = QItemSelection()
+        last_col = self.proxy.columnCount() - 1
+        # One range per run of adjacent view rows (the list may be sorted): reading the selection back
+        # walks its ranges for each row.
+        for start, end in _runs(sorted(set(rows))):
+            selection.select(self.proxy.index(start, 0), self.proxy.index(end, last_col))
+        if rows:
+            sm.setCurrentIndex(self.proxy.index(rows[0], 0), QItemSelectionModel.SelectionFlag.NoUpdate)
+        sm.select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+        sm.selectionChanged.disconnect(changed)
+        return bool(changes)
 
     def shown_take(self) -> Take | None:
-        """The take the panel shows: the current row if it is selected, else the first selected one."""
-        current = self.selectionModel().currentIndex()
+        """The take the panel shows: the current row if it is selected, else the first selected one
+        (the window asks on every change of a row, so the usual case reads one row)."""
+        sm = self.selectionModel()
+        current = sm.currentIndex()
+        if current.isValid() and sm.isRowSelected(current.row(), current.parent()):
+            take = self.take_at_row(current.row())
+            if take is not None:
+                return take
         selected = self.selected_takes()
-        take = self.take_at_row(current.row()) if current.isValid() else None
-        if take is None or take not in selected:
-            take = selected[0] if selected else None
-        return take
+        return selected[0] if selected else None
+
+
+def _runs(rows: Sequence[int]) -> list[tuple[int, int]]:
+    """Sorted row numbers as (first, last) runs of adjacent rows: [1, 2, 3, 7] -> [(1, 3), (7, 7)]."""
+    runs: list[tuple[int, int]] = []
+    for r in rows:
+        if runs and r == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], r)
+        else:
+            runs.append((r, r))
+    return runs

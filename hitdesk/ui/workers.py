@@ -27,10 +27,12 @@ import soundfile as sf
 from PySide6.QtCore import QEventLoop, QObject, QRunnable, QThreadPool, QTimer, Signal, SignalInstance, Slot
 
 from hitdesk import cache
-from hitdesk.analysis import AnalysisDetail, AnalysisOptions, Progress, analyze
+from hitdesk.analysis import AnalysisDetail, AnalysisOptions, Progress
 from hitdesk.audio import decode_all
+from hitdesk.config import DEFAULT_WINDOW_SECONDS
 from hitdesk.dsp.windows import Window
 from hitdesk.errors import AnalysisCancelledError
+from hitdesk.explain import analyze
 from hitdesk.model.runtime import HitModel
 from hitdesk.results import TrackResult
 from hitdesk.ui.loudness import Loudness, measure_file
@@ -55,6 +57,13 @@ class AnalysisSettings:
 
     window_seconds: float | None = None
     fast: bool = False
+
+
+def analysis_options(prefs: AnalysisPrefs, model: HitModel | None) -> AnalysisOptions:
+    """The options of the next job: the preferred window, else the model card's, else the default."""
+    card_window = model.card.window_seconds if model is not None else None
+    window = prefs.window_seconds or card_window or DEFAULT_WINDOW_SECONDS
+    return AnalysisOptions(window_seconds=window, fast=prefs.fast)
 
 
 _warmed_up = False
@@ -296,6 +305,14 @@ class Analyser(QObject):
         for flag in self._cancel.values():
             flag.set()
         return bool(self.pool.waitForDone(msecs))
+
+    def shutdown(self, msecs: int = 30_000) -> bool:
+        """Closing: every job is cancelled and waited for; False (and a warning) if some still run."""
+        self.cancel_all()
+        if not self.wait(msecs):
+            log.warning("analysis jobs still running at close")
+            return False
+        return True
 
     def _live(self, take_id: int, token: int) -> bool:
         return self._current.get(take_id) == token
