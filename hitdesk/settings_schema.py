@@ -282,6 +282,6 @@ def migrate(store: Store) -> int:
     while version < SETTINGS_VERSION:
         MIGRATIONS[version](store)
         version += 1
-    if found <= SETTINGS_VERSION:
+    if found < SETTINGS_VERSION or not store.contains(VERSION_KEY):  # an up-to-date file is not touched
         store.setValue(VERSION_KEY, SETTINGS_VERSION)
     return found
