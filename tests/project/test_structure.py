@@ -168,3 +168,28 @@ def test_no_two_classes_share_a_name() -> None:
             if isinstance(node, ast.ClassDef):
                 seen.setdefault(node.name, []).append(module)
     assert {name: where for name, where in seen.items() if len(where) > 1} == {}
+
+
+TESTS = REPO / "tests"
+AREAS = {"audio", "dsp", "model", "analysis", "cli", "capture", "ui", "training", "packaging", "project"}
+
+
+def test_tests_live_in_their_area_with_unique_names_and_import_no_other_test_file() -> None:
+    """pytest imports each test file by its base name (no ``__init__.py``: the helpers beside
+    conftest.py stay importable), so two files with one name would clash; a test file that imports
+    another's private helpers ties them together, so shared helpers are modules beside conftest."""
+    files = sorted(TESTS.rglob("test_*.py"))
+    assert {p.parent.name for p in files} <= AREAS, [p for p in files if p.parent.name not in AREAS]
+    assert not list(TESTS.rglob("__init__.py"))
+    names = [p.name for p in files]
+    assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
+    stems = {p.stem for p in files}
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            imported = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom):
+                imported = [node.module or ""]
+            assert not set(imported) & stems, f"{path.relative_to(REPO)} imports {set(imported) & stems}"
+        # Code run in a child process, as a string, counts too.
+        for stem in stems:
+            assert f"from {stem} import" not in path.read_text(encoding="utf-8"), f"{path.name} imports {stem}"
