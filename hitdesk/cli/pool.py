@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
+from hitdesk.settings_schema import machine_cores
+
 log = logging.getLogger(__name__)
 
 GRACE_SECONDS = 2.0
@@ -35,10 +37,7 @@ def raise_terminated(signum: int, frame: Any) -> None:
 
 def available_cpus() -> int:
     """CPUs this process may run on (its affinity mask, not the machine's count)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on every platform
-        return os.cpu_count() or 1
+    return machine_cores()
 
 
 def _worker_signals(initializer: Callable[..., None], initargs: tuple[Any, ...]) -> None:
