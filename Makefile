@@ -12,9 +12,9 @@ DEV_STAMP := $(VENV)/.installed-dev
 DEB_PACKAGES := libportaudio2 libsndfile1 xvfb xauth libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 \
 	libfontconfig1 libdbus-1-3 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 \
 	libxcb-randr0 libxcb-render-util0 libxcb-image0 pulseaudio pulseaudio-utils libasound2-plugins \
-	desktop-file-utils appstream
+	desktop-file-utils appstream time
 
-.PHONY: setup setup-dev system-deps run demo test lint typecheck pytest model window-shift bench fuzz package package-test \
+.PHONY: setup setup-dev system-deps run demo test lint typecheck pytest pytest-slow model window-shift bench fuzz package package-test \
 	appimage licenses icons clean
 
 # `setup` is what the app needs (no torch, no librosa); `setup-dev` adds training and the test tools.
@@ -65,6 +65,10 @@ typecheck:
 pytest:
 	$(BIN)/python -m pytest -q --basetemp="$$(mktemp -d "$${TMPDIR:-/tmp}/hitdesk-pytest-XXXXXX")"
 
+# Only the tests marked slow (a minute or more each on a busy machine; `pytest` runs them too).
+pytest-slow:
+	$(BIN)/python -m pytest -q -m slow --basetemp="$$(mktemp -d "$${TMPDIR:-/tmp}/hitdesk-pytest-XXXXXX")"
+
 # Retrain the default model from the chart data (artist-disjoint CV report in reports/).
 model: setup-dev
 	$(BIN)/hitdesk-train fit --recipe zalo-stats --data $(ZALO) --out models --report reports/zalo-default.md
@@ -79,6 +83,7 @@ bench: setup-dev
 	$(BIN)/python bench/fast_agreement.py --corpus $(CORPUS)
 	$(BIN)/python bench/bench_gui.py
 	$(BIN)/python bench/bench_record.py
+	$(BIN)/python bench/bench_memory.py
 
 # The one-folder app in dist/hitdesk and dist/hitdesk-<version>-linux-<arch>.tar.gz (PyInstaller; a few minutes).
 package: setup-dev

@@ -1,20 +1,17 @@
 """File in, result out: decode, place the windows, compute features, run the model.
 
 Two modes. ``full`` decodes the whole track once, block by block, keeping only its mel power
-frames; the overall score is the model on the whole track's statistics, which is what it was
-trained on. The same pass feeds the loudness meter with the native blocks the features are mixed
-down from. ``fast`` reads only the three windows and a few evenly spaced short excerpts (by
-seeking where the format allows) and scores the overall statistics of those; it measures no
-loudness, which needs the whole track.
+frames; the overall score is the model on the whole track's statistics, what it was trained on;
+the same pass feeds the meters the native blocks the features are mixed down from. ``fast`` reads
+only the three windows and a few evenly spaced short excerpts (by seeking where the format
+allows) and scores the overall statistics of those; it measures no loudness (needs the whole track).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -23,18 +20,19 @@ from pathlib import Path
 import numpy as np
 
 from hitdesk.audio import iter_blocks, probe, read_excerpts, read_pieces, read_tags
-from hitdesk.audio.decode import NativeSink
-from hitdesk.audio.info import AudioInfo, NativeBlock
 from hitdesk.audio.prefetch import prefetched
 from hitdesk.audio.problems import collecting
-from hitdesk.config import DEFAULT_WINDOW_SECONDS, FEATURES, MIN_TRACK_SECONDS
-from hitdesk.dsp.loudness import Loudness, LoudnessMeter
+from hitdesk.config import DEFAULT_CURVE_HOP_S, DEFAULT_WINDOW_SECONDS, FEATURES, MIN_TRACK_SECONDS
+from hitdesk.dsp.frames import MelFrames, spill_frames
+from hitdesk.dsp.loudness import Loudness
 from hitdesk.dsp.mel import FloatArray, StreamingMel, melspectrogram, power_to_db, power_to_fs_db
-from hitdesk.dsp.stats import mfcc_stats, onset_envelope, stats_from_mel, tempo_bpm, tempo_from_envelope
+from hitdesk.dsp.meter_tap import MeterTap
+from hitdesk.dsp.stats import mfcc_stats, onset_envelope, stats_from_frames, tempo_bpm, tempo_from_envelope
 from hitdesk.dsp.windows import Window, WindowPlan, content_extent, frame_range, is_digital_silence, plan_windows
 from hitdesk.errors import AnalysisCancelledError, HitdeskError, SilentTrackError, TooShortError
 from hitdesk.memory import release_free_memory
 from hitdesk.model.runtime import HitModel
+from hitdesk.paths import temp_dir
 from hitdesk.results import SegmentResult, TrackResult
 
 log = logging.getLogger(__name__)
@@ -70,6 +68,9 @@ class AnalysisOptions:
     # so the results, are the same for any count, so it is left out of the options' repr, which keys
     # the result cache.
     decode_threads: int = field(default=1, repr=False, compare=False)
+    # The hit curve (hitdesk.explain, full mode only): on or off, and the step between its windows.
+    curve: bool = True
+    curve_hop_s: float = DEFAULT_CURVE_HOP_S
 
     def __post_init__(self) -> None:
         if not self.window_seconds >= MIN_TRACK_SECONDS:
@@ -94,6 +95,9 @@ class Progress:
 ProgressCallback = Callable[[Progress], None]
 WindowCallback = Callable[[Window, FloatArray], None]
 StopCheck = Callable[[], bool]
+# Asked in full mode with the whole track's mel frames (in memory or in the temporary file, open only
+# during the call), the window plan, each window's tempo and the duration; hitdesk.explain's curve.
+TrackHook = Callable[[MelFrames, WindowPlan, dict[str, float], float], object]
 
 
 class _Reporter:
@@ -145,6 +149,8 @@ class AnalysisDetail:
     plan: WindowPlan | None = None
     window_logmel: dict[str, FloatArray] = field(default_factory=dict)
     track_stats: FloatArray | None = None
+    window_tempo: dict[str, float] = field(default_factory=dict)  # each window's own tempo, for hitdesk.explain
+    track_extra: object = None  # what the caller's ``on_track`` made of the whole track's frames (full mode)
 
 
 @dataclass(frozen=True)
@@ -155,6 +161,7 @@ class _Features:
     track_stats: FloatArray
     window_tempo: dict[str, float]  # tempo of each window on its own
     loudness: Loudness | None = None  # measured in full mode only
+    track_extra: object = None  # on_track's answer, full mode only
 
 
 _SIDE_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hitdesk-dsp")
@@ -176,6 +183,7 @@ def analyze(
     on_window: WindowCallback | None = None,
     on_progress: ProgressCallback | None = None,
     should_stop: StopCheck | None = None,
+    on_track: TrackHook | None = None,
 ) -> tuple[TrackResult, AnalysisDetail]:
     """Analyses one file; a problem with the file becomes the result's ``error``, never an exception.
 
@@ -195,7 +203,7 @@ def analyze(
             if opts.fast:
                 feats, mode = _fast_features(p, opts, reporter)
             else:
-                feats, mode = _full_features(p, opts, reporter), "full"
+                feats, mode = _full_features(p, opts, reporter, on_track), "full"
     except AnalysisCancelledError:
         raise
     except HitdeskError as exc:
@@ -224,6 +232,8 @@ def analyze(
         detail.window_logmel[w.name] = lm
     detail.plan = feats.plan
     detail.track_stats = feats.track_stats
+    detail.window_tempo = dict(feats.window_tempo)
+    detail.track_extra = feats.track_extra
     # A model without a head (trained on windows alone) forms the overall score from its window scores.
     overall = model.score_stats(feats.track_stats)[0] if model.has_head else model.aggregate(scores)
     familiarity = model.familiarity(feats.track_stats)
@@ -269,79 +279,35 @@ class TrackMel:
     loudness: Loudness | None = None
 
 
-class _MeterTap:
-    """Hands a pass's native blocks to a loudness meter made for the stream's rate and channels.
-
-    Its two halves go to the two threads of the pass: the decoding thread measures the true peak
-    of each block as it comes and queues the block; the thread computing the mel K-weights the
-    queued blocks between its own (``drain``). Measured on 4-6 minute tracks, the decoding thread
-    alone costs about as much as the mel alone, and true peak about a third of the meter, so this
-    split keeps the two threads about equally busy. Should the queue hold more than ``limit`` bytes
-    (many channels at a high rate), the decoding thread K-weights it itself.
-    """
-
-    def __init__(self, limit: int = 64 << 20) -> None:
-        self.meter: LoudnessMeter | None = None
-        self._pending: deque[NativeBlock] = deque()
-        self._held = 0
-        self._limit = limit
-        self._lock = threading.Lock()  # the queue and its byte count
-        self._feeding = threading.Lock()  # one thread K-weights at a time, the blocks in order
-
-    def __call__(self, info: AudioInfo) -> NativeSink:
-        self.meter = LoudnessMeter(info.sample_rate, info.channels)
-        return self._add
-
-    def _add(self, block: NativeBlock) -> None:
-        assert self.meter is not None
-        self.meter.feed_true_peak(block)
-        with self._lock:
-            self._pending.append(block)
-            self._held += block.nbytes
-            full = self._held > self._limit
-        if full:
-            self.drain()
-
-    def drain(self) -> None:
-        """K-weights every block queued so far, in order (from either thread); the decoding thread
-        can queue more meanwhile."""
-        with self._feeding:
-            while True:
-                with self._lock:
-                    if not self._pending or self.meter is None:
-                        return
-                    block = self._pending.popleft()
-                    self._held -= block.nbytes
-                self.meter.feed_loudness(block)
-
-    def result(self) -> Loudness | None:
-        self.drain()
-        return None if self.meter is None else self.meter.result()
-
-
-def track_mel(path: Path, reporter: _Reporter | None = None, loudness: bool = False) -> TrackMel:
+def track_mel(
+    path: Path, reporter: _Reporter | None = None, loudness: bool = False, store: MelFrames | None = None
+) -> TrackMel:
     """One decode of the whole file into mel frames, as full mode does it (training reuses this).
 
     With ``loudness`` the same pass also measures integrated loudness and true peak from the
-    native blocks. Raises the one-sentence errors for a track that is too short or silent.
+    native blocks. Raises the one-sentence errors for a track that is too short or silent. With
+    ``store`` the frames go there (full mode's, which may spill them to a file) and ``mel`` is empty.
     """
+    frames_to = MelFrames() if store is None else store
     report = reporter or _Reporter(None, None)
     if report.callback is not None and not report.duration_s:
         with contextlib.suppress(HitdeskError):  # the decoder below gives the sentence for this file
             report.duration_s = probe(path).duration_s
     hop_s = FEATURES.hop_length / FEATURES.sample_rate
-    stream = StreamingMel(batch_frames=_MEL_BATCH_FRAMES)
+    stream = StreamingMel(batch_frames=_MEL_BATCH_FRAMES, keep_mel=False)
     frames = 0
     total = report.duration_s or 0.0
-    tap = _MeterTap() if loudness else None
+    tap = MeterTap() if loudness else None
     for block in prefetched(iter_blocks(path, native_sink=tap)):
         report.check()
         new = stream.feed(block)
+        frames_to.append(new)
         if tap is not None:
             tap.drain()
         report.add(frames * hop_s, new, stream.n_samples / FEATURES.sample_rate / total if total else 0.0)
         frames += new.shape[1]
-    report.add(frames * hop_s, stream.finish(), 1.0, final=True)
+    frames_to.append(last := stream.finish())
+    report.add(frames * hop_s, last, 1.0, final=True)
     n_samples = stream.n_samples
     duration = n_samples / FEATURES.sample_rate
     _check_length(path.name, duration)
@@ -350,21 +316,27 @@ def track_mel(path: Path, reporter: _Reporter | None = None, loudness: bool = Fa
         raise SilentTrackError(f"'{path.name}' contains only silence, so there is nothing to score.")
     start, end = content_extent(rms, n_samples)
     _check_length(path.name, end - start)
-    return TrackMel(stream.mel_power(), duration, start, end, None if tap is None else tap.result())
+    mel = frames_to.array() if store is None else stream.mel_power()  # the latter empty: not kept
+    return TrackMel(mel, duration, start, end, None if tap is None else tap.result())
 
 
-def _full_features(path: Path, opts: AnalysisOptions, reporter: _Reporter | None = None) -> _Features:
-    track = track_mel(path, reporter, loudness=True)
-    if track.duration_s > _TRIM_AFTER_S:
-        release_free_memory()  # before the statistics allocate theirs (see hitdesk.memory)
-    mel, duration = track.mel, track.duration_s
-    plan = plan_windows(track.start_s, track.end_s, opts.window_seconds)
-    window_mel = {w.name: mel[:, frame_range(w.start_s, w.end_s, mel.shape[1])] for w in plan.windows}
-    # The whole track's statistics (its tempo dominates) on a second thread while this one works out
-    # the windows' tempi: both are mostly FFTs, which release the GIL.
-    track_stats = _SIDE_THREAD.submit(stats_from_mel, mel, duration)
-    window_tempo = _window_tempi(plan, window_mel)
-    return _Features(duration, plan, window_mel, track_stats.result(), window_tempo, track.loudness)
+def _full_features(
+    path: Path, opts: AnalysisOptions, reporter: _Reporter | None = None, on_track: TrackHook | None = None
+) -> _Features:
+    with MelFrames(spill_frames(), temp_dir(), path.name) as frames:  # a long track's spill to a file
+        track = track_mel(path, reporter, loudness=True, store=frames)
+        if track.duration_s > _TRIM_AFTER_S:
+            release_free_memory()  # before the statistics allocate theirs (see hitdesk.memory)
+        duration, n = track.duration_s, frames.n_frames
+        plan = plan_windows(track.start_s, track.end_s, opts.window_seconds)
+        window_mel = {w.name: frames.read(frame_range(w.start_s, w.end_s, n)) for w in plan.windows}
+        # The windows' tempi (their frames are in memory) on a second thread while this one works out the
+        # whole track's statistics (its tempo dominates): both are mostly FFTs, which release the GIL.
+        window_tempo = _SIDE_THREAD.submit(_window_tempi, plan, window_mel)
+        track_stats = stats_from_frames(frames, duration)
+        tempi = window_tempo.result()
+        extra = None if on_track is None else on_track(frames, plan, tempi, duration)  # while the frames exist
+        return _Features(duration, plan, window_mel, track_stats, tempi, track.loudness, extra)
 
 
 def _mel_and_rms(samples: FloatArray) -> tuple[FloatArray, FloatArray]:

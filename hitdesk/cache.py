@@ -37,10 +37,12 @@ from pathlib import Path
 from typing import Any
 
 from hitdesk import paths
-from hitdesk.analysis import AnalysisOptions, analyze_file
+from hitdesk.analysis import AnalysisOptions
 from hitdesk.audio.inputs import display_name
+from hitdesk.explain import analyze_file
 from hitdesk.model.runtime import HitModel
-from hitdesk.results import RESULT_SCHEMA_VERSION, TrackResult, validate_result_dict
+from hitdesk.result_schema import validate_result_dict
+from hitdesk.results import RESULT_SCHEMA_VERSION, TrackResult
 
 log = logging.getLogger(__name__)
 

@@ -45,6 +45,8 @@ STAT_COLUMNS: tuple[str, ...] = (
 DEFAULT_WINDOW_SECONDS = 30.0
 MIN_TRACK_SECONDS = 3.0
 MAX_WINDOW_SECONDS = 600.0
+# The hit curve scores a window every this many seconds (hitdesk analyze --curve-hop).
+DEFAULT_CURVE_HOP_S = 5.0
 # A frame (n_fft samples, about 93 ms) is silent when its RMS level is more than SILENCE_REL_DB below
 # the loudest frame of the track. Leading and trailing runs of silent frames are skipped when placing
 # windows. Relative, so that a gain change does not move the windows.

@@ -33,3 +33,11 @@ class CaptureError(HitdeskError):
 
 class AnalysisCancelledError(Exception):
     """The caller asked an analysis to stop; not a problem with the file, so not a HitdeskError."""
+
+
+class TemporaryFileError(HitdeskError):
+    """An analysis's temporary file cannot be made or written (no room, no permission)."""
+
+
+class SettingsFileError(HitdeskError):
+    """A user's platform presets or QC profile cannot be used (unreadable, not TOML, a wrong value)."""

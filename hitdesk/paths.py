@@ -74,6 +74,16 @@ def settings_dir() -> Path:
     return _folder(None, "config", "user_config_dir")
 
 
+def platforms_file() -> Path:
+    """The user's streaming platform presets (TOML, see hitdesk.platforms); absent until they write one."""
+    return settings_dir() / "platforms.toml"
+
+
+def qc_profiles_dir() -> Path:
+    """The user's own QC profiles, one TOML file each (see hitdesk.qc)."""
+    return settings_dir() / "qc"
+
+
 def log_dir() -> Path:
     return _folder(None, "logs", "user_log_dir")
 

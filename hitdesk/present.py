@@ -230,6 +230,14 @@ CSV_FIELDS: tuple[str, ...] = (
     "p_hit_high",
     "lufs",
     "true_peak_dbtp",
+    "lra_lu",
+    "plr_db",
+    "momentary_max_lufs",
+    "short_term_max_lufs",
+    "correlation",
+    "width",
+    "mono_loss_lu",
+    "clipping_spots",
     *(f"{seg}_{key}" for seg in SEGMENTS for key in ("start_s", "end_s", "p_hit", "p_hit_low", "p_hit_high")),
     "typicality",
     "unlike_training_data",
@@ -242,10 +250,12 @@ def results_csv(results: Sequence[Mapping[str, Any]], extra: Sequence[Mapping[st
     """One row per file with the fields of the JSON output, flattened.
 
     ``extra`` holds further columns per row (the app's own, such as a note), in the same order as
-    ``results``; their names follow the standard columns.
+    ``results``; their names follow the standard columns and those of the rows' "platforms" and
+    "qc" (``output_columns``).
     """
+    outputs = [output_columns(r) for r in results]
     extra_fields: list[str] = []
-    for more in extra or ():
+    for more in [*outputs, *(extra or ())]:
         extra_fields += [k for k in more if k not in extra_fields and k not in CSV_FIELDS]
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=[*CSV_FIELDS, *extra_fields], lineterminator="\n")
@@ -256,6 +266,7 @@ def results_csv(results: Sequence[Mapping[str, Any]], extra: Sequence[Mapping[st
         fam = r.get("familiarity") or {}
         model = r.get("model") or {}
         loud = r.get("loudness") or {}
+        stereo = r.get("stereo") or {}
         row: dict[str, Any] = {
             "file": r["file"],
             "duration_s": r.get("duration_s"),
@@ -270,6 +281,9 @@ def results_csv(results: Sequence[Mapping[str, Any]], extra: Sequence[Mapping[st
             "p_hit_high": overall.get("p_hit_high"),
             "lufs": loud.get("lufs"),
             "true_peak_dbtp": loud.get("true_peak_dbtp"),
+            **{key: loud.get(key) for key in ("lra_lu", "plr_db", "momentary_max_lufs", "short_term_max_lufs")},
+            **{key: stereo.get(key) for key in ("correlation", "width", "mono_loss_lu")},
+            "clipping_spots": (r.get("clipping") or {}).get("spots"),
             "typicality": fam.get("typicality"),
             "unlike_training_data": fam.get("unlike_training_data"),
             "notes": " | ".join(r.get("notes") or []),
@@ -279,6 +293,7 @@ def results_csv(results: Sequence[Mapping[str, Any]], extra: Sequence[Mapping[st
             if seg.get("name") in SEGMENTS:
                 for key in ("start_s", "end_s", "p_hit", "p_hit_low", "p_hit_high"):
                     row[f"{seg['name']}_{key}"] = seg.get(key)
+        row.update(outputs[i])
         if extra is not None and i < len(extra):
             row.update(extra[i])
         writer.writerow(row)
@@ -297,6 +312,65 @@ def loudness_line(loudness: Mapping[str, Any] | None) -> str:
     lufs = loudness.get("lufs")
     integrated = f"{db(lufs, 'LUFS')} integrated" if lufs is not None else "below the -70 LUFS gate"
     return f"loudness: {integrated}, true peak {db(loudness.get('true_peak_dbtp'), 'dBTP')}"
+
+
+def output_columns(r: Mapping[str, Any]) -> dict[str, Any]:
+    """CSV columns of a row's "platforms" (``spotify_gain_db`` ...) and "qc" (``qc_true_peak_dbtp``
+    is the status, ``qc_true_peak_dbtp_detail`` the reason)."""
+    columns: dict[str, Any] = {}
+    for p in r.get("platforms") or []:
+        slug = "_".join(str(p.get("name", "")).lower().split())
+        for key in ("target_lufs", "gain_db", "true_peak_after_dbtp"):
+            columns[f"{slug}_{key}"] = p.get(key)
+    for q in r.get("qc") or []:
+        columns[f"qc_{q.get('rule')}"] = q.get("status")
+        columns[f"qc_{q.get('rule')}_detail"] = q.get("detail")
+    return columns
+
+
+def with_outputs(
+    row: Mapping[str, Any], platforms: list[dict[str, Any]] | None, qc: list[dict[str, str]] | None, checked: bool
+) -> dict[str, Any]:
+    """A result's JSON with its "platforms" (and, when a QC profile was ``checked``, "qc") after its
+    meters, before its notes."""
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        if key == "notes":
+            out["platforms"] = platforms
+            if checked:
+                out["qc"] = qc
+        out[key] = value
+    return out
+
+
+def meter_lines(r: Mapping[str, Any]) -> list[str]:
+    """The human table's lines for loudness over time, stereo, platforms and QC (none when not measured)."""
+    lines = []
+    loud = r.get("loudness") or {}
+    if loud.get("momentary_max_lufs") is not None or loud.get("lra_lu") is not None:
+        lines.append(
+            f"range: LRA {db(loud.get('lra_lu'), 'LU')}, PLR {db(loud.get('plr_db'), 'dB')}, "
+            f"max momentary {db(loud.get('momentary_max_lufs'), 'LUFS')}, "
+            f"max short-term {db(loud.get('short_term_max_lufs'), 'LUFS')}"
+        )
+    st = r.get("stereo")
+    if isinstance(st, dict):
+        corr, width = _finite(st.get("correlation")), _finite(st.get("width"))
+        lines.append(
+            f"stereo: correlation {NO_VALUE if corr is None else f'{corr:+.2f}'}, width "
+            f"{NO_VALUE if width is None else f'{width:.2f}'}, mono fold loses {db(st.get('mono_loss_lu'), 'LU')}"
+        )
+    clip = r.get("clipping")
+    if isinstance(clip, dict) and clip.get("spots"):
+        times = ", ".join(clock(t) for t in (clip.get("times_s") or [])[:5])
+        lines.append(f"clipping: {plural(int(clip['spots']), 'spot')} (from {times})")
+    platforms = [p for p in r.get("platforms") or [] if isinstance(p, dict) and _finite(p.get("gain_db")) is not None]
+    gains = [f"{p['name']} {p['gain_db']:+.1f} dB" for p in platforms]
+    if gains:
+        lines.append("platforms: " + ", ".join(gains))
+    for q in r.get("qc") or []:
+        lines.append(f"qc {q.get('status')}: {q.get('rule')}: {q.get('detail')}")
+    return lines
 
 
 def format_human(results: Sequence[Mapping[str, Any]], card: CardLike) -> str:
@@ -328,10 +402,12 @@ def format_human(results: Sequence[Mapping[str, Any]], card: CardLike) -> str:
         loudness = loudness_line(r.get("loudness"))
         if loudness:
             lines.append(f"  {loudness}")
+        lines += [f"  {line}" for line in meter_lines(r)]
         fam = r.get("familiarity")
         typicality = _finite(fam.get("typicality")) if isinstance(fam, dict) else None
         if typicality is not None:
             lines.append(f"  typicality: {typicality:.2f} (share of training songs at least this unusual)")
+        lines += _why_lines(r)
         for note in r.get("notes") or []:
             lines.append(f"  note: {note}")
         lines.append("")
@@ -340,6 +416,21 @@ def format_human(results: Sequence[Mapping[str, Any]], card: CardLike) -> str:
         "Range = spread of the model's cross-validation ensemble."
     )
     return "\n".join(lines) + "\n"
+
+
+def _why_lines(r: Mapping[str, Any]) -> list[str]:
+    """The hit curve's strongest part and the three largest drivers of the overall score, if present."""
+    out = []
+    points = (r.get("curve") or {}).get("points") if isinstance(r.get("curve"), dict) else None
+    if points:
+        best = max(points, key=lambda p: p["p_hit"])
+        where = f"{mmss(best['start_s'])}-{mmss(best['end_s'])}"
+        out.append(f"  hit curve (the model's view): strongest part {where} ({pct(best['p_hit'])})")
+    parts = (r.get("explanation") or {}).get("contributions") if isinstance(r.get("explanation"), dict) else None
+    if parts:
+        top = ", ".join(f"{c['name']} {100 * c['value']:+.1f}" for c in parts[:3])
+        out.append(f"  what drives it (the model's view, points): {top}")
+    return out
 
 
 def live_line(segment: str, t_s: float, start_s: float, end_s: float, score: Score) -> str:

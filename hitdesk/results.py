@@ -1,40 +1,62 @@
 """Result dataclasses shared by the command line, the app and reports; plain and JSON-serialisable.
 
-``validate_result_dict`` is the one description of what a result's JSON may hold: the result cache
-reads entries that anything running as the user can edit, and a value outside it (P(hit) 7.5, a
-negative duration, NaN, an ok result without an overall score) must be refused there rather than
-printed or crash the output.
+``hitdesk.result_schema.validate_result_dict`` checks a result's JSON against the keys declared here.
 """
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from hitdesk.insights import Explanation, HitCurve, TonalBalance
+
 if TYPE_CHECKING:  # imported when first needed: every `hitdesk` command imports this module, few need numpy
     from hitdesk.dsp.loudness import Loudness
+    from hitdesk.dsp.meters import TrackLoudness
 
 # Bumped whenever a field is added, dropped or changes meaning. The result cache folds it into its
 # keys, so an entry written before the change is recomputed instead of read with a field missing.
-RESULT_SCHEMA_VERSION = 2  # 2: "loudness"
+RESULT_SCHEMA_VERSION = 3  # 2: "loudness"; 3: its range, PLR and maxima, "stereo", "clipping", "curve",
+# "explanation" (also per segment), "tonal_balance"
 
 # The three windows, in the order analysis reports them (as hitdesk.dsp.windows names them; not
 # imported from there so that this module stays free of numpy).
 SEGMENT_NAMES: tuple[str, str, str] = ("beginning", "middle", "end")
 MODES = ("full", "fast")
 RESULT_KEYS = frozenset(
-    {"file", "duration_s", "tags", "segments", "overall", "model", "mode", "familiarity", "loudness", "notes", "error"}
+    {
+        "file",
+        "duration_s",
+        "tags",
+        "segments",
+        "overall",
+        "model",
+        "mode",
+        "familiarity",
+        "loudness",
+        "stereo",
+        "clipping",
+        "curve",
+        "explanation",
+        "tonal_balance",
+        "notes",
+        "error",
+    }
 )
-LOUDNESS_KEYS = frozenset({"lufs", "true_peak_dbtp"})
+# What ``hitdesk analyze`` adds to a result from the user's platform presets and QC profile (see
+# hitdesk.platforms and hitdesk.qc): checked when present, never stored in the result cache.
+OUTPUT_KEYS = frozenset({"platforms", "qc"})
+LOUDNESS_ORDER = ("lufs", "true_peak_dbtp", "lra_lu", "plr_db", "momentary_max_lufs", "short_term_max_lufs")
+LOUDNESS_KEYS = frozenset(LOUDNESS_ORDER)
+STEREO_KEYS = frozenset({"correlation", "width", "mono_loss_lu"})
+CLIPPING_KEYS = frozenset({"spots", "times_s"})
+PLATFORM_KEYS = frozenset({"name", "target_lufs", "gain_db", "true_peak_after_dbtp"})
+QC_KEYS = frozenset({"rule", "status", "detail"})
+QC_STATUSES = ("pass", "warn", "fail")
 SCORE_KEYS = frozenset({"p_hit", "p_hit_low", "p_hit_high"})
-SEGMENT_KEYS = SCORE_KEYS | {"name", "start_s", "end_s"}
+SEGMENT_KEYS = SCORE_KEYS | {"name", "start_s", "end_s", "explanation"}
 FAMILIARITY_KEYS = frozenset({"mahalanobis", "typicality", "unlike_training_data"})
-# Tags a listener reads as text (the human output joins artist and title).
-_TEXT_TAGS = ("title", "artist", "album")
-# Times are written rounded to the millisecond; a window ending at the track's end stays within this.
-_TIME_SLACK_S = 1e-3
 
 
 @dataclass(frozen=True)
@@ -59,6 +81,7 @@ class SegmentResult:
     start_s: float
     end_s: float
     score: Score
+    explanation: Explanation | None = None  # what drives this window's score (see hitdesk.explain)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -66,11 +89,19 @@ class SegmentResult:
             "start_s": round(self.start_s, 3),
             "end_s": round(self.end_s, 3),
             **self.score.to_dict(),
+            "explanation": None if self.explanation is None else self.explanation.to_dict(),
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> SegmentResult:
-        return cls(str(d["name"]), float(d["start_s"]), float(d["end_s"]), Score.from_dict(d))
+        expl = d.get("explanation")
+        return cls(
+            str(d["name"]),
+            float(d["start_s"]),
+            float(d["end_s"]),
+            Score.from_dict(d),
+            None if expl is None else Explanation.from_dict(expl),
+        )
 
 
 @dataclass(frozen=True)
@@ -110,6 +141,11 @@ class TrackResult:
     notes: tuple[str, ...] = ()
     error: str | None = None
     loudness: Loudness | None = None  # full mode only; None in fast mode and for errors
+    # Why this score (hitdesk.explain): None where not computed (fast mode has no curve; a model
+    # without a head or background has no explanation).
+    curve: HitCurve | None = None
+    explanation: Explanation | None = None
+    tonal_balance: TonalBalance | None = None
 
     @property
     def ok(self) -> bool:
@@ -127,19 +163,20 @@ class TrackResult:
                 "mode": self.mode,
                 "familiarity": None if self.familiarity is None else self.familiarity.to_dict(),
                 "loudness": _loudness_dict(self),
+                "stereo": _meter_dict(self, "stereo"),
+                "clipping": _meter_dict(self, "clipping"),
+                "curve": None if self.curve is None else self.curve.to_dict(),
+                "explanation": None if self.explanation is None else self.explanation.to_dict(),
+                "tonal_balance": None if self.tonal_balance is None else self.tonal_balance.to_dict(),
                 "notes": list(self.notes),
                 "error": self.error,
             }
         )
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any], strict: bool = False) -> TrackResult:
-        """The result ``to_dict`` wrote; ``strict`` first checks it (see ``validate_result_dict``).
-
-        Without ``strict`` missing optional fields take their defaults (sessions saved by the app).
-        """
-        if strict:
-            validate_result_dict(d)
+    def from_dict(cls, d: dict[str, Any]) -> TrackResult:
+        """The result ``to_dict`` wrote, not checked (``hitdesk.result_schema.validate_result_dict``
+        checks it first where it comes from a file); missing optional fields take their defaults."""
         return cls(
             file=str(d["file"]),
             duration_s=None if d.get("duration_s") is None else float(d["duration_s"]),
@@ -151,7 +188,10 @@ class TrackResult:
             familiarity=None if d.get("familiarity") is None else Familiarity.from_dict(d["familiarity"]),
             notes=tuple(str(n) for n in d.get("notes") or ()),
             error=d.get("error"),
-            loudness=_loudness_from(d.get("loudness")),
+            loudness=_loudness_from(d.get("loudness"), d.get("stereo"), d.get("clipping")),
+            curve=None if d.get("curve") is None else HitCurve.from_dict(d["curve"]),
+            explanation=None if d.get("explanation") is None else Explanation.from_dict(d["explanation"]),
+            tonal_balance=None if d.get("tonal_balance") is None else TonalBalance.from_dict(d["tonal_balance"]),
         )
 
 
@@ -183,145 +223,33 @@ def _valid_text(d: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-class ResultSchemaError(ValueError):
-    """A result dict that no analysis can have produced; the message names the field."""
-
-
-def validate_result_dict(d: object) -> dict[str, Any]:
-    """Returns ``d`` when it is a result as ``TrackResult.to_dict`` writes it; raises ``ResultSchemaError``.
-
-    Checks every field's type (booleans are not numbers), that numbers are finite, probabilities lie
-    in [0, 1] with low <= p_hit <= high, durations and familiarity are not negative, and that an ok
-    result has its duration, overall score and the three windows, in order, within the track. An
-    error result carries no scores. Unknown or missing fields are refused too: they mean the dict was
-    written for another version of the result.
-    """
-    if isinstance(d, dict) and "file_raw" in d:  # the exact bytes of a name that is not UTF-8
-        raw = d["file_raw"]
-        if not isinstance(raw, str) or len(raw) % 2 or any(c not in "0123456789abcdef" for c in raw):
-            raise ResultSchemaError("file_raw must be hexadecimal")
-        d = {k: v for k, v in d.items() if k != "file_raw"}
-    r = _fields(d, RESULT_KEYS, "result")
-    _text(r["file"], "file")
-    if r["error"] is not None:
-        _text(r["error"], "error")
-    if r["mode"] not in MODES:
-        raise ResultSchemaError(f"mode must be one of {', '.join(MODES)}")
-    model = r["model"]
-    if not isinstance(model, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in model.items()):
-        raise ResultSchemaError("model must map names to strings")
-    _check_tags(r["tags"])
-    notes = r["notes"]
-    if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes):
-        raise ResultSchemaError("notes must be a list of strings")
-    duration = r["duration_s"]
-    if duration is not None:
-        _number(duration, "duration_s", low=0.0)
-    if not isinstance(r["segments"], list):
-        raise ResultSchemaError("segments must be a list")
-    segments = [_fields(s, SEGMENT_KEYS, "segment") for s in r["segments"]]
-    for seg in segments:
-        _check_score(seg, f"segment {seg['name']!r}")
-    if r["overall"] is not None:
-        _check_score(_fields(r["overall"], SCORE_KEYS, "overall"), "overall")
-    if r["familiarity"] is not None:
-        fam = _fields(r["familiarity"], FAMILIARITY_KEYS, "familiarity")
-        _number(fam["mahalanobis"], "familiarity.mahalanobis", low=0.0)
-        _number(fam["typicality"], "familiarity.typicality", low=0.0, high=1.0)
-        if not isinstance(fam["unlike_training_data"], bool):
-            raise ResultSchemaError("familiarity.unlike_training_data must be true or false")
-    if r["loudness"] is not None:
-        loud = _fields(r["loudness"], LOUDNESS_KEYS, "loudness")
-        for key in sorted(LOUDNESS_KEYS):
-            if loud[key] is not None:
-                _number(loud[key], f"loudness.{key}", low=-200.0, high=200.0)
-    if r["error"] is not None:
-        if segments or r["overall"] is not None or r["familiarity"] is not None or r["loudness"] is not None:
-            raise ResultSchemaError("a failed analysis has no scores")
-        return r
-    if duration is None or duration <= 0:
-        raise ResultSchemaError("an analysed track has a positive duration_s")
-    if r["overall"] is None:
-        raise ResultSchemaError("an analysed track has an overall score")
-    if r["loudness"] is None:
-        raise ResultSchemaError("an analysed track has a loudness field (its values may be null)")
-    _check_windows(segments, duration)
-    return r
-
-
-def _fields(d: object, keys: frozenset[str], what: str) -> dict[str, Any]:
-    if not isinstance(d, dict):
-        raise ResultSchemaError(f"{what} must be an object")
-    if set(d) != keys:
-        missing, extra = sorted(keys - set(d)), sorted(str(k) for k in set(d) - keys)
-        raise ResultSchemaError(f"{what} fields differ (missing {missing}, unexpected {extra})")
-    return d
-
-
-def _text(value: object, name: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise ResultSchemaError(f"{name} must be a non-empty string")
-    return value
-
-
-def _number(value: object, name: str, low: float | None = None, high: float | None = None) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ResultSchemaError(f"{name} must be a number")
-    try:
-        x = float(value)
-    except OverflowError:  # an integer beyond any float
-        x = math.inf
-    if not math.isfinite(x):
-        raise ResultSchemaError(f"{name} must be finite")
-    if (low is not None and x < low) or (high is not None and x > high):
-        raise ResultSchemaError(f"{name} = {x!r} is outside [{low}, {high}]")
-    return x
-
-
-def _check_score(d: dict[str, Any], what: str) -> None:
-    p, lo, hi = (_number(d[k], f"{what} {k}", 0.0, 1.0) for k in ("p_hit", "p_hit_low", "p_hit_high"))
-    if not lo <= p <= hi:
-        raise ResultSchemaError(f"{what}: p_hit_low <= p_hit <= p_hit_high does not hold")
-
-
-def _check_tags(tags: object) -> None:
-    if not isinstance(tags, dict) or not all(isinstance(k, str) for k in tags):
-        raise ResultSchemaError("tags must be an object")
-    for key, value in tags.items():
-        if key in _TEXT_TAGS:
-            if value is not None and not isinstance(value, str):
-                raise ResultSchemaError(f"tags.{key} must be a string or null")
-        elif value is not None and not isinstance(value, str):
-            _number(value, f"tags.{key}")
-
-
-def _check_windows(segments: list[dict[str, Any]], duration: float) -> None:
-    names = tuple(s["name"] for s in segments)
-    if names != SEGMENT_NAMES:
-        raise ResultSchemaError(f"an analysed track has the segments {', '.join(SEGMENT_NAMES)} in that order")
-    previous_start = 0.0
-    for seg in segments:
-        start = _number(seg["start_s"], f"{seg['name']} start_s", low=0.0)
-        end = _number(seg["end_s"], f"{seg['name']} end_s")
-        if not previous_start <= start <= end <= duration + _TIME_SLACK_S:
-            raise ResultSchemaError(f"segment {seg['name']!r} ({start}-{end} s) is out of order or beyond the track")
-        previous_start = start
-
-
 def _loudness_dict(result: TrackResult) -> dict[str, float | None] | None:
-    """``{"lufs", "true_peak_dbtp"}`` for every analysed file (both None when not measured, as in fast
-    mode), so the field always has one shape; None, like ``overall``, for a file that failed."""
+    """``LOUDNESS_ORDER``'s keys for every analysed file (all None when not measured, as in fast mode;
+    the range and maxima None for a loudness measured without them), so the field always has one
+    shape; None, like ``overall``, for a file that failed."""
     if not result.ok:
         return None
-    if result.loudness is None:
-        return {"lufs": None, "true_peak_dbtp": None}
-    return result.loudness.to_dict()
+    measured = {} if result.loudness is None else result.loudness.to_dict()
+    return {key: measured.get(key) for key in LOUDNESS_ORDER}
 
 
-def _loudness_from(d: dict[str, Any] | None) -> Loudness | None:
-    """Results written before loudness was measured have no field; both values null means not measured."""
-    if not d or (d.get("lufs") is None and d.get("true_peak_dbtp") is None):
+def _meter_dict(result: TrackResult, name: str) -> dict[str, Any] | None:
+    """The loudness pass's "stereo" or "clipping" object; None where not measured (fast mode, a
+    failed file, a 1-channel file's stereo)."""
+    meter = getattr(result.loudness, name, None) if result.ok else None
+    return None if meter is None else dict(meter.to_dict())
+
+
+def _loudness_from(
+    d: dict[str, Any] | None, stereo: dict[str, Any] | None = None, clipping: dict[str, Any] | None = None
+) -> Loudness | TrackLoudness | None:
+    """Results written before loudness was measured have no field; all values null means not measured."""
+    if not d or all(v is None for v in d.values()):
         return None
-    from hitdesk.dsp.loudness import Loudness
+    if stereo is None and clipping is None and all(d.get(k) is None for k in LOUDNESS_ORDER[2:]):
+        from hitdesk.dsp.loudness import Loudness
 
-    return Loudness.from_dict(d)
+        return Loudness.from_dict(d)  # measured without the pass's meters (an earlier version, the app's own)
+    from hitdesk.dsp.meters import TrackLoudness
+
+    return TrackLoudness.from_dicts(d, stereo, clipping)

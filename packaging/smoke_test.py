@@ -92,6 +92,7 @@ def run_checks(dist: Path, corpus: Path | None) -> dict[str, str]:
     check(not (internal / "torch").exists(), "torch is not in the bundle")
     check(not (internal / "hitdesk" / "training").exists(), "the training code is not in the bundle")
     check(any(internal.glob("models/*.onnx")), "the model is in the bundle")
+    check(any(internal.glob("models/*.background")), "the explanations' background is in the bundle")
     check((internal / "THIRD_PARTY_LICENSES").is_file(), "THIRD_PARTY_LICENSES is in the bundle")
     check(any(internal.glob("libportaudio*")), "the PortAudio library is in the bundle")
     check(any(internal.glob("licenses/*/*")), "the licence texts are in the bundle")

@@ -147,6 +147,7 @@ def test_core_packages_import_neither_qt_nor_torch_nor_librosa() -> None:
     """Nor scipy.signal (half a second of start-up; only recording's picture needs it)."""
     code = (
         "import sys, hitdesk.analysis, hitdesk.cli, hitdesk.model, hitdesk.audio, hitdesk.dsp, hitdesk.cache;"
+        "import hitdesk.explain, hitdesk.explain.whatif, hitdesk.explain.compare;"
         "from hitdesk.dsp import track_statistics; import numpy as np; track_statistics(np.ones(70000, 'f4'));"
         "bad = [m for m in ('PySide6', 'torch', 'pyqtgraph', 'librosa', 'scipy.signal') if m in sys.modules];"
         "sys.exit(f'imported {bad}' if bad else 0)"

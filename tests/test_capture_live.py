@@ -32,6 +32,12 @@ RESULT_KEYS = {
     "mode",
     "familiarity",
     "loudness",
+    "stereo",
+    "clipping",
+    "platforms",
+    "curve",
+    "explanation",
+    "tonal_balance",
     "notes",
     "error",
 }

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SEGMENT_KEYS = {"name", "start_s", "end_s", "p_hit", "p_hit_low", "p_hit_high"}
+LOUDNESS_KEYS = {"lufs", "true_peak_dbtp", "lra_lu", "plr_db", "momentary_max_lufs", "short_term_max_lufs"}
+SEGMENT_KEYS = {"name", "start_s", "end_s", "p_hit", "p_hit_low", "p_hit_high", "explanation"}
 RESULT_KEYS = {
     "file",
     "duration_s",
@@ -26,6 +27,12 @@ RESULT_KEYS = {
     "mode",
     "familiarity",
     "loudness",
+    "stereo",
+    "clipping",
+    "platforms",
+    "curve",
+    "explanation",
+    "tonal_balance",
     "notes",
     "error",
 }
@@ -60,7 +67,7 @@ def test_json_output_and_exit_status(takes: Path, tmp_path: Path) -> None:
     assert broken["loudness"] is None
     for r in (ogg, m4a):
         assert set(r) == RESULT_KEYS and r["error"] is None
-        assert set(r["loudness"]) == {"lufs", "true_peak_dbtp"} and -40 < r["loudness"]["lufs"] < 0
+        assert set(r["loudness"]) == LOUDNESS_KEYS and -40 < r["loudness"]["lufs"] < 0
         assert [s["name"] for s in r["segments"]] == ["beginning", "middle", "end"]
         assert all(set(s) == SEGMENT_KEYS for s in r["segments"])
         for s in [*r["segments"], r["overall"]]:
@@ -154,3 +161,38 @@ def test_every_corpus_file_gives_a_sensible_result(corpus_dir: Path, tmp_path: P
     assert any("shorter than one" in n for n in by_name["loyalists-8k-u8.wav"]["notes"])  # 20 s
     assert any("overlap" in n for n in by_name["hr3-crossroads.ogg"]["notes"])  # 48 s
     assert by_name["awakening-30s-24bit.wav"]["notes"]
+
+
+def test_json_carries_the_curve_explanations_and_tonal_balance(data_dir: Path, tmp_path: Path) -> None:
+    clip = str(data_dir / "chipdisko-12s.ogg")
+    proc = run_cli("analyze", "--json", "--window-seconds", "4", "--curve-hop", "2", clip, cache=tmp_path / "c")
+    assert proc.returncode == 0, proc.stderr
+    (r,) = json.loads(proc.stdout)
+    assert r["curve"]["window_s"] == 4 and r["curve"]["hop_s"] == 2
+    assert r["curve"]["points"][0]["p_hit"] == r["segments"][0]["p_hit"]
+    assert r["curve"]["points"][-1]["end_s"] == r["segments"][2]["end_s"]
+    for e, p in [(r["explanation"], r["overall"]["p_hit"])] + [(s["explanation"], s["p_hit"]) for s in r["segments"]]:
+        assert abs(e["baseline"] + sum(c["value"] for c in e["contributions"]) - p) < 1e-4
+        assert all(set(c) == {"name", "value", "text"} for c in e["contributions"])
+    assert set(r["tonal_balance"]) == {"bands_hz", "take_db", "hits_db", "hits_p10_db", "hits_p90_db", "others_db"}
+    again = run_cli("analyze", "--json", "--window-seconds", "4", "--curve-hop", "2", clip, cache=tmp_path / "c")
+    assert json.loads(again.stdout) == [r]  # read back from the cache whole
+
+    for flags in (["--no-curve"], ["--fast"]):
+        proc = run_cli("analyze", "--json", "--no-cache", "--window-seconds", "4", *flags, clip)
+        (row,) = json.loads(proc.stdout)
+        assert row["curve"] is None and row["explanation"] is not None
+
+
+def test_a_bad_curve_hop_is_one_sentence(data_dir: Path) -> None:
+    proc = run_cli("analyze", "--curve-hop", "0", str(data_dir / "chipdisko-12s.ogg"))
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert "argument --curve-hop: must be between 1 and 600 seconds" in proc.stderr
+
+
+def test_human_output_names_the_strongest_part_and_the_drivers(data_dir: Path) -> None:
+    proc = run_cli("analyze", "--no-cache", "--window-seconds", "4", str(data_dir / "chipdisko-12s.ogg"))
+    assert proc.returncode == 0, proc.stderr
+    assert "  hit curve (the model's view): strongest part 0:" in proc.stdout
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("  what drives it (the model's view, points): "))
+    assert line.split("): ", 1)[1].count(", ") == 2  # the three largest

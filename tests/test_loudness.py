@@ -22,7 +22,7 @@ from hitdesk.dsp import sos as sos_module
 from hitdesk.dsp import truepeak
 from hitdesk.dsp.loudness import Loudness, LoudnessMeter, k_weighting_sos
 from hitdesk.present import CSV_FIELDS, loudness_line, results_csv
-from hitdesk.results import TrackResult
+from hitdesk.results import LOUDNESS_ORDER, TrackResult
 
 # Different codecs, rates and channel counts; a loud rock mix and a quiet electronic track among them.
 CORPUS_TRACKS = (
@@ -269,10 +269,11 @@ def test_loudness_dict_round_trip_and_older_sessions() -> None:
 def test_track_result_carries_loudness() -> None:
     ok = TrackResult(file="a.ogg", duration_s=10.0, loudness=Loudness(-9.1, -0.3))
     d = ok.to_dict()
-    assert d["loudness"] == {"lufs": -9.1, "true_peak_dbtp": -0.3}
+    unmeasured = {"lra_lu": None, "plr_db": None, "momentary_max_lufs": None, "short_term_max_lufs": None}
+    assert d["loudness"] == {"lufs": -9.1, "true_peak_dbtp": -0.3, **unmeasured}
     assert TrackResult.from_dict(d) == ok
     fast = TrackResult(file="b.ogg", mode="fast")
-    assert fast.to_dict()["loudness"] == {"lufs": None, "true_peak_dbtp": None}
+    assert fast.to_dict()["loudness"] == {"lufs": None, "true_peak_dbtp": None, **unmeasured}
     assert TrackResult.from_dict(fast.to_dict()).loudness is None
     failed = TrackResult(file="c.ogg", error="Cannot decode 'c.ogg'.")
     assert failed.to_dict()["loudness"] is None
@@ -358,6 +359,7 @@ def test_fast_mode_reports_no_loudness_with_a_note(model: object, tmp_path: Path
     result = analyze_file(path, model, AnalysisOptions(window_seconds=3.0, fast=True))  # type: ignore[arg-type]
     assert result.ok and result.mode == "fast"
     assert result.loudness is None and result.notes[-1] == FAST_LOUDNESS_NOTE
-    assert result.to_dict()["loudness"] == {"lufs": None, "true_peak_dbtp": None}
+    assert result.to_dict()["loudness"] == dict.fromkeys(LOUDNESS_ORDER)
+    assert result.to_dict()["stereo"] is None and result.to_dict()["clipping"] is None
     full = analyze_file(path, model, AnalysisOptions(window_seconds=3.0))  # type: ignore[arg-type]
     assert full.loudness is not None and FAST_LOUDNESS_NOTE not in full.notes

@@ -58,7 +58,7 @@ def test_help_lists_one_fitting_command(capsys: pytest.CaptureFixture[str]) -> N
         main(["--help"])
     text = capsys.readouterr().out
     commands = text.split("{", 1)[1].split("}", 1)[0].split(",")
-    assert commands == ["fit", "evaluate", "baselines", "measure-window-shift"]
+    assert commands == ["fit", "evaluate", "baselines", "measure-window-shift", "background"]
     with pytest.raises(SystemExit):
         main(["fit-default", "--data", "x"])
 
@@ -69,7 +69,10 @@ def test_default_model_recipe_writes_model_card_and_report(fitted: tuple[Path, P
         "hitdesk-zalo-v1.onnx",
         "hitdesk-zalo-v1.head.onnx",
         "hitdesk-zalo-v1.json",
+        "hitdesk-zalo-v1.background",  # fitting the default model rewrites its card, so its explanations too
     }
+    assert card["files"]["background"] == "hitdesk-zalo-v1.background"  # type: ignore[index]
+    assert card["explanation"]["background"]["n_songs"] > 0  # type: ignore[index]
     for key in ("name", "version", "created", "feature_config", "stat_columns", "inputs", "outputs", "label"):
         assert key in card
     assert card["recipe"] == "zalo-stats" and card["format_version"] == 1

@@ -21,7 +21,8 @@ import pytest
 from PySide6.QtCore import QSettings
 from ui_helpers import REPO, WAIT_MS, clips
 
-from hitdesk.analysis import AnalysisOptions, analyze
+from hitdesk.analysis import AnalysisOptions
+from hitdesk.explain import analyze
 from hitdesk.ui.controller import AnalysisSettings, TakesController
 from hitdesk.ui.takes import State
 

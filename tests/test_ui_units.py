@@ -21,7 +21,7 @@ import soundfile as sf
 from ui_helpers import CLIPS, DATA
 
 from hitdesk.present import rank, reading, summary
-from hitdesk.results import Score, SegmentResult, TrackResult
+from hitdesk.results import LOUDNESS_ORDER, Score, SegmentResult, TrackResult
 from hitdesk.ui.loudness import Loudness, LoudnessMeter, iter_native_blocks, measure_file
 from hitdesk.ui.session import SessionError, SessionTake, load_session, results_csv, results_json, save_session
 
@@ -65,7 +65,7 @@ def test_silence_and_too_short(tmp_path: Path) -> None:
     sf.write(path, np.zeros((48000, 2), dtype=np.float32), 48000)
     silent = measure_file(path)
     assert silent is not None and silent.integrated_lufs is None and silent.true_peak_dbtp == -math.inf
-    assert silent.to_dict() == {"lufs": None, "true_peak_dbtp": None}
+    assert silent.to_dict() == dict.fromkeys(LOUDNESS_ORDER)  # and no range or maxima either
     short = LoudnessMeter(48000, 1)
     short.feed(np.full(1000, 0.1))
     assert short.result().integrated_lufs is None
@@ -121,12 +121,17 @@ def test_exports_add_loudness_and_note_and_keep_a_results_own_loudness() -> None
     measured = Loudness(-14.236, -0.912)
     row = ExportRow(_result("/a.wav", 0.4, 0.3, 0.5), measured, "keeper")
     d = export_dict(row)
-    assert d["loudness"] == {"lufs": -14.24, "true_peak_dbtp": -0.91} and d["note"] == "keeper"
+    unmeasured = {"lra_lu": None, "plr_db": None, "momentary_max_lufs": None, "short_term_max_lufs": None}
+    assert d["loudness"] == {"lufs": -14.24, "true_peak_dbtp": -0.91, **unmeasured} and d["note"] == "keeper"
+    assert d["platforms"][0] == {"name": "Spotify", "target_lufs": -14.0, "gain_db": 0.0, "true_peak_after_dbtp": -0.91}
+    assert list(d)[-3:] == ["notes", "error", "note"] and d["stereo"] is None
     assert export_dict(ExportRow(_result("/a.wav", 0.4, 0.3, 0.5)))["loudness"] == {
         "lufs": None,
         "true_peak_dbtp": None,
+        **unmeasured,
     }
-    assert export_dict(ExportRow(TrackResult(file="/b.mp3", error="Bad.")))["loudness"] is None
+    failed = export_dict(ExportRow(TrackResult(file="/b.mp3", error="Bad.")))
+    assert failed["loudness"] is None and failed["platforms"] is None
 
     class Measured(TrackResult):  # a result that measures loudness itself (the engine, later)
         def to_dict(self) -> dict[str, object]:

@@ -19,10 +19,13 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QFileDialog, QFormLayout, QMessageBox
 from ui_helpers import WAIT_MS, clips, drop_files, require_model, wait_idle
 
-from hitdesk.analysis import AnalysisOptions, analyze
+from hitdesk.analysis import AnalysisOptions
+from hitdesk.explain import analyze
 from hitdesk.model.runtime import HitModel
+from hitdesk.platforms import BUILT_IN, platform_rows
 from hitdesk.present import mmss, pct, pct_range
 from hitdesk.present import results_csv as results_to_csv
+from hitdesk.ui import workers
 from hitdesk.ui.main_window import MINIMUM_SIZE, MainWindow
 from hitdesk.ui.playback import MATCH_TARGET_LUFS
 from hitdesk.ui.settings import Preferences, PreferencesDialog
@@ -45,8 +48,15 @@ def engine_results(engine_model: HitModel) -> dict[str, dict[str, object]]:
 
 
 def test_dropped_files_show_the_engines_numbers(
-    qtbot: object, window: MainWindow, engine_results: dict[str, dict[str, object]]
+    qtbot: object,
+    window: MainWindow,
+    engine_results: dict[str, dict[str, object]],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    def second_pass(path: Path, should_stop: object = None) -> None:
+        raise AssertionError(f"loudness of {path} measured in a second decoding pass")
+
+    monkeypatch.setattr(workers, "measure_file", second_pass)  # full mode: the analysis pass measured it
     files = clips()
     with qtbot.waitSignal(window.all_done, timeout=WAIT_MS):  # type: ignore[attr-defined]
         assert drop_files(window.table.viewport(), files)
@@ -74,6 +84,7 @@ def test_dropped_files_show_the_engines_numbers(
         assert model.data(model.index(row, Column.STATE)) == "done"
         lufs = model.data(model.index(row, Column.LUFS))
         assert take.loudness is not None and lufs == f"{take.loudness.integrated_lufs:.1f}"
+        assert take.loudness.to_dict() == expected["loudness"] and take.loudness_error is None
     # The selected take's panel shows the first take, with its spectrogram windows.
     assert window.panel.take is model.take_at(0)
     assert window.panel.overall.score is not None
@@ -165,14 +176,13 @@ def test_export_round_trip(
     for e, take in zip(exported[:-1], takes, strict=False):
         # What the table shows besides the engine's fields: loudness (as measured) and the note.
         assert take.loudness is not None
-        shown = {
-            "lufs": round(take.loudness.integrated_lufs, 2),  # type: ignore[arg-type]
-            "true_peak_dbtp": round(take.loudness.true_peak_dbtp, 2),
-        }
+        shown = take.loudness.to_dict()
+        assert shown["lufs"] == round(take.loudness.integrated_lufs, 2)  # type: ignore[arg-type]
         assert e.pop("loudness") == shown
         assert e.pop("note") == take.note
         engine = dict(engine_results[e["file"]])
         assert engine.pop("loudness") == shown  # the app shows the numbers hitdesk analyze reports
+        assert e.pop("platforms") == platform_rows(shown, BUILT_IN)  # as hitdesk analyze adds them
         assert e == engine
     assert exported[0]["file"] == str(takes[0].path) and takes[0].note == "chorus, take 2"
     assert exported[-1]["error"] and exported[-1]["overall"] is None
@@ -188,8 +198,9 @@ def test_export_round_trip(
         assert r["note"] == take.note
     assert rows[0]["note"] == "chorus, take 2"
     assert rows[-1]["lufs"] == rows[-1]["true_peak_dbtp"] == rows[-1]["note"] == ""
-    plain = {k: v for k, v in rows[1].items() if k != "note"}  # the rest is hitdesk analyze --csv's row
-    assert plain == next(csv.DictReader(io.StringIO(results_to_csv([engine_results[str(takes[1].path)]]))))
+    engine_row = next(csv.DictReader(io.StringIO(results_to_csv([engine_results[str(takes[1].path)]]))))
+    assert {k: rows[1][k] for k in engine_row} == engine_row  # hitdesk analyze --csv's row, then platforms, note
+    assert rows[1]["spotify_gain_db"] and rows[1]["deezer_true_peak_after_dbtp"]
 
 
 def test_session_round_trip(qtbot: object, window: MainWindow, settings: QSettings, tmp_path: Path) -> None:

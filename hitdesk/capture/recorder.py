@@ -45,6 +45,7 @@ from hitdesk.capture.ring import RingBuffer
 from hitdesk.capture.stream import StreamFactory, StreamLike, portaudio_stream
 from hitdesk.capture.writers import RecordingWriter, open_writer, recording_format
 from hitdesk.errors import CaptureError
+from hitdesk.present import mmss
 
 log = logging.getLogger(__name__)
 
@@ -373,8 +374,7 @@ class Recorder:
         self._stop.set()
 
     def _clock(self, frames: int) -> str:
-        s = round(frames / self._rate) if self._rate else 0
-        return f"{s // 60}:{s % 60:02d}"
+        return mmss(frames / self._rate if self._rate else 0)
 
     def _close_stream(self, abort: bool) -> None:
         stream, self._stream = self._stream, None

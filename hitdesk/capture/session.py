@@ -17,12 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from hitdesk.analysis import AnalysisOptions, analyze
+from hitdesk.analysis import AnalysisOptions
 from hitdesk.audio.info import Samples
 from hitdesk.capture.live import DEFAULT_REFRESH_SECONDS, LiveScore, LiveScorer, MelColumns
 from hitdesk.capture.recorder import Recorder, RecorderSettings, RecorderStatus
 from hitdesk.capture.stream import StreamFactory
 from hitdesk.config import DEFAULT_WINDOW_SECONDS, FEATURES
+from hitdesk.explain import analyze
 from hitdesk.model.runtime import HitModel
 from hitdesk.results import TrackResult
 

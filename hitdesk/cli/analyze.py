@@ -7,9 +7,9 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hitdesk.cli.args import add_model, add_window_seconds, positive_whole_number
+from hitdesk.cli.args import add_model, add_window_seconds, curve_hop, positive_whole_number
 from hitdesk.cli.common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -21,9 +21,13 @@ from hitdesk.cli.common import (
     error,
 )
 from hitdesk.cli.pool import Terminated, available_cpus, raise_terminated, run_parallel
-from hitdesk.config import window_seconds_for
+from hitdesk.config import DEFAULT_CURVE_HOP_S, window_seconds_for
 from hitdesk.errors import HitdeskError
 from hitdesk.results import TrackResult
+
+if TYPE_CHECKING:
+    from hitdesk.platforms import Platform
+    from hitdesk.qc import Profile
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -42,7 +46,21 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     an.add_argument(
         "--jobs", type=positive_whole_number, default=1, metavar="N", help="files analysed in parallel (default 1)"
     )
+    an.add_argument(
+        "--curve-hop",
+        type=curve_hop,
+        default=DEFAULT_CURVE_HOP_S,
+        metavar="S",
+        help=f"seconds between the hit curve's windows (default {DEFAULT_CURVE_HOP_S:g}; full mode only)",
+    )
+    an.add_argument("--no-curve", action="store_true", help='skip the hit curve (JSON "curve": null)')
     an.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
+    an.add_argument(
+        "--qc",
+        metavar="PROFILE",
+        help="check each file against a QC profile: a platform's lowercase name (spotify, apple-music, ...), "
+        "one of your own in the settings folder's qc/, or a .toml file",
+    )
     an.set_defaults(handler=run)
 
 
@@ -56,12 +74,15 @@ def _init_worker(model_spec: str | None) -> None:
     _worker_model = HitModel.load(model_spec)
 
 
-def _analyze_one(job: tuple[str, float, bool, bool, int]) -> dict[str, Any]:
+Job = tuple[str, float, bool, bool, int, bool, float]  # path, window, fast, cache, threads, curve, curve hop
+
+
+def _analyze_one(job: Job) -> dict[str, Any]:
     from hitdesk.analysis import AnalysisOptions
     from hitdesk.cache import analyze_cached
 
-    path, window_s, fast, use_cache, threads = job
-    opts = AnalysisOptions(window_seconds=window_s, fast=fast, decode_threads=threads)
+    path, window_s, fast, use_cache, threads, curve, hop = job
+    opts = AnalysisOptions(window_seconds=window_s, fast=fast, decode_threads=threads, curve=curve, curve_hop_s=hop)
     return analyze_cached(path, _worker_model, opts, use_cache=use_cache).to_dict()
 
 
@@ -95,10 +116,15 @@ def _analyze(args: argparse.Namespace) -> int:
 
     inputs = expand_inputs(args.files)
     rows: list[dict[str, Any] | None] = [None] * len(inputs)
-    jobs: list[tuple[int, tuple[str, float, bool, bool, int]]] = []
+    jobs: list[tuple[int, Job]] = []
     threads = decode_threads(min(args.jobs, max(1, len(inputs))))
     try:
         _init_worker(args.model)  # load once here too: a bad model is reported before any work
+    except HitdeskError as exc:
+        error(str(exc))
+        return EXIT_USAGE
+    try:
+        platforms, profile = _targets(args.qc)
     except HitdeskError as exc:
         error(str(exc))
         return EXIT_USAGE
@@ -109,7 +135,8 @@ def _analyze(args: argparse.Namespace) -> int:
                 file=str(item.path), mode="fast" if args.fast else "full", error=item.message
             ).to_dict()
         else:
-            jobs.append((i, (str(item), window_s, args.fast, not args.no_cache, threads)))
+            job = (str(item), window_s, args.fast, not args.no_cache, threads, not args.no_curve, args.curve_hop)
+            jobs.append((i, job))
     model_info = _worker_model.info.to_dict()
     for row in rows:
         if row is not None:
@@ -118,8 +145,16 @@ def _analyze(args: argparse.Namespace) -> int:
     for i, row in zip([i for i, _ in jobs], _run_jobs([j for _, j in jobs], args), strict=True):
         rows[i] = row
 
-    results = [r for r in rows if r is not None]
     from hitdesk import present
+    from hitdesk.platforms import platform_rows
+    from hitdesk.qc import check
+
+    results = []
+    for r in rows:
+        if r is not None:
+            qc = None if profile is None else check(r, profile)
+            gains = platform_rows(r.get("loudness"), platforms)
+            results.append(present.with_outputs(r, gains, qc, profile is not None))
 
     try:
         if args.json:
@@ -133,12 +168,22 @@ def _analyze(args: argparse.Namespace) -> int:
     return EXIT_FAILED if any(r.get("error") for r in results) else EXIT_OK
 
 
+def _targets(qc: str | None) -> tuple[tuple[Platform, ...], Profile | None]:
+    """The platform presets and the QC profile asked for (None without ``--qc``); a file of the user's
+    that cannot be used raises its one sentence before any file is analysed."""
+    from hitdesk.platforms import load_platforms
+    from hitdesk.qc import load_profile
+
+    platforms = load_platforms()
+    return platforms, None if qc is None else load_profile(qc, platforms)
+
+
 def decode_threads(parallel_files: int) -> int:
     """Cores left over by the files analysed in parallel go to decoding each file (at most two help)."""
     return max(1, min(2, available_cpus() // max(1, parallel_files)))
 
 
-def _run_jobs(jobs: list[tuple[str, float, bool, bool, int]], args: argparse.Namespace) -> Iterator[dict[str, Any]]:
+def _run_jobs(jobs: list[Job], args: argparse.Namespace) -> Iterator[dict[str, Any]]:
     n_workers = min(args.jobs, len(jobs))
     bar = _progress_bar(len(jobs))
     try:

@@ -8,9 +8,11 @@ from __future__ import annotations
 import argparse
 import math
 
-from hitdesk.config import DEFAULT_WINDOW_SECONDS, check_window_seconds
+from hitdesk.config import DEFAULT_WINDOW_SECONDS, MAX_WINDOW_SECONDS, check_window_seconds
 
 MAX_SECONDS = 24 * 3600.0
+# A finer curve than one window a second shows nothing new and grows without bound on long tracks.
+MIN_CURVE_HOP_S = 1.0
 
 
 def _number(text: str) -> float:
@@ -52,6 +54,14 @@ def window_seconds(text: str) -> float:
         return check_window_seconds(value)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def curve_hop(text: str) -> float:
+    """``--curve-hop``: seconds between the hit curve's windows."""
+    value = _number(text)
+    if not MIN_CURVE_HOP_S <= value <= MAX_WINDOW_SECONDS:
+        raise argparse.ArgumentTypeError(f"must be between {MIN_CURVE_HOP_S:g} and {MAX_WINDOW_SECONDS:g} seconds")
+    return value
 
 
 def sample_rate(text: str) -> int:

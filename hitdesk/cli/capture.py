@@ -147,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
             error(f"interrupted; the take is saved in {status.path} but was not scored")
             return EXIT_INTERRUPTED
 
-    result = take.result.to_dict()
+    result = _with_platforms(take.result.to_dict())
     if args.json:
         print(json.dumps(result, ensure_ascii=False), flush=True)
     else:
@@ -175,3 +175,17 @@ def _follow(session: CaptureSession, as_json: bool) -> RecordedTake:
                 print(present.live_line(score.segment, score.t_s, score.start_s, score.end_s, score.score), flush=True)
         if take is not None:
             return take
+
+
+def _with_platforms(row: dict[str, Any]) -> dict[str, Any]:
+    """The take's result as ``hitdesk analyze`` prints it: with the platforms' gains (none when the
+    user's presets cannot be read, which is said once)."""
+    from hitdesk.errors import HitdeskError
+    from hitdesk.platforms import load_platforms, platform_rows
+
+    try:
+        gains = platform_rows(row.get("loudness"), load_platforms())
+    except HitdeskError as exc:
+        error(str(exc))
+        gains = None
+    return present.with_outputs(row, gains, None, False)

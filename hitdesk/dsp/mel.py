@@ -51,6 +51,12 @@ def _mel_to_hz(mels: npt.NDArray[np.float64], htk: bool) -> npt.NDArray[np.float
     return hz
 
 
+def mel_band_centres(cfg: FeatureConfig = FEATURES) -> npt.NDArray[np.float64]:
+    """The centre frequency (Hz) of each mel band, the peak of its triangle in ``mel_basis``."""
+    lo, hi = _hz_to_mel(np.array([cfg.fmin, cfg.fmax], dtype=np.float64), cfg.htk)
+    return _mel_to_hz(np.linspace(lo, hi, cfg.n_mels + 2), cfg.htk)[1:-1]
+
+
 @functools.cache
 def mel_basis(cfg: FeatureConfig = FEATURES) -> FloatArray:
     """The mel filterbank of ``librosa.filters.mel`` (triangles on the mel scale, Slaney area norm).
@@ -83,7 +89,8 @@ class StreamingMel:
     Feeding the whole signal at once or in any split gives the same frames. Alongside the mel
     power it keeps each frame's RMS level (same framing), used to find leading and trailing silence.
     With ``keep=False`` it keeps neither and only hands the frames on (live use, where the caller
-    keeps what it still needs and a take can run for hours).
+    keeps what it still needs and a take can run for hours); with ``keep_mel=False`` it keeps the RMS
+    levels but only hands the mel frames on (full mode stores them itself, see ``MelFrames``).
 
     With ``batch_frames`` the filterbank product waits until that many frames' spectra are pending
     and then takes them in one product (``feed`` returns nothing until then). Each product wakes
@@ -92,9 +99,12 @@ class StreamingMel:
     on a busy machine. The frames are the same, bit for bit, as without batching.
     """
 
-    def __init__(self, cfg: FeatureConfig = FEATURES, keep: bool = True, batch_frames: int = 0) -> None:
+    def __init__(
+        self, cfg: FeatureConfig = FEATURES, keep: bool = True, batch_frames: int = 0, keep_mel: bool = True
+    ) -> None:
         self.cfg = cfg
         self.keep = keep
+        self._keep_mel = keep and keep_mel
         self._batch = batch_frames
         self._pending: list[FloatArray] = []  # power spectra (frames x bins) awaiting the filterbank
         self._pad = cfg.n_fft // 2
@@ -173,7 +183,7 @@ class StreamingMel:
         mel = np.concatenate(out, axis=1) if len(out) > 1 else out[0] if out else None
         if mel is None:
             return np.zeros((self.cfg.n_mels, 0), dtype=np.float32)
-        if self.keep and not self._batch:
+        if self._keep_mel and not self._batch:
             self._mel_chunks.append(mel)
         return mel
 
@@ -195,7 +205,7 @@ class StreamingMel:
         if not out:
             return np.zeros((self.cfg.n_mels, 0), dtype=np.float32)
         mel = np.concatenate(out, axis=1) if len(out) > 1 else out[0]
-        if self.keep:
+        if self._keep_mel:
             self._mel_chunks.append(mel)
         return mel
 

@@ -98,7 +98,26 @@ def _parser() -> argparse.ArgumentParser:
     )
     ws.add_argument("--corpus", type=Path, required=True, help="folder of real tracks (its .ogg and .opus files)")
     ws.add_argument("--out", type=Path, default=None, help="JSON path (default: hitdesk/training/window_shift.json)")
+    bg = sub.add_parser(
+        "background", help="summarise the training songs for explanations (written beside the model, card updated)"
+    )
+    bg.add_argument("--data", type=Path, required=True, help="directory with the zalo2019 files")
+    bg.add_argument("--model", type=Path, required=True, help="the model's stem, e.g. models/hitdesk-zalo-v1")
+    bg.add_argument("--clusters", type=int, default=8, help="weighted centroids to keep (default 8)")
+    bg.add_argument("--seed", type=int, default=0, help="k-means seed (default 0)")
     return parser
+
+
+def _background(args: argparse.Namespace) -> int:
+    from hitdesk.training.background import write_background
+
+    section = write_background(args.data, args.model, args.clusters, args.seed)
+    info = section["background"]
+    print(
+        f"{info['file']}: {info['centroids']} centroids of {info['n_songs']} songs; baseline P(hit) "
+        f"{info['baseline_p_hit']:.3f} (mean over the songs {info['mean_p_hit_of_training_songs']:.3f})"
+    )
+    return 0
 
 
 def _measure_window_shift(args: argparse.Namespace) -> int:
@@ -134,6 +153,10 @@ def _fit(args: argparse.Namespace) -> int:
         reference_check=not args.no_reference_check,
     )
     outcome = fit(req)
+    if args.recipe == "zalo-stats" and args.data is not None:  # the card was rewritten: its explanations too
+        from hitdesk.training.background import write_background
+
+        write_background(args.data, outcome.model_path.parent / outcome.model_path.name.removesuffix(".onnx"))
     cv = outcome.card["metrics"]["cv"]
     cv = cv.get("default", cv)  # zalo-stats keeps several conditions; "default" is the shipped one
     figures = ", ".join(
@@ -208,6 +231,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _fit(args)
         if args.command == "measure-window-shift":
             return _measure_window_shift(args)
+        if args.command == "background":
+            return _background(args)
         if args.command == "baselines":
             return _baselines(args)
         return _evaluate(args)

@@ -12,9 +12,11 @@ from collections.abc import Sequence
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
+from hitdesk.explain.compare import difference_sentence
 from hitdesk.present import SEGMENTS, Ranked, rank, rank_segment, summary
 from hitdesk.results import Score
 from hitdesk.ui import theme
+from hitdesk.ui.compare_curves import CompareCurves
 from hitdesk.ui.meters import ProbabilityMeter
 from hitdesk.ui.spectrogram import SEGMENT_LABELS, SpectrogramView
 from hitdesk.ui.takes import State, Take
@@ -65,6 +67,9 @@ class CompareView(QWidget):
         )
         self.hint.setWordWrap(True)
         self.hint.setStyleSheet(f"color: {theme.DIM_TEXT.name()};")
+        self.drivers = QLabel("")  # why the first take scores higher than the second
+        self.drivers.setWordWrap(True)
+        self.curves = CompareCurves()
         self.scroll_area = QScrollArea()
         self.scroll_area.setWidgetResizable(True)
         self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
@@ -78,7 +83,9 @@ class CompareView(QWidget):
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(self.summary)
         layout.addWidget(self.hint)
+        layout.addWidget(self.drivers)
         layout.addWidget(self.scroll_area, 1)
+        layout.addWidget(self.curves)
 
     def set_colour_map(self, name: str) -> None:
         self.colour_map = name
@@ -110,6 +117,7 @@ class CompareView(QWidget):
         self.summary.setText(summary(self.ranked, names))
         if len(takes) < 2:
             self.summary.setText("Select two or more takes in the list and press Ctrl+K to compare them.")
+        self._show_why(by_id)
         seg_ranks = {seg: rank_segment([(t.id, t.result) for t in done if t.result], seg) for seg in SEGMENTS}
 
         headers = ["#", "Take", "Overall", *(SEGMENT_LABELS[s] for s in SEGMENTS), "What the model heard"]
@@ -164,6 +172,17 @@ class CompareView(QWidget):
             row += 1
         self.grid.setColumnStretch(6, 1)
         self.grid.setRowStretch(row, 1)
+
+    def _show_why(self, by_id: dict[int, Take]) -> None:
+        """The first two takes' difference by what drives it, and every take's hit curve on one axis."""
+        self.drivers.setText("")
+        ordered = [by_id[r.key] for r in self.ranked]
+        self.curves.show_takes([(t.name, t.result.curve) for t in ordered if t.result is not None])
+        if len(ordered) < 2:
+            return
+        a, b = ordered[0].result, ordered[1].result
+        if a is not None and b is not None and a.explanation is not None and b.explanation is not None:
+            self.drivers.setText(difference_sentence(ordered[0].name, a.explanation, ordered[1].name, b.explanation))
 
     def update_take(self, take: Take) -> None:
         """A compared take's detail arrived: refresh its strip only."""

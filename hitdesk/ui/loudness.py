@@ -1,10 +1,10 @@
-"""Loudness of a file for the app: integrated LUFS and true peak, measured in a pass of their own.
+"""Loudness of a file for the app when the analysis did not measure it (fast mode): a pass of its own.
 
 The meter is the core's (``hitdesk.dsp.loudness``), fed by the core decoder's native blocks (all
 channels at the file's own rate). ``hitdesk analyze`` measures the same numbers in its one decoding
-pass (``TrackResult.loudness``); the app's workers still measure here, after the analysis, until
-they read the result's field. ``Loudness`` and ``LoudnessMeter`` are re-exported for the app's
-modules that import them from here.
+pass (``TrackResult.loudness``), and the app's workers take that field; they measure here only
+for ``--fast`` results, whose pass decoded excerpts. ``Loudness`` and ``LoudnessMeter`` are
+re-exported for the app's modules that import them from here.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import numpy.typing as npt
 
 from hitdesk.audio.decode import open_stream
 from hitdesk.dsp.loudness import Loudness, LoudnessMeter
+from hitdesk.dsp.meters import TrackMeter
 
 __all__ = ["Loudness", "LoudnessMeter", "iter_native_blocks", "measure_file"]
 
@@ -41,7 +42,7 @@ def iter_native_blocks(path: str | Path) -> tuple[int, int, Iterator[npt.NDArray
 def measure_file(path: str | Path, should_stop: Callable[[], bool] | None = None) -> Loudness | None:
     """Loudness of a file, or None when stopped early. Decoder errors propagate to the caller."""
     rate, channels, blocks = iter_native_blocks(path)
-    meter = LoudnessMeter(rate, channels)
+    meter = TrackMeter(rate, channels)  # with the pass's meters, as full mode has them
     try:
         for block in blocks:
             if should_stop is not None and should_stop():

@@ -1,10 +1,9 @@
 """The main window: the takes list on top, the selected take or the comparison below.
 
-The window builds the views and wires them to the ``TakesController``, which owns the takes, the
-model and the analysis; it changes no take itself. Files come in by drag and drop anywhere on the
-window, File ▸ Open, recent files and the command line; every problem with a file becomes an error
-row, never a dialog. The commands (``commands.py``), playback (``transport.py``) and the record
-dock (``record_dock.py``) get what they need passed in, not the window.
+The window builds the views and wires them to the ``TakesController``, which owns the takes, the model and the
+analysis; it changes no take itself. Files come in by drag and drop anywhere, File ▸ Open, recent files and the command
+line; every problem with a file becomes an error row, never a dialog. The commands (``commands.py``), playback
+(``transport.py``) and the record dock (``record_dock.py``) get what they need passed in, not the window.
 """
 
 from __future__ import annotations
@@ -182,7 +181,8 @@ class MainWindow(QMainWindow):
         c.take_finished.connect(self._on_take_finished)
         c.take_loudness.connect(lambda _id: self.transport.update_gains())
         c.take_playback.connect(self._on_take_playback)
-        c.take_loudness.connect(self.readouts.update)
+        for slot in (self.readouts.update, self.panel.refresh):  # the panel: the take's meters and strip
+            c.take_loudness.connect(slot)
         c.take_ended.connect(self._on_take_ended)
         c.take_file_changed.connect(self._on_take_file_changed)
         c.takes_requeued.connect(lambda _ids: self._refresh_selected())
@@ -260,7 +260,7 @@ class MainWindow(QMainWindow):
         assert model is not None
         self.banner.hide()
         base = model.card.base_rate
-        self.panel.base_rate = base
+        self.panel.set_model(model)
         self.compare.base_rate = base
         self.table.meter_delegate.base_rate = base
         self.panel.window_seconds = self.controller.options.window_seconds

@@ -215,8 +215,41 @@ them. The model was never shown music like it, so its numbers say little.</p>
 describe the file and do not enter the model.</p>
 <p>The model hears only the sound: not lyrics, artist, promotion, release timing or luck, all of which decide
 real charts. Use it to compare your own takes and mixes, not to judge music.</p>
-""",
+{_explanations_text(card)}""",
     )
+
+
+def _explanations_text(card: ModelCard | None) -> str:
+    """The hit curve and "What drives it": what they are and what they are not (the card's words where it has them)."""
+    section = (card.raw.get("explanation") or {}) if card is not None else {}
+    background = section.get("background") or {}
+    made = ""
+    if background:
+        made = (
+            f" The training songs are summarised as {background.get('centroids', '?')} weighted centroids of "
+            f"{background.get('n_songs', '?')} songs' statistics (no song's own numbers), in "
+            f"<i>{html.escape(str(background.get('file', '')))}</i> beside the model."
+        )
+    is_not = html.escape(
+        str(
+            section.get("what_it_is_not")
+            or "These describe the model's arithmetic, not causes of success and not advice."
+        )
+    )
+    return f"""
+<p><b>Hit curve</b> (under the spectrogram): the model's score of windows as long as the segments, every few
+seconds across the take (full mode only; the first is the beginning window, the last the end window). The shaded
+part is the window the model scores highest. It says where the model hears its inputs most like the chart's hits,
+not which part of a song listeners like.</p>
+<p><b>What drives it</b>: the score split into eight groups of the model's inputs (tempo, length, density, four
+bands of the tonal balance, movement) by exact Shapley values. Each bar is how far that group moves the score from
+the baseline, the model's score of the training songs' summary, averaged over every order of swapping the groups
+in; the baseline plus the bars is the score.{made}</p>
+<p><b>What if</b>: the model's score with one group of the take's statistics edited (tempo, length, density,
+a band, movement). Edits outside what 98% of the training songs have are refused. It edits numbers, not sound:
+what the model would say, never advice.</p>
+<p><b>What these are not</b>: {is_not}</p>
+"""
 
 
 class ModelCardDialog(QDialog):

@@ -18,6 +18,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject, QStyleOptionGraphicsItem, QWidget
 
 from hitdesk.config import FEATURES, FeatureConfig
+from hitdesk.present import mmss
 from hitdesk.ui import theme
 
 _HZ_TICKS = (100, 500, 1000, 2000, 5000, 10000)  # 10 kHz sits near the top band (Nyquist 11,025 Hz)
@@ -80,11 +81,7 @@ class TimeAxis(pg.AxisItem):  # type: ignore[misc]
         return [(float(major), 0.0)]
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
-        out = []
-        for v in values:
-            s = round(v)
-            out.append(f"{s // 60}:{s % 60:02d}" if s >= 0 else "")
-        return out
+        return [mmss(v) if round(v) >= 0 else "" for v in values]
 
 
 def _mel_to_hz(m: npt.ArrayLike) -> npt.NDArray[np.float64]:

@@ -17,9 +17,9 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QSize
 from hitdesk.capture import devices as devices_module
 from hitdesk.capture.devices import ChannelChoice, InputDevice, channel_choices, default_channel_choice
 from hitdesk.errors import CaptureError
+from hitdesk.present import clock_tenths as clock
 from hitdesk.ui import theme
 from hitdesk.ui.level_meter import LevelMeter
-from hitdesk.ui.record_scores import clock
 from hitdesk.ui.settings import Preferences
 
 log = logging.getLogger(__name__)

@@ -42,10 +42,11 @@ from hitdesk.capture.session import CaptureSession, RecordedTake, SessionState
 from hitdesk.capture.stream import StreamFactory
 from hitdesk.errors import CaptureError
 from hitdesk.model.runtime import HitModel
+from hitdesk.present import clock_tenths as clock
 from hitdesk.ui import theme
 from hitdesk.ui.live_view import LiveSpectrogramView
 from hitdesk.ui.record_controls import RecordControls
-from hitdesk.ui.record_scores import LiveScores, clock
+from hitdesk.ui.record_scores import LiveScores
 from hitdesk.ui.settings import Preferences
 from hitdesk.ui.workers import is_warm, warm_up
 

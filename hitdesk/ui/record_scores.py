@@ -13,18 +13,12 @@ import math
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from hitdesk.capture.live import BEGINNING, DEFAULT_REFRESH_SECONDS, LiveScore
-from hitdesk.present import mmss
+from hitdesk.present import clock, mmss
 from hitdesk.results import Score
 from hitdesk.ui import theme
 from hitdesk.ui.meters import ProbabilityMeter
 
 log = logging.getLogger(__name__)
-
-
-def clock(seconds: float) -> str:
-    """Elapsed time as a recording display shows it: 1:05.3."""
-    tenths = int(seconds * 10)
-    return f"{tenths // 600}:{(tenths // 10) % 60:02d}.{tenths % 10}"
 
 
 class LiveScores(QWidget):
@@ -60,8 +54,8 @@ class LiveScores(QWidget):
         w = window_s
         self.window_s, self.base_rate, self.first_scored = w, base_rate, False
         first_now = (math.floor(w / DEFAULT_REFRESH_SECONDS + 1e-9) + 1) * DEFAULT_REFRESH_SECONDS
-        self.beginning_meter.set_score(None, base_rate, f"at {clock(w)[:-2]}")
-        self.now_meter.set_score(None, base_rate, f"at {clock(first_now)[:-2]}")
+        self.beginning_meter.set_score(None, base_rate, f"at {clock(w)}")
+        self.now_meter.set_score(None, base_rate, f"at {clock(first_now)}")
         self.beginning_span.setText(f"The first {w:g} s of the take")
         self.now_span.setText(f"The last {w:g} s, every {DEFAULT_REFRESH_SECONDS:g} s")
 
@@ -81,5 +75,5 @@ class LiveScores(QWidget):
         self.first_scored = True  # a score, whichever: the countdown has done its job
         meter = self.beginning_meter if score.segment == BEGINNING else self.now_meter
         span = self.beginning_span if score.segment == BEGINNING else self.now_span
-        span.setText(f"Window {clock(score.start_s)[:-2]}–{clock(score.end_s)[:-2]} of the take")
+        span.setText(f"Window {clock(score.start_s)}–{clock(score.end_s)} of the take")
         meter.set_score(Score(score.score.p_hit, score.score.p_hit_low, score.score.p_hit_high), base_rate)

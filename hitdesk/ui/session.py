@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from hitdesk import present
+from hitdesk.errors import HitdeskError
 from hitdesk.results import TrackResult
 from hitdesk.ui.loudness import Loudness
 from hitdesk.ui.play_settings import PlaySettings
@@ -60,15 +61,23 @@ def results_csv(results: Sequence[TrackResult]) -> str:
 
 
 def export_dict(row: ExportRow) -> dict[str, Any]:
-    """The result's fields, its ``loudness`` (filled from the app's measurement when the result has
-    none: no field, or one that measured nothing) and the take's ``note``."""
+    """The result's fields, its ``loudness``, ``stereo`` and ``clipping`` (filled from the app's
+    measurement when the result has none: no field, or one that measured nothing), the platforms'
+    gains as ``hitdesk analyze`` adds them, and the take's ``note``."""
+    from hitdesk.platforms import load_platforms, platform_rows
+
     d = row.result.to_dict()
     own = d.get("loudness")
     has_own = isinstance(own, dict) and any(v is not None for v in own.values())
-    if not has_own and row.loudness is not None:
-        d["loudness"] = row.loudness.to_dict()  # {"lufs", "true_peak_dbtp"}, as the result's own
-    elif "loudness" not in d:  # as for ``overall``: null for a file that could not be analysed
-        d["loudness"] = {"lufs": None, "true_peak_dbtp": None} if row.result.ok else None
+    if not has_own and row.loudness is not None and row.result.ok:
+        measured = TrackResult(file=row.result.file, loudness=row.loudness).to_dict()
+        for key in ("loudness", "stereo", "clipping"):
+            d[key] = measured[key]
+    try:
+        platforms = platform_rows(d.get("loudness"), load_platforms())
+    except HitdeskError:  # the user's presets file is broken: the app says so in the take panel
+        platforms = None
+    d = present.with_outputs(d, platforms, None, False)
     d["note"] = row.note
     return d
 
@@ -81,10 +90,7 @@ def export_csv(rows: Sequence[ExportRow]) -> str:
     dicts = [export_dict(r) for r in rows]
     extra = []
     for d in dicts:
-        loudness = d["loudness"] if isinstance(d["loudness"], dict) else {}
-        extra.append(
-            {"lufs": loudness.get("lufs"), "true_peak_dbtp": loudness.get("true_peak_dbtp"), "note": d["note"]}
-        )
+        extra.append({"note": d["note"]})
     return present.results_csv(dicts, extra)
 
 

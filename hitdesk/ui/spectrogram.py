@@ -51,6 +51,7 @@ class SpectrogramView(pg.PlotWidget):  # type: ignore[misc]
     Shift+drag (or moving the loop's band) asks for a loop."""
 
     seek_requested = Signal(float)  # seconds
+    playhead_moved = Signal(object)  # seconds, or None when hidden (the hit curve follows it)
     loop_selected = Signal(float, float)  # start and end, seconds
 
     def __init__(self, compact: bool = False, parent: QWidget | None = None) -> None:
@@ -185,6 +186,7 @@ class SpectrogramView(pg.PlotWidget):  # type: ignore[misc]
         self._message.setGeometry(0, 0, self.width(), max(0, self.height() - 30))
 
     def set_playhead(self, seconds: float | None) -> None:
+        self.playhead_moved.emit(seconds)
         if seconds is None:
             self._playhead.hide()
         else:

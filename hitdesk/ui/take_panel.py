@@ -1,5 +1,6 @@
-"""The selected take: large overall meter, segment meters, a reading in words, the spectrogram, and how
-the take is played (gain, offset, loop)."""
+"""The selected take: large overall meter, segment meters, a reading in words, its meters in numbers
+(loudness, stereo, platforms, QC), the spectrogram with the loudness strip under it, and how the take
+is played (gain, offset, loop)."""
 
 from __future__ import annotations
 
@@ -19,13 +20,22 @@ from PySide6.QtWidgets import (
 )
 
 from hitdesk.analysis import AnalysisDetail
+from hitdesk.insights import TonalBalance
+from hitdesk.model.runtime import HitModel
 from hitdesk.present import SEGMENTS, familiarity_warning, mmss, reading
 from hitdesk.ui import theme
+from hitdesk.ui.curve_strip import CurveStrip
+from hitdesk.ui.drivers_panel import DriversPanel
 from hitdesk.ui.elided import ElidedLabel
+from hitdesk.ui.loudness_strip import CorrelationStrip, LoudnessStrip
+from hitdesk.ui.meter_readout import MeterReadout
 from hitdesk.ui.meters import ProbabilityMeter
 from hitdesk.ui.play_controls import PlayControls
 from hitdesk.ui.spectrogram import SEGMENT_LABELS, SpectrogramView, WindowView
 from hitdesk.ui.takes import State, Take
+from hitdesk.ui.tonal_view import KEY as TONAL_KEY
+from hitdesk.ui.tonal_view import TonalBalanceView
+from hitdesk.ui.whatif_panel import WhatIfPanel
 
 LEFT_WIDTH = (340, 400)  # the meters' column, without its scroll bar
 MIN_HEIGHT = 120  # below this the column scrolls; the window gives the takes list the height first
@@ -102,6 +112,17 @@ class TakePanel(QWidget):
         lv.addSpacing(4)
         lv.addLayout(segments)
         lv.addWidget(self.notes)
+        self.meters = MeterReadout()
+        lv.addWidget(self.meters)
+        self.drivers = DriversPanel()
+        lv.addWidget(self.drivers)
+        self.tonal_title = QLabel(f"<b>Tonal balance</b> (the model's view)<br><small>{TONAL_KEY}</small>")
+        self.tonal_title.setWordWrap(True)
+        self.tonal = TonalBalanceView()
+        lv.addWidget(self.tonal_title)
+        lv.addWidget(self.tonal)
+        self.whatif = WhatIfPanel()
+        lv.addWidget(self.whatif)
         lv.addStretch(1)
         lv.addWidget(self.note_edit)
         lv.addWidget(links)
@@ -152,6 +173,17 @@ class TakePanel(QWidget):
         self.spectrogram.loop_selected.connect(self.play_controls.set_loop)
         rv.addLayout(controls)
         rv.addWidget(self.spectrogram, 1)
+        self.strip = LoudnessStrip()
+        self.strip.setXLink(self.spectrogram)
+        self.correlation = CorrelationStrip()
+        self.correlation.setXLink(self.spectrogram)
+        rv.addWidget(self.strip)
+        rv.addWidget(self.correlation)
+        self.curve_strip = CurveStrip()
+        self.curve_strip.follow(self.spectrogram)
+        self.curve_strip.seek_requested.connect(self.spectrogram.seek_requested)
+        self.spectrogram.playhead_moved.connect(self.curve_strip.set_playhead)
+        rv.addWidget(self.curve_strip)
         rv.addWidget(self.play_controls)
 
         layout = QHBoxLayout(self)
@@ -220,8 +252,15 @@ class TakePanel(QWidget):
             self.notes.setText("")
             self.note_edit.setEnabled(False)
             self.note_edit.setText("")
+            self.meters.show_take(None)
+            self.strip.show_loudness(None)
+            self.correlation.show_loudness(None)
             self.spectrogram.clear_windows()
             self.spectrogram.set_message("No take selected")
+            self.curve_strip.show_curve(None, self.base_rate, 0.0)
+            self.drivers.show_result(None)
+            self.show_tonal(None)
+            self.whatif.show_stats(None)
             self.show_playback(None)
             return
         r = take.result
@@ -256,11 +295,42 @@ class TakePanel(QWidget):
             self.warning.hide()
         notes = [n for n in (r.notes if r is not None else ()) if "unlike the songs" not in n]
         self.notes.setText("\n".join(notes))
+        self.meters.show_take(take)
+        self.strip.show_loudness(take.loudness, "" if take.loudness is not None else take.loudness_error or "")
+        self.correlation.show_loudness(take.loudness)
         self.note_edit.setEnabled(True)
         if changed or not self.note_edit.hasFocus():
             self.note_edit.setText(take.note)
         self._show_spectrogram(take)
+        ok = r is not None and r.ok
+        self.curve_strip.show_curve(r.curve if ok and r else None, self.base_rate, (r.duration_s if r else None) or 0.0)
+        self.drivers.show_result(r if ok else None)
+        self.show_tonal(r.tonal_balance if ok and r else None)
+        self._show_whatif(take)
         self.show_playback(take, force=changed)
+
+    def refresh(self, take_id: int) -> None:
+        """The shown take's loudness arrived (or changed): its numbers and strip again."""
+        if self.take is not None and self.take.id == take_id:
+            self.show_take(self.take)
+
+    def set_model(self, model: HitModel) -> None:
+        """The loaded model: its base rate for the meters, its head for What if."""
+        self.base_rate = model.card.base_rate
+        self.whatif.set_model(model)
+
+    def _show_whatif(self, take: Take) -> None:
+        r, detail = take.result, take.detail
+        if r is None or not r.ok or detail is None or detail.track_stats is None:
+            self.whatif.show_stats(None, "What if needs the take's statistics, which come with its analysis.")
+        elif r.model.get("name") != self.whatif.model_name:
+            self.whatif.show_stats(None, "What if needs the take analysed again with the loaded model.")
+        else:
+            self.whatif.show_stats(detail.track_stats)
+
+    def show_tonal(self, balance: TonalBalance | None) -> None:
+        self.tonal.show_balance(balance)
+        self.tonal_title.setVisible(balance is not None)
 
     def show_playback(self, take: Take | None, force: bool = True) -> None:
         """The take's gain, offset and loop in the fields, and its loop on the spectrogram."""

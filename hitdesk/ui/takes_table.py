@@ -41,7 +41,8 @@ class Column(int, Enum):
     OVERALL = 7
     LUFS = 8
     PEAK = 9
-    NOTE = 10
+    LRA = 10
+    NOTE = 11
 
 
 HEADERS = {
@@ -55,6 +56,7 @@ HEADERS = {
     Column.OVERALL: "Overall P(hit)",
     Column.LUFS: "LUFS",
     Column.PEAK: "dBTP",
+    Column.LRA: "LRA",
     Column.NOTE: "Note",
 }
 HEADER_TIPS = {
@@ -64,6 +66,7 @@ HEADER_TIPS = {
     Column.OVERALL: "P(hit) of the whole track, with the range of the model's ensemble",
     Column.LUFS: "Integrated loudness (ITU-R BS.1770-4), LUFS",
     Column.PEAK: "True peak (4x oversampled), dBTP",
+    Column.LRA: "Loudness range (EBU Tech 3342), LU: how much the loudness moves between quiet and loud parts",
     Column.NOTE: "Your note for this take (double-click to edit); saved in sessions",
 }
 SEGMENT_COLUMNS = {Column.BEGINNING: "beginning", Column.MIDDLE: "middle", Column.END: "end"}
@@ -94,6 +97,8 @@ def sort_key(take: Take, col: Column) -> float | str | None:
     lu = take.loudness
     if lu is None:
         return None
+    if col == Column.LRA:
+        return getattr(lu, "lra_lu", None)
     return lu.integrated_lufs if col == Column.LUFS else lu.true_peak_dbtp
 
 
@@ -204,7 +209,7 @@ class TakesModel(QAbstractTableModel):
             if col in (Column.WHO, Column.NOTE) or take.state in (State.QUEUED, State.CANCELLED):
                 return QBrush(theme.DIM_TEXT)
             return None
-        if role == Qt.ItemDataRole.TextAlignmentRole and col in (Column.DURATION, Column.LUFS, Column.PEAK):
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in (Column.DURATION, Column.LUFS, Column.PEAK, Column.LRA):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
@@ -241,6 +246,9 @@ class TakesModel(QAbstractTableModel):
             if lu is None:
                 return ""
             return "–∞" if math.isinf(lu.true_peak_dbtp) else f"{lu.true_peak_dbtp:+.1f}"
+        if col == Column.LRA:
+            lra = getattr(take.loudness, "lra_lu", None)
+            return "" if lra is None else f"{lra:.1f}"
         if col == Column.NOTE:
             return take.note
         return None

@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 COLUMN_WIDTHS = {
     Column.NAME: 190,
-    Column.WHO: 150,
+    Column.WHO: 140,
     Column.DURATION: 52,
     Column.STATE: 76,
     Column.BEGINNING: 92,
@@ -50,12 +50,14 @@ COLUMN_WIDTHS = {
     Column.OVERALL: 150,
     Column.LUFS: 52,
     Column.PEAK: 52,
+    Column.LRA: 42,
+    Column.NOTE: 60,  # stretched to the rest of the width; this much keeps the list unscrolled at 1100 px
 }
 SELECTED_LIGHTER = 120  # a warning colour on a selected row, lightened (percent) to keep its contrast
 FOCUS_WIDTH = 2
 ROW_HEIGHT = 26
 MIN_ROWS = 4  # the list shows at least this many takes, however short the window (record panel open)
-_SPAN = Column.PEAK - Column.BEGINNING + 1  # an error row's sentence covers the meter and loudness columns
+_SPAN = Column.LRA - Column.BEGINNING + 1  # an error row's sentence covers the meter and loudness columns
 
 
 class TakesSortProxy(QSortFilterProxyModel):

@@ -3,7 +3,8 @@
 The engine hands over mel columns as it decodes (all of the track in full mode, the pieces it reads
 in fast mode). A take keeps this picture after its analysis, under the windows the model scored, so
 the whole track stays visible; pooling to at most ``MAX_COLUMNS`` columns (loudest wins) bounds its
-memory at about 1 MB a take whatever the track's length.
+memory at about 1 MB a take whatever the track's length. A stream of unknown length (or longer than
+probed) is pooled coarser as it grows: never more than ``2 * MAX_COLUMNS`` columns (2 MB).
 """
 
 from __future__ import annotations
@@ -42,16 +43,27 @@ class TrackPicture:
         if k == 0:
             return
         first = progress.start_s / _HOP_S
+        while (first + k - 1) // self.factor >= 2 * MAX_COLUMNS:
+            self._coarsen()
         index = ((first + np.arange(k)) // self.factor).astype(np.int64)
         index = np.clip(index, 0, None)
         if index[-1] >= self.image.shape[1]:
             more = max(int(index[-1]) + 1 - self.image.shape[1], math.ceil(_GROW_S / self.column_s))
+            more = min(more, max(2 * MAX_COLUMNS, int(index[-1]) + 1) - self.image.shape[1])
             self.image = np.pad(self.image, ((0, 0), (0, more)), constant_values=PROGRESS_FLOOR_DB)
         cols, starts = np.unique(index, return_index=True)
         pooled = np.maximum.reduceat(columns, starts, axis=1)
         self.image[:, cols] = np.maximum(self.image[:, cols], pooled)
         self.head_s = progress.start_s + k * _HOP_S
         self.end_s = max(self.end_s, self.head_s)
+
+    def _coarsen(self) -> None:
+        """Half the resolution: each column becomes the louder of two (the frames they cover together)."""
+        if self.image.shape[1] % 2:
+            self.image = np.pad(self.image, ((0, 0), (0, 1)), constant_values=PROGRESS_FLOOR_DB)
+        self.image = np.maximum(self.image[:, 0::2], self.image[:, 1::2])
+        self.factor *= 2
+        self.column_s = self.factor * _HOP_S
 
     @property
     def span_s(self) -> float:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QObject, Signal
 
+from hitdesk.present import clock, mmss
 from hitdesk.ui.playback import MATCH_TARGET_LUFS, Player
 from hitdesk.ui.takes import Take
 from hitdesk.ui.workers import is_warm
@@ -103,9 +104,4 @@ class Transport(QObject):
         take = self._shown_take()
         on_panel = take is not None and take.id == self.player.take_id
         self.playhead_moved.emit(seconds if on_panel else None)
-        self.position_text.emit(f"{_mmss(seconds)} / {_mmss(self.player.duration_s)}")
-
-
-def _mmss(seconds: float) -> str:
-    s = max(0, int(seconds))
-    return f"{s // 60}:{s % 60:02d}"
+        self.position_text.emit(f"{clock(seconds)} / {mmss(self.player.duration_s)}")

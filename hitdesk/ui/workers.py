@@ -27,10 +27,11 @@ import soundfile as sf
 from PySide6.QtCore import QEventLoop, QObject, QRunnable, QThreadPool, QTimer, Signal, SignalInstance, Slot
 
 from hitdesk import cache
-from hitdesk.analysis import AnalysisDetail, AnalysisOptions, Progress, analyze
+from hitdesk.analysis import AnalysisDetail, AnalysisOptions, Progress
 from hitdesk.audio import decode_all
 from hitdesk.dsp.windows import Window
 from hitdesk.errors import AnalysisCancelledError
+from hitdesk.explain import analyze
 from hitdesk.model.runtime import HitModel
 from hitdesk.results import TrackResult
 from hitdesk.ui.loudness import Loudness, measure_file
@@ -172,7 +173,7 @@ class AnalysisRunnable(QRunnable):
                 return
             self.signals.finished.emit(job.take_id, job.token, result, detail)
             if job.loudness and result.ok:
-                self._measure()
+                self._measure(result)
         except Exception:  # a worker must always report back, or the take would stay "analysing"
             log.exception("analysis job for %s failed", job.path)
             error = TrackResult(file=str(job.path), error=f"Cannot analyse '{job.path.name}': an internal error.")
@@ -204,8 +205,13 @@ class AnalysisRunnable(QRunnable):
         result = cache.store(key, result)  # with a note when the file changed while it was analysed
         return result, detail
 
-    def _measure(self) -> None:
+    def _measure(self, result: TrackResult) -> None:
+        """Reports the take's loudness: the analysis pass's own when it measured it (full mode), else
+        (``--fast`` mode reads only excerpts) from a pass over the file of its own."""
         job = self.job
+        if result.loudness is not None:
+            self.signals.loudness.emit(job.take_id, job.token, result.loudness, "")
+            return
         try:
             value: Loudness | None = measure_file(job.path, should_stop=self.cancelled.is_set)
             message = ""

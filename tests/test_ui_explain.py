@@ -1,0 +1,130 @@
+"""The hit curve strip and the "What drives it" panel in the real main window, with a real track."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication
+from ui_helpers import CORPUS, wait_idle
+
+from hitdesk.ui.main_window import MainWindow
+
+TRACK = Path(os.environ.get("HITDESK_SHARED") or CORPUS.parent) / "corpus" / "forest-sprint.ogg"
+
+
+@pytest.fixture
+def track() -> Path:
+    if not TRACK.exists():
+        pytest.skip("needs ../shared/corpus")
+    return TRACK
+
+
+def test_curve_strip_and_drivers_panel_show_the_take(
+    qtbot: object, window: MainWindow, track: Path, tmp_path: Path
+) -> None:
+    window.resize(1280, 800)
+    (take,) = window.add_paths([track])
+    wait_idle(qtbot, window)
+    window.select_ids([take.id])
+    QApplication.processEvents()
+    panel = window.panel
+    result = take.result
+    assert result is not None and result.curve is not None and result.explanation is not None
+    strip = panel.curve_strip
+    assert strip.curve is result.curve and strip.isVisible()
+    best = result.curve.strongest()
+    assert strip.strongest.getRegion() == (best.start_s, best.end_s)
+    assert "strongest part: " in strip.caption and "model's view" in strip.caption
+
+    # One time axis: the strip's plot area lies exactly above the spectrogram's, and zooming one moves both.
+    def aligned() -> bool:
+        mine, theirs = strip.plotItem.vb.sceneBoundingRect(), panel.spectrogram.plotItem.vb.sceneBoundingRect()
+        return abs(mine.left() - theirs.left()) < 1.5 and abs(mine.right() - theirs.right()) < 1.5
+
+    qtbot.waitUntil(aligned, timeout=5000)  # type: ignore[attr-defined]
+    panel.spectrogram.setXRange(40.0, 100.0, padding=0)
+    QApplication.processEvents()
+    assert strip.viewRange()[0] == pytest.approx([40.0, 100.0], abs=0.5)
+    panel.spectrogram.reset_zoom()
+    QApplication.processEvents()
+
+    # A click on the strip seeks there; the strip follows the playhead.
+    seeks: list[float] = []
+    panel.spectrogram.seek_requested.connect(seeks.append)
+    vb = strip.plotItem.vb
+    at = strip.mapFromScene(vb.mapViewToScene(pg_point(100.0, 0.5)))
+    qtbot.mouseClick(strip.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(at.x(), at.y()))  # type: ignore[attr-defined]
+    assert seeks and seeks[-1] == pytest.approx(100.0, abs=1.0)
+    panel.spectrogram.set_playhead(12.0)
+    assert strip.playhead.isVisible() and strip.playhead.value() == 12.0
+
+    # What drives it: bars and the sentences of the overall score, then of the end window.
+    drivers = panel.drivers
+    assert drivers.bars.explanation is result.explanation and drivers.bars.height() > 100
+    assert drivers.sentences.text().count("In the model's view") == len(result.explanation.contributions)
+    drivers.which.setCurrentIndex(drivers.which.findData("end"))
+    assert drivers.bars.explanation is result.segments[2].explanation
+
+    drivers.which.setCurrentIndex(0)
+    tonal = panel.tonal
+    assert tonal.balance is result.tonal_balance and not tonal.isHidden()
+    assert list(tonal.take.yData) == pytest.approx(result.tonal_balance.take_db)
+    # What if: the head re-scores the take's statistics with one control moved.
+    whatif = panel.whatif
+    assert whatif.stats is not None and whatif.which.isEnabled()
+    now = f"{result.overall.p_hit:.0%}"
+    assert whatif.readout.text() == f"With tempo +0.0 %, the model would say {now} (now {now})."
+    whatif.which.setCurrentIndex(whatif.which.findData("high band"))
+    whatif.slider.setValue(whatif.slider.maximum())
+    assert whatif.readout.text().startswith("With high band +6.0 dB, the model would say ")
+    assert list(whatif.line.yData) != pytest.approx([result.overall.p_hit] * len(whatif.line.yData))
+    if os.environ.get("HITDESK_SCREENSHOT_OUT"):
+        panel.left_scroll.widget().grab().save(os.environ["HITDESK_SCREENSHOT_OUT"].replace(".png", "-left.png"))
+    shot = tmp_path / "explain.png"
+    assert window.grab_png(shot)
+    image = QImage(str(shot))
+    assert image.width() >= 900 and image.height() >= 560
+    if os.environ.get("HITDESK_SCREENSHOT_OUT"):
+        image.save(os.environ["HITDESK_SCREENSHOT_OUT"])
+
+
+def pg_point(x: float, y: float) -> object:
+    from PySide6.QtCore import QPointF
+
+    return QPointF(x, y)
+
+
+def test_the_numbers_page_says_what_the_explanations_are_and_are_not() -> None:
+    from hitdesk.model import HitModel
+    from hitdesk.ui.model_card import explain_page
+
+    text = explain_page(HitModel.load().card)
+    assert "Hit curve" in text and "Shapley" in text and "What these are not" in text
+    assert "not causes of success" in text and "weighted centroids of 7675 songs" in text
+
+
+def test_compare_view_says_why_the_first_take_leads_and_overlays_the_curves(
+    qtbot: object, window: MainWindow, track: Path, tmp_path: Path
+) -> None:
+    window.resize(1280, 800)
+    other = track.parent / "chaos_god-mix.ogg"
+    window.add_paths([track, other])
+    wait_idle(qtbot, window)
+    takes = window.takes.takes
+    window.select_ids([t.id for t in takes])
+    window.show_compare()
+    QApplication.processEvents()
+    compare = window.compare
+    first, second = (next(t for t in takes if t.id == r.key) for r in compare.ranked[:2])
+    text = compare.drivers.text()
+    assert text.startswith(f"In the model's view, {first.name} scores ") and f"higher than {second.name}" in text
+    assert compare.curves.names == [first.name, second.name] and compare.curves.isVisible()
+    if os.environ.get("HITDESK_SCREENSHOT_OUT"):
+        window.grab().save(os.environ["HITDESK_SCREENSHOT_OUT"].replace(".png", "-compare.png"))
