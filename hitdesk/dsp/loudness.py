@@ -96,6 +96,16 @@ def k_weighting_sos(rate: float) -> FloatArray:
     return np.array(sections, dtype=np.float64)
 
 
+def _finite_block(block: npt.ArrayLike) -> npt.NDArray[np.float32]:
+    """``(frames, channels)`` float32 with NaN and inf as 0, for readers of the samples themselves
+    (the clipping counter of ``hitdesk.dsp.meters``); one read: the sum of finite float32 samples of
+    audio is finite."""
+    x = _as_frames(block)
+    if not math.isfinite(float(x.sum(dtype=np.float64))):
+        x = np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
+    return x
+
+
 def _as_frames(block: npt.ArrayLike) -> npt.NDArray[np.float32]:
     """``(frames, channels)`` float32 (a view when it already is). NaN and inf are not looked for
     here, which would cost a read of every block: each half of the meter finds them in what it
