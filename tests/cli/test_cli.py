@@ -76,6 +76,28 @@ def test_json_output_and_exit_status(takes: Path, tmp_path: Path) -> None:
     assert (REPO / "models" / f"{ogg['model']['name']}.head.onnx").exists()
 
 
+def test_one_file_starts_no_progress_bar_and_no_process_pool(data_dir: Path) -> None:
+    """Start-up every one-file command pays: neither tqdm (its import, lock and monitor thread) nor
+    the process pool's imports, which only several files use."""
+    code = (
+        "import sys\n"
+        "from hitdesk.cli import main\n"
+        "rc = main(['analyze', '--json', '--no-cache', sys.argv[1]])\n"
+        "names = ('tqdm', 'concurrent.futures.process', 'multiprocessing.synchronize')\n"
+        "print('\\nimported:', rc, ','.join(m for m in names if m in sys.modules) or '-')\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(data_dir / "chipdisko-12s.ogg")],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=600,
+        check=True,
+    )
+    assert json.loads(out.stdout.rsplit("imported:", 1)[0])[0]["overall"] is not None
+    assert out.stdout.rsplit("imported:", 1)[1].split() == ["0", "-"]
+
+
 def test_all_good_files_exit_zero_and_csv(data_dir: Path) -> None:
     proc = run_cli("analyze", "--csv", "--no-cache", str(data_dir / "chipdisko-12s.ogg"))
     assert proc.returncode == 0, proc.stderr

@@ -201,6 +201,41 @@ def test_compiled_sosfilt_equals_scipy_signal(monkeypatch: pytest.MonkeyPatch) -
         np.testing.assert_allclose(np.concatenate([a, b], axis=1), expected, rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.parametrize("channels", [1, 2, 3, 6])
+def test_channels_filtered_in_complex_pairs_are_each_channel_filtered_alone(channels: int) -> None:
+    """Two channels share one complex pass; each part must be bit for bit the real filter's output,
+    an odd last channel too, across block boundaries."""
+    rate = 44100
+    x = (0.3 * np.random.default_rng(channels).standard_normal((20_000, channels))).astype(np.float32)
+    meter = LoudnessMeter(rate, channels)
+    got = np.concatenate([meter._k_weighted_squares(x[:7000]).copy(), meter._k_weighted_squares(x[7000:])], axis=1)
+    sos = k_weighting_sos(rate)
+    expected = np.empty((channels, len(x)))
+    for c in range(channels):
+        row = np.ascontiguousarray(x[:, c], dtype=np.float64)[None, :]
+        sos_module.sosfilt_inplace(sos, row, np.zeros((1, 2, 2)))
+        expected[c] = np.square(row[0])
+    np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_nan_and_inf_read_as_silence_in_both_halves_of_the_meter(bad: float) -> None:
+    """The meter no longer reads every block to look for them: it finds them in its own results."""
+    rate = 44100
+    x = (0.2 * np.random.default_rng(3).standard_normal((rate * 2, 2))).astype(np.float32)
+    x[:, 1] *= 4  # the loud channel peaks far above where the damage is
+    damaged = x.copy()
+    damaged[30_000, 0] = bad
+    damaged[50_000:50_010, :] = bad
+    clean = x.copy()
+    clean[30_000, 0] = 0.0
+    clean[50_000:50_010, :] = 0.0
+    for block in (20_000, 65536):
+        got, expected = measure(damaged, rate, block=block), measure(clean, rate, block=block)
+        assert got == expected
+        assert got.integrated_lufs is not None and math.isfinite(got.true_peak_dbtp)
+
+
 def test_the_meter_does_not_import_scipy_signal() -> None:
     """Half a second of start-up on every command: the compiled biquad loop is loaded on its own, and
     takes the meter's work buffer (rows of a wider array) as it is."""
