@@ -23,6 +23,13 @@ import soundfile as sf
 REPO = Path(__file__).resolve().parents[2]
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    """A suite started in the background (``make test &``, a CI runner without job control) runs with
+    SIGINT ignored, which its children inherit: Python then installs no Ctrl-C handler at all. The
+    command is tested as a terminal starts it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _env(home: Path) -> dict[str, str]:
     env = dict(os.environ)
     env["HITDESK_HOME"] = str(home)
@@ -83,6 +90,7 @@ def test_interrupt_stops_every_worker_promptly(
         env=_env(home),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        preexec_fn=_ctrl_c_as_in_a_terminal,
     )
     cache = home / "cache" / "results"
     deadline = time.monotonic() + 60
