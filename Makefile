@@ -63,7 +63,7 @@ typecheck:
 # A temporary folder of the run's own: pytest's shared numbered folders are scanned and pruned by
 # every concurrent run, which can leave a directory iterator open in another's process.
 pytest:
-	$(BIN)/python -m pytest -q --basetemp="$$(mktemp -d "$${TMPDIR:-/tmp}/hitdesk-pytest-XXXXXX")"
+	HITDESK_SHARED=$(SHARED) $(BIN)/python -m pytest -q --basetemp="$$(mktemp -d "$${TMPDIR:-/tmp}/hitdesk-pytest-XXXXXX")"
 
 # Only the tests marked slow (a minute or more each on a busy machine; `pytest` runs them too).
 pytest-slow:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -79,10 +80,16 @@ def make_tracks(corpus: Path, folder: Path) -> tuple[list[Path], Path]:
     return tracks, make_track(corpus, SHORT, folder / "four-seconds.ogg")
 
 
-def command_seconds(root: Path, path: Path) -> float:
-    """Wall time of one fresh `hitdesk analyze --json --no-cache FILE` process of the checkout at ``root``."""
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def command_seconds(root: Path, path: Path) -> tuple[float, float]:
+    """Wall time and CPU time (user + system, all threads) of one fresh `hitdesk analyze --json
+    --no-cache FILE` process of the checkout at ``root``."""
     env = {**os.environ, "PYTHONPATH": str(root)}
-    t0 = time.perf_counter()
+    c0, t0 = _children_cpu(), time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-m", "hitdesk", "analyze", "--json", "--no-cache", str(path)],
         capture_output=True,
@@ -90,10 +97,10 @@ def command_seconds(root: Path, path: Path) -> float:
         cwd=root,
         check=False,
     )
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, _children_cpu() - c0
     if proc.returncode != 0:
         raise RuntimeError(f"{root}: hitdesk analyze {path.name} failed: {proc.stderr.decode()[-500:]}")
-    return wall
+    return wall, cpu
 
 
 class InProcess:
@@ -117,11 +124,13 @@ class InProcess:
         if self.proc.stdout.readline().strip() != "ready":
             raise RuntimeError(f"{root}: the in-process worker did not start")
 
-    def seconds(self, path: Path) -> float:
+    def seconds(self, path: Path) -> tuple[float, float]:
+        """Wall and CPU time (all the worker's threads) of one ``analyze_file``."""
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.proc.stdin.write(f"{path}\n")
         self.proc.stdin.flush()
-        return float(self.proc.stdout.readline())
+        wall, cpu = self.proc.stdout.readline().split()
+        return float(wall), float(cpu)
 
     def close(self) -> None:
         assert self.proc.stdin is not None
@@ -143,9 +152,9 @@ opts = AnalysisOptions(decode_threads=decode_threads(1))
 analyze_file(sys.argv[1], model, opts)
 print("ready", flush=True)
 for line in sys.stdin:
-    t0 = time.perf_counter()
+    c0, t0 = time.process_time(), time.perf_counter()
     analyze_file(line.strip(), model, opts)
-    print(time.perf_counter() - t0, flush=True)
+    print(time.perf_counter() - t0, time.process_time() - c0, flush=True)
 """
 
 
@@ -174,7 +183,8 @@ def main() -> int:
             tracks, short = names[:-1], names[-1]
         else:
             tracks, short = make_tracks(args.corpus, folder)
-        print(f"load average at start: {load_average()}", flush=True)
+        loads = [load_average()]
+        print(f"load average at start: {loads[0]}", flush=True)
         naive(short)  # warm-up: librosa's imports and numba's compilation
         workers = {label: InProcess(root, short) for label, root in roots.items()}
         for root in roots.values():
@@ -184,25 +194,34 @@ def main() -> int:
             for path in [short, *tracks]:
                 row = times[path.name]
                 for label, root in roots.items():
-                    row.setdefault(f"cmd:{label}", []).append(command_seconds(root, path))
+                    wall, cpu = command_seconds(root, path)
+                    row.setdefault(f"cmd:{label}", []).append(wall)
+                    row.setdefault(f"cmdcpu:{label}", []).append(cpu)
                 if path != short:
-                    row.setdefault("naive", []).append(_timed(naive, path))
+                    wall, cpu = _timed(naive, path)
+                    row.setdefault("naive", []).append(wall)
+                    row.setdefault("naivecpu", []).append(cpu)
                     for label, w in workers.items():
-                        row.setdefault(f"in:{label}", []).append(w.seconds(path))
-            print(f"run {rep + 1}/{args.repeat} done, load average {load_average()}", flush=True)
+                        wall, cpu = w.seconds(path)
+                        row.setdefault(f"in:{label}", []).append(wall)
+                        row.setdefault(f"incpu:{label}", []).append(cpu)
+            loads.append(load_average())
+            print(f"run {rep + 1}/{args.repeat} done, load average {loads[-1]}", flush=True)
         for w in workers.values():
             w.close()
     summary = _summarise(times, [p.name for p in tracks], short.name, list(roots))
+    summary["load_averages"] = loads  # at the start and after each run: 1, 5 and 15 minutes
     print(json.dumps(summary, indent=2))
     if args.json:
         args.json.write_text(json.dumps({"times": times, "summary": summary}, indent=2))
     return 0
 
 
-def _timed(fn, path: Path) -> float:  # type: ignore[no-untyped-def]
-    t0 = time.perf_counter()
+def _timed(fn, path: Path) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """Wall and CPU time (all of this process's threads) of ``fn(path)``."""
+    c0, t0 = time.process_time(), time.perf_counter()
     fn(path)
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, time.process_time() - c0
 
 
 def _summarise(times: dict[str, dict[str, list[float]]], tracks: list[str], short: str, labels: list[str]) -> dict:  # type: ignore[type-arg]
@@ -221,7 +240,24 @@ def _summarise(times: dict[str, dict[str, list[float]]], tracks: list[str], shor
                 statistics.median(med[t]["naive"] / med[t][f"in:{label}"] for t in tracks), 3
             ),
         }
+        # CPU seconds (all threads) say less about waiting and more about work, so they move less with
+        # the machine's load than wall time; the naive pipeline's CPU time is its own process's.
+        cpu_base = med[short][f"cmdcpu:{label}"]
+        cpu_per_track = {t: med[t][f"cmdcpu:{label}"] - cpu_base for t in tracks}
+        out[label].update(  # type: ignore[attr-defined]
+            {
+                "median_track_cpu_s_after_short": round(statistics.median(cpu_per_track.values()), 3),
+                "median_cpu_ratio_vs_naive": round(
+                    statistics.median(med[t]["naivecpu"] / cpu_per_track[t] for t in tracks), 3
+                ),
+                "in_process_median_track_cpu_s": round(statistics.median(med[t][f"incpu:{label}"] for t in tracks), 3),
+                "in_process_median_cpu_ratio_vs_naive": round(
+                    statistics.median(med[t]["naivecpu"] / med[t][f"incpu:{label}"] for t in tracks), 3
+                ),
+            }
+        )
     out["median_naive_s"] = round(statistics.median(med[t]["naive"] for t in tracks), 3)
+    out["median_naive_cpu_s"] = round(statistics.median(med[t]["naivecpu"] for t in tracks), 3)
     return out
 
 

@@ -1,6 +1,6 @@
 """Full-size learnability runs: every log-mel net on the generated set, true and shuffled labels.
 
-The tests (tests/test_training_learnability.py) run a small version; this is the full one, with
+The tests (tests/training/test_training_learnability.py) run a small version; this is the full one, with
 longer clips, more of them and more epochs. Prints a Markdown table (held-out ROC-AUC with true and
 with shuffled training labels, training seconds, examples/s) and the training throughput of
 resnet-tiers on 30 s windows, the length the recipes train on.

@@ -3,8 +3,8 @@
 Each ``Case`` says what a correct outcome is: ``"error"`` (one plain sentence naming the file; the
 sentence must contain one of ``hints``) or ``"result"`` (scores in range, a duration near
 ``duration_s``). Cases whose outcome legitimately depends on timing (a file deleted while it is
-analysed) accept either. Used by the CLI and app tests (tests/test_bad_input.py) and as fuzzing
-seeds (tests/test_fuzz_decode.py, bench/fuzz_decode.py).
+analysed) accept either. Used by the CLI and app tests (tests/project/test_bad_input.py) and as fuzzing
+seeds (tests/project/test_fuzz_decode.py, bench/fuzz_decode.py).
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,10 +36,12 @@ import numpy as np  # noqa: E402  (the sandbox above is set before anything can 
 import pytest  # noqa: E402
 import soundfile as sf  # noqa: E402
 from badinput import encode  # noqa: E402
+from shared_folder import CORPUS, SHARED  # noqa: E402
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QSettings
 
+    from hitdesk.model.runtime import HitModel
     from hitdesk.ui.main_window import MainWindow
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -60,10 +63,9 @@ def corpus_dir() -> Path:
     ``HITDESK_SHARED`` names another shared folder (as ``make``'s ``SHARED`` does), for checkouts that
     do not sit beside it, such as a second git worktree.
     """
-    corpus = Path(os.environ.get("HITDESK_SHARED") or REPO_ROOT.parent / "shared") / "corpus"
-    if not corpus.is_dir():
+    if not CORPUS.is_dir():
         pytest.skip("needs ../shared/corpus (not present in a fresh clone)")
-    return corpus
+    return CORPUS
 
 
 class AudioFactory:
@@ -129,13 +131,27 @@ def audio_factory(tmp_path: Path) -> AudioFactory:
     return AudioFactory(tmp_path)
 
 
-@pytest.fixture
-def needs_model() -> None:
-    """Skips a test that runs the CLI with the default model when there is none."""
+def _skip_without_model() -> None:
     from hitdesk.model.runtime import available_models, resolve_model_path
 
     if not resolve_model_path(None).with_suffix(".json").exists() and not available_models():
         pytest.skip("no model in models/ (it has to be trained first: make model)")
+
+
+@pytest.fixture
+def needs_model() -> None:
+    """Skips a test that runs the CLI with the default model when there is none."""
+    _skip_without_model()
+
+
+@pytest.fixture(scope="session")
+def model() -> HitModel:
+    """The default model, loaded once for the whole run (an ONNX session is read-only once made);
+    tests that need it skip when there is none."""
+    from hitdesk.model.runtime import HitModel
+
+    _skip_without_model()
+    return HitModel.load()
 
 
 # --- the app: a real main window with the real model, its settings, cache and logs in tmp ---------
@@ -143,11 +159,12 @@ def needs_model() -> None:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> QSettings:
-    from ui_helpers import isolate, require_model
+def settings(app_folders: AppFolders) -> QSettings:
+    """The app's settings file, in the test's own app folders; skips without a model."""
+    from ui_helpers import isolate
 
-    require_model()
-    return isolate(tmp_path, monkeypatch)
+    _skip_without_model()
+    return isolate()
 
 
 @pytest.fixture
@@ -160,13 +177,54 @@ def window(qtbot: object, settings: QSettings) -> Iterator[MainWindow]:
 # --- every app folder of every test lives in that test's temporary folder ----------------------------
 
 
+@dataclass(frozen=True)
+class AppFolders:
+    """The app's folders for one test, all under its own ``HITDESK_HOME``; each property asks
+    ``hitdesk.paths``, so a test sees exactly the folder the code under test uses."""
+
+    home: Path
+
+    @property
+    def cache(self) -> Path:
+        from hitdesk import paths
+
+        return paths.results_cache_dir()
+
+    @property
+    def data(self) -> Path:
+        from hitdesk import paths
+
+        return paths.data_dir()
+
+    @property
+    def recordings(self) -> Path:
+        from hitdesk import paths
+
+        return paths.recordings_dir()
+
+    @property
+    def settings(self) -> Path:
+        from hitdesk import paths
+
+        return paths.settings_dir()
+
+    @property
+    def log_file(self) -> Path:
+        from hitdesk import paths
+
+        return paths.log_file()
+
+
 @pytest.fixture(autouse=True)
-def hitdesk_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+def app_folders(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> AppFolders:
     """``HITDESK_HOME`` for each test (and the processes it starts): cache, recordings, settings and
-    logs never reach the real user's folders, and no test sees another's."""
+    logs never reach the real user's folders, and no test sees another's. The folder-specific
+    overrides are cleared so that nothing from the calling shell leaks in."""
     home = tmp_path_factory.mktemp("hitdesk-home")
     monkeypatch.setenv("HITDESK_HOME", str(home))
-    return home
+    for var in ("HITDESK_CACHE_DIR", "HITDESK_DATA_DIR"):
+        monkeypatch.delenv(var, raising=False)
+    return AppFolders(home)
 
 
 # --- nothing is written outside the suite's temporary folders --------------------------------------
@@ -184,8 +242,8 @@ WATCHED = (
     REPO_ROOT / "tests" / "data",
     REPO_ROOT / "models",
     REPO_ROOT / "reports",
-    REPO_ROOT.parent / "shared" / "corpus",
-    REPO_ROOT.parent / "shared" / "data",
+    SHARED / "corpus",
+    SHARED / "data",
 )
 _SKIP = {REAL_HOME / ".cache" / "pip"}  # the installer's, written before the suite starts
 

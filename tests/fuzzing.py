@@ -5,7 +5,7 @@ one JSON line: ``ok`` (finite samples), ``error`` (a HitdeskError, with its sent
 other exception, with its type). A worker that does not answer within the time limit has hung; one
 whose pipe closes has crashed; either way the caller gets the outcome and a fresh worker is started.
 The worker's address space is capped so a header that claims gigabytes fails in the worker, not on the
-machine. Used by tests/test_fuzz_decode.py and bench/fuzz_decode.py.
+machine. Used by tests/project/test_fuzz_decode.py and bench/fuzz_decode.py.
 """
 
 from __future__ import annotations

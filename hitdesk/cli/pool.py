@@ -9,15 +9,18 @@ On Linux a worker also gets SIGTERM when the main process dies without a chance 
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import signal
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # imported where used: a command on one file never starts a pool (30-40 ms of imports)
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+from hitdesk.settings_schema import machine_cores
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +38,7 @@ def raise_terminated(signum: int, frame: Any) -> None:
 
 def available_cpus() -> int:
     """CPUs this process may run on (its affinity mask, not the machine's count)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on every platform
-        return os.cpu_count() or 1
+    return machine_cores()
 
 
 def _worker_signals(initializer: Callable[..., None], initargs: tuple[Any, ...]) -> None:
@@ -46,6 +46,8 @@ def _worker_signals(initializer: Callable[..., None], initargs: tuple[Any, ...])
     signal.signal(signal.SIGTERM, _exit_on_term)
     if sys.platform.startswith("linux"):
         try:
+            import ctypes
+
             libc = ctypes.CDLL(None, use_errno=True)
             libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
         except (OSError, AttributeError):
@@ -84,6 +86,8 @@ def run_parallel(
     mp_context: Any,
 ) -> Iterator[Any]:
     """``fn(job)`` for each job in ``workers`` processes, yielded in job order."""
+    from concurrent.futures import ProcessPoolExecutor
+
     pool = ProcessPoolExecutor(
         max_workers=workers, mp_context=mp_context, initializer=_worker_signals, initargs=(initializer, initargs)
     )

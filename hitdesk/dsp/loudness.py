@@ -97,15 +97,21 @@ def k_weighting_sos(rate: float) -> FloatArray:
 
 
 def _finite_block(block: npt.ArrayLike) -> npt.NDArray[np.float32]:
-    """``(frames, channels)`` float32 with NaN and inf as 0: the decoder replaces these already, but
-    one would poison the filter's state for the rest of the track, so other callers' arrays are
-    checked too (one read: the sum of finite float32 samples of audio is finite)."""
-    x = np.asarray(block, dtype=np.float32)
-    if x.ndim == 1:
-        x = x[:, None]
+    """``(frames, channels)`` float32 with NaN and inf as 0, for readers of the samples themselves
+    (the clipping counter of ``hitdesk.dsp.meters``); one read: the sum of finite float32 samples of
+    audio is finite."""
+    x = _as_frames(block)
     if not math.isfinite(float(x.sum(dtype=np.float64))):
         x = np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
     return x
+
+
+def _as_frames(block: npt.ArrayLike) -> npt.NDArray[np.float32]:
+    """``(frames, channels)`` float32 (a view when it already is). NaN and inf are not looked for
+    here, which would cost a read of every block: each half of the meter finds them in what it
+    computes anyway and reads such a block again with them as 0."""
+    x = np.asarray(block, dtype=np.float32)
+    return x[:, None] if x.ndim == 1 else x
 
 
 class _BlockRows:
@@ -140,8 +146,10 @@ class LoudnessMeter:
     def __init__(self, rate: int, channels: int) -> None:
         self.rate = rate
         self.channels = channels
-        self._sos = k_weighting_sos(rate)
-        self._zi = np.zeros((channels, self._sos.shape[0], 2), dtype=np.float64)
+        # Channels filtered in pairs, each pair one complex signal (see ``_k_weighted_squares``).
+        self._rows = (channels + 1) // 2
+        self._sos = k_weighting_sos(rate).astype(np.complex128)
+        self._zi = np.zeros((self._rows, self._sos.shape[0], 2), dtype=np.complex128)
         self._peak = TruePeakMeter(channels)
         self._n = 0
         self._total = np.zeros(channels)  # sum of squares of everything fed, per channel
@@ -152,6 +160,7 @@ class LoudnessMeter:
         self._next_upper = 0
         self._z = _BlockRows(channels)
         self._work = np.empty(0, dtype=np.float64)
+        self._packed = np.empty(0, dtype=np.complex128)
         # Called with each K-weighted block (channels x frames, float64, before squaring; valid only
         # during the call) and its first sample's index: the curves and stereo meters of
         # hitdesk.dsp.meters read it there, so they cost no second filter.
@@ -172,25 +181,15 @@ class LoudnessMeter:
     # The two halves of ``feed`` share no state: a caller may run them on two threads, each half's
     # blocks in order.
     def feed_true_peak(self, block: npt.ArrayLike) -> None:
-        self._peak.feed(_finite_block(block))
+        self._peak.feed(_as_frames(block))
 
     def feed_loudness(self, block: npt.ArrayLike) -> None:
         """K-weighting and the sums of squares the gating needs."""
-        x = _finite_block(block)
+        x = _as_frames(block)
         n = x.shape[0]
         if n == 0:
             return
-        # Channels x frames in float64, filtered in place in a buffer kept from block to block: a
-        # fresh megabyte per block, freed on another thread than the decoder's, scattered the heap
-        # (60-minute file: 30-90 MB more peak memory).
-        if self._work.size < self.channels * n:
-            self._work = np.empty(self.channels * n, dtype=np.float64)
-        y = self._work[: self.channels * n].reshape(self.channels, n)  # C-contiguous, as the filter needs
-        np.copyto(y, x.T)
-        sosfilt_inplace(self._sos, y, self._zi)
-        if self.weighted_sink is not None:
-            self.weighted_sink(y, self._n)
-        np.square(y, out=y)
+        y = self._k_weighted_squares(x)
         start, end = self._n, self._n + n
         cuts = sorted({b for b in self._boundaries_upto(end) if start < b})
         inner = [b - start for b in cuts if b < end]
@@ -203,6 +202,47 @@ class LoudnessMeter:
             self._sums[end] = self._total
         self._n = end
         self._complete_blocks()
+
+    def _k_weighted_squares(self, x: npt.NDArray[np.float32]) -> FloatArray:
+        """The squared K-weighted samples of ``x`` (frames, channels) as channels x frames, float64.
+
+        The filter's running time is the chain from one sample's state to the next, not the
+        arithmetic, so two channels go through it at once as the real and imaginary parts of one
+        complex signal: the coefficients are real, so each part is exactly what filtering that
+        channel alone gives (a real coefficient times a complex value multiplies both parts, and
+        the cross terms are exact zeros), in about three quarters of the time of two real passes.
+        A block with NaN or inf (the decoder replaces these; other callers' arrays may have them)
+        would poison the state for the rest of the track: it leaves the state non-finite, so it is
+        filtered again with those values as 0, which costs nothing when there are none.
+        """
+        n = x.shape[0]
+        # Buffers kept from block to block: a fresh megabyte per block, freed on another thread than
+        # the decoder's, scattered the heap (60-minute file: 30-90 MB more peak memory).
+        if self._packed.size < self._rows * n:
+            self._packed = np.empty(self._rows * n, dtype=np.complex128)
+            self._work = np.empty(self.channels * n, dtype=np.float64)
+        packed = self._packed[: self._rows * n].reshape(self._rows, n)  # C-contiguous, as the filter needs
+        y = self._work[: self.channels * n].reshape(self.channels, n)
+        state = self._zi.copy()
+        for attempt in range(2):
+            for r in range(self._rows):
+                packed.real[r] = x[:, 2 * r]
+                packed.imag[r] = x[:, 2 * r + 1] if 2 * r + 1 < self.channels else 0.0
+            sosfilt_inplace(self._sos, packed, self._zi)
+            if attempt or np.isfinite(self._zi).all():
+                break
+            self._zi[...] = state
+            x = np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
+        for c in range(self.channels):
+            part = packed[c // 2].imag if c % 2 else packed[c // 2].real
+            if self.weighted_sink is None:
+                np.square(part, out=y[c])
+            else:
+                np.copyto(y[c], part)
+        if self.weighted_sink is not None:
+            self.weighted_sink(y, self._n)
+            np.square(y, out=y)
+        return y
 
     def _complete_blocks(self) -> None:
         """Mean squares of the blocks that end by now; boundaries no later block needs are dropped."""

@@ -61,11 +61,15 @@ def _public(sos: Any, x: Any, zi: Any) -> None:
     zi[...] = np.moveaxis(zf, 0, 1)
 
 
-def sosfilt_inplace(sos: npt.NDArray[np.float64], x: npt.NDArray[np.float64], zi: npt.NDArray[np.float64]) -> None:
+F64 = np.float64 | np.complex128  # the kernel takes either (two real signals as one complex one)
+
+
+def sosfilt_inplace(sos: npt.NDArray[F64], x: npt.NDArray[F64], zi: npt.NDArray[F64]) -> None:
     """Filters each row of ``x`` (signals, samples) in place; ``zi`` (signals, sections, 2) carries the
     state from one call to the next, so a signal cut into blocks gives what one call on it gives.
 
-    All three arrays float64 and C-contiguous; ``sos`` is (sections, 6) as scipy writes it.
+    All three arrays of one dtype, float64 or complex128, and C-contiguous; ``sos`` is (sections, 6)
+    as scipy writes it.
     """
     global _kernel
     if _kernel is None:

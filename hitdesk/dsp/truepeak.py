@@ -20,6 +20,7 @@ everywhere gives.
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 import numpy.typing as npt
@@ -103,6 +104,11 @@ class TruePeakMeter:
         # 9 samples): ``length`` is at least ``chunks * 32 + 9``, so there are ``chunks + 1`` of them.
         span = min((chunks + 1) * _CHUNK, length)
         most = np.maximum.reduceat(np.abs(ext[:, :span]), np.arange(0, span, _CHUNK), axis=1)
+        if not math.isfinite(float(most.max())):
+            # NaN or inf (the decoder replaces these; other callers' arrays may hold them): read as 0
+            # here and in what is carried to the next block. ``ext`` is this meter's own copy.
+            np.nan_to_num(ext, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
+            most = np.maximum.reduceat(np.abs(ext[:, :span]), np.arange(0, span, _CHUNK), axis=1)
         # The middle phase is the samples themselves (every sample is in some call's first chunks).
         self._peak = max(self._peak, float(most.max()))
         reach = np.maximum(most[:, :-1], most[:, 1:])

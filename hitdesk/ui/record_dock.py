@@ -37,6 +37,7 @@ from hitdesk.capture.session import RecordedTake
 from hitdesk.errors import CaptureError
 from hitdesk.paths import recordings_dir
 from hitdesk.present import mmss
+from hitdesk.settings_schema import setting
 from hitdesk.ui import theme
 from hitdesk.ui.controller import TakesController
 from hitdesk.ui.record_panel import RECORD_KEYS, RecordPanel
@@ -166,11 +167,12 @@ class RecordingsDialog(QDialog):
             buttons.addWidget(b)
         buttons.addStretch(1)
         self.prune_days = QSpinBox()
-        self.prune_days.setRange(0, 3650)
+        prune_setting = setting("record/pruneDays")
+        self.prune_days.setRange(int(prune_setting.minimum or 0), int(prune_setting.maximum or 3650))
         self.prune_days.setSuffix(" days")
         self.prune_days.setSpecialValueText("never")
         self.prune_days.setValue(prefs.prune_days)
-        self.prune_days.setToolTip("At start-up, delete takes recorded longer ago than this (never: keep them all)")
+        self.prune_days.setToolTip(prune_setting.description)
         self.prune_days.valueChanged.connect(self._prune_changed)
         prune_now = QPushButton("Delete Old Takes Now")
         prune_now.clicked.connect(self.prune_now)

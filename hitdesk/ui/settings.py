@@ -22,67 +22,60 @@ from PySide6.QtWidgets import (
 )
 
 from hitdesk import paths
-from hitdesk.config import DEFAULT_WINDOW_SECONDS, MIN_TRACK_SECONDS
+from hitdesk.config import DEFAULT_WINDOW_SECONDS, MAX_WINDOW_SECONDS, MIN_TRACK_SECONDS
 from hitdesk.present import plural
+from hitdesk.settings_schema import FOLDER_KINDS, MAX_RECENT, folder_key, machine_cores, migrate, setting
 from hitdesk.ui import theme
-from hitdesk.ui.workers import available_cores, default_workers
 
 ORGANISATION = "HitDesk"
 APPLICATION = "HitDesk"
-MAX_RECENT = 10
-FOLDER_KINDS = ("export", "session", "png")  # file dialogs that remember their own folder
+
+# Each field of Preferences and the setting it is kept under (hitdesk.settings_schema declares them).
+FIELDS = {
+    "model": "model/spec",
+    "window_seconds": "analysis/windowSeconds",
+    "fast": "analysis/fast",
+    "workers": "analysis/cores",
+    "colour_map": "view/colourMap",
+    "db_range": "view/dbRange",
+    "last_folder": "files/lastFolder",
+    "recent_files": "files/recent",
+    "record_device": "record/device",
+    "record_channels": "record/channels",
+    "prune_days": "record/pruneDays",
+}
+WINDOW_KEYS = ("window/geometry", "window/state", "window/splitter")
 
 
 def open_settings() -> QSettings:
-    """The app's settings file: Qt's usual place, or ``config/`` under ``HITDESK_HOME`` when that is set."""
+    """The app's settings file: Qt's usual place, or ``config/`` under ``HITDESK_HOME`` when that is set;
+    a file from an older HitDesk is migrated to the current settings version as it is opened."""
     if paths.home() is not None:
         QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(paths.settings_dir()))
-    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANISATION, APPLICATION)
+    settings = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANISATION, APPLICATION)
+    migrate(settings)
+    return settings
 
 
-def _float(value: Any, default: float) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return default
-
-
-def _int(value: Any, default: int) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
-
-
-def _bool(value: Any, default: bool) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        return value.lower() in ("1", "true", "yes")
-    return default
-
-
-def _list(value: Any) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value] if value else []
-    return [str(v) for v in value]
+def _default(name: str) -> Any:
+    return field(default_factory=setting(FIELDS[name]).default_value)
 
 
 @dataclass
 class Preferences:
-    model: str = ""  # "" = the default model; else a name in models/ or a stem path
-    window_seconds: float | None = None  # None = the model card's, or the default
-    fast: bool = False
-    workers: int = field(default_factory=default_workers)
-    colour_map: str = theme.DEFAULT_COLOUR_MAP
-    db_range: int = 80
-    last_folder: str = ""
-    recent_files: list[str] = field(default_factory=list)
-    record_device: str = ""  # the input's label, "name (host API)"; "" = the system default
-    record_channels: str = ""  # "1+2", "1", ...; "" = 1+2, or 1 on a mono input
-    prune_days: int = 0  # recordings older than this are deleted at start-up; 0 = kept until deleted
+    """The settings the app reads at start-up and writes on close, as typed fields (see ``FIELDS``)."""
+
+    model: str = _default("model")  # "" = the default model; else a name in models/ or a stem path
+    window_seconds: float | None = _default("window_seconds")  # None = the model card's, or the default
+    fast: bool = _default("fast")
+    workers: int = _default("workers")  # the machine's cores unless the user chose another number
+    colour_map: str = _default("colour_map")
+    db_range: int = _default("db_range")
+    last_folder: str = _default("last_folder")
+    recent_files: list[str] = _default("recent_files")  # noqa: RUF009  (a field with a factory: no shared list)
+    record_device: str = _default("record_device")  # the input's label, "name (host API)"; "" = system default
+    record_channels: str = _default("record_channels")  # "1+2", "1", ...; "" = 1+2, or 1 on a mono input
+    prune_days: int = _default("prune_days")  # recordings older than this are deleted at start-up; 0 = kept
     folders: dict[str, str] = field(default_factory=dict)  # the folder last used for each kind of file saved
 
     def folder_for(self, kind: str) -> str:
@@ -95,38 +88,15 @@ class Preferences:
 
     @classmethod
     def load(cls, s: QSettings) -> Preferences:
-        d = cls()
-        window = s.value("analysis/windowSeconds")
-        cmap = str(s.value("view/colourMap", d.colour_map))
-        return cls(
-            model=str(s.value("model/spec", d.model) or ""),
-            window_seconds=None if window in (None, "") else _float(window, DEFAULT_WINDOW_SECONDS),
-            fast=_bool(s.value("analysis/fast"), d.fast),
-            workers=max(1, _int(s.value("analysis/workers"), d.workers)),
-            colour_map=cmap if cmap in dict(theme.COLOUR_MAPS) else d.colour_map,
-            db_range=min(120, max(20, _int(s.value("view/dbRange"), d.db_range))),
-            last_folder=str(s.value("files/lastFolder", "") or ""),
-            recent_files=_list(s.value("files/recent"))[:MAX_RECENT],
-            record_device=str(s.value("record/device", "") or ""),
-            record_channels=str(s.value("record/channels", "") or ""),
-            prune_days=max(0, _int(s.value("record/pruneDays"), d.prune_days)),
-            folders={k: str(s.value(f"files/folder/{k}")) for k in FOLDER_KINDS if s.value(f"files/folder/{k}")},
-        )
+        values = {name: setting(key).read(s) for name, key in FIELDS.items()}
+        folders = {k: setting(folder_key(k)).read(s) for k in FOLDER_KINDS}
+        return cls(**values, folders={k: v for k, v in folders.items() if v})
 
     def save(self, s: QSettings) -> None:
-        s.setValue("model/spec", self.model)
-        s.setValue("analysis/windowSeconds", "" if self.window_seconds is None else self.window_seconds)
-        s.setValue("analysis/fast", self.fast)
-        s.setValue("analysis/workers", self.workers)
-        s.setValue("view/colourMap", self.colour_map)
-        s.setValue("view/dbRange", self.db_range)
-        s.setValue("files/lastFolder", self.last_folder)
-        s.setValue("files/recent", list(self.recent_files))
-        s.setValue("record/device", self.record_device)
-        s.setValue("record/channels", self.record_channels)
-        s.setValue("record/pruneDays", self.prune_days)
+        for name, key in FIELDS.items():
+            setting(key).write(s, getattr(self, name))
         for kind in FOLDER_KINDS:
-            s.setValue(f"files/folder/{kind}", self.folders.get(kind, ""))
+            setting(folder_key(kind)).write(s, self.folders.get(kind, ""))
 
     def add_recent(self, paths: list[str]) -> None:
         for p in reversed(paths):
@@ -137,23 +107,26 @@ class Preferences:
 
 
 def save_geometry(s: QSettings, geometry: QByteArray, state: QByteArray, splitter: QByteArray) -> None:
-    s.setValue("window/geometry", geometry)
-    s.setValue("window/state", state)
-    s.setValue("window/splitter", splitter)
+    for key, value in zip(WINDOW_KEYS, (geometry, state, splitter), strict=True):
+        setting(key).write(s, None if value.isEmpty() else value)
 
 
 def load_bytes(s: QSettings, key: str) -> QByteArray | None:
-    value = s.value(key)
+    value = setting(key).read(s)
     return value if isinstance(value, QByteArray) and not value.isEmpty() else None
 
 
 class PreferencesDialog(QDialog):
+    """Window length, fast mode and cores used, each with its one-line description from the settings
+    table under it (and what this model and this computer make of it)."""
+
     def __init__(self, prefs: Preferences, card_window: float | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Preferences")
         form = QFormLayout(self)
+        window = setting(FIELDS["window_seconds"])
         self.window_length = QDoubleSpinBox()
-        self.window_length.setRange(MIN_TRACK_SECONDS, 600.0)
+        self.window_length.setRange(window.minimum or MIN_TRACK_SECONDS, window.maximum or MAX_WINDOW_SECONDS)
         self.window_length.setDecimals(1)
         self.window_length.setSuffix(" s")
         default = card_window or DEFAULT_WINDOW_SECONDS
@@ -161,25 +134,26 @@ class PreferencesDialog(QDialog):
         self.window_length.setToolTip(
             f"Length of the beginning, middle and end windows (the model's card: {default:g} s)"
         )
-        self.fast = QCheckBox("Fast: overall score from excerpts, not the whole track")
+        self.fast = QCheckBox("Fast mode")
         self.fast.setChecked(prefs.fast)
-        cores = available_cores()
+        cores = machine_cores()
         self.workers = QSpinBox()
         self.workers.setRange(1, max(cores, prefs.workers))
         self.workers.setValue(prefs.workers)
         self.workers.setToolTip("How many takes are analysed in parallel")
         self.window_help = _explain(
-            f"How much of the take each of the three scored windows (beginning, middle, end) covers. The model "
-            f"was trained on {default:g} s windows: another length changes what it hears, so its numbers are "
-            "less reliable."
+            f"{window.description} The model was trained on {default:g} s windows: another length changes "
+            "what it hears, so its numbers are less reliable."
         )
+        self.fast_help = _explain(setting(FIELDS["fast"]).description)
         self.workers_help = _explain(
-            f"How many takes are analysed at the same time. This computer lets HitDesk use {plural(cores, 'core')}; "
-            "fewer leave room for recording and other programs while a long list is analysed."
+            f"{setting(FIELDS['workers']).description} This computer lets HitDesk use {plural(cores, 'core')}, "
+            "the default."
         )
         form.addRow("Window length", self.window_length)
         form.addRow("", self.window_help)
         form.addRow("", self.fast)
+        form.addRow("", self.fast_help)
         form.addRow("Cores used", self.workers)
         form.addRow("", self.workers_help)
         note = QLabel("Changing the window length or mode analyses the takes again.")

@@ -23,6 +23,7 @@ from hitdesk.analysis import AnalysisDetail
 from hitdesk.insights import TonalBalance
 from hitdesk.model.runtime import HitModel
 from hitdesk.present import SEGMENTS, familiarity_warning, mmss, reading
+from hitdesk.settings_schema import setting
 from hitdesk.ui import theme
 from hitdesk.ui.curve_strip import CurveStrip
 from hitdesk.ui.drivers_panel import DriversPanel
@@ -144,15 +145,16 @@ class TakePanel(QWidget):
         for key, label in theme.COLOUR_MAPS:
             self.cmap.addItem(label, key)
         self.cmap.setAccessibleName("Colour map")
-        self.cmap.setToolTip("Colour map of the spectrogram")
+        self.cmap.setToolTip(setting("view/colourMap").description)
         self.cmap.currentIndexChanged.connect(self._cmap_changed)
         self.db = QSpinBox()
-        self.db.setRange(20, 120)
+        db_range = setting("view/dbRange")
+        self.db.setRange(int(db_range.minimum or 0), int(db_range.maximum or 120))
         self.db.setSingleStep(10)
-        self.db.setValue(80)
+        self.db.setValue(db_range.default)
         self.db.setSuffix(" dB")
         self.db.setPrefix("range ")
-        self.db.setToolTip("Dynamic range shown: from 0 dB (each window's loudest) down to minus this value")
+        self.db.setToolTip(db_range.description)
         self.db.setAccessibleName("Spectrogram dB range")
         self.db.valueChanged.connect(self._db_changed)
         self.spectrogram = SpectrogramView()

@@ -11,6 +11,8 @@ from pathlib import Path
 from PySide6.QtGui import QColor, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 
+from hitdesk.settings_schema import setting
+
 WINDOW = QColor("#2a2c31")
 BASE = QColor("#1d1f23")
 ALT_BASE = QColor("#24262b")
@@ -51,7 +53,7 @@ COLOUR_MAPS: tuple[tuple[str, str], ...] = (
     ("inferno", "Inferno"),
     ("CET-L1", "Greys"),
 )
-DEFAULT_COLOUR_MAP = "viridis"
+DEFAULT_COLOUR_MAP: str = setting("view/colourMap").default  # the names are the setting's choices
 
 
 def apply_dark_palette(app: QApplication) -> None:

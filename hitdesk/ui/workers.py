@@ -12,7 +12,6 @@ are read from.
 from __future__ import annotations
 
 import logging
-import os
 import tempfile
 import threading
 from collections.abc import Callable, Sequence
@@ -35,6 +34,7 @@ from hitdesk.errors import AnalysisCancelledError
 from hitdesk.explain import analyze
 from hitdesk.model.runtime import HitModel
 from hitdesk.results import TrackResult
+from hitdesk.settings_schema import setting
 from hitdesk.ui.loudness import Loudness, measure_file
 
 log = logging.getLogger(__name__)
@@ -124,17 +124,10 @@ def run_until(done: Callable[[], bool], wake: Sequence[SignalInstance], timeout_
     return done()
 
 
-def available_cores() -> int:
-    """The cores this process may run on (its CPU affinity, which a container or ``taskset`` limits)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # macOS and Windows have no affinity call
-        return max(1, os.cpu_count() or 1)
-
-
 def default_workers() -> int:
-    """Takes analysed at once by default: one per available core."""
-    return available_cores()
+    """Takes analysed at once by default: one per core this process may use (the "Cores used" setting's
+    default, see ``hitdesk.settings_schema``)."""
+    return int(setting("analysis/cores").default_value())
 
 
 class _JobSignals(QObject):

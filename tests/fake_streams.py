@@ -1,0 +1,100 @@
+"""A fake PortAudio input stream for the recorder and the record panel: the failures a virtual device
+cannot produce (overflows, a stalled device, a device unplugged mid-take, a busy device).
+
+Used by ``tests/capture/test_capture_fakes.py`` and ``tests/ui/test_ui_record.py``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from hitdesk.capture.devices import InputDevice
+
+
+class _Flags:
+    """The status flags PortAudio hands the callback."""
+
+    def __init__(self, overflow: bool) -> None:
+        self.input_overflow = overflow
+
+
+class FakeStream:
+    """Plays ``signal`` (frames x channels, looped) into the callback in blocks, ``speed`` x real time."""
+
+    def __init__(
+        self,
+        signal: np.ndarray,
+        rate: int,
+        callback: Callable[..., None],
+        finished: Callable[[], None],
+        block: int = 1024,
+        speed: float = 20.0,
+        lose_after: int | None = None,
+        stall_after: int | None = None,
+        overflow_blocks: tuple[int, ...] = (),
+        fail_start: Exception | None = None,
+    ) -> None:
+        self.signal, self.rate, self.callback, self.finished = signal, rate, callback, finished
+        self.block, self.speed = block, speed
+        self.lose_after, self.stall_after, self.overflow_blocks = lose_after, stall_after, overflow_blocks
+        self.fail_start = fail_start
+        self.latency = 0.01
+        self.fed = 0
+        self._halt = threading.Event()
+        self._ended = False
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.closed = False
+
+    def start(self) -> None:
+        if self.fail_start is not None:
+            raise self.fail_start
+        self._thread.start()
+
+    def _run(self) -> None:
+        i = 0
+        while not self._halt.is_set():
+            if self.lose_after is not None and self.fed >= self.lose_after:
+                self._end()  # the device went away: PortAudio ends the stream by itself
+                return
+            if self.stall_after is not None and self.fed >= self.stall_after:
+                self._halt.wait(0.05)  # no more callbacks, the stream still "runs"
+                continue
+            idx = (np.arange(self.block) + self.fed) % self.signal.shape[0]
+            self.callback(self.signal[idx], self.block, None, _Flags(i in self.overflow_blocks))
+            self.fed += self.block
+            i += 1
+            time.sleep(self.block / self.rate / self.speed)
+
+    def _end(self) -> None:
+        if not self._ended:
+            self._ended = True
+            self.finished()
+
+    def stop(self) -> None:
+        self._halt.set()
+        if self._thread.is_alive():
+            self._thread.join(5)
+        self._end()
+
+    abort = stop
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def stream_factory(signal: np.ndarray, streams: list[FakeStream] | None = None, **kwargs: Any) -> Any:
+    """A stream factory as the recorder takes it, making ``FakeStream``s of ``signal`` (kept in ``streams``)."""
+
+    def make(device: InputDevice, channels: int, rate: int, callback: Any, finished: Any) -> FakeStream:
+        assert signal.shape[1] >= channels
+        stream = FakeStream(signal[:, :channels], rate, callback, finished, **kwargs)
+        if streams is not None:
+            streams.append(stream)
+        return stream
+
+    return make
