@@ -20,6 +20,19 @@ from hitdesk.results import SEGMENT_NAMES, Score, TrackResult
 
 SEGMENTS: tuple[str, str, str] = SEGMENT_NAMES
 NO_VALUE = "–"
+TAG_LIMIT = 200  # characters of a tag the human output shows; longer ones end in "…"
+# C0 controls, DEL and C1 controls: a terminal acts on them (escape sequences set its title, move the
+# cursor, recolour; a newline or carriage return breaks the table) instead of showing them.
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))}
+
+
+def terminal_text(value: object, limit: int | None = None) -> str:
+    """Text from a file (a tag, a path, a device's name) as the human output shows it: every control
+    character as a visible ``\\xNN`` escape, and cut to ``limit`` characters with "…". JSON and CSV
+    keep the text as it is; this is only for a terminal or a label."""
+    text = str(value).translate(_CONTROLS)
+    return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
+
 
 # ---------------------------------------------------------------------------------------------- numbers
 
@@ -306,12 +319,12 @@ def format_human(results: Sequence[Mapping[str, Any]], card: CardLike) -> str:
     lines: list[str] = []
     for r in results:
         file = str(r.get("file") or "?")
-        name = os.path.basename(file) or file
+        name = terminal_text(os.path.basename(file) or file)
         if r.get("error"):
-            lines += [f"{name}", f"  error: {r['error']}", ""]
+            lines += [f"{name}", f"  error: {terminal_text(r['error'])}", ""]
             continue
         tags = r["tags"] if isinstance(r.get("tags"), dict) else {}
-        who = " - ".join(str(t) for t in (tags.get("artist"), tags.get("title")) if t)
+        who = " - ".join(terminal_text(t, TAG_LIMIT) for t in (tags.get("artist"), tags.get("title")) if t)
         lines.append(f"{name}  ({mmss(r.get('duration_s'))}{', ' + who if who else ''})")
         lines.append(f"  {'segment':<22}{'from':>6}{'to':>7}{'P(hit)':>8}   range")
         for seg in r.get("segments") or []:
@@ -330,17 +343,18 @@ def format_human(results: Sequence[Mapping[str, Any]], card: CardLike) -> str:
         loudness = loudness_line(r.get("loudness"))
         if loudness:
             lines.append(f"  {loudness}")
-        lines += [f"  {line}" for line in meter_lines(r)]
+        lines += [f"  {terminal_text(line)}" for line in meter_lines(r)]
         fam = r.get("familiarity")
         typicality = _finite(fam.get("typicality")) if isinstance(fam, dict) else None
         if typicality is not None:
             lines.append(f"  typicality: {typicality:.2f} (share of training songs at least this unusual)")
         lines += _why_lines(r)
         for note in r.get("notes") or []:
-            lines.append(f"  note: {note}")
+            lines.append(f"  note: {terminal_text(note)}")
         lines.append("")
     lines.append(
-        f"model {card.name} {card.version}: {card.label_definition}; base rate {100 * card.base_rate:.0f}%. "
+        f"model {terminal_text(f'{card.name} {card.version}: {card.label_definition}')}; "
+        f"base rate {100 * card.base_rate:.0f}%. "
         "Range = spread of the model's cross-validation ensemble."
     )
     return "\n".join(lines) + "\n"

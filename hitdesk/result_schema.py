@@ -100,6 +100,34 @@ def validate_result_dict(d: object) -> dict[str, Any]:
     return r
 
 
+def validate_saved_result(d: object) -> dict[str, Any]:
+    """``validate_result_dict`` for a result a session file holds, which anyone can edit: fields a
+    result of an earlier version did not have take their defaults first (a session keeps the
+    results of every version, where the cache recomputes). Returns the completed dict."""
+    if isinstance(d, dict):
+        ok = d.get("error") is None
+        loudness = d.get("loudness") if "loudness" in d else {}
+        if ok and isinstance(loudness, dict):  # results of schema 1 had none, of schema 2 two values
+            loudness = {**dict.fromkeys(LOUDNESS_ORDER), **loudness}
+        defaults: dict[str, Any] = dict.fromkeys(("familiarity", "error", "stereo", "clipping", *_EXPLAINED))
+        defaults.update(tags={}, model={}, mode="full", notes=[])
+        d = {**defaults, **d, "loudness": loudness if ok else d.get("loudness")}
+        if isinstance(d.get("segments"), list):  # windows were explained later too
+            d["segments"] = [{"explanation": None, **s} if isinstance(s, dict) else s for s in d["segments"]]
+    return validate_result_dict(d)
+
+
+def validate_loudness_dict(d: object) -> dict[str, Any]:
+    """The app's own loudness measurement as a session saves it: some of ``LOUDNESS_ORDER``'s keys
+    (or ``integrated_lufs``, as early sessions called "lufs"), each null or within the meters' range."""
+    if not isinstance(d, dict) or not set(d) <= LOUDNESS_KEYS | {"integrated_lufs"}:
+        raise ResultSchemaError("loudness fields differ")
+    _check_meters({"stereo": None, "clipping": None, "loudness": {**dict.fromkeys(LOUDNESS_ORDER), **d}})
+    if d.get("integrated_lufs") is not None:
+        _number(d["integrated_lufs"], "loudness.integrated_lufs", -200.0, 200.0)
+    return d
+
+
 def _check_insights(r: dict[str, Any], segments: list[dict[str, Any]], duration: float) -> None:
     try:
         if r["curve"] is not None:

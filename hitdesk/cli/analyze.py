@@ -30,9 +30,14 @@ if TYPE_CHECKING:
     from hitdesk.qc import Profile
 
 
+# The app's menus spell it "Analyse"; either spelling runs this command.
+ALIASES = ("analyse",)
+
+
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     an = sub.add_parser(
         "analyze",
+        aliases=list(ALIASES),
         help="score audio files (beginning, middle, end and overall)",
         description="Score audio files: P(hit) for the beginning, middle and end windows and the whole track.",
     )
@@ -204,7 +209,7 @@ def _progress_bar(files: int) -> Any:
     """A progress bar on stderr (shown on a terminal) for two files or more. One file has none, and
     skips tqdm's import and the multiprocessing lock and monitor thread it makes (40-100 ms of every
     such command's start-up, measured on this project's machine)."""
-    if files < 2:
+    if files < 2 or sys.stderr is None:  # None: stderr was closed (`2>&-`)
         return None
     from tqdm import tqdm
 

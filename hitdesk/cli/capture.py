@@ -14,9 +14,17 @@ from typing import TYPE_CHECKING, Any
 
 from hitdesk import present
 from hitdesk.cli.args import add_model, add_window_seconds, duration_seconds, sample_rate
-from hitdesk.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, error
+from hitdesk.cli.common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    OutputClosedError,
+    emit,
+    error,
+)
 from hitdesk.config import window_seconds_for
-from hitdesk.present import mmss
+from hitdesk.present import mmss, terminal_text
 
 if TYPE_CHECKING:
     from hitdesk.capture.session import CaptureSession, RecordedTake
@@ -129,7 +137,9 @@ def run(args: argparse.Namespace) -> int:
     channels = "+".join(str(c + 1) for c in status.channels)
     until = f"for {args.seconds:g} s (Ctrl-C stops early)" if args.seconds else "until Ctrl-C"
     print(
-        f"Recording '{status.device}' input {channels} at {status.sample_rate} Hz to {status.path} {until}.",
+        terminal_text(
+            f"Recording '{status.device}' input {channels} at {status.sample_rate} Hz to {status.path} {until}."
+        ),
         file=sys.stderr,
         flush=True,
     )
@@ -140,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
             error(str(exc))
             return EXIT_FAILED
         try:
-            take = _follow(session, args.json)
+            take, lost = _follow(session, args.json)
         except KeyboardInterrupt:
             session.stop()
             session.recorder.wait(10.0)
@@ -148,13 +158,19 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_INTERRUPTED
 
     result = _with_platforms(take.result.to_dict())
-    if args.json:
-        print(json.dumps(result, ensure_ascii=False), flush=True)
-    else:
-        sys.stdout.write(present.format_human([result], model.card))
-        sys.stdout.flush()
     rec = take.recording
-    print(f"Take saved: {take.path} ({mmss(rec.seconds)}).", file=sys.stderr)
+    try:
+        if lost is not None:
+            raise lost
+        if args.json:
+            emit(json.dumps(result, ensure_ascii=False) + "\n", utf8=True, say=False)
+        else:
+            emit(present.format_human([result], model.card), say=False)
+    except OutputClosedError as closed:  # the take is whole all the same: say where it is
+        where = f"the take is saved in {take.path} ({mmss(rec.seconds)})"
+        error(f"cannot write the output: {closed.reason}; {where}." if closed.reason else f"{where}.")
+        return closed.status
+    print(terminal_text(f"Take saved: {take.path} ({mmss(rec.seconds)})."), file=sys.stderr)
     if rec.problem:
         error(rec.problem)
         return EXIT_FAILED
@@ -164,17 +180,26 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _follow(session: CaptureSession, as_json: bool) -> RecordedTake:
-    """Prints live scores until the take's result is ready, and returns the take."""
+def _follow(session: CaptureSession, as_json: bool) -> tuple[RecordedTake, OutputClosedError | None]:
+    """Prints live scores until the take's result is ready; returns the take, and why stdout failed if
+    it did. A failed stdout (a reader gone away, a full disk) stops the printing, not the recording: the
+    take still ends as asked (``--seconds``, Ctrl-C), so no part of a performance is lost to it."""
+    lost: OutputClosedError | None = None
     while True:
         take = session.wait(0.1)
         for score in session.new_scores():
+            if lost is not None:
+                continue
             if as_json:
-                print(json.dumps(score.to_dict()), flush=True)
+                text = json.dumps(score.to_dict()) + "\n"
             else:
-                print(present.live_line(score.segment, score.t_s, score.start_s, score.end_s, score.score), flush=True)
+                text = present.live_line(score.segment, score.t_s, score.start_s, score.end_s, score.score) + "\n"
+            try:
+                emit(text, utf8=as_json, say=False)
+            except OutputClosedError as closed:
+                lost = closed
         if take is not None:
-            return take
+            return take, lost
 
 
 def _with_platforms(row: dict[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from hitdesk.cli.common import EXIT_FAILED, EXIT_OK, error
+from hitdesk.cli.common import EXIT_FAILED, EXIT_OK, OutputClosedError, emit, error
+from hitdesk.present import terminal_text
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -28,19 +29,26 @@ def run(args: argparse.Namespace) -> int:
         error(str(exc))
         return EXIT_FAILED
     if args.json:
-        print(json.dumps([d.to_dict() for d in devices], ensure_ascii=False, indent=2))
+        text = json.dumps([d.to_dict() for d in devices], ensure_ascii=False, indent=2) + "\n"
     else:
-        name_w = max([len("name"), *(len(d.name) for d in devices)])
-        api_w = max([len("host API"), *(len(d.hostapi) for d in devices)])
-        print(f"  {'#':>3}  {'name':<{name_w}}  {'host API':<{api_w}}  {'inputs':>6}  {'default rate':>12}")
-        for d in devices:
+        names = [terminal_text(d.name) for d in devices]  # a device's name comes from its driver
+        apis = [terminal_text(d.hostapi) for d in devices]
+        name_w = max([len("name"), *(len(n) for n in names)])
+        api_w = max([len("host API"), *(len(a) for a in apis)])
+        lines = [f"  {'#':>3}  {'name':<{name_w}}  {'host API':<{api_w}}  {'inputs':>6}  {'default rate':>12}"]
+        for d, name, api in zip(devices, names, apis, strict=True):
             mark = "*" if d.is_default else " "
-            print(
-                f"{mark} {d.index:>3}  {d.name:<{name_w}}  {d.hostapi:<{api_w}}  {d.channels:>6}  "
+            lines.append(
+                f"{mark} {d.index:>3}  {name:<{name_w}}  {api:<{api_w}}  {d.channels:>6}  "
                 f"{d.default_samplerate:>9.0f} Hz"
             )
         if devices:
-            print("* = default input")
+            lines.append("* = default input")
+        text = "\n".join(lines) + "\n"
+    try:
+        emit(text, utf8=args.json)
+    except OutputClosedError as closed:
+        return closed.status
     if not devices:
         error("No audio input device was found: connect a microphone or audio interface.")
         return EXIT_FAILED

@@ -13,9 +13,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     gui = sub.add_parser(
         "gui",
         help="open the app (the default command)",
-        description="Open the HitDesk window; files given are added as takes.",
+        description="Open the HitDesk window; audio files and folders given are added as takes, and a session "
+        "file (.hitdesk.json) given is opened with its results.",
     )
-    gui.add_argument("files", nargs="*", metavar="FILE", help="audio files or folders to add as takes")
+    gui.add_argument(
+        "files", nargs="*", metavar="FILE", help="audio files or folders to add as takes, or session files to open"
+    )
     add_model(gui)
     gui.add_argument(
         "--screenshot",

@@ -58,6 +58,12 @@ def _worker_signals(initializer: Callable[..., None], initargs: tuple[Any, ...])
 
 
 def _exit_on_term(signum: int, frame: Any) -> None:
+    """The first SIGTERM unwinds the worker; later ones are ignored. A SIGTERM to the whole process
+    group reaches a worker twice (from the terminal or ``kill``, then from the parent stopping its
+    pool): raised again while the unwinding closes a generator, it would interrupt that cleanup and
+    Python would print "Exception ignored in: <generator ...>" on stderr. The parent kills a worker
+    that is still there after ``GRACE_SECONDS``."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise SystemExit(143)
 
 
@@ -109,6 +115,6 @@ def _stop(pool: ProcessPoolExecutor) -> None:
     for proc in processes:
         proc.join(max(0.0, deadline - time.monotonic()))
         if proc.is_alive():
-            log.warning("worker %s did not stop; killing it", proc.pid)
+            log.info("worker %s did not stop; killing it", proc.pid)  # stopping was asked: not a warning
             proc.kill()
             proc.join(1.0)

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from hitdesk.config import FEATURES, STAT_COLUMNS
+from hitdesk.config import FEATURES, MAX_WINDOW_SECONDS, MIN_TRACK_SECONDS, STAT_COLUMNS, check_window_seconds
 from hitdesk.errors import ModelError
 
 CARD_FORMAT_VERSION = 2  # 2 adds the optional "runtime" section; cards without it read as version 1 models
@@ -167,8 +167,14 @@ def load_card(path: Path) -> ModelCard:
         if runtime_raw is not None and not isinstance(runtime_raw, dict):
             raise ModelError(f"Model card '{path.name}' has a 'runtime' entry that is not a JSON object.")
         runtime = parse_runtime(runtime_raw, label)
-        if window is not None and not float(window) > 0:
-            raise ModelError(f"Model card '{path.name}' gives a window length that is not a positive number.")
+        if window is not None:  # the one window rule (config.check_window_seconds): a huge one exhausts memory
+            try:
+                window = check_window_seconds(float(window))
+            except (TypeError, ValueError):
+                raise ModelError(
+                    f"Model card '{path.name}' gives a window length of {window!r}: "
+                    f"it must be between {MIN_TRACK_SECONDS:g} and {MAX_WINDOW_SECONDS:g} seconds."
+                ) from None
         return ModelCard(
             name=str(raw.get("name", label)),
             version=str(raw["version"]),

@@ -120,7 +120,7 @@ def run_gui(files: list[str], screenshot: str | None = None, compare: bool = Fal
             log.error("the main window could not be shown")
             return 1
         if files:
-            window.add_paths(files)
+            open_inputs(window, files)
         if not headless:
             code = app.exec() if created else 0
             return int(code)
@@ -132,6 +132,30 @@ def run_gui(files: list[str], screenshot: str | None = None, compare: bool = Fal
         if handler is not None:
             root.removeHandler(handler)
             handler.close()
+
+
+def open_inputs(window: object, files: list[str]) -> None:
+    """Paths given to the app (``hitdesk FILE...``, "Open with"), in order: a session file
+    (``session.is_session_path``) is opened with its takes and results, anything else is added as a
+    take. A session that cannot be opened is said in the status bar and the log."""
+    from hitdesk.ui.main_window import MainWindow
+    from hitdesk.ui.session import SessionError, is_session_path
+
+    assert isinstance(window, MainWindow)
+    audio: list[str] = []
+    for name in [*files, ""]:  # "" ends the last run of audio files
+        if name and not is_session_path(Path(name)):
+            audio.append(name)
+            continue
+        if audio:
+            window.add_paths(audio)
+            audio = []
+        if name:
+            try:
+                window.controller.open_session(Path(name))
+            except SessionError as exc:
+                log.warning("session %s not opened: %s", name, exc)
+                window.say(str(exc))
 
 
 def _screenshot(app: QApplication, window: object, path: Path, compare: bool) -> int:

@@ -26,7 +26,7 @@ from hitdesk.present import plural
 from hitdesk.results import TrackResult
 from hitdesk.ui.loudness import Loudness
 from hitdesk.ui.play_settings import PlaySettings
-from hitdesk.ui.session import load_session, save_session, write_export
+from hitdesk.ui.session import damaged_sentence, load_session, save_session, write_export
 from hitdesk.ui.takes import State, Take, TakeList, missing_sentence
 from hitdesk.ui.workers import Analyser, AnalysisPrefs, analysis_options, is_warm, run_until, warm_up
 from hitdesk.ui.workers import AnalysisSettings as AnalysisSettings  # made here by tests and tools
@@ -429,6 +429,8 @@ class TakesController(QObject):
         if new:
             self.focus_requested.emit(new[0].id)
         self._emit_progress()
+        if said := damaged_sentence(entries, path):
+            self.message.emit(said)
         return new
 
     def _set_dirty(self, dirty: bool) -> None:

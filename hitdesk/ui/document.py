@@ -14,22 +14,10 @@ from pathlib import Path
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from hitdesk.ui.controller import TakesController
-from hitdesk.ui.session import SESSION_SUFFIX
+from hitdesk.ui.session import session_name
 
 APP_NAME = "HitDesk"
-UNTITLED = "Untitled session"
 Button = QMessageBox.StandardButton
-
-
-def session_name(path: Path | None) -> str:
-    """A session file's name without its suffix ("mix-notes" for mix-notes.hitdesk.json)."""
-    if path is None:
-        return UNTITLED
-    name = path.name
-    for suffix in (SESSION_SUFFIX, ".json"):
-        if name.endswith(suffix) and len(name) > len(suffix):
-            return name[: -len(suffix)]
-    return name
 
 
 def window_title(path: Path | None, dirty: bool, has_takes: bool) -> str:

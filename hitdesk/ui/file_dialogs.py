@@ -12,7 +12,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from hitdesk.ui.command_context import CommandContext
-from hitdesk.ui.session import SESSION_SUFFIX, SessionError
+from hitdesk.ui.session import SESSION_SUFFIX, SessionError, session_file
 
 AUDIO_FILTER = (
     "Audio files (*.wav *.wave *.aif *.aiff *.aifc *.flac *.ogg *.oga *.opus *.mp3 *.m4a *.mp4 *.aac *.wma "
@@ -78,10 +78,7 @@ def save_session_dialog(c: CommandContext) -> bool:
     )
     if not path:
         return False
-    p = Path(path)
-    if not p.name.endswith(".json"):
-        p = p.with_name(p.name + SESSION_SUFFIX)
-    return save_session(c, p)
+    return save_session(c, session_file(Path(path)))
 
 
 def save_session(c: CommandContext, path: Path | None) -> bool:

@@ -21,6 +21,7 @@ from typing import Any
 
 from hitdesk import present
 from hitdesk.errors import HitdeskError
+from hitdesk.result_schema import ResultSchemaError, validate_loudness_dict, validate_saved_result
 from hitdesk.results import TrackResult
 from hitdesk.ui.loudness import Loudness
 from hitdesk.ui.play_settings import PlaySettings
@@ -28,6 +29,35 @@ from hitdesk.ui.play_settings import PlaySettings
 SESSION_FORMAT = "hitdesk-session"
 SESSION_VERSION = 2
 SESSION_SUFFIX = ".hitdesk.json"
+# Names a session file may end with, longest first: what ``session_file`` keeps and ``session_name`` strips.
+SESSION_ENDINGS = (SESSION_SUFFIX, ".hitdesk", ".json")
+UNTITLED = "Untitled session"
+
+
+def session_file(path: Path) -> Path:
+    """The file a session is saved to when the user typed ``path``: "mix.hitdesk.json" and "mix.json"
+    as typed, "mix.hitdesk" completed to "mix.hitdesk.json", anything else given ``SESSION_SUFFIX``.
+    The ending is never doubled, so the title (``session_name``) names the file written."""
+    name = path.name.lower()
+    if name.endswith(".json"):
+        return path
+    return path.with_name(path.name + (".json" if name.endswith(".hitdesk") else SESSION_SUFFIX))
+
+
+def session_name(path: Path | None) -> str:
+    """A session file's name without its ending ("mix-notes" for mix-notes.hitdesk.json)."""
+    if path is None:
+        return UNTITLED
+    name = path.name
+    for ending in SESSION_ENDINGS:
+        if name.lower().endswith(ending) and len(name) > len(ending):
+            return name[: -len(ending)]
+    return name
+
+
+def is_session_path(path: Path) -> bool:
+    """A file given to the app that is a session to open rather than audio to add (by its ending)."""
+    return path.name.lower().endswith(SESSION_ENDINGS)
 
 
 @dataclass(frozen=True)
@@ -37,6 +67,7 @@ class SessionTake:
     loudness: Loudness | None
     note: str
     playback: PlaySettings = field(default_factory=PlaySettings)
+    damaged: bool = False  # its saved result or loudness was not valid: dropped, the take is analysed again
 
 
 class SessionError(Exception):
@@ -155,15 +186,37 @@ def load_session(path: Path) -> tuple[list[SessionTake], dict[str, str]]:
                 moved = base / rel
                 if moved.exists():
                     file = moved
-            result = None if e.get("result") is None else TrackResult.from_dict(e["result"])
+            result, loud, damaged = _saved_measurements(e)
             if result is not None and str(file) != result.file:
                 from dataclasses import replace
 
                 result = replace(result, file=str(file))
-            loud = None if e.get("loudness") is None else Loudness.from_dict(e["loudness"])
             playback = PlaySettings.from_dict(e.get("playback"))  # absent before version 2
-            takes.append(SessionTake(file, result, loud, str(e.get("note") or ""), playback))
+            takes.append(SessionTake(file, result, loud, str(e.get("note") or ""), playback, damaged))
     except (KeyError, TypeError, ValueError):
         raise SessionError(f"Session file '{path.name}' is damaged.") from None
     model = {str(k): str(v) for k, v in (raw.get("model") or {}).items()}
     return takes, model
+
+
+def _saved_measurements(entry: dict[str, Any]) -> tuple[TrackResult | None, Loudness | None, bool]:
+    """A session entry's result and loudness, each checked as the result cache checks its entries
+    (a session file is as open to editing as the cache): a value no analysis gives (P(hit) 7.5, NaN,
+    500 LUFS) drops both, and the take is analysed again. True as the third value when dropped."""
+    try:
+        result = entry.get("result")
+        result = None if result is None else TrackResult.from_dict(validate_saved_result(result))
+        loudness = entry.get("loudness")
+        return result, None if loudness is None else Loudness.from_dict(validate_loudness_dict(loudness)), False
+    except ResultSchemaError:
+        return None, None, True
+
+
+def damaged_sentence(takes: Sequence[SessionTake], session: Path) -> str | None:
+    """What to say when a session's saved results were not valid (None when all were)."""
+    names = [t.path.name for t in takes if t.damaged]
+    if not names:
+        return None
+    listed = ", ".join(f"'{n}'" for n in names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    them = "it is" if len(names) == 1 else "they are"
+    return f"The saved results of {listed} in '{session.name}' are not valid, so {them} analysed again."

@@ -21,6 +21,7 @@ import numpy.typing as npt
 from hitdesk.analysis import AnalysisDetail, Progress
 from hitdesk.audio import InputProblem, expand_inputs
 from hitdesk.dsp.windows import Window
+from hitdesk.present import TAG_LIMIT, terminal_text
 from hitdesk.results import Score, TrackResult
 from hitdesk.ui.loudness import Loudness
 from hitdesk.ui.play_settings import PlaySettings
@@ -82,7 +83,7 @@ class Take:
     @property
     def who(self) -> str:
         tags = self.result.tags if self.result is not None else {}
-        return " – ".join(str(t) for t in (tags.get("artist"), tags.get("title")) if t)
+        return " – ".join(terminal_text(t, TAG_LIMIT) for t in (tags.get("artist"), tags.get("title")) if t)
 
     def segment(self, name: str) -> Score | None:
         if self.result is None:
@@ -122,7 +123,11 @@ class Take:
         self.loudness_error = None
 
     def start(self) -> None:
-        self.state = State.ANALYSING
+        """A job began. A take that is done stays done: the job only computes the spectrogram and
+        detail its result (from the cache or a session) lacks, so its row and the status bar's count
+        keep saying it is analysed, and its result is not new (the session is not changed)."""
+        if self.state != State.DONE:
+            self.state = State.ANALYSING
         self.picture = None  # drawn anew as this job computes it
         self.live_windows = {}
 

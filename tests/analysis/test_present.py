@@ -76,3 +76,38 @@ def test_files_without_a_command_open_in_the_app() -> None:
     assert (args.command, args.files) == ("gui", ["song.wav", "take 2.flac"])
     assert parse_args([]).command == "gui"
     assert parse_args(["analyze", "x.wav"]).command == "analyze"
+
+
+def test_terminal_text_escapes_every_control_character_and_cuts_long_tags() -> None:
+    hostile = "\x1b]0;pwned\x07\x1b[31mRED\x1b[0m"
+    assert present.terminal_text(hostile) == "\\x1b]0;pwned\\x07\\x1b[31mRED\\x1b[0m"
+    controls = "".join(chr(c) for c in (*range(0x20), 0x7F, *range(0x80, 0xA0)))
+    shown = present.terminal_text(f"a{controls}b")
+    assert shown.startswith("a\\x00\\x01") and shown.endswith("\\x9fb")
+    assert all(ch.isprintable() for ch in shown)
+    assert present.terminal_text("Señor – 東京 ♪") == "Señor – 東京 ♪"  # printable text stays as it is
+    cut = present.terminal_text("x" * 200_000, present.TAG_LIMIT)
+    assert len(cut) == present.TAG_LIMIT and cut.endswith("…")
+    assert present.terminal_text("y" * present.TAG_LIMIT, present.TAG_LIMIT) == "y" * present.TAG_LIMIT
+
+
+def test_the_human_table_shows_tags_and_names_escaped() -> None:
+    class Card:
+        name, version, label_definition, base_rate = "m", "1", "hit = top 40", 0.2
+
+    row = {
+        "file": "/music/bad\nname\r.wav",
+        "duration_s": 12.0,
+        "tags": {"artist": "\x1b]0;pwned\x07\x1b[31mRED\x1b[0m", "title": "t" * 200_000},
+        "segments": [],
+        "overall": {"p_hit": 0.5, "p_hit_low": 0.4, "p_hit_high": 0.6},
+        "mode": "full",
+        "notes": ["made from 'a\x1b[2Jb'"],
+    }
+    failed = {"file": "/music/x\x9b2J.mp3", "error": "Cannot decode 'x\x9b2J.mp3': the file is damaged or not audio."}
+    text = present.format_human([row, failed], Card())
+    assert not any((ord(ch) < 0x20 and ch != "\n") or 0x7F <= ord(ch) < 0xA0 for ch in text)
+    first = text.splitlines()[0]
+    assert first.startswith("bad\\x0aname\\x0d.wav  (0:12, \\x1b]0;pwned\\x07\\x1b[31mRED\\x1b[0m - ttt")
+    assert first.endswith("t…)") and len(first) < 300
+    assert "note: made from 'a\\x1b[2Jb'" in text and "x\\x9b2J.mp3" in text

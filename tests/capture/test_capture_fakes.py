@@ -8,7 +8,10 @@ unplugged); see ``tests/fake_streams.py``. The real-time path through PortAudio 
 
 from __future__ import annotations
 
+import errno
+import io
 import itertools
+import sys
 import threading
 import time
 from pathlib import Path
@@ -513,3 +516,78 @@ def test_capture_refuses_to_overwrite(tmp_path: Path, capsys: pytest.CaptureFixt
     with pytest.raises(SystemExit) as usage:
         main(["capture", "--channels", "3"])
     assert usage.value.code == 2
+
+
+# ---------------------------------------------------------------------------------------------- unwritable output
+
+
+class _FullStdout(io.StringIO):
+    """Standard output on a full disk (``>/dev/full``): every flush fails."""
+
+    encoding = "utf-8"
+
+    def flush(self) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    @property
+    def buffer(self) -> Any:
+        return self
+
+
+@pytest.mark.parametrize(("stdout", "as_json"), [("full", True), ("full", False), ("closed", False), ("closed", True)])
+def test_capture_keeps_its_take_when_the_output_cannot_be_written(
+    model: Any,
+    fake_device: InputDevice,
+    data_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    stdout: str,
+    as_json: bool,
+) -> None:
+    from hitdesk.cli import common, main
+
+    data, _rate = _clip(data_dir)
+    monkeypatch.setattr(capture, "portaudio_stream", stream_factory(data, speed=10.0))
+    monkeypatch.setattr(common, "drop_stdout", lambda: None)  # the test's own fd 1 stays
+    out = tmp_path / "x.wav"
+    args = ["capture", "--seconds", "3", "--window-seconds", "3", "--out", str(out), *(["--json"] if as_json else [])]
+    capsys.readouterr()
+    monkeypatch.setattr(sys, "stdout", _FullStdout() if stdout == "full" else None)
+    assert main(args) == 1
+    monkeypatch.undo()
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[0].startswith("Recording 'Fake Interface")
+    reason = "No space left on device" if stdout == "full" else "standard output is closed"
+    assert lines[1:] == [f"hitdesk: cannot write the output: {reason}; the take is saved in {out} (0:03)."]
+    assert sf.info(str(out)).duration == pytest.approx(3.0, abs=0.05)
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+@pytest.mark.parametrize("stdout", ["full", "closed"])
+def test_devices_output_that_cannot_be_written_is_one_sentence(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], stdout: str, as_json: bool
+) -> None:
+    from hitdesk.cli import common, main
+
+    monkeypatch.setattr(devices_module, "scan_input_devices", lambda spec=None: [DEVICE])
+    monkeypatch.setattr(common, "drop_stdout", lambda: None)
+    capsys.readouterr()
+    monkeypatch.setattr(sys, "stdout", _FullStdout() if stdout == "full" else None)
+    assert main(["devices", *(["--json"] if as_json else [])]) == 1
+    monkeypatch.setattr(sys, "stdout", sys.__stdout__)
+    reason = "No space left on device" if stdout == "full" else "standard output is closed"
+    assert capsys.readouterr().err.strip().splitlines() == [f"hitdesk: cannot write the output: {reason}."]
+
+
+def test_device_names_reach_the_terminal_escaped(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from hitdesk.cli import main
+
+    odd = InputDevice(3, "Mic\x1b]0;pwned\x07\nX", "ALSA", 1, 44100.0, True)
+    monkeypatch.setattr(devices_module, "scan_input_devices", lambda spec=None: [odd])
+    assert main(["devices"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out and "Mic\\x1b]0;pwned\\x07\\x0aX" in out
+    assert len(out.splitlines()) == 3

@@ -7,6 +7,7 @@ device. The command line runs as a real process (``hitdesk.cli.main``, as the ``
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -182,6 +183,34 @@ def test_capture_json_live_scores_and_final_result(
     assert y.shape[0] == 8 * got_rate
     _, r = _alignment(y.mean(axis=1), mono)
     assert r > 0.95
+
+
+@pytest.mark.parametrize("stdout", ["closed", "full"])
+def test_capture_whose_output_cannot_be_written_keeps_the_whole_take(
+    needs_model: None, mic: VirtualMic, source: tuple[Path, np.ndarray, int], tmp_path: Path, stdout: str
+) -> None:
+    """``>&-``: the take's file must not become descriptor 1, where a live score would be written into
+    it or the null device put in its place; ``>/dev/full``: the live scores fail, the take goes on."""
+    clip, _mono, _rate = source
+    out = tmp_path / "take.wav"
+    mic.play(clip)
+    args = _cli("capture", "--seconds", "6", "--window-seconds", "3", "--out", str(out))
+    env = hitdesk_env(mic, tmp_path / "data")
+    if stdout == "full":
+        with open("/dev/full", "wb") as full:
+            proc = subprocess.run(args, env=env, stdout=full, stderr=subprocess.PIPE, text=True, timeout=90)
+    else:
+        proc = subprocess.run(
+            args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=90,
+            preexec_fn=lambda: os.close(1),
+        )  # fmt: skip
+    mic.stop_playing()
+    reason = "No space left on device" if stdout == "full" else "standard output is closed"
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 1 and lines[0].startswith("Recording"), proc.stderr
+    assert lines[1:] == [f"hitdesk: cannot write the output: {reason}; the take is saved in {out} (0:06)."]
+    y, rate = sf.read(str(out), dtype="float32", always_2d=True)
+    assert y.shape[0] == 6 * rate and float(np.abs(y).max()) > 0.01  # whole, and sound, not printed text
 
 
 def _start_capture(mic: VirtualMic, data: Path, *args: str) -> subprocess.Popen[str]:

@@ -163,6 +163,45 @@ def test_every_corpus_file_gives_a_sensible_result(corpus_dir: Path, tmp_path: P
     assert by_name["awakening-30s-24bit.wav"]["notes"]
 
 
+def test_tags_and_names_reach_the_terminal_escaped_but_json_keeps_them(data_dir: Path, tmp_path: Path) -> None:
+    from mutagen.oggvorbis import OggVorbis
+
+    clip = tmp_path / "bad\nname\r.ogg"
+    shutil.copy(data_dir / "chipdisko-12s.ogg", clip)
+    tags = OggVorbis(clip)
+    artist, title = "\x1b]0;pwned\x07\x1b[31mRED\x1b[0m", "T" * 200_000
+    tags["artist"], tags["title"] = artist, title
+    tags.save()
+    human = run_cli("analyze", "--window-seconds", "3", str(clip), cache=tmp_path / "cache")
+    assert human.returncode == 0, human.stderr
+    assert "\x1b" not in human.stdout and "\x07" not in human.stdout and "\r" not in human.stdout
+    first = human.stdout.splitlines()[0]
+    assert first.startswith("bad\\x0aname\\x0d.ogg  (0:12, \\x1b]0;pwned\\x07\\x1b[31mRED\\x1b[0m - TTT")
+    assert first.endswith("T…)") and len(first) < 300
+    rows = json.loads(run_cli("analyze", "--json", "--window-seconds", "3", str(clip), cache=tmp_path / "cache").stdout)
+    assert rows[0]["tags"]["artist"] == artist and rows[0]["tags"]["title"] == title  # JSON is exact
+
+
+def test_a_mistyped_command_is_a_usage_error_and_analyse_is_analyze(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clip = str(data_dir / "chipdisko-12s.ogg")
+    typo = run_cli("anlyze", clip)
+    assert typo.returncode == 2 and "did you mean 'analyze'?" in typo.stderr and typo.stdout == ""
+    assert "did you mean 'capture'?" in run_cli("captur").stderr
+    british = run_cli("analyse", "--json", "--window-seconds", "3", clip, cache=tmp_path / "cache")
+    assert british.returncode == 0, british.stderr
+    assert json.loads(british.stdout)[0]["overall"] is not None
+    assert "analyze (analyse)" in run_cli("--help").stdout
+    from hitdesk.cli import parse_args
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit):
+        parse_args(["analysis"])
+    (tmp_path / "analysis").mkdir()  # a folder of that name is a folder, not a typo: the app opens it
+    assert parse_args(["analysis"]).files == ["analysis"]
+
+
 def test_json_carries_the_curve_explanations_and_tonal_balance(data_dir: Path, tmp_path: Path) -> None:
     clip = str(data_dir / "chipdisko-12s.ogg")
     proc = run_cli("analyze", "--json", "--window-seconds", "4", "--curve-hop", "2", clip, cache=tmp_path / "c")

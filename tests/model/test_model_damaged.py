@@ -130,6 +130,20 @@ def card_base_rate_not_a_probability(stem: Path) -> str:
     return f"{stem.name}.json"
 
 
+def card_window_of_1e9_seconds(stem: Path) -> str:
+    card = _card(stem)
+    card["window_seconds"] = 1e9  # once an ArrayMemoryError traceback
+    _write_card(stem, card)
+    return f"{stem.name}.json"
+
+
+def card_window_of_100000_seconds(stem: Path) -> str:
+    card = _card(stem)
+    card["window_seconds"] = 100000  # once 4.4 GB of memory before any result
+    _write_card(stem, card)
+    return f"{stem.name}.json"
+
+
 def graphs_swapped(stem: Path) -> str:
     full, head = stem.parent / f"{stem.name}.onnx", stem.parent / f"{stem.name}.head.onnx"
     tmp = stem.parent / "swap"
@@ -205,6 +219,8 @@ DAMAGE: dict[str, Callable[[Path], str]] = {
         card_empty_percentiles,
         card_nan_reference,
         card_base_rate_not_a_probability,
+        card_window_of_1e9_seconds,
+        card_window_of_100000_seconds,
         graphs_swapped,
         graph_other_shapes,
         scores_of_7_5,

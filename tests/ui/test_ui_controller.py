@@ -305,3 +305,29 @@ def test_the_controller_needs_no_widgets() -> None:
     env = dict(os.environ, PYTHONPATH=str(REPO))
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert proc.stdout.strip() == "['PySide6.QtCore']"
+
+
+def test_a_damaged_result_in_a_session_is_analysed_again(
+    qtbot: Any, controller: TakesController, tmp_path: Path
+) -> None:
+    with qtbot.waitSignal(controller.all_done, timeout=WAIT_MS):
+        controller.add_paths(clips()[:2])
+    _wait_idle(qtbot, controller)
+    session = tmp_path / "s.hitdesk.json"
+    controller.save_session(session)
+    raw = json.loads(session.read_text(encoding="utf-8"))
+    raw["takes"][1]["result"]["overall"]["p_hit"] = 7.5
+    session.write_text(json.dumps(raw), encoding="utf-8")
+    good = controller.takes[1].result
+    other = TakesController(AnalysisSettings())
+    try:
+        assert other.load_model(None)
+        seen = Recorder(other)
+        opened = other.open_session(session)
+        assert opened[0].state == State.DONE and opened[1].result is None and opened[1].state == State.QUEUED
+        assert any("not valid" in a[0] and clips()[1].name in a[0] for a in seen.args("message"))
+        _wait_idle(qtbot, other)
+        assert opened[1].state == State.DONE and opened[1].result is not None and good is not None
+        assert opened[1].result.overall == good.overall  # analysed again: the engine's number, not 7.5
+    finally:
+        other.shutdown()

@@ -210,3 +210,54 @@ def test_qt_binding_cannot_free_none(qapp: object) -> None:
     for _ in range(100_000):
         probe.setObjectName("x")
     assert sys.getrefcount(None) > 1000  # still alive, whichever binding
+
+
+def test_a_session_edited_by_hand_keeps_no_value_an_analysis_cannot_give(tmp_path: Path) -> None:
+    """Each saved result is checked as the result cache checks its entries; a bad one (and the take's
+    loudness) is dropped so the take is analysed again, and one sentence names the takes."""
+    from hitdesk.ui.session import damaged_sentence
+
+    names = ["ok", "p75", "nan", "lufs500", "peakinf", "oldschema", "badtype"]
+    takes = [SessionTake(tmp_path / f"{n}.wav", _result(str(tmp_path / f"{n}.wav"), 0.4, 0.3, 0.5),
+                         Loudness(-14.2, -0.9), "") for n in names]  # fmt: skip
+    session = tmp_path / "s.hitdesk.json"
+    save_session(session, takes, {"name": "m"})
+    raw = json.loads(session.read_text(encoding="utf-8"))
+    entries = {Path(e["file"]).stem: e for e in raw["takes"]}
+    entries["p75"]["result"]["overall"].update(p_hit=7.5, p_hit_high=9.0)  # once shown as "750% (16–900%)"
+    entries["nan"]["result"]["segments"][1]["p_hit"] = float("nan")
+    entries["lufs500"]["result"]["loudness"]["lufs"] = 500.0
+    entries["peakinf"]["loudness"]["true_peak_dbtp"] = float("inf")  # the app's own measurement
+    for key in ("loudness", "stereo", "clipping"):  # a result saved before these fields existed
+        del entries["oldschema"]["result"][key]
+    entries["badtype"]["result"]["duration_s"] = "60"
+    session.write_text(json.dumps(raw), encoding="utf-8")  # Python's json writes NaN and Infinity
+    back, _ = load_session(session)
+    damaged = {t.path.stem for t in back if t.damaged}
+    assert damaged == {"p75", "nan", "lufs500", "peakinf", "badtype"}
+    for t in back:
+        if t.damaged:
+            assert t.result is None and t.loudness is None  # analysed again, file and note kept
+        else:
+            assert t.result == takes[names.index(t.path.stem)].result and t.loudness == Loudness(-14.2, -0.9)
+    sentence = damaged_sentence(back, session)
+    assert sentence is not None and "\n" not in sentence and sentence.endswith("analysed again.")
+    assert "'p75.wav', 'nan.wav', 'lufs500.wav' and 2 more" in sentence and "s.hitdesk.json" in sentence
+    assert damaged_sentence(back[:1], session) is None
+
+
+def test_a_session_files_ending_is_completed_never_doubled(tmp_path: Path) -> None:
+    from hitdesk.ui.session import is_session_path, session_file, session_name
+
+    for typed, written, title in (
+        ("s1.hitdesk", "s1.hitdesk.json", "s1"),  # once s1.hitdesk.hitdesk.json, titled "s1.hitdesk"
+        ("s1.hitdesk.json", "s1.hitdesk.json", "s1"),
+        ("s1.HITDESK", "s1.HITDESK.json", "s1"),
+        ("s1.json", "s1.json", "s1"),
+        ("s1", "s1.hitdesk.json", "s1"),
+        ("mix.v2", "mix.v2.hitdesk.json", "mix.v2"),
+    ):
+        path = session_file(tmp_path / typed)
+        assert (path.name, session_name(path)) == (written, title)
+        assert session_file(path) == path and is_session_path(path)
+    assert not is_session_path(tmp_path / "take.wav") and session_name(None) == "Untitled session"

@@ -198,7 +198,9 @@ def test_export_round_trip(
     assert rows[1]["spotify_gain_db"] and rows[1]["deezer_true_peak_after_dbtp"]
 
 
-def test_session_round_trip(qtbot: object, window: MainWindow, settings: QSettings, tmp_path: Path) -> None:
+def test_session_round_trip(
+    qtbot: object, window: MainWindow, settings: QSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with qtbot.waitSignal(window.all_done, timeout=WAIT_MS):  # type: ignore[attr-defined]
         window.add_paths(clips()[:2])
     first = window.takes.take_at(0)
@@ -211,6 +213,14 @@ def test_session_round_trip(qtbot: object, window: MainWindow, settings: QSettin
     qtbot.addWidget(other)  # type: ignore[attr-defined]
     started: list[int] = []
     other.controller.analyser.take_started.connect(started.append)
+    seen: list[tuple[list[str], str]] = []
+
+    def rows_and_status(_take_id: int) -> None:
+        states = [str(other.takes.data(other.takes.index(r, Column.STATE))) for r in range(other.takes.rowCount())]
+        seen.append((states, other.status.text.text()))
+
+    other.controller.take_changed.connect(rows_and_status)
+    other.controller.take_finished.connect(rows_and_status)
     other.controller.open_session(session)
     assert [t.result.to_dict() for t in other.takes.takes if t.result] == before  # at once, from the session
     assert all(t.state == State.DONE for t in other.takes.takes)
@@ -221,7 +231,26 @@ def test_session_round_trip(qtbot: object, window: MainWindow, settings: QSettin
     wait_idle(qtbot, other)
     assert [t.result.to_dict() for t in other.takes.takes if t.result] == before
     assert started == [other.takes.take_at(0).id]  # only the selected take was decoded again  # type: ignore[union-attr]
+    # While that take is decoded for its spectrogram its row still says done, as the status bar does,
+    # and the session is not changed by it.
+    assert seen and all(states == ["done", "done"] for states, _ in seen), seen
+    assert other.status.text.text() == "2 takes: 2 analysed." and not other.controller.dirty
     other.close()
+    # `hitdesk SESSION` and `hitdesk gui SESSION` open the session, with its results, as Open Session does.
+    from hitdesk.cli import main
+    from hitdesk.ui import app
+
+    opened: list[tuple[Path | None, list[dict[str, object]]]] = []
+    screenshot = app._screenshot
+
+    def spy(qapp: object, win: MainWindow, path: Path, compare: bool) -> int:
+        opened.append((win.controller.session_path, [t.result.to_dict() for t in win.takes.takes if t.result]))
+        return screenshot(qapp, win, path, compare)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(app, "_screenshot", spy)
+    for command in ([], ["gui"]):
+        assert main([*command, str(session), "--screenshot", str(tmp_path / "shot.png")]) == 0
+    assert opened == [(session, before), (session, before)]
 
 
 def test_settings_round_trip(qtbot: object, settings: QSettings) -> None:
@@ -494,6 +523,18 @@ def test_save_dialogs_start_in_the_folder_last_used_for_their_kind(
     answers.append(sessions / "mix.hitdesk.json")
     a["save_session"].trigger()
     assert starts[-1] == audio  # not where the exports went
+    # The session's ending is completed, never doubled, and the title names the file written.
+    for typed, written in (("s1.hitdesk", "s1.hitdesk.json"), ("s2", "s2.hitdesk.json"), ("s3.json", "s3.json")):
+        answers.append(sessions / typed)
+        a["save_session"].trigger()
+        assert window.controller.session_path == sessions / written and (sessions / written).is_file()
+        assert window.windowTitle() == f"{written.split('.')[0]} – HitDesk"
+    assert sorted(p.name for p in sessions.iterdir()) == [
+        "mix.hitdesk.json",
+        "s1.hitdesk.json",
+        "s2.hitdesk.json",
+        "s3.json",
+    ]
     answers += [shots / "window.png", shots / "again.png"]
     a["export_png"].trigger()
     a["export_png"].trigger()
