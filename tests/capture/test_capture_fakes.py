@@ -303,7 +303,7 @@ def _clip(data_dir: Path) -> tuple[np.ndarray, int]:
 def test_live_scores_follow_the_file_code_path(
     model: Any, fake_device: InputDevice, data_dir: Path, tmp_path: Path
 ) -> None:
-    from hitdesk.analysis import AnalysisOptions, analyze
+    from hitdesk.analysis import AnalysisOptions
     from hitdesk.audio import decode_all
     from hitdesk.capture.session import CaptureSession
     from hitdesk.dsp import power_to_db, tempo_bpm
@@ -333,7 +333,9 @@ def test_live_scores_follow_the_file_code_path(
         assert s.score.p_hit == pytest.approx(expected.p_hit, abs=1e-4)
         assert s.score.p_hit_low == pytest.approx(expected.p_hit_low, abs=1e-4)
 
-    # The final result is `analyze` on the file, field for field.
+    # The final result is `hitdesk analyze` on the file (with its curve and explanations), field for field.
+    from hitdesk.explain import analyze
+
     reference, _ = analyze(out, model, AnalysisOptions(window_seconds=3.0))
     assert take.result.to_dict() == reference.to_dict()
     assert take.result.duration_s == pytest.approx(11.0, abs=1e-3) and take.result.error is None
