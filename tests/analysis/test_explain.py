@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
+from shared_folder import ZALO
 
 from hitdesk.analysis import AnalysisOptions
 from hitdesk.config import N_STATS
@@ -220,7 +220,7 @@ def test_the_shipped_background_is_the_one_the_card_names(model: HitModel) -> No
 
 
 def test_the_background_is_rebuilt_byte_for_byte_from_the_chart_data(model: HitModel, tmp_path: Path) -> None:
-    data = Path(os.environ.get("HITDESK_SHARED") or REPO.parent / "shared") / "data" / "zalo2019"
+    data = ZALO
     if not (data / "features.csv").exists():
         pytest.skip("needs the chart data (../shared/data/zalo2019)")
     from hitdesk.training.background import write_background

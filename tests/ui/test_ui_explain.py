@@ -12,11 +12,12 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
-from ui_helpers import CORPUS, wait_idle
+from shared_folder import CORPUS
+from ui_helpers import wait_idle
 
 from hitdesk.ui.main_window import MainWindow
 
-TRACK = Path(os.environ.get("HITDESK_SHARED") or CORPUS.parent) / "corpus" / "forest-sprint.ogg"
+TRACK = CORPUS / "forest-sprint.ogg"
 
 
 @pytest.fixture
