@@ -78,6 +78,7 @@ class Preferences:
     workers: int = field(default_factory=default_workers)
     colour_map: str = theme.DEFAULT_COLOUR_MAP
     db_range: int = 80
+    hidden_strips: list[str] = field(default_factory=list)  # strips under the spectrogram the user hid
     last_folder: str = ""
     recent_files: list[str] = field(default_factory=list)
     record_device: str = ""  # the input's label, "name (host API)"; "" = the system default
@@ -105,6 +106,7 @@ class Preferences:
             workers=max(1, _int(s.value("analysis/workers"), d.workers)),
             colour_map=cmap if cmap in dict(theme.COLOUR_MAPS) else d.colour_map,
             db_range=min(120, max(20, _int(s.value("view/dbRange"), d.db_range))),
+            hidden_strips=_list(s.value("view/hiddenStrips")),
             last_folder=str(s.value("files/lastFolder", "") or ""),
             recent_files=_list(s.value("files/recent"))[:MAX_RECENT],
             record_device=str(s.value("record/device", "") or ""),
@@ -120,6 +122,7 @@ class Preferences:
         s.setValue("analysis/workers", self.workers)
         s.setValue("view/colourMap", self.colour_map)
         s.setValue("view/dbRange", self.db_range)
+        s.setValue("view/hiddenStrips", list(self.hidden_strips))
         s.setValue("files/lastFolder", self.last_folder)
         s.setValue("files/recent", list(self.recent_files))
         s.setValue("record/device", self.record_device)
