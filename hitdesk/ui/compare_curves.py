@@ -20,8 +20,8 @@ from hitdesk.ui.plot_parts import TimeAxis
 
 # Distinct on the dark background and for the common colour-vision deficiencies (Okabe-Ito).
 COLOURS = ("#f5a524", "#56b4e9", "#009e73", "#f0e442", "#cc79a7", "#d55e00", "#0072b2", "#e3e5e8")
-HEIGHT = 80  # the chart's default height in the splitter
-MIN_HEIGHT = 64
+HEIGHT = 68  # the chart's default height in the splitter
+MIN_HEIGHT = 56
 LEGEND_WIDTH = 200
 
 
@@ -43,6 +43,7 @@ class CompareCurves(QWidget):
             item.getAxis(side).setPen(theme.BORDER)
         item.getAxis("left").setTicks([[(0.0, "0"), (1.0, "100%")]])
         item.getAxis("left").setWidth(40)
+        item.setContentsMargins(0, 7, 4, 0)  # room above the plot for the "100%" label
         self.plot.setYRange(0.0, 1.0, padding=0.05)
         self.legend = QLabel()
         self.legend.setTextFormat(Qt.TextFormat.RichText)

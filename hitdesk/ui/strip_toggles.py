@@ -77,7 +77,8 @@ class StripToggles(QObject):
     def fit(self) -> None:
         """Shows the wanted strips that leave the spectrogram its minimum, folding the rest."""
         room = self.column.height() - self.overhead() - SPECTROGRAM_MIN
-        shown, folded = set(), []
+        shown: set[str] = set()
+        folded: list[str] = []
         for name in KEEP_ORDER:
             if name in self.hidden:
                 continue

@@ -16,6 +16,7 @@ from hitdesk.ui import theme
 from hitdesk.ui.plot_parts import TimeAxis
 
 AXIS_WIDTH = 44
+FOOT_PX = 7  # below the data: the lowest tick label is not cut at the strip's bottom edge
 CAPTION_STYLE = f"color: {theme.TEXT.name()}; background: rgba(20, 22, 26, 200); font-size: 7pt; padding: 0px 3px;"
 
 
@@ -62,16 +63,17 @@ class TimeStrip(pg.PlotWidget):  # type: ignore[misc]
 
     def _place_caption(self, *_args: object) -> None:
         """The caption in the plot area's top-left corner, and the y range grown upwards so that the
-        data stays below it."""
+        data stays below it (and a little downwards, for the lowest tick label)."""
         vb = self.getPlotItem().vb
         area = vb.sceneBoundingRect()
         corner = self.mapFromScene(area.topLeft())
         self.caption_label.move(corner.x() + 1, corner.y())
         bottom, top = self.data_range
         room = self.caption_label.height() + 2
-        plot_px = max(float(area.height()), room + 8.0)
-        head = (top - bottom) * room / (plot_px - room)
-        self.setYRange(bottom, top + head, padding=0)
+        foot = FOOT_PX
+        plot_px = max(float(area.height()), room + foot + 8.0)
+        unit = (top - bottom) / (plot_px - room - foot)  # data units per pixel
+        self.setYRange(bottom - foot * unit, top + room * unit, padding=0)
 
     def caption_clear_of_data(self) -> bool:
         """Whether the caption lies above the drawn range's top (for tests)."""
@@ -110,7 +112,7 @@ class TimeStrip(pg.PlotWidget):  # type: ignore[misc]
         mine, theirs = self.getPlotItem().vb.sceneBoundingRect(), other.getPlotItem().vb.sceneBoundingRect()
         a = self.mapToGlobal(self.mapFromScene(mine.topLeft()))
         b = other.mapToGlobal(other.mapFromScene(theirs.topLeft()))
-        return abs(a.x() - b.x()) <= 1 and abs(mine.width() - theirs.width()) <= 1
+        return bool(abs(a.x() - b.x()) <= 1 and abs(mine.width() - theirs.width()) <= 1)
 
     def showEvent(self, event: object) -> None:  # noqa: N802 - Qt's name
         super().showEvent(event)
