@@ -72,6 +72,20 @@ def clock_tenths(seconds: float) -> str:
     return f"{tenths // 600}:{(tenths // 10) % 60:02d}.{tenths % 10}"
 
 
+def clip_times(times: Sequence[object], n: int = 5) -> str:
+    """The first ``n`` distinct clipped moments to a tenth of a second ("0:08.2, 0:08.5, 0:11.0"): the
+    runs of one loud hit fall within milliseconds of each other and would repeat one time."""
+    out: list[str] = []
+    for t in times:
+        x = _finite(t)
+        text = NO_VALUE if x is None else clock_tenths(x)
+        if text not in out:
+            out.append(text)
+        if len(out) == n:
+            break
+    return ", ".join(out)
+
+
 def plural(n: int, word: str) -> str:
     """ "1 take", "2 takes"."""
     return f"{n} {word}{'s' if n != 1 else ''}"
@@ -303,8 +317,8 @@ def meter_lines(r: Mapping[str, Any]) -> list[str]:
         )
     clip = r.get("clipping")
     if isinstance(clip, dict) and clip.get("spots"):
-        times = ", ".join(clock(t) for t in (clip.get("times_s") or [])[:5])
-        lines.append(f"clipping: {plural(int(clip['spots']), 'spot')} (from {times})")
+        times = clip_times(clip.get("times_s") or [])
+        lines.append(f"clipping: {plural(int(clip['spots']), 'spot')}" + (f", first at {times}" if times else ""))
     platforms = [p for p in r.get("platforms") or [] if isinstance(p, dict) and _finite(p.get("gain_db")) is not None]
     gains = [f"{p['name']} {p['gain_db']:+.1f} dB" for p in platforms]
     if gains:

@@ -29,7 +29,7 @@ MAX_RECENT = 10
 FOLDER_KINDS = {"export": "export of results", "session": "session", "png": "picture (PNG)"}
 COLOUR_MAPS = ("viridis", "cividis", "magma", "inferno", "CET-L1")  # hitdesk.ui.theme names each
 
-Kind = Literal["str", "bool", "int", "float", "paths", "bytes"]
+Kind = Literal["str", "bool", "int", "float", "paths", "names", "bytes"]
 
 
 def machine_cores() -> int:
@@ -84,8 +84,8 @@ class Setting:
         """The allowed values in words, for the README and the Preferences dialog."""
         if self.choices:
             return "one of " + ", ".join(self.choices)
-        if self.kind == "paths":
-            return f"up to {self.maximum:g} paths" if self.maximum is not None else "paths"
+        if self.kind in ("paths", "names"):
+            return f"up to {self.maximum:g} {self.kind}" if self.maximum is not None else self.kind
         if self.kind in ("int", "float") and (self.minimum is not None or self.maximum is not None):
             low = "" if self.minimum is None else f"{self.minimum:g}"
             high = "" if self.maximum is None else f"{self.maximum:g}"
@@ -107,7 +107,7 @@ class Setting:
                 parsed = max(parsed, type(parsed)(self.minimum))
             if self.maximum is not None:
                 parsed = min(parsed, type(parsed)(self.maximum))
-        if self.kind == "paths" and self.maximum is not None:
+        if self.kind in ("paths", "names") and self.maximum is not None:
             parsed = parsed[: int(self.maximum)]
         return parsed
 
@@ -120,7 +120,7 @@ class Setting:
         if value is None or value == self.default_value() or (self.kind == "bytes" and not value):
             store.remove(self.key)
         else:
-            store.setValue(self.key, list(value) if self.kind == "paths" else value)
+            store.setValue(self.key, list(value) if self.kind in ("paths", "names") else value)
 
 
 def _as_float(raw: Any) -> float | None:
@@ -159,6 +159,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "int": _as_int,
     "float": _as_float,
     "paths": _as_paths,
+    "names": _as_paths,  # a list of texts, read the same way
     "bytes": lambda raw: raw,
 }
 
@@ -188,6 +189,13 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("view/colourMap", "str", COLOUR_MAPS[0], "The colours of the spectrogram.", choices=COLOUR_MAPS),
     Setting("view/dbRange", "int", 80, "The spectrogram's range below each window's loudest point, in dB.", 20, 120),
+    Setting(
+        "view/hiddenStrips",
+        "names",
+        [],
+        "The strips under the spectrogram the user hid (loudness, correlation, curve; View menu).",
+        maximum=3,
+    ),
     Setting("files/lastFolder", "str", "", "The folder audio was last opened from, where Open starts."),
     Setting(
         "files/recent", "paths", [], "The files opened last, newest first (File > Open Recent).", maximum=MAX_RECENT

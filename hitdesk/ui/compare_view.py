@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHeaderView,
     QLabel,
+    QSplitter,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -38,6 +39,7 @@ from hitdesk.present import unlike_note, unlike_training_data
 from hitdesk.ranking import Ranked, Ranking
 from hitdesk.ui import theme
 from hitdesk.ui.compare_curves import COLOURS as CURVE_COLOURS
+from hitdesk.ui.compare_curves import HEIGHT as CURVES_HEIGHT
 from hitdesk.ui.compare_curves import CompareCurves
 from hitdesk.ui.compare_delegates import CELL_GAP, ROW_HEIGHT, CompareDelegate, picture_rect
 from hitdesk.ui.compare_model import CompareColumn, CompareModel
@@ -185,9 +187,16 @@ class CompareView(QWidget):
         layout.addWidget(self.summary)
         layout.addWidget(self.hint)
         layout.addWidget(self.drivers)
-        layout.addWidget(self.table, 1)
+        # The ranked rows come first: the chart is compact under them, and the user drags it taller or away.
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(self.curves)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 0)
+        self.splitter.setCollapsible(0, False)
+        self.splitter.setSizes([1000, CURVES_HEIGHT])
+        layout.addWidget(self.splitter, 1)
         layout.addWidget(self.waiting)
-        layout.addWidget(self.curves)
         self.model.detail_needed.connect(self.detail_needed)
         self.model.detail_unneeded.connect(self.detail_unneeded)
         self.table.rows_in_view.connect(self._rows_in_view)

@@ -2,9 +2,8 @@
 
 Each window's score is drawn as a line through the windows' centres, with the base rate as a dashed
 line and the strongest window shaded and named ("strongest part: 1:42-2:12"). The strip shares the
-spectrogram's x range (zooming and scrolling one moves both), follows the playhead, and a click
-seeks there. Its plot area is kept exactly above the spectrogram's, whose colour bar takes room on
-the right, so that a time lies at the same x in both.
+spectrogram's x range (zooming and scrolling one moves both, ``TimeStrip.follow``), follows the
+playhead, and a click seeks there.
 """
 
 from __future__ import annotations
@@ -17,31 +16,20 @@ from PySide6.QtWidgets import QWidget
 from hitdesk.explain.text import strongest_part
 from hitdesk.insights import HitCurve
 from hitdesk.ui import theme
-from hitdesk.ui.plot_parts import TimeAxis
+from hitdesk.ui.time_strip import TimeStrip
 
-STRIP_HEIGHT = 96
+STRIP_HEIGHT = 46
 
 
-class CurveStrip(pg.PlotWidget):  # type: ignore[misc]
+class CurveStrip(TimeStrip):
     seek_requested = Signal(float)  # seconds
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent=parent, background=theme.BASE, axisItems={"bottom": TimeAxis()})
-        self.setAcceptDrops(False)
+        super().__init__("Hit curve (the model's view)", STRIP_HEIGHT, (0.0, 1.0), [(0.0, "0"), (1.0, "100%")], parent)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setAccessibleName("Hit curve")
-        self.setMenuEnabled(False)
         self.setMouseEnabled(x=False, y=False)
-        self.hideButtons()
-        self.setFixedHeight(STRIP_HEIGHT)
         plot = self.getPlotItem()
-        for side in ("left", "bottom"):
-            plot.getAxis(side).setTextPen(theme.DIM_TEXT)
-            plot.getAxis(side).setPen(theme.BORDER)
-        plot.getAxis("left").setWidth(44)
-        plot.getAxis("left").setTicks([[(0.0, "0"), (0.5, "50%"), (1.0, "100%")]])
-        plot.hideAxis("bottom")
-        self.setYRange(0.0, 1.0, padding=0.05)
         self.line = pg.PlotDataItem(pen=pg.mkPen(theme.P_COLOUR, width=2))
         self.dots = pg.ScatterPlotItem(size=5, brush=pg.mkBrush(theme.P_COLOUR), pen=None)
         self.base_line = pg.InfiniteLine(
@@ -50,41 +38,14 @@ class CurveStrip(pg.PlotWidget):  # type: ignore[misc]
         fill = QColor(theme.P_COLOUR)
         fill.setAlpha(60)
         self.strongest = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(fill), pen=pg.mkPen(theme.P_COLOUR))
-        self.label = pg.TextItem("", color=theme.TEXT, anchor=(0, 0))
         self.playhead = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(theme.P_COLOUR, width=2))
-        for item in (self.strongest, self.line, self.dots, self.base_line, self.label, self.playhead):
+        for item in (self.strongest, self.line, self.dots, self.base_line, self.playhead):
             plot.addItem(item, ignoreBounds=True)
         self.playhead.hide()
         self.curve: HitCurve | None = None
         self._duration = 0.0
-        self.caption = ""
         self.scene().sigMouseClicked.connect(self._clicked)
         self.show_curve(None, None, 0.0)
-
-    def follow(self, other: pg.PlotWidget) -> None:
-        """Shares ``other``'s time axis and keeps this plot area exactly above its plot area."""
-        self.setXLink(other)
-        self._other = other
-        other.getPlotItem().vb.sigResized.connect(self._align)
-        self.getPlotItem().vb.sigResized.connect(self._align)
-
-    def _align(self, *_args: object) -> None:
-        other = getattr(self, "_other", None)
-        if other is None:
-            return
-        # Both strips sit in one column, so their widgets are equally wide: move this plot area's edges
-        # onto the other's by widening the left axis and the right margin.
-        want = other.getPlotItem().vb.sceneBoundingRect()
-        have = self.getPlotItem().vb.sceneBoundingRect()
-        axis = self.getPlotItem().getAxis("left")
-        left = axis.width() + (want.left() - have.left())
-        if abs(want.left() - have.left()) > 0.5 and left >= 10:
-            axis.setWidth(round(left))
-        layout = self.getPlotItem().layout
-        m_left, m_top, m_right, m_bottom = layout.getContentsMargins()
-        right = m_right + (have.right() - want.right())
-        if abs(have.right() - want.right()) > 0.5 and right >= 0:
-            layout.setContentsMargins(m_left, m_top, right, m_bottom)
 
     def show_curve(self, curve: HitCurve | None, base_rate: float | None, duration_s: float) -> None:
         """The take's curve (None: an empty strip that says why there is none)."""
@@ -99,9 +60,7 @@ class CurveStrip(pg.PlotWidget):  # type: ignore[misc]
             self.line.setData([], [])
             self.dots.setData([], [])
             self.strongest.hide()
-            self.caption = "No hit curve: it needs a full analysis of a take at least two windows long."
-            self.label.setText(self.caption)
-            self.label.setPos(0.0, 1.0)
+            self.set_caption("Hit curve (the model's view): none, it needs a full analysis of a take two windows long")
             return
         xs = [0.5 * (p.start_s + p.end_s) for p in curve.points]
         ys = [p.p_hit for p in curve.points]
@@ -110,9 +69,7 @@ class CurveStrip(pg.PlotWidget):  # type: ignore[misc]
         best = curve.strongest()
         self.strongest.setRegion((best.start_s, best.end_s))
         self.strongest.show()
-        self.caption = f"Hit curve (the model's view): {strongest_part(curve)}"
-        self.label.setText(self.caption)
-        self.label.setPos(curve.points[0].start_s, 1.02)  # from the left, where it is never cut
+        self.set_caption(f"Hit curve (the model's view, P(hit)): {strongest_part(curve)}")
         self.setToolTip(
             f"P(hit) of {curve.window_s:g} s windows every {curve.hop_s:g} s, each point at its window's centre; "
             "the dashed line is the chart's base rate. Click to play from there."

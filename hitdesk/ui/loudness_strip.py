@@ -5,7 +5,7 @@ Youlean's history), and its stereo correlation over time, from the curves its an
 Short-term loudness (3 s) is the bold line, momentary (400 ms) the thin one, integrated loudness a
 dashed level, clipped spots red ticks; correlation (400 ms windows) runs from -1 (out of phase) to
 +1 (mono). Each value is drawn where its window ends, as meters show them. The x axes follow the
-spectrogram's (``setXLink``), so zooming or scrolling one moves all.
+spectrogram's (``TimeStrip.follow``), so zooming or scrolling one moves all.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from hitdesk.dsp.loudness import Loudness
 from hitdesk.dsp.loudness_range import MOMENTARY_STEPS, SHORT_TERM_STEPS, STEP_S
 from hitdesk.dsp.meters import TrackLoudness
 from hitdesk.ui import theme
-from hitdesk.ui.plot_parts import TimeAxis
+from hitdesk.ui.time_strip import TimeStrip
 
 FLOOR_LUFS = -50.0  # the strip's bottom: quieter passages sit on it
 TOP_LUFS = 0.0
@@ -28,33 +28,27 @@ SHORT_TERM_COLOUR = QColor("#5aa9e6")
 MOMENTARY_COLOUR = QColor(90, 169, 230, 110)
 INTEGRATED_COLOUR = QColor("#f5a524")
 CLIP_COLOUR = QColor("#ff5252")
-STRIP_HEIGHT = 96
-CORRELATION_HEIGHT = 48
+STRIP_HEIGHT = 46
+CORRELATION_HEIGHT = 36
 CORRELATION_COLOUR = QColor("#7bd88f")
 
 
-class LoudnessStrip(pg.PlotWidget):  # type: ignore[misc]
+class LoudnessStrip(TimeStrip):
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent=parent, background=theme.BASE, axisItems={"bottom": TimeAxis()})
+        super().__init__(
+            "Loudness (LUFS, short-term / momentary)",
+            STRIP_HEIGHT,
+            (FLOOR_LUFS, TOP_LUFS),
+            [(v, f"{v:g}") for v in (-40.0, -10.0)],  # two labels: the strip is compact
+            parent,
+        )
         self.setAccessibleName("Loudness over time")
         self.setToolTip(
             "Loudness over time: short-term (3 s, bold) and momentary (400 ms, thin) in LUFS, the integrated "
             "loudness dashed, clipped spots as red ticks"
         )
-        self.setAcceptDrops(False)
-        self.setMenuEnabled(False)
         self.setMouseEnabled(x=True, y=False)
-        self.hideButtons()
-        self.setFixedHeight(STRIP_HEIGHT)
         plot = self.getPlotItem()
-        for side in ("left", "bottom"):
-            axis = plot.getAxis(side)
-            axis.setTextPen(theme.DIM_TEXT)
-            axis.setPen(theme.BORDER)
-        plot.getAxis("left").setWidth(44)
-        plot.getAxis("left").setTicks([[(v, f"{v:g}") for v in (-40.0, -20.0, 0.0)]])
-        plot.hideAxis("bottom")  # the spectrogram's axis above reads the same times
-        self.setYRange(FLOOR_LUFS, TOP_LUFS, padding=0)
         self.momentary = plot.plot(pen=pg.mkPen(MOMENTARY_COLOUR, width=1))
         self.short_term = plot.plot(pen=pg.mkPen(SHORT_TERM_COLOUR, width=2))
         pen = QPen(INTEGRATED_COLOUR)
@@ -103,29 +97,18 @@ class LoudnessStrip(pg.PlotWidget):  # type: ignore[misc]
         return 0 if x is None else len(x)
 
 
-class CorrelationStrip(pg.PlotWidget):  # type: ignore[misc]
+class CorrelationStrip(TimeStrip):
     """The front pair's correlation over time; empty (with a sentence) for a 1-channel take."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent=parent, background=theme.BASE, axisItems={"bottom": TimeAxis()})
+        super().__init__("Stereo correlation", CORRELATION_HEIGHT, (-1.0, 1.0), [(-1.0, "-1"), (1.0, "+1")], parent)
         self.setAccessibleName("Stereo correlation over time")
         self.setToolTip(
             "Stereo correlation over time (400 ms windows): +1 the same in both channels (mono), 0 unrelated, "
             "-1 out of phase, which cancels when played in mono"
         )
-        self.setAcceptDrops(False)
-        self.setMenuEnabled(False)
         self.setMouseEnabled(x=True, y=False)
-        self.hideButtons()
-        self.setFixedHeight(CORRELATION_HEIGHT)
         plot = self.getPlotItem()
-        axis = plot.getAxis("left")
-        axis.setTextPen(theme.DIM_TEXT)
-        axis.setPen(theme.BORDER)
-        axis.setWidth(44)
-        axis.setTicks([[(-1.0, "-1"), (0.0, "0"), (1.0, "+1")]])
-        plot.hideAxis("bottom")
-        self.setYRange(-1.05, 1.05, padding=0)
         plot.addItem(pg.InfiniteLine(angle=0, pos=0.0, pen=pg.mkPen(theme.BORDER, width=1), movable=False))
         self.curve = plot.plot(pen=pg.mkPen(CORRELATION_COLOUR, width=1))
         self.message = pg.TextItem("", color=theme.DIM_TEXT, anchor=(0, 0.5))

@@ -118,6 +118,9 @@ class MainWindow(QMainWindow):
         self._set_tab_order()
         self.panel.set_colour_map(self.prefs.colour_map)
         self.panel.set_db_range(self.prefs.db_range)
+        self.panel.strips.set_hidden(self.prefs.hidden_strips)
+        self.panel.strips.hidden_changed.connect(lambda names: setattr(self.prefs, "hidden_strips", names))
+        self.panel.strips.add_menu(self.menuBar())
         self.compare.set_colour_map(self.prefs.colour_map)
         self.compare.set_db_floor(-float(self.prefs.db_range))
         if restore:

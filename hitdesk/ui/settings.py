@@ -38,6 +38,7 @@ FIELDS = {
     "workers": "analysis/cores",
     "colour_map": "view/colourMap",
     "db_range": "view/dbRange",
+    "hidden_strips": "view/hiddenStrips",
     "last_folder": "files/lastFolder",
     "recent_files": "files/recent",
     "record_device": "record/device",
@@ -71,6 +72,7 @@ class Preferences:
     workers: int = _default("workers")  # the machine's cores unless the user chose another number
     colour_map: str = _default("colour_map")
     db_range: int = _default("db_range")
+    hidden_strips: list[str] = _default("hidden_strips")  # noqa: RUF009  (strips under the spectrogram the user hid)
     last_folder: str = _default("last_folder")
     recent_files: list[str] = _default("recent_files")  # noqa: RUF009  (a field with a factory: no shared list)
     record_device: str = _default("record_device")  # the input's label, "name (host API)"; "" = system default

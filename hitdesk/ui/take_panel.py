@@ -1,6 +1,6 @@
 """The selected take: large overall meter, segment meters, a reading in words, its meters in numbers
-(loudness, stereo, platforms, QC), the spectrogram with the loudness strip under it, and how the take
-is played (gain, offset, loop)."""
+(loudness, stereo, platforms, QC), the spectrogram with the loudness, correlation and hit-curve strips
+under it (``StripToggles`` decides which show), and how the take is played (gain, offset, loop)."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ from hitdesk.ui.meter_readout import MeterReadout
 from hitdesk.ui.meters import ProbabilityMeter
 from hitdesk.ui.play_controls import PlayControls
 from hitdesk.ui.spectrogram import SEGMENT_LABELS, SpectrogramView, WindowView
+from hitdesk.ui.strip_toggles import StripToggles
 from hitdesk.ui.takes import State, Take
 from hitdesk.ui.tonal_view import KEY as TONAL_KEY
 from hitdesk.ui.tonal_view import TonalBalanceView
@@ -176,17 +177,23 @@ class TakePanel(QWidget):
         rv.addLayout(controls)
         rv.addWidget(self.spectrogram, 1)
         self.strip = LoudnessStrip()
-        self.strip.setXLink(self.spectrogram)
         self.correlation = CorrelationStrip()
-        self.correlation.setXLink(self.spectrogram)
         rv.addWidget(self.strip)
         rv.addWidget(self.correlation)
         self.curve_strip = CurveStrip()
-        self.curve_strip.follow(self.spectrogram)
+        for strip in (self.strip, self.correlation, self.curve_strip):
+            strip.follow(self.spectrogram)
         self.curve_strip.seek_requested.connect(self.spectrogram.seek_requested)
         self.spectrogram.playhead_moved.connect(self.curve_strip.set_playhead)
         rv.addWidget(self.curve_strip)
         rv.addWidget(self.play_controls)
+        self.strips = StripToggles(
+            {"loudness": self.strip, "correlation": self.correlation, "curve": self.curve_strip},
+            right,
+            rv.spacing(),
+            lambda: controls.sizeHint().height() + self.play_controls.sizeHint().height() + 2 * rv.spacing(),
+        )
+        controls.insertWidget(1, self.strips.button)
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
