@@ -93,44 +93,43 @@ def hit_curve(
     window_s: float,
     hop_s: float,
     window_tempo: dict[str, float],
-    window_scores: dict[str, float] | None = None,
 ) -> HitCurve | None:
     """The curve from a whole track's mel power (an array, or the analysis's frames, read a window at a
     time when they are in a temporary file); None when the audible part is shorter than two windows.
 
     A curve window that is one of the analysis's own (``plan``) is scored with the tempo the analysis
-    measured on it; ``window_scores`` gives the analysis's scores of its windows, which such a curve
-    window then takes as they are (the model batches windows in float32, so scoring the same window
-    in another batch can differ in the seventh decimal).
+    measured on it; ``with_window_scores`` then gives it the analysis's own score.
     """
-    if not (np.isfinite(hop_s) and hop_s > 0):
-        raise ValueError("the curve's hop must be a positive number of seconds")
+    check_hop(hop_s)
     spans_s = curve_windows(plan, window_s, hop_s)
     if not spans_s:
         return None
     frames = mel if isinstance(mel, MelFrames) else MelFrames.holding(mel)
     n = frames.n_frames
-    own: dict[int, str] = {}
-    for i, (a, b) in enumerate(spans_s):
-        for w in plan.windows:
-            if w.name in window_tempo and abs(w.start_s - a) < _SAME_S and abs(w.end_s - b) < _SAME_S:
-                own[i] = w.name
-    known = window_scores or {}
-    todo = [i for i in range(len(spans_s)) if own.get(i) not in known]
-    spans = [frame_range(*spans_s[i], n) for i in todo]
-    tempi = envelope_tempi(frames_onset_envelope(frames), spans) if spans else []
-    tempi = [window_tempo[own[i]] if i in own else t for i, t in zip(todo, tempi, strict=True)]
-    p_hit = {own[i]: known[own[i]] for i in range(len(spans_s)) if own.get(i) in known}
+    spans = [frame_range(a, b, n) for a, b in spans_s]
+    own = [_plan_window(plan, a, b) for a, b in spans_s]
+    tempi = envelope_tempi(frames_onset_envelope(frames), spans)
+    tempi = [window_tempo.get(name, t) if name is not None else t for name, t in zip(own, tempi, strict=True)]
     scored: list[float] = []
     for a in range(0, len(spans), _SCORE_BATCH):
         logmels = [power_to_db(frames.read(s)) for s in spans[a : a + _SCORE_BATCH]]
         td = np.array([[t, duration_s] for t in tempi[a : a + _SCORE_BATCH]], dtype=np.float64)
         scored += [s.p_hit for s in model.score_logmel(logmels, td)]
-    by_index = dict(zip(todo, scored, strict=True))
-    points = tuple(
-        CurvePoint(a, b, by_index[i] if i in by_index else p_hit[own[i]]) for i, (a, b) in enumerate(spans_s)
-    )
-    return HitCurve(window_s, hop_s, points)
+    return HitCurve(window_s, hop_s, tuple(CurvePoint(a, b, p) for (a, b), p in zip(spans_s, scored, strict=True)))
+
+
+def check_hop(hop_s: float) -> None:
+    """Raises ``ValueError`` for a hop that is not a positive number of seconds."""
+    if not (np.isfinite(hop_s) and hop_s > 0):
+        raise ValueError("the curve's hop must be a positive number of seconds")
+
+
+def _plan_window(plan: WindowPlan, start_s: float, end_s: float) -> str | None:
+    """The name of the analysis's window that spans exactly these seconds, if one does."""
+    for w in plan.windows:
+        if abs(w.start_s - start_s) < _SAME_S and abs(w.end_s - end_s) < _SAME_S:
+            return w.name
+    return None
 
 
 def exact_window_tempi(mel: npt.ArrayLike, spans: list[slice]) -> list[float]:
@@ -148,8 +147,6 @@ def with_window_scores(curve: object, plan: WindowPlan, scores: dict[str, float]
         return None
     points = []
     for p in curve.points:
-        same = [
-            w.name for w in plan.windows if abs(w.start_s - p.start_s) < _SAME_S and abs(w.end_s - p.end_s) < _SAME_S
-        ]
-        points.append(CurvePoint(p.start_s, p.end_s, scores[same[0]]) if same and same[0] in scores else p)
+        name = _plan_window(plan, p.start_s, p.end_s)
+        points.append(CurvePoint(p.start_s, p.end_s, scores[name]) if name in scores else p)
     return HitCurve(curve.window_s, curve.hop_s, tuple(points))

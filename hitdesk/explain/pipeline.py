@@ -8,7 +8,6 @@ from the analysis's detail (no second decode). The curve is worked out during th
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import replace
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from hitdesk.dsp.frames import MelFrames
 from hitdesk.dsp.stats import mfcc_stats
 from hitdesk.dsp.windows import WindowPlan
 from hitdesk.explain.background import BackgroundError, load_background
-from hitdesk.explain.curve import hit_curve, with_window_scores
+from hitdesk.explain.curve import check_hop, hit_curve, with_window_scores
 from hitdesk.explain.drivers import explain_many, head_scorer
 from hitdesk.explain.tonal import tonal_balance
 from hitdesk.model.runtime import HitModel
@@ -55,8 +54,7 @@ def _curve_hook(model: HitModel, opts: AnalysisOptions) -> TrackHook:
     """The curve, worked out while the analysis still has the track's frames (in memory, or in its
     temporary file for a long track, which is gone once the analysis returns). Raises ``ValueError``
     for a hop that is not a positive number of seconds, before any work."""
-    if not (math.isfinite(opts.curve_hop_s) and opts.curve_hop_s > 0):
-        raise ValueError("the curve's hop must be a positive number of seconds")
+    check_hop(opts.curve_hop_s)
 
     def curve(frames: MelFrames, plan: WindowPlan, window_tempo: dict[str, float], duration_s: float) -> object:
         return hit_curve(model, frames, plan, duration_s, opts.window_seconds, opts.curve_hop_s, window_tempo)
