@@ -16,7 +16,7 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from hitdesk.results import SEGMENT_NAMES, Score, TrackResult
+from hitdesk.results import LOUDNESS_ORDER, SEGMENT_NAMES, STEREO_ORDER, Score, TrackResult
 
 SEGMENTS: tuple[str, str, str] = SEGMENT_NAMES
 NO_VALUE = "–"
@@ -183,15 +183,8 @@ CSV_FIELDS: tuple[str, ...] = (
     "p_hit",
     "p_hit_low",
     "p_hit_high",
-    "lufs",
-    "true_peak_dbtp",
-    "lra_lu",
-    "plr_db",
-    "momentary_max_lufs",
-    "short_term_max_lufs",
-    "correlation",
-    "width",
-    "mono_loss_lu",
+    *LOUDNESS_ORDER,
+    *STEREO_ORDER,
     "clipping_spots",
     *(f"{seg}_{key}" for seg in SEGMENTS for key in ("start_s", "end_s", "p_hit", "p_hit_low", "p_hit_high")),
     "typicality",
@@ -234,10 +227,8 @@ def results_csv(results: Sequence[Mapping[str, Any]], extra: Sequence[Mapping[st
             "p_hit": overall.get("p_hit"),
             "p_hit_low": overall.get("p_hit_low"),
             "p_hit_high": overall.get("p_hit_high"),
-            "lufs": loud.get("lufs"),
-            "true_peak_dbtp": loud.get("true_peak_dbtp"),
-            **{key: loud.get(key) for key in ("lra_lu", "plr_db", "momentary_max_lufs", "short_term_max_lufs")},
-            **{key: stereo.get(key) for key in ("correlation", "width", "mono_loss_lu")},
+            **{key: loud.get(key) for key in LOUDNESS_ORDER},
+            **{key: stereo.get(key) for key in STEREO_ORDER},
             "clipping_spots": (r.get("clipping") or {}).get("spots"),
             "typicality": fam.get("typicality"),
             "unlike_training_data": fam.get("unlike_training_data"),
