@@ -47,6 +47,31 @@ if TYPE_CHECKING:
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
+# Every object of ``hitdesk analyze --json`` and of a capture's final line has exactly these keys (the
+# result's, and what the user's platform presets make of it): pinned here, not read from the code.
+RESULT_KEYS = frozenset(
+    {
+        "file",
+        "duration_s",
+        "tags",
+        "segments",
+        "overall",
+        "model",
+        "mode",
+        "familiarity",
+        "loudness",
+        "stereo",
+        "clipping",
+        "platforms",
+        "curve",
+        "explanation",
+        "tonal_balance",
+        "notes",
+        "error",
+    }
+)
+
+
 # --- audio: small committed clips, and the larger shared corpus next to the repository -------------
 
 

@@ -20,28 +20,10 @@ import numpy as np
 import pytest
 import scipy.signal
 import soundfile as sf
+from conftest import RESULT_KEYS
 from pulse import VirtualMic, hitdesk_env, in_process, missing_reason, virtual_mic, write_source_wav
 
 SHIM = "import sys; from hitdesk.cli import main; sys.exit(main(sys.argv[1:]))"
-RESULT_KEYS = {
-    "file",
-    "duration_s",
-    "tags",
-    "segments",
-    "overall",
-    "model",
-    "mode",
-    "familiarity",
-    "loudness",
-    "stereo",
-    "clipping",
-    "platforms",
-    "curve",
-    "explanation",
-    "tonal_balance",
-    "notes",
-    "error",
-}
 LIVE_KEYS = {"event", "segment", "t_s", "start_s", "end_s", "p_hit", "p_hit_low", "p_hit_high"}
 
 _MISSING = missing_reason()

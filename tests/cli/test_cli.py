@@ -13,29 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import RESULT_KEYS
 
 REPO = Path(__file__).resolve().parents[2]
 LOUDNESS_KEYS = {"lufs", "true_peak_dbtp", "lra_lu", "plr_db", "momentary_max_lufs", "short_term_max_lufs"}
 SEGMENT_KEYS = {"name", "start_s", "end_s", "p_hit", "p_hit_low", "p_hit_high", "explanation"}
-RESULT_KEYS = {
-    "file",
-    "duration_s",
-    "tags",
-    "segments",
-    "overall",
-    "model",
-    "mode",
-    "familiarity",
-    "loudness",
-    "stereo",
-    "clipping",
-    "platforms",
-    "curve",
-    "explanation",
-    "tonal_balance",
-    "notes",
-    "error",
-}
 
 
 def run_cli(*args: str, cache: Path | None = None) -> subprocess.CompletedProcess[str]:
