@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication, QLabel
 from shared_folder import CORPUS
 from ui_helpers import wait_idle
 
+from hitdesk.explain.compare import difference, difference_sentence
 from hitdesk.explain.whatif import refusal
 from hitdesk.ui.main_window import MainWindow
 
@@ -157,6 +158,19 @@ def test_compare_view_says_why_the_first_take_leads_and_overlays_the_curves(
     first, second = (next(t for t in takes if t.id == r.key) for r in compare.ranked[:2])
     text = compare.drivers.text()
     assert text.startswith(f"In the model's view, {first.name} scores ") and f"higher than {second.name}" in text
+    # Shapley values of the first take against the second as the baseline: they add up to the gap.
+    assert first.detail is not None and second.detail is not None and compare.score is not None
+    diff = difference(compare.score, first.detail.track_stats, second.detail.track_stats)
+    assert text == difference_sentence(first.name, second.name, diff)
+    gap = first.result.overall.p_hit - second.result.overall.p_hit  # type: ignore[union-attr]
+    assert sum(v for _, v in diff.contributions) == pytest.approx(gap, abs=1e-4)
+    # Without a take's statistics (a result from the cache) the sentence says so, and comes when they do.
+    kept, first.detail = first.detail, None
+    compare.update_take(first)
+    assert compare.drivers.text() == "Why one take scores higher shows once both have been analysed in this session."
+    first.detail = kept
+    compare.update_take(first)
+    assert compare.drivers.text() == text
     assert compare.curves.names == [first.name, second.name] and compare.curves.isVisible()
     if os.environ.get("HITDESK_SCREENSHOT_OUT"):
         window.grab().save(os.environ["HITDESK_SCREENSHOT_OUT"].replace(".png", "-compare.png"))
