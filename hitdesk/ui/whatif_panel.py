@@ -99,6 +99,9 @@ class WhatIfPanel(QWidget):
         top.addWidget(self.reset)
         self.readout = QLabel("")
         self.readout.setWordWrap(True)
+        # Room for a refusal's sentence: the scroll area sizes the column by its hint, not by wrapped height.
+        self.readout.setMinimumHeight(3 * self.readout.fontMetrics().lineSpacing() + 2)
+        self.readout.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.rows = {c.name: ControlRow(c.name, self._moved) for c in CONTROLS}
         grid = QGridLayout()
         grid.setContentsMargins(0, 0, 0, 0)

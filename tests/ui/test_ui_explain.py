@@ -118,6 +118,8 @@ def test_curve_strip_and_drivers_panel_show_the_take(
     )
     whatif.background = bg
     whatif.reset.click()
+    whatif.set_amount("tempo", 6.0)  # as the screenshot shows it
+    whatif.set_amount("high band", 3.0)
     if os.environ.get("HITDESK_SCREENSHOT_OUT"):
         panel.left_scroll.widget().grab().save(os.environ["HITDESK_SCREENSHOT_OUT"].replace(".png", "-left.png"))
     shot = tmp_path / "explain.png"
@@ -141,6 +143,7 @@ def test_the_numbers_page_says_what_the_explanations_are_and_are_not() -> None:
     text = explain_page(HitModel.load().card)
     assert "Hit curve" in text and "Shapley" in text and "What these are not" in text
     assert "not causes of success" in text and "weighted centroids of 7675 songs" in text
+    assert "every control at once" in text and "your own targets" in text and "against the second's" in text
 
 
 def test_compare_view_says_why_the_first_take_leads_and_overlays_the_curves(
