@@ -20,7 +20,7 @@ import numpy.typing as npt
 
 from hitdesk.dsp.stats import dct_matrix
 from hitdesk.explain.background import Background
-from hitdesk.explain.groups import BANDS, DURATION, GROUP_NAMES, N_MFCC, TEMPO, band_masks, describe
+from hitdesk.explain.groups import BANDS, DURATION, GROUP_NAMES, N_MFCC, TEMPO, band_masks, describe, describe_rows
 from hitdesk.explain.shapley import ScoreRows
 from hitdesk.present import mmss
 
@@ -111,8 +111,7 @@ def refusal(stats: npt.ArrayLike, amounts: Mapping[str, float], background: Back
     before, after = describe(stats), describe(settings_edited(stats, amounts))
     for name in GROUP_NAMES:
         lo, hi = background.training_range[name]
-        moved = name in amounts and amounts[name] != neutral(stats, name)
-        if not lo <= after[name] <= hi and (moved or lo <= before[name] <= hi):
+        if not lo <= after[name] <= hi and (_moved(stats, amounts, name) or lo <= before[name] <= hi):
             return (
                 f"The model cannot say what {_value_text(name, after[name])} would do for the {name}: 98% of its "
                 f"training songs lie between {_value_text(name, lo)} and {_value_text(name, hi)}."
@@ -122,6 +121,30 @@ def refusal(stats: npt.ArrayLike, amounts: Mapping[str, float], background: Back
         if not lo - 1e-9 <= amount <= hi + 1e-9 and amount != neutral(stats, name):
             return f"The {name} control goes from {_amount_text(name, lo)} to {_amount_text(name, hi)}."
     return None
+
+
+def _moved(stats: npt.ArrayLike, amounts: Mapping[str, float], name: str) -> bool:
+    return name in amounts and amounts[name] != neutral(stats, name)
+
+
+def _answerable(
+    stats: npt.ArrayLike, settings: list[dict[str, float]], rows: npt.ArrayLike, bg: Background
+) -> npt.NDArray[np.bool_]:
+    """``refusal(stats, s, bg) is None`` for each of ``settings`` (edited into ``rows``), all at once."""
+    before = describe(stats)
+    after = describe_rows(rows)
+    ok = np.ones(len(settings), dtype=bool)
+    for name in GROUP_NAMES:
+        lo, hi = bg.training_range[name]
+        outside = (after[name] < lo) | (after[name] > hi)
+        moved = np.array([_moved(stats, s, name) for s in settings])
+        ok &= ~(outside & (moved | (lo <= before[name] <= hi)))
+    for name in {n for s in settings for n in s}:
+        lo, hi = control_range(stats, name, bg)
+        amount = np.array([s.get(name, neutral(stats, name)) for s in settings])
+        moved = np.array([_moved(stats, s, name) for s in settings])
+        ok &= ~(((amount < lo - 1e-9) | (amount > hi + 1e-9)) & moved)
+    return ok
 
 
 def what_if(score: ScoreRows, stats: npt.ArrayLike, name: str, amount: float, background: Background) -> float:
@@ -179,14 +202,16 @@ def responses(
     model answer: the part of the control inside the training songs' 1st-99th percentile."""
     names = names or tuple(c.name for c in CONTROLS)
     sweeps: dict[str, npt.NDArray[np.float64]] = {}
-    rows, allowed = [], {}
+    rows: list[npt.NDArray[np.float64]] = []
+    allowed: dict[str, npt.NDArray[np.bool_]] = {}
     for name in names:
         lo, hi = control_range(stats, name, background)
         sweeps[name] = np.linspace(lo, hi, n)
         settings = [{**amounts, name: float(a)} for a in sweeps[name]]
-        rows += [settings_edited(stats, s) for s in settings]
-        allowed[name] = np.array([refusal(stats, s, background) is None for s in settings])
-    p = np.asarray(score(np.array(rows)), dtype=np.float64).reshape(len(names), n)
+        edited_rows = np.array([settings_edited(stats, s) for s in settings])
+        rows.append(edited_rows)
+        allowed[name] = _answerable(stats, settings, edited_rows, background)
+    p = np.asarray(score(np.concatenate(rows)), dtype=np.float64).reshape(len(names), n)
     return {name: Response(sweeps[name], p[i], allowed[name]) for i, name in enumerate(names)}
 
 
