@@ -52,10 +52,11 @@ def output_problem(out: Path, inputs: list[Path]) -> str | None:
                 same = False
         if same:
             return f"will not write the report over '{path}', one of the files to report on."
-    parent = out.parent if str(out.parent) else Path(".")
     try:
-        with tempfile.TemporaryFile(dir=parent):
-            pass
+        os.stat(out.parent)  # the system's own reading of "folder/..": tempfile would read it as text
+        fd, tmp = tempfile.mkstemp(prefix=".hitdesk-report-", dir=os.path.realpath(out.parent))
+        os.close(fd)
+        os.unlink(tmp)
     except OSError as exc:
         return f"cannot write the report to '{out}': {exc.strerror or exc}."
     return None

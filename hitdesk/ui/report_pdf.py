@@ -123,7 +123,7 @@ def write_report(path: Path, takes: Sequence[ReportTake], card: ModelCard) -> No
     pdf = render_report(takes, card)
     tmp: str | None = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".hitdesk-report-", suffix=".pdf", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=".hitdesk-report-", suffix=".pdf", dir=os.path.realpath(path.parent))
         with os.fdopen(fd, "wb") as f:
             f.write(pdf)
         os.replace(tmp, path)
