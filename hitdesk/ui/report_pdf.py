@@ -305,7 +305,7 @@ def _tonal_chart(page: _Page, box: QRectF, balance: TonalBalance) -> None:
     }
     lo = min(float(v.min()) for v in series.values())
     hi = max(float(v.max()) for v in series.values())
-    lo, hi = np.floor(lo / 10) * 10, np.ceil(hi / 10) * 10 + 1e-6
+    lo, hi = np.floor(lo / 10) * 10, np.ceil((hi + 3) / 10) * 10  # a line at the top stays visible
     p = page.p
 
     def at(x: float, db: float) -> QPointF:
