@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from hitdesk.model.runtime import available_models, resolve_model_path
-from hitdesk.ui import file_dialogs, tonal_targets
+from hitdesk.ui import file_dialogs, report_export, tonal_targets
 from hitdesk.ui.command_context import CommandContext
 from hitdesk.ui.controller import TakesController
 from hitdesk.ui.settings import PreferencesDialog
@@ -90,6 +90,7 @@ COMMANDS: tuple[Command, ...] = (
         "Export all results as CSV or JSON (Ctrl+E)",
         "Export",
     ),
+    Command("export_report", "Export &Report (PDF)…", lambda c: report_export.export_report_dialog(c)),
     Command(
         "export_png",
         "Export Window as &PNG…",
@@ -227,7 +228,7 @@ def build_menus(c: CommandContext, a: dict[str, QAction]) -> None:
     m.addSeparator()
     m.addActions([a["open_session"], a["save_session"]])
     m.addSeparator()
-    m.addActions([a["export"], a["export_png"], a["export_compare_png"]])
+    m.addActions([a["export"], a["export_report"], a["export_png"], a["export_compare_png"]])
     m.addSeparator()
     m.addAction(a["quit"])
     m = bar.addMenu("&Edit")
