@@ -2,8 +2,8 @@
 
 The window shows only part of that column at its default size (``hitdesk gui --view explain`` scrolls
 it to What drives it); this grabs the whole column, from the score down to What if, as the app draws
-it (its dark palette, offscreen), after analysing FILE. Each ``--whatif CONTROL=AMOUNT`` moves one What-if control (as the user would),
-so the readout shows the model's answer to the setting.
+it (its dark palette, offscreen), after analysing FILE. Each ``--whatif CONTROL=AMOUNT`` moves one
+What-if control (as the user would), so the readout shows the model's answer to the setting.
 
     python bench/screenshot_panel.py ../shared/corpus/forest-sprint.ogg docs/screenshots/explain-panel.png \\
         [--whatif "tempo=6" --whatif "high band=3"]

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hitdesk.explain.compare import difference_sentence
+from hitdesk.explain.compare import difference, difference_sentence
+from hitdesk.explain.shapley import ScoreRows
 from hitdesk.explain.text import strongest_part
 from hitdesk.model.card import ModelCard
 from hitdesk.present import (
@@ -137,8 +138,12 @@ class ComparisonText:
     caution: str
 
 
-def comparison_text(results: Sequence[TrackResult]) -> ComparisonText:
-    """The takes ranked on their overall score (with the compare view's rule for a clear difference)."""
+def comparison_text(
+    results: Sequence[TrackResult], stats: Sequence[Any] | None = None, score: ScoreRows | None = None
+) -> ComparisonText:
+    """The takes ranked on their overall score (with the compare view's rule for a clear difference).
+    ``stats`` (one per result: its 42 track statistics, or None) and the model's head ``score`` give
+    what separates the first two: exact Shapley values of take A against take B as the baseline."""
     scored = [r for r in results if r.ok and r.overall is not None]
     names = {i: name_of(r) for i, r in enumerate(scored)}
     ranked = rank([(i, r.overall) for i, r in enumerate(scored) if r.overall is not None])
@@ -147,10 +152,12 @@ def comparison_text(results: Sequence[TrackResult]) -> ComparisonText:
         r = scored[x.key]
         segs = ", ".join(f"{s.name} {pct(s.score.p_hit)}" for s in r.segments)
         rows.append(f"{x.rank}. {names[x.key]}: {pct(x.score.p_hit)} (range {pct_range(x.score)}), {x.text}; {segs}")
-    why = "What separates them cannot be said: the first two takes need an explanation each."
-    if len(ranked) >= 2:
-        a, b = scored[ranked[0].key], scored[ranked[1].key]
-        if a.explanation is not None and b.explanation is not None:
-            why = difference_sentence(names[ranked[0].key], a.explanation, names[ranked[1].key], b.explanation)
+    why = "What separates them cannot be said: it needs the first two takes' statistics and the model's head."
+    by_result = {id(r): s for r, s in zip(results, stats or (), strict=False)}
+    if len(ranked) >= 2 and score is not None:
+        a, b = (by_result.get(id(scored[x.key])) for x in ranked[:2])
+        if a is not None and b is not None:
+            diff = difference(score, a, b)
+            why = difference_sentence(names[ranked[0].key], names[ranked[1].key], diff)
     caution = unlike_note([names[i] for i, r in enumerate(scored) if unlike_training_data(r)])
     return ComparisonText(summary(ranked, names), tuple(rows), why, caution)

@@ -86,7 +86,9 @@ def run(args: argparse.Namespace) -> int:
         for item in inputs
     ]
     try:
-        report_pdf.write_report(out, takes, model.card)
+        from hitdesk.explain.drivers import head_scorer
+
+        report_pdf.write_report(out, takes, model.card, head_scorer(model) if model.has_head else None)
     except report_pdf.ReportError as exc:
         error(str(exc))
         return EXIT_FAILED

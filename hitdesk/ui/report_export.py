@@ -11,7 +11,8 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from hitdesk.model.card import ModelCard
+from hitdesk.explain.drivers import head_scorer
+from hitdesk.model.runtime import HitModel
 from hitdesk.present import plural
 from hitdesk.ui.command_context import CommandContext
 from hitdesk.ui.report_pdf import ReportError, report_take, write_report
@@ -23,7 +24,7 @@ def reportable(takes: Sequence[Take]) -> list[Take]:
     return [t for t in takes if t.result is not None]
 
 
-def export_report(takes: Sequence[Take], path: Path, card: ModelCard) -> str:
+def export_report(takes: Sequence[Take], path: Path, model: HitModel) -> str:
     """Writes the report; raises ``ReportError`` with one sentence when it cannot (never over a take's file)."""
     done = reportable(takes)
     if not done:
@@ -31,7 +32,8 @@ def export_report(takes: Sequence[Take], path: Path, card: ModelCard) -> str:
     for t in takes:
         if t.path.exists() and path.exists() and t.path.samefile(path):
             raise ReportError(f"Will not write the report over '{t.name}', one of the takes.")
-    write_report(path, [report_take(t.result, t.detail, t.picture) for t in done if t.result is not None], card)
+    pages = [report_take(t.result, t.detail, t.picture) for t in done if t.result is not None]
+    write_report(path, pages, model.card, head_scorer(model) if model.has_head else None)
     return f"Saved a report of {plural(len(done), 'take')} as {path}."
 
 
@@ -47,7 +49,7 @@ def export_report_dialog(c: CommandContext) -> None:
         return
     p = Path(path) if path.lower().endswith(".pdf") else Path(path + ".pdf")
     try:
-        said = export_report(takes, p, model.card)
+        said = export_report(takes, p, model)
     except ReportError as exc:
         QMessageBox.warning(c.window, "Export failed", str(exc))
         return

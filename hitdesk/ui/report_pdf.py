@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QPointF, QRectF, Qt
 from PySide6.QtGui import (
     QColor,
@@ -34,6 +35,7 @@ from PySide6.QtGui import (
 )
 
 from hitdesk.analysis import AnalysisDetail
+from hitdesk.explain.shapley import ScoreRows
 from hitdesk.insights import HitCurve, TonalBalance
 from hitdesk.model.card import ModelCard
 from hitdesk.present import mmss, pct
@@ -69,6 +71,7 @@ class ReportTake:
 
     result: TrackResult
     strip: StripSource | None = None
+    stats: npt.NDArray[np.float32] | None = None  # its 42 track statistics, for what separates two takes
 
 
 def ensure_gui() -> None:
@@ -80,8 +83,8 @@ def ensure_gui() -> None:
     QGuiApplication([sys.argv[0] if sys.argv else "hitdesk"])
 
 
-def render_report(takes: Sequence[ReportTake], card: ModelCard) -> bytes:
-    """The whole report as PDF bytes."""
+def render_report(takes: Sequence[ReportTake], card: ModelCard, score: ScoreRows | None = None) -> bytes:
+    """The whole report as PDF bytes; ``score`` (the model's head) explains what separates two takes."""
     ensure_gui()
     data = QByteArray()
     buffer = QBuffer(data)
@@ -108,19 +111,19 @@ def render_report(takes: Sequence[ReportTake], card: ModelCard) -> bytes:
             else:
                 page.text(name_of(take.result), page.title)
                 page.text(failed_line(take.result))
-        scored = [t.result for t in takes if t.result.ok and t.result.overall is not None]
+        scored = [t for t in takes if t.result.ok and t.result.overall is not None]
         if len(scored) >= 2:
             page.new_page()
-            _comparison_page(page, scored, [t.result for t in takes if not t.result.ok], card)
+            _comparison_page(page, scored, [t.result for t in takes if not t.result.ok], card, score)
     finally:
         painter.end()
         buffer.close()
     return bytes(data.data())
 
 
-def write_report(path: Path, takes: Sequence[ReportTake], card: ModelCard) -> None:
+def write_report(path: Path, takes: Sequence[ReportTake], card: ModelCard, score: ScoreRows | None = None) -> None:
     """Writes the report to ``path`` whole or not at all (a temporary file beside it, then renamed)."""
-    pdf = render_report(takes, card)
+    pdf = render_report(takes, card, score)
     tmp: str | None = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=".hitdesk-report-", suffix=".pdf", dir=os.path.realpath(path.parent))
@@ -372,9 +375,10 @@ def _driver_bars(page: _Page, box: QRectF, rows: Sequence[tuple[str, str, str]])
 
 
 def _comparison_page(
-    page: _Page, scored: Sequence[TrackResult], failed: Sequence[TrackResult], card: ModelCard
+    page: _Page, takes: Sequence[ReportTake], failed: Sequence[TrackResult], card: ModelCard, score: ScoreRows | None
 ) -> None:
-    c = comparison_text(scored)
+    scored = [t.result for t in takes]
+    c = comparison_text(scored, [t.stats for t in takes], score)
     page.text("Comparison", page.title)
     page.text(c.headline, page.bold)
     if c.caution:
@@ -404,4 +408,5 @@ def _comparison_page(
 def report_take(result: TrackResult, detail: AnalysisDetail | None, picture: TrackPicture | None) -> ReportTake:
     """A take for the report from an analysis (the spectrogram strip as the compare view draws it)."""
     take = Take(0, Path(result.file), result.file, result=result, detail=detail, picture=picture)
-    return ReportTake(result, strip_source(take) if result.ok else None)
+    stats = detail.track_stats if detail is not None else None
+    return ReportTake(result, strip_source(take) if result.ok else None, stats)

@@ -13,7 +13,8 @@ from pypdf import PdfReader
 
 from hitdesk.analysis import AnalysisOptions
 from hitdesk.explain import analyze
-from hitdesk.explain.compare import difference_sentence
+from hitdesk.explain.compare import difference, difference_sentence
+from hitdesk.explain.drivers import head_scorer
 from hitdesk.model import HitModel
 from hitdesk.present import loudness_line, pct, pct_range
 
@@ -52,7 +53,9 @@ def test_report_pages_say_what_analyze_says(tmp_path: Path, data_dir: Path, mode
     pages = [page.extract_text() for page in PdfReader(tmp_path / "report.pdf").pages]
     assert len(pages) == 4  # a page per file (the broken one says why) and the comparison
 
-    results = [analyze(f, model, AnalysisOptions(window_seconds=3.0))[0] for f in files]
+    analysed = [analyze(f, model, AnalysisOptions(window_seconds=3.0)) for f in files]
+    results = [r for r, _ in analysed]
+    stats = {r.file: d.track_stats for r, d in analysed}
     for page, r in zip((pages[0], pages[2]), results, strict=True):
         assert r.overall is not None and r.curve is not None and r.explanation is not None
         text = flat(page)
@@ -76,8 +79,9 @@ def test_report_pages_say_what_analyze_says(tmp_path: Path, data_dir: Path, mode
     name_a, name_b = Path(a.file).name, Path(b.file).name
     assert flat(f"1. {name_a}: {pct(a.overall.p_hit) if a.overall else ''}") in comparison
     assert flat(f"2. {name_b}:") in comparison
-    assert a.explanation is not None and b.explanation is not None
-    assert flat(difference_sentence(name_a, a.explanation, name_b, b.explanation)) in comparison
+    diff = difference(head_scorer(model), stats[a.file], stats[b.file])  # Shapley of A against B
+    assert abs(diff.gap - (a.overall.p_hit - b.overall.p_hit)) < 1e-4 if a.overall and b.overall else False
+    assert flat(difference_sentence(name_a, name_b, diff)) in comparison
     assert flat("broken.wav is not reported:") in comparison
 
 

@@ -57,11 +57,11 @@ def test_export_report_from_the_window(qtbot: object, window: MainWindow, tmp_pa
     model = window.controller.model
     assert model is not None and take.result is not None and take.result.overall is not None
     out = tmp_path / "takes.pdf"
-    said = export_report(window.controller.takes, out, model.card)
+    said = export_report(window.controller.takes, out, model)
     assert said == f"Saved a report of 1 take as {out}."
     text = "".join("".join(page.extract_text().split()) for page in PdfReader(out).pages)
     score = take.result.overall
     assert clip.name in text and f"P(hit){pct(score.p_hit)}overall(wholetrack),range{pct_range(score)}" in text
     assert "Comparison" not in text  # one take: no comparison page
     with pytest.raises(ReportError, match="one of the takes"):
-        export_report(window.controller.takes, clip, model.card)
+        export_report(window.controller.takes, clip, model)
