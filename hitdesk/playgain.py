@@ -46,7 +46,7 @@ def level_match_db(take_lufs: float | None, reference_lufs: float | None) -> flo
 
 
 def match_sentence(gain_db: float | None) -> str:
-    """"B is played 3.2 dB quieter to match" (or louder); what is said when there is nothing to match."""
+    """The bar's words for the reference's gain (quieter or louder), or for nothing to match."""
     if gain_db is None:
         return "B is played as it is: the loudness of both is not measured yet"
     if abs(gain_db) < 0.05:

@@ -164,6 +164,13 @@ COMMANDS: tuple[Command, ...] = (
         "Play the selected take from the playhead; select another take to switch at the same place (Space)",
         "Play",
     ),
+    Command(
+        "ab",
+        "&A/B with Reference",
+        lambda c: c.transport.ab.toggle(),
+        "B",
+        tip="Switch between the shown take and its reference at the same musical moment, level-matched (B)",
+    ),
     Command("back", "Back 5 Seconds", lambda c: c.transport.seek_by(-5.0), "Left"),
     Command("forward", "Forward 5 Seconds", lambda c: c.transport.seek_by(5.0), "Right"),
     Command(
@@ -220,7 +227,7 @@ def build_menus(c: CommandContext, a: dict[str, QAction]) -> None:
     m.addSeparator()
     m.addActions([a["again"], a["cancel"], a["locate"]])
     m = bar.addMenu("&Playback")
-    m.addActions([a["play"], a["back"], a["forward"]])
+    m.addActions([a["play"], a["ab"], a["back"], a["forward"]])
     m.addSeparator()
     m.addAction(a["match"])
     models = bar.addMenu("&Model")

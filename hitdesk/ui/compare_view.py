@@ -3,7 +3,8 @@
 Every probability is shown with its difference to the best take (overall, and per segment to the
 best take in that segment); where the two takes cannot be told apart (by the ``Ranking``'s rule:
 their low-high ranges overlap) it says "no clear difference". The headline warns when compared takes
-are unlike the training data (``present.unlike_note``). A click on a meter does nothing, as in the
+are unlike the training data (``present.unlike_note``), and when they do not look like takes of one
+song (``compare_songs``: their onsets do not line up). A click on a meter does nothing, as in the
 take panel; the link under the headline explains the numbers. Under it, what drives the difference
 between the first two takes; under the table, the hit curves of the best-ranked takes.
 
@@ -44,6 +45,7 @@ from hitdesk.ui.compare_curves import CompareCurves
 from hitdesk.ui.compare_delegates import CELL_GAP, ROW_HEIGHT, CompareDelegate, picture_rect
 from hitdesk.ui.compare_model import CompareColumn, CompareModel
 from hitdesk.ui.compare_pictures import PictureRenderer
+from hitdesk.ui.compare_songs import SongCheck
 from hitdesk.ui.takes import Take
 
 COLUMN_WIDTHS = {
@@ -160,6 +162,8 @@ class CompareView(QWidget):
     ) -> None:
         super().__init__(parent)
         self.model = CompareModel(ranking, renderer, self)
+        self.songs = SongCheck()
+        self.not_one_song: str | None = None  # what the headline says when the takes are not of one song
         self.summary = QLabel("Select two or more analysed takes and press Ctrl+K to compare them.")
         self.summary.setWordWrap(True)
         f = self.summary.font()
@@ -250,8 +254,13 @@ class CompareView(QWidget):
             self.summary.setText("Select two or more takes in the list and press Ctrl+K to compare them.")
         else:
             caution = unlike_note([r.take.name for r in model.rows if unlike_training_data(r.take.result)])
-            warn = f'<br><span style="color: {theme.WARNING_COLOUR.name()};">⚠ {escape(caution, quote=False)}</span>'
-            self.summary.setText(escape(model.summary, quote=False) + (warn if caution else ""))
+            colour = theme.WARNING_COLOUR.name()
+            warn = f'<br><span style="color: {colour};">⚠ {escape(caution, quote=False)}</span>'
+            self.not_one_song = self.songs.sentence([row.take for row in model.rows])
+            odd = self.not_one_song
+            songs = f'<span style="color: {colour};">{escape(odd, quote=False)}</span><br>' if odd else ""
+            headline = songs + escape(model.summary, quote=False)
+            self.summary.setText(headline + (warn if caution else ""))
         pending = model.not_compared
         if pending:
             names = ", ".join(t.name for t in pending[:NOT_COMPARED_NAMES])
@@ -276,8 +285,10 @@ class CompareView(QWidget):
             self.drivers.setText(difference_sentence(ordered[0].name, a.explanation, ordered[1].name, b.explanation))
 
     def update_take(self, take: Take) -> None:
-        """A compared take's detail arrived: its picture is drawn again (if it is in view)."""
+        """A compared take's detail arrived: its picture is drawn again (if it is in view), and whether
+        the takes line up is looked at again (its onset envelope came with it)."""
         self.model.take_updated(take.id)
+        self._show_texts()
 
     def in_view(self, take_id: int) -> bool:
         """The take's row is in view: its picture is wanted now."""

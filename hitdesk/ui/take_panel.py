@@ -25,6 +25,7 @@ from hitdesk.model.runtime import HitModel
 from hitdesk.present import SEGMENTS, familiarity_warning, mmss, reading
 from hitdesk.settings_schema import setting
 from hitdesk.ui import theme
+from hitdesk.ui.ab_bar import ABBar
 from hitdesk.ui.curve_strip import CurveStrip
 from hitdesk.ui.drivers_panel import DriversPanel
 from hitdesk.ui.elided import ElidedLabel
@@ -172,6 +173,7 @@ class TakePanel(QWidget):
         controls.addWidget(self.db)
         self.spectrogram.set_message("No take selected")
         self.play_controls = PlayControls()
+        self.ab_bar = ABBar()  # attached to the transport's A/B by the window (ab_compare.connect_ab)
         self.play_controls.edited.connect(self.playback_edited)
         self.spectrogram.loop_selected.connect(self.play_controls.set_loop)
         rv.addLayout(controls)
@@ -183,15 +185,23 @@ class TakePanel(QWidget):
         self.curve_strip = CurveStrip()
         for strip in (self.strip, self.correlation, self.curve_strip):
             strip.follow(self.spectrogram)
+            strip.loop_selected.connect(self.play_controls.set_loop)  # a drag on a strip marks a loop
+            strip.loop_dragged.connect(lambda a, b: self.spectrogram.set_loop((a, b)))
         self.curve_strip.seek_requested.connect(self.spectrogram.seek_requested)
         self.spectrogram.playhead_moved.connect(self.curve_strip.set_playhead)
         rv.addWidget(self.curve_strip)
         rv.addWidget(self.play_controls)
+        rv.addWidget(self.ab_bar)
         self.strips = StripToggles(
             {"loudness": self.strip, "correlation": self.correlation, "curve": self.curve_strip},
             right,
             rv.spacing(),
-            lambda: controls.sizeHint().height() + self.play_controls.sizeHint().height() + 2 * rv.spacing(),
+            lambda: (
+                controls.sizeHint().height()
+                + self.play_controls.sizeHint().height()
+                + self.ab_bar.sizeHint().height()
+                + 3 * rv.spacing()
+            ),
         )
         controls.insertWidget(1, self.strips.button)
 
