@@ -34,7 +34,9 @@ def song(seed: int, seconds: float = 40.0, beat_s: float | None = None) -> npt.N
     return y
 
 
-def with_intro(samples: npt.NDArray[np.float32], intro_seed: int, intro_s: float, cut_s: float) -> npt.NDArray[np.float32]:
+def with_intro(
+    samples: npt.NDArray[np.float32], intro_seed: int, intro_s: float, cut_s: float
+) -> npt.NDArray[np.float32]:
     """The song's first ``cut_s`` seconds replaced by ``intro_s`` seconds of another: its music is then
     ``intro_s - cut_s`` seconds later."""
     return np.concatenate([song(intro_seed, intro_s), samples[round(cut_s * RATE) :]])
