@@ -4,13 +4,14 @@ Sonic Lineup lines files up by their features; this does it with what the analys
 whole track's onset envelope (``hitdesk.dsp.rhythm.onset_envelope``, one value every 512 samples at
 22,050 Hz, about 23 ms), kept on ``AnalysisDetail.onset_envelope``: nothing is decoded again.
 
-Each envelope is compressed (``log1p``), blurred over a few frames, its slow trend (a moving mean over ``_TREND_S``) is taken
-away and it is scaled to unit variance, so the loud and quiet parts of a song weigh alike and a
-different mix or master of the same music keeps its note onsets. The cross-correlation (by FFT) is
-divided at each lag by the energies of the two overlapping parts, so it is a correlation
-coefficient of what overlaps: 1 for identical onsets, about 0 for unrelated music. Lags where less
-than ``min_overlap_s`` overlaps are not considered (a few seconds of overlap match anything). The
-best lag is refined between frames by a parabola through the peak and its neighbours.
+Each envelope is compressed (``log1p``), blurred over a few frames, its slow trend (a moving mean
+over ``_TREND_S``) is taken away and it is scaled to unit variance, so the loud and quiet parts of a
+song weigh alike and a different mix or master of the same music keeps its note onsets. The
+cross-correlation (by FFT) is divided at each lag by the energies of the two overlapping parts, so
+it is a correlation coefficient of what overlaps: 1 for identical onsets, about 0 for unrelated
+music. Lags where little overlaps are not considered (a few seconds of overlap match anything),
+and takes under ``MIN_TAKE_S`` are refused. The best lag is refined between frames by a parabola
+through the peak and its neighbours.
 
 Two numbers judge the best lag: its coefficient, and how far it stands above the best lag more than
 ``_FAR_S`` away from it (music with a steady beat correlates a little at every beat, so two songs at
