@@ -1,12 +1,17 @@
-"""The A/B row under a take's playback settings: the reference, the switch, the nudge, and "Hear as"."""
+"""The A/B row under a take's playback settings (the reference, the switch, the nudge, "Hear as", and
+what is played), shown while a take is marked as a reference or a platform is chosen, so it costs
+the spectrogram no height otherwise; and Playback ▸ Hear As, which is always there."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QWidget
+from collections.abc import Callable
+
+from PySide6.QtGui import QAction, QActionGroup
+from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QMenu, QPushButton, QWidget
 
 from hitdesk.ui import theme
 from hitdesk.ui.ab_compare import NUDGE_RANGE_MS, ABCompare
+from hitdesk.ui.elided import ElidedLabel
 
 NO_PLATFORM = "As it is"
 
@@ -15,6 +20,7 @@ class ABBar(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ab: ABCompare | None = None
+        self.fit: Callable[[], None] = lambda: None  # the panel's strips fit again when the row comes or goes
         self.reference = QComboBox()
         self.reference.setAccessibleName("Reference")
         self.reference.setToolTip("The reference the shown take is A/B'd against (takes with Reference ticked)")
@@ -39,9 +45,7 @@ class ABBar(QWidget):
             "Play the take as a streaming platform would: its normalisation gain and, where it has one, "
             "its true-peak ceiling (presets: platforms.toml)"
         )
-        self.status = QLabel("")
-        self.status.setWordWrap(True)
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status = ElidedLabel("")  # one line; the whole sentence is its tooltip
         self.status.setStyleSheet(f"color: {theme.DIM_TEXT.name()};")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -92,3 +96,29 @@ class ABBar(QWidget):
         text = ab.status()
         heard = ab.platform_status(pair[0] if pair is not None else None)
         self.status.setText(f"{text} {heard}." if heard else text)
+        self.platform.setCurrentIndex(max(0, self.platform.findData(None if ab.platform is None else ab.platform.name)))
+        wanted = bool(ab.references()) or ab.platform is not None
+        if wanted == self.isHidden():
+            self.setVisible(wanted)
+            self.fit()
+
+
+def add_hear_as_menu(menu: QMenu, ab: ABCompare) -> QMenu:
+    """Playback ▸ Hear As: as it is, or as each platform preset plays it (one checked at a time)."""
+    sub = menu.addMenu("&Hear As")
+    group = QActionGroup(sub)
+    actions: dict[str | None, QAction] = {}
+    for name in (None, *(p.name for p in ab.platforms)):
+        action = sub.addAction(NO_PLATFORM if name is None else name)
+        action.setCheckable(True)
+        action.setActionGroup(group)
+        action.triggered.connect(lambda _checked=False, n=name: ab.set_platform(n))
+        actions[name] = action
+    sub.setToolTip("Play takes at the gain a streaming platform would give them, under its true-peak ceiling")
+
+    def show() -> None:
+        actions[None if ab.platform is None else ab.platform.name].setChecked(True)
+
+    ab.changed.connect(show)
+    show()
+    return sub

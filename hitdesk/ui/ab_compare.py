@@ -101,6 +101,8 @@ class ABCompare(QObject):
         analysis is missing (it is asked for)."""
         env_a, env_b = take_envelope(a), take_envelope(b)
         for take, env in ((a, env_a), (b, env_b)):
+            if env is None and take.detail is not None:  # analysed from excerpts: no whole-track envelope
+                return f"'{take.name}' has no whole-track onsets (fast mode, or the hit curve off): not lined up"
             if env is None:
                 self.ensure_detail(take.id)
         if env_a is None or env_b is None:

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from hitdesk.model.runtime import available_models, resolve_model_path
 from hitdesk.ui import file_dialogs
+from hitdesk.ui.ab_bar import add_hear_as_menu
 from hitdesk.ui.command_context import CommandContext
 from hitdesk.ui.controller import TakesController
 from hitdesk.ui.settings import PreferencesDialog
@@ -230,6 +231,7 @@ def build_menus(c: CommandContext, a: dict[str, QAction]) -> None:
     m.addActions([a["play"], a["ab"], a["back"], a["forward"]])
     m.addSeparator()
     m.addAction(a["match"])
+    add_hear_as_menu(m, c.transport.ab)
     models = bar.addMenu("&Model")
     models.aboutToShow.connect(lambda: fill_model_menu(c, models, a))
     m = bar.addMenu("&Help")

@@ -173,7 +173,8 @@ class TakePanel(QWidget):
         controls.addWidget(self.db)
         self.spectrogram.set_message("No take selected")
         self.play_controls = PlayControls()
-        self.ab_bar = ABBar()  # attached to the transport's A/B by the window (ab_compare.connect_ab)
+        self.ab_bar = ABBar()  # attached to the transport's A/B by the window (Transport.connect_views)
+        self.ab_bar.hide()  # until a take is a reference or a platform is chosen
         self.play_controls.edited.connect(self.playback_edited)
         self.spectrogram.loop_selected.connect(self.play_controls.set_loop)
         rv.addLayout(controls)
@@ -199,11 +200,12 @@ class TakePanel(QWidget):
             lambda: (
                 controls.sizeHint().height()
                 + self.play_controls.sizeHint().height()
-                + self.ab_bar.sizeHint().height()
-                + 3 * rv.spacing()
+                + (0 if self.ab_bar.isHidden() else self.ab_bar.sizeHint().height() + rv.spacing())
+                + 2 * rv.spacing()
             ),
         )
         controls.insertWidget(1, self.strips.button)
+        self.ab_bar.fit = self.strips.fit
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)

@@ -111,6 +111,9 @@ def test_ab_plays_the_reference_level_matched_at_the_same_musical_moment(
     assert heard[0, 1] == pytest.approx(0.25)
     ab.set_nudge_ms(120.0)  # by hand, on top of the alignment
     assert player._offset_by_take[b.id] == pytest.approx(SHIFT_S + 0.12, abs=0.015)
+    b.detail = AnalysisDetail()  # analysed from excerpts (fast mode): nothing to line up with
+    ab.update()
+    assert "no whole-track onsets" in ab.status() and player._offset_by_take[b.id] == pytest.approx(0.12)
 
 
 def test_the_loop_of_the_take_is_the_references_loop_during_ab(
@@ -206,10 +209,10 @@ def test_references_ab_and_compare_in_the_window(qtbot: Any, window: Any, tmp_pa
     take, ref, other = window.takes.takes
     controls, bar = window.panel.play_controls, window.panel.ab_bar
     window.select_ids([take.id])
-    assert not bar.switch.isEnabled() and "No reference" in bar.status.text()
+    assert bar.isHidden() and not bar.switch.isEnabled()  # no room taken without a reference
     window.select_ids([ref.id])
     controls.reference.setChecked(True)  # the Reference box
-    assert ref.playback.reference and window.controller.dirty
+    assert ref.playback.reference and window.controller.dirty and not bar.isHidden()
     name = window.takes.index(window.takes.row_of(ref.id), Column.NAME)
     assert window.takes.data(name, Qt.ItemDataRole.FontRole).bold()
     session = tmp_path / "s.hitdesk.json"
@@ -234,6 +237,14 @@ def test_references_ab_and_compare_in_the_window(qtbot: Any, window: Any, tmp_pa
     assert window.player._gain_by_take[ref.id] == pytest.approx(
         db_to_gain(take.loudness.integrated_lufs - ref.loudness.integrated_lufs), rel=1e-3
     )
+
+    playback_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Playback")
+    hear_as = next(a.menu() for a in playback_menu.actions() if a.text() == "&Hear As")
+    next(a for a in hear_as.actions() if a.text() == "Spotify").trigger()
+    assert window.transport.ab.platform is not None and bar.platform.currentText() == "Spotify"
+    assert "As Spotify plays it" in bar.status.text()
+    next(a for a in hear_as.actions() if a.text() == "As it is").trigger()
+    assert window.transport.ab.platform is None and bar.platform.currentText() == "As it is"
 
     strip = window.panel.strip  # a plain drag on a time strip marks a loop
     view_box = strip.getPlotItem().vb
