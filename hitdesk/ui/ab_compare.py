@@ -61,7 +61,8 @@ class ABCompare(QObject):
         self._all_takes = all_takes
         self.refresh: Callable[[], None] = lambda: None  # the transport's update_gains, set by it
         self.ensure_detail: Callable[[int], None] = lambda _take_id: None  # the controller's, set by the window
-        self.active = False
+        self.active = False  # on from the first A/B until another take is shown
+        self._active_a: int | None = None
         self.chosen_reference: int | None = None
         self.platform: Platform | None = None
         self._nudge_ms: dict[tuple[int, int], float] = {}
@@ -140,7 +141,7 @@ class ABCompare(QObject):
             self.message.emit("Mark another take as a reference (the Reference box under the spectrogram) to A/B.")
             return
         a, b = pair
-        self.active = True
+        self.active, self._active_a = True, a.id
         self.refresh()
         target = b if self.player.take_id == a.id else a
         if target.path.is_file():
@@ -152,7 +153,11 @@ class ABCompare(QObject):
         self._changed()
 
     def update(self) -> None:
-        """Something the pair depends on changed (the shown take, an analysis, a reference box)."""
+        """Something the pair depends on changed (the shown take, an analysis, a reference box). Showing
+        another take ends A/B: B's own offset and loop apply again until A/B is pressed for the new take."""
+        shown = self._shown_take()
+        if self.active and (shown is None or shown.id != self._active_a):
+            self.active = False
         self._changed()
 
     def _changed(self) -> None:

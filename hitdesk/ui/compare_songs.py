@@ -53,7 +53,7 @@ class SongCheck:
             return None
         first, other, found = odd
         return (
-            f"These takes do not look like the same song: '{first.name}' and '{other.name}' do not line up "
-            f"(alignment confidence {found.confidence:.2f}, {SAME_SONG_MIN_CONFIDENCE:g} or more for one song), "
-            "so they are ranked as separate songs, not as takes of one song."
+            f"These takes do not look like the same song ('{first.name}' and '{other.name}' do not line up: "
+            f"confidence {found.confidence:.2f}, {SAME_SONG_MIN_CONFIDENCE:g} for one song), so they are ranked "
+            "as separate songs by overall P(hit)."
         )

@@ -56,6 +56,10 @@ COLUMN_WIDTHS = {
     CompareColumn.MIDDLE: 110 + CELL_GAP,
     CompareColumn.END: 110 + CELL_GAP,
 }
+HINT = (
+    "Ranked by overall P(hit). Differences are to the best take; “no clear difference” means the two "
+    'ranges of the model overlap. <a href="explain">What do these numbers mean?</a>'
+)
 NOT_COMPARED_NAMES = 8  # names listed under the table; the rest are counted
 CURVES_SHOWN = len(CURVE_COLOURS)  # hit curves drawn: the best-ranked takes, one colour each
 
@@ -170,10 +174,7 @@ class CompareView(QWidget):
         f.setBold(True)
         self.summary.setFont(f)
         self.summary.setTextFormat(Qt.TextFormat.RichText)  # the caution in its colour; names are escaped
-        self.hint = QLabel(
-            "Ranked by overall P(hit). Differences are to the best take; “no clear difference” means the two "
-            'ranges of the model overlap. <a href="explain">What do these numbers mean?</a>'
-        )
+        self.hint = QLabel(HINT)
         self.hint.setTextFormat(Qt.TextFormat.RichText)
         self.hint.linkActivated.connect(lambda _href: self.explain_requested.emit())
         self.hint.setWordWrap(True)
@@ -254,13 +255,14 @@ class CompareView(QWidget):
             self.summary.setText("Select two or more takes in the list and press Ctrl+K to compare them.")
         else:
             caution = unlike_note([r.take.name for r in model.rows if unlike_training_data(r.take.result)])
-            colour = theme.WARNING_COLOUR.name()
-            warn = f'<br><span style="color: {colour};">⚠ {escape(caution, quote=False)}</span>'
-            self.not_one_song = self.songs.sentence([row.take for row in model.rows])
-            odd = self.not_one_song
-            songs = f'<span style="color: {colour};">{escape(odd, quote=False)}</span><br>' if odd else ""
-            headline = songs + escape(model.summary, quote=False)
-            self.summary.setText(headline + (warn if caution else ""))
+            warn = f'<br><span style="color: {theme.WARNING_COLOUR.name()};">⚠ {escape(caution, quote=False)}</span>'
+            self.summary.setText(escape(model.summary, quote=False) + (warn if caution else ""))
+        # Takes of different songs: the line under the headline says so, in place of how takes are told apart.
+        self.not_one_song = self.songs.sentence([row.take for row in model.rows]) if len(model.takes) >= 2 else None
+        odd = self.not_one_song
+        link = HINT[HINT.index("<a ") :]
+        colour = theme.WARNING_COLOUR.name()
+        self.hint.setText(f'<span style="color: {colour};">⚠ {escape(odd, quote=False)}</span> {link}' if odd else HINT)
         pending = model.not_compared
         if pending:
             names = ", ".join(t.name for t in pending[:NOT_COMPARED_NAMES])

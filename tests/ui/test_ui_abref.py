@@ -121,7 +121,8 @@ def test_the_loop_of_the_take_is_the_references_loop_during_ab(
 ) -> None:
     a, b = pair(tmp_path)
     a.playback = PlaySettings(loop=(12.0, 13.0))
-    transport = Transport(player, lambda: a, lambda: [a, b], lambda: False)
+    shown = [a]
+    transport = Transport(player, lambda: shown[0], lambda: [a, b], lambda: False)
     load(qtbot, player, b)
     load(qtbot, player, a)
     transport.update_gains()
@@ -135,6 +136,11 @@ def test_the_loop_of_the_take_is_the_references_loop_during_ab(
     assert np.any(np.diff(heard) < 0)  # it jumped back to the loop's start
     ab.stop()
     assert b.id not in player._loop_by_take  # B's own settings again (no loop)
+    ab.toggle()
+    assert ab.active and b.id in player._loop_by_take
+    shown[0] = b  # another take shown: A/B ends
+    ab.update()
+    assert not ab.active and b.id not in player._loop_by_take
 
 
 def test_hear_as_a_platform_applies_its_gain_and_ceiling_to_what_is_played(
@@ -261,5 +267,9 @@ def test_references_ab_and_compare_in_the_window(qtbot: Any, window: Any, tmp_pa
     assert compare.not_one_song is None
     window.select_ids([take.id, other.id])
     window.show_compare()
-    assert compare.not_one_song is not None and "do not look like the same song" in compare.summary.text()
+    assert compare.not_one_song is not None and "do not look like the same song" in compare.hint.text()
+    assert "“no clear difference” means" not in compare.hint.text()  # not told apart as takes of one song
     assert compare.model.summary in compare.summary.text()  # still ranked, as separate songs
+    window.select_ids([take.id, ref.id])
+    window.show_compare()
+    assert compare.not_one_song is None and "“no clear difference” means" in compare.hint.text()
