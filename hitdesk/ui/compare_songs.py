@@ -47,13 +47,16 @@ class SongCheck:
         self._found = {k: v for k, v in self._found.items() if k in live}
         return None
 
-    def sentence(self, takes: Sequence[Take]) -> str | None:
+    def sentences(self, takes: Sequence[Take]) -> tuple[str, str] | None:
+        """What the compare view says when the takes are not of one song (one short line, as long as the
+        line it replaces) and the pair that shows it (for its tooltip); None when they are."""
         odd = self.odd_pair(takes)
         if odd is None:
             return None
         first, other, found = odd
         return (
-            f"These takes do not look like the same song ('{first.name}' and '{other.name}' do not line up: "
-            f"confidence {found.confidence:.2f}, {SAME_SONG_MIN_CONFIDENCE:g} for one song), so they are ranked "
-            "as separate songs by overall P(hit)."
+            "These takes do not look like the same song (their onsets do not line up), so they are ranked as "
+            "separate songs.",
+            f"'{first.name}' and '{other.name}' do not line up: alignment confidence {found.confidence:.2f}, "
+            f"{SAME_SONG_MIN_CONFIDENCE:g} or more for one song.",
         )

@@ -258,11 +258,13 @@ class CompareView(QWidget):
             warn = f'<br><span style="color: {theme.WARNING_COLOUR.name()};">⚠ {escape(caution, quote=False)}</span>'
             self.summary.setText(escape(model.summary, quote=False) + (warn if caution else ""))
         # Takes of different songs: the line under the headline says so, in place of how takes are told apart.
-        self.not_one_song = self.songs.sentence([row.take for row in model.rows]) if len(model.takes) >= 2 else None
-        odd = self.not_one_song
+        odd = self.songs.sentences([row.take for row in model.rows]) if len(model.takes) >= 2 else None
+        self.not_one_song = None if odd is None else odd[0]
         link = HINT[HINT.index("<a ") :]
         colour = theme.WARNING_COLOUR.name()
-        self.hint.setText(f'<span style="color: {colour};">⚠ {escape(odd, quote=False)}</span> {link}' if odd else HINT)
+        line = f'<span style="color: {colour};">⚠ {escape(odd[0], quote=False)}</span> {link}' if odd else HINT
+        self.hint.setText(line)
+        self.hint.setToolTip("" if odd is None else odd[1])
         pending = model.not_compared
         if pending:
             names = ", ".join(t.name for t in pending[:NOT_COMPARED_NAMES])

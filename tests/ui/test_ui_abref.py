@@ -268,6 +268,7 @@ def test_references_ab_and_compare_in_the_window(qtbot: Any, window: Any, tmp_pa
     window.select_ids([take.id, other.id])
     window.show_compare()
     assert compare.not_one_song is not None and "do not look like the same song" in compare.hint.text()
+    assert "'take.wav' and 'other-song.wav' do not line up" in compare.hint.toolTip()
     assert "“no clear difference” means" not in compare.hint.text()  # not told apart as takes of one song
     assert compare.model.summary in compare.summary.text()  # still ranked, as separate songs
     window.select_ids([take.id, ref.id])
