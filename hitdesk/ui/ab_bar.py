@@ -7,7 +7,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtGui import QAction, QActionGroup
-from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QMenu, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from hitdesk.ui import theme
 from hitdesk.ui.ab_compare import NUDGE_RANGE_MS, ABCompare
@@ -47,13 +56,18 @@ class ABBar(QWidget):
         )
         self.status = ElidedLabel("")  # one line; the whole sentence is its tooltip
         self.status.setStyleSheet(f"color: {theme.DIM_TEXT.name()};")
-        layout = QHBoxLayout(self)
+        column = QVBoxLayout(self)  # the controls, and under them what is played (one elided line)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(2)
+        layout = QHBoxLayout()
+        column.addLayout(layout)
+        column.addWidget(self.status)
         layout.setContentsMargins(0, 0, 0, 0)
         for label, widget in (("Against", self.reference), (None, self.switch), ("Nudge", self.nudge)):
             if label:
                 layout.addWidget(QLabel(label))
             layout.addWidget(widget)
-        layout.addWidget(self.status, 1)
+        layout.addStretch(1)
         layout.addWidget(QLabel("Hear as"))
         layout.addWidget(self.platform)
         self._updating = False

@@ -215,7 +215,7 @@ class ABCompare(QObject):
             return "No reference: tick Reference on a take to A/B others against it."
         a, b = pair
         playing = "A" if self.player.take_id == a.id else "B" if self.player.take_id == b.id else None
-        parts = [f"A: '{a.name}' · B: '{b.name}'" + (f" (playing {playing})" if playing and self.active else "")]
+        parts = [f"Playing {playing}" if playing and self.active else f"A: '{a.name}', B: '{b.name}'"]
         if self.platform is None:
             parts.append(match_sentence(level_match_db(take_lufs(a), take_lufs(b))))
         found = self.alignment(a, b)
