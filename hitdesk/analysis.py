@@ -151,6 +151,7 @@ class AnalysisDetail:
     track_stats: FloatArray | None = None
     window_tempo: dict[str, float] = field(default_factory=dict)  # each window's own tempo, for hitdesk.explain
     track_extra: object = None  # what the caller's ``on_track`` made of the whole track's frames (full mode)
+    onset_envelope: FloatArray | None = None  # the whole track's, at the feature hop (full mode; hitdesk.align)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """A fake PortAudio input stream for the recorder and the record panel: the failures a virtual device
-cannot produce (overflows, a stalled device, a device unplugged mid-take, a busy device).
+cannot produce (overflows, a stalled device, a device unplugged mid-take, a busy device); and a fake
+output device for the player, whose callback the test calls as PortAudio would (``pull``).
 
-Used by ``tests/capture/test_capture_fakes.py`` and ``tests/ui/test_ui_record.py``.
+Used by ``tests/capture/test_capture_fakes.py``, ``tests/ui/test_ui_record.py`` and
+``tests/ui/test_ui_abref.py``.
 """
 
 from __future__ import annotations
@@ -98,3 +100,49 @@ def stream_factory(signal: np.ndarray, streams: list[FakeStream] | None = None, 
         return stream
 
     return make
+
+
+class FakeOutputDevice:
+    """An output device that takes any rate, has two outputs and keeps the callback of the stream it opened."""
+
+    def __init__(self) -> None:
+        self.opened: list[tuple[int, int]] = []
+        self.callback: Callable[..., None] | None = None
+
+    def max_channels(self) -> int:
+        return 2
+
+    def default_rate(self) -> int | None:
+        return 48_000
+
+    def supports(self, rate: int, channels: int) -> bool:
+        return True
+
+    def refuse(self, rate: int, channels: int) -> None:
+        pass
+
+    def open(self, rate: int, channels: int, callback: Callable[..., None]) -> Any:
+        self.opened.append((rate, channels))
+        self.callback = callback
+        return self
+
+    def close(self) -> None:
+        self.callback = None
+
+
+def pull(player: Any, output: FakeOutputDevice, frames: int) -> np.ndarray:
+    """``frames`` frames from the player's real callback, once its feeder has made them."""
+    assert output.callback is not None
+    out = np.zeros((frames, 2), dtype=np.float32)
+    done = 0
+    deadline = time.monotonic() + 20
+    while done < frames and time.monotonic() < deadline:
+        feed = player.engine.feed
+        while feed.ahead < min(1024, frames - done) and not feed.ended:
+            player.engine.top_up()
+        n = min(1024, frames - done, max(feed.ahead, 1))
+        output.callback(out[done : done + n], n, None, None)
+        done += n
+        if feed.finished:
+            break
+    return out[:done]

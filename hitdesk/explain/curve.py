@@ -93,12 +93,14 @@ def hit_curve(
     window_s: float,
     hop_s: float,
     window_tempo: dict[str, float],
+    envelope: npt.NDArray[np.float32] | None = None,
 ) -> HitCurve | None:
     """The curve from a whole track's mel power (an array, or the analysis's frames, read a window at a
     time when they are in a temporary file); None when the audible part is shorter than two windows.
 
     A curve window that is one of the analysis's own (``plan``) is scored with the tempo the analysis
-    measured on it; ``with_window_scores`` then gives it the analysis's own score.
+    measured on it; ``with_window_scores`` then gives it the analysis's own score. ``envelope``: the
+    frames' onset envelope when the caller has it already.
     """
     check_hop(hop_s)
     spans_s = curve_windows(plan, window_s, hop_s)
@@ -108,7 +110,7 @@ def hit_curve(
     n = frames.n_frames
     spans = [frame_range(a, b, n) for a, b in spans_s]
     own = [_plan_window(plan, a, b) for a, b in spans_s]
-    tempi = envelope_tempi(frames_onset_envelope(frames), spans)
+    tempi = envelope_tempi(frames_onset_envelope(frames) if envelope is None else envelope, spans)
     tempi = [window_tempo.get(name, t) if name is not None else t for name, t in zip(own, tempi, strict=True)]
     scored: list[float] = []
     for a in range(0, len(spans), _SCORE_BATCH):

@@ -22,7 +22,7 @@ from hitdesk.analysis import (
 from hitdesk.analysis import analyze as analyze_plain
 from hitdesk.config import FEATURES
 from hitdesk.dsp.frames import MelFrames
-from hitdesk.dsp.stats import mfcc_stats
+from hitdesk.dsp.stats import frames_onset_envelope, mfcc_stats
 from hitdesk.dsp.windows import WindowPlan
 from hitdesk.explain.background import BackgroundError, load_background
 from hitdesk.explain.curve import check_hop, hit_curve, with_window_scores
@@ -51,13 +51,16 @@ def analyze(
 
 
 def _curve_hook(model: HitModel, opts: AnalysisOptions) -> TrackHook:
-    """The curve, worked out while the analysis still has the track's frames (in memory, or in its
-    temporary file for a long track, which is gone once the analysis returns). Raises ``ValueError``
-    for a hop that is not a positive number of seconds, before any work."""
+    """The curve and the onset envelope (kept on the detail for lining takes up, ``hitdesk.align``),
+    worked out while the analysis still has the track's frames (in memory, or in its temporary file
+    for a long track, which is gone once the analysis returns). Raises ``ValueError`` for a hop that
+    is not a positive number of seconds, before any work."""
     check_hop(opts.curve_hop_s)
 
     def curve(frames: MelFrames, plan: WindowPlan, window_tempo: dict[str, float], duration_s: float) -> object:
-        return hit_curve(model, frames, plan, duration_s, opts.window_seconds, opts.curve_hop_s, window_tempo)
+        envelope = frames_onset_envelope(frames)
+        made = hit_curve(model, frames, plan, duration_s, opts.window_seconds, opts.curve_hop_s, window_tempo, envelope)
+        return made, envelope
 
     return curve
 
@@ -68,7 +71,8 @@ def analyze_file(path: str | Path, model: HitModel, options: AnalysisOptions | N
 
 def explain(result: TrackResult, detail: AnalysisDetail, model: HitModel, opts: AnalysisOptions) -> TrackResult:
     """The result with its curve, explanations and tonal balance where they can be computed."""
-    made, detail.track_extra = detail.track_extra, None
+    extra, detail.track_extra = detail.track_extra, None
+    made, detail.onset_envelope = extra if isinstance(extra, tuple) else (extra, None)
     if not result.ok or detail.plan is None or result.duration_s is None:
         return result
     # The curve's windows that are the analysis's own take its scores as they are (the model batches

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from hitdesk.model.runtime import available_models, resolve_model_path
 from hitdesk.ui import file_dialogs, report_export, tonal_targets
+from hitdesk.ui.ab_bar import add_hear_as_menu
 from hitdesk.ui.command_context import CommandContext
 from hitdesk.ui.controller import TakesController
 from hitdesk.ui.settings import PreferencesDialog
@@ -183,6 +184,13 @@ COMMANDS: tuple[Command, ...] = (
         "Play the selected take from the playhead; select another take to switch at the same place (Space)",
         "Play",
     ),
+    Command(
+        "ab",
+        "&A/B with Reference",
+        lambda c: c.transport.ab.toggle(),
+        "B",
+        tip="Switch between the shown take and its reference at the same musical moment, level-matched (B)",
+    ),
     Command("back", "Back 5 Seconds", lambda c: c.transport.seek_by(-5.0), "Left"),
     Command("forward", "Forward 5 Seconds", lambda c: c.transport.seek_by(5.0), "Right"),
     Command(
@@ -242,9 +250,10 @@ def build_menus(c: CommandContext, a: dict[str, QAction]) -> None:
     m.addSeparator()
     m.addActions([a[name] for name in tonal_targets.NEW_TARGET_ACTIONS])
     m = bar.addMenu("&Playback")
-    m.addActions([a["play"], a["back"], a["forward"]])
+    m.addActions([a["play"], a["ab"], a["back"], a["forward"]])
     m.addSeparator()
     m.addAction(a["match"])
+    add_hear_as_menu(m, c.transport.ab)
     models = bar.addMenu("&Model")
     models.aboutToShow.connect(lambda: fill_model_menu(c, models, a))
     m = bar.addMenu("&Help")

@@ -3,7 +3,8 @@
 Every probability is shown with its difference to the best take (overall, and per segment to the
 best take in that segment); where the two takes cannot be told apart (by the ``Ranking``'s rule:
 their low-high ranges overlap) it says "no clear difference". The headline warns when compared takes
-are unlike the training data (``present.unlike_note``). A click on a meter does nothing, as in the
+are unlike the training data (``present.unlike_note``), and when they do not look like takes of one
+song (``compare_songs``: their onsets do not line up). A click on a meter does nothing, as in the
 take panel; the link under the headline explains the numbers. Under it, what drives the difference
 between the first two takes (Shapley values of the first against the second as the baseline, from
 their statistics, so once both are analysed in this session with the loaded model); under the
@@ -49,6 +50,7 @@ from hitdesk.ui.compare_curves import CompareCurves
 from hitdesk.ui.compare_delegates import CELL_GAP, ROW_HEIGHT, CompareDelegate, picture_rect
 from hitdesk.ui.compare_model import CompareColumn, CompareModel
 from hitdesk.ui.compare_pictures import PictureRenderer
+from hitdesk.ui.compare_songs import SongCheck
 from hitdesk.ui.takes import Take
 
 COLUMN_WIDTHS = {
@@ -59,6 +61,10 @@ COLUMN_WIDTHS = {
     CompareColumn.MIDDLE: 110 + CELL_GAP,
     CompareColumn.END: 110 + CELL_GAP,
 }
+HINT = (
+    "Ranked by overall P(hit). Differences are to the best take; “no clear difference” means the two "
+    'ranges of the model overlap. <a href="explain">What do these numbers mean?</a>'
+)
 NOT_COMPARED_NAMES = 8  # names listed under the table; the rest are counted
 CURVES_SHOWN = len(CURVE_COLOURS)  # hit curves drawn: the best-ranked takes, one colour each
 
@@ -165,16 +171,15 @@ class CompareView(QWidget):
     ) -> None:
         super().__init__(parent)
         self.model = CompareModel(ranking, renderer, self)
+        self.songs = SongCheck()
+        self.not_one_song: str | None = None  # what the headline says when the takes are not of one song
         self.summary = QLabel("Select two or more analysed takes and press Ctrl+K to compare them.")
         self.summary.setWordWrap(True)
         f = self.summary.font()
         f.setBold(True)
         self.summary.setFont(f)
         self.summary.setTextFormat(Qt.TextFormat.RichText)  # the caution in its colour; names are escaped
-        self.hint = QLabel(
-            "Ranked by overall P(hit). Differences are to the best take; “no clear difference” means the two "
-            'ranges of the model overlap. <a href="explain">What do these numbers mean?</a>'
-        )
+        self.hint = QLabel(HINT)
         self.hint.setTextFormat(Qt.TextFormat.RichText)
         self.hint.linkActivated.connect(lambda _href: self.explain_requested.emit())
         self.hint.setWordWrap(True)
@@ -266,6 +271,14 @@ class CompareView(QWidget):
             caution = unlike_note([r.take.name for r in model.rows if unlike_training_data(r.take.result)])
             warn = f'<br><span style="color: {theme.WARNING_COLOUR.name()};">⚠ {escape(caution, quote=False)}</span>'
             self.summary.setText(escape(model.summary, quote=False) + (warn if caution else ""))
+        # Takes of different songs: the line under the headline says so, in place of how takes are told apart.
+        odd = self.songs.sentences([row.take for row in model.rows]) if len(model.takes) >= 2 else None
+        self.not_one_song = None if odd is None else odd[0]
+        link = HINT[HINT.index("<a ") :]
+        colour = theme.WARNING_COLOUR.name()
+        line = f'<span style="color: {colour};">⚠ {escape(odd[0], quote=False)}</span> {link}' if odd else HINT
+        self.hint.setText(line)
+        self.hint.setToolTip("" if odd is None else odd[1])
         pending = model.not_compared
         if pending:
             names = ", ".join(t.name for t in pending[:NOT_COMPARED_NAMES])
@@ -299,9 +312,11 @@ class CompareView(QWidget):
         return difference_sentence(first_two[0].name, first_two[1].name, diff)
 
     def update_take(self, take: Take) -> None:
-        """A compared take's detail arrived: its picture is drawn again (if it is in view), and the
-        sentence on the first two takes, which needs their statistics."""
+        """A compared take's detail arrived: its picture is drawn again (if it is in view), whether the
+        takes line up is looked at again (its onset envelope came with it), and the sentence on the
+        first two takes, which needs their statistics."""
         self.model.take_updated(take.id)
+        self._show_texts()
         if take.id in [row.take.id for row in self.model.rows[:2]]:
             self._show_why()
 

@@ -1,5 +1,6 @@
-"""Choosing a loop on a spectrogram: Shift+drag marks a stretch of time, and the loop is a band whose
-edges can be dragged. Plain drags still pan, and a click still moves the playhead."""
+"""Choosing a loop: Shift+drag on a spectrogram, or a plain drag on a time strip under it, marks a
+stretch of time, and the loop is a band whose edges can be dragged. Plain drags on the spectrogram
+still pan, a click still moves the playhead, and the mouse wheel still zooms."""
 
 from __future__ import annotations
 
@@ -16,14 +17,16 @@ _FILL = QColor(theme.RANGE_COLOUR.red(), theme.RANGE_COLOUR.green(), theme.RANGE
 
 
 class SelectViewBox(pg.ViewBox):  # type: ignore[misc]
-    """A view box where Shift+drag with the left button selects a time range instead of panning."""
+    """A view box where Shift+drag with the left button (any left drag with ``plain``) selects a time
+    range instead of panning; wheel events are the view box's own (zooming)."""
 
-    def __init__(self) -> None:
+    def __init__(self, plain: bool = False) -> None:
         super().__init__()
+        self.plain = plain
         self.on_select: Callable[[float, float, bool], None] | None = None  # start, end, finished
 
     def mouseDragEvent(self, ev: Any, axis: int | None = None) -> None:  # noqa: N802
-        shift = bool(ev.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        shift = self.plain or bool(ev.modifiers() & Qt.KeyboardModifier.ShiftModifier)
         if self.on_select is None or not shift or ev.button() != Qt.MouseButton.LeftButton:
             super().mouseDragEvent(ev, axis)
             return

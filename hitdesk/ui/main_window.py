@@ -214,7 +214,7 @@ class MainWindow(QMainWindow):
         self.transport.playhead_moved.connect(self.panel.spectrogram.set_playhead)
         self.transport.position_text.connect(self.readouts.update)  # the player moved
         self.player.message.connect(self.status.text.setText)
-        self.player.output_changed.connect(self.panel.play_controls.set_output_text)
+        self.transport.connect_views(self.panel.ab_bar, self.panel.play_controls, c, self.status.say)
         self.player.playing_changed.connect(self._on_playing)
 
     # ------------------------------------------------------------------------------------ settings

@@ -1,4 +1,5 @@
-"""A take's playback settings under its spectrogram: gain, time offset and loop; and how the output runs."""
+"""A take's playback settings under its spectrogram: gain, time offset, loop, whether it is a reference;
+and how the output runs."""
 
 from __future__ import annotations
 
@@ -47,6 +48,8 @@ class PlayControls(QWidget):
         self.loop.setToolTip("Repeat a region while playing; Shift+drag on the spectrogram to choose one")
         self.loop_start = _spin(0.0, _MAX_S, 0.1, 2, " s", "Loop start", "Where the loop starts, in this take")
         self.loop_end = _spin(0.0, _MAX_S, 0.1, 2, " s", "Loop end", "Where the loop ends, in this take")
+        self.reference = QCheckBox("Reference")
+        self.reference.setToolTip("A take the others are A/B'd against, level-matched and lined up (saved in sessions)")
         self.output = QLabel("")
         self.output.setStyleSheet(f"color: {theme.DIM_TEXT.name()};")
         self.output.setToolTip("The output stream: the take plays at its own sample rate unless the device refuses it")
@@ -59,18 +62,20 @@ class PlayControls(QWidget):
         layout.addWidget(self.loop_start)
         layout.addWidget(QLabel("to"))
         layout.addWidget(self.loop_end)
+        layout.addWidget(self.reference)
         layout.addStretch(1)
         layout.addWidget(self.output)
         for box in (self.gain, self.offset, self.loop_start, self.loop_end):
             box.valueChanged.connect(self._changed)
-        self.loop.toggled.connect(self._changed)
+        for check in (self.loop, self.reference):
+            check.toggled.connect(self._changed)
         self._updating = False
         self.show_take(None)
 
     def show_take(self, take: Take | None, force: bool = True) -> None:
         """The take's settings in the fields (a field being edited keeps its text unless ``force``)."""
         self.take_id = None if take is None else take.id
-        for w in (self.gain, self.offset, self.loop, self.loop_start, self.loop_end):
+        for w in (self.gain, self.offset, self.loop, self.loop_start, self.loop_end, self.reference):
             w.setEnabled(take is not None)
         if take is None:
             return
@@ -88,6 +93,7 @@ class PlayControls(QWidget):
                 if force or not box.hasFocus():
                     box.setValue(value)
             self.loop.setChecked(p.loop is not None)
+            self.reference.setChecked(p.reference)
         finally:
             self._updating = False
 
@@ -110,7 +116,7 @@ class PlayControls(QWidget):
         loop = (self.loop_start.value(), self.loop_end.value()) if self.loop.isChecked() else None
         if loop is not None and loop[1] == loop[0]:
             loop = (loop[0], loop[0] + 1.0)  # no region yet (nothing analysed): a second from the start field
-        return PlaySettings(self.gain.value(), self.offset.value(), loop)
+        return PlaySettings(self.gain.value(), self.offset.value(), loop, self.reference.isChecked())
 
     def _changed(self, *_args: object) -> None:
         if not self._updating and self.take_id is not None:

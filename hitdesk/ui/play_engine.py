@@ -3,8 +3,9 @@
 Three threads meet here:
 
 - The output callback (PortAudio's thread) copies from the current ``Feed``'s preallocated ring into
-  the output buffer, applies the take's gain, clips, and advances two counters. It takes no lock,
-  allocates no array, logs nothing and knows no Qt, as the capture recorder's callback.
+  the output buffer, applies the take's gain, clips (at full scale, or at a platform's ceiling) and
+  advances two counters. It takes no lock, allocates no array, logs nothing and knows no Qt, as the
+  capture recorder's callback.
 - The feeder thread keeps that ring topped up from the take's ``Voice``: reading the file, folding
   its channels to the output's, resampling when the device needs another rate, jumping back at the
   end of a loop. It holds ``PlayEngine.lock`` while it touches a voice.
@@ -117,7 +118,7 @@ class Voice:
 class Feed:
     """What the callback plays: a ring of output frames with the take position of each. Replaced whole."""
 
-    def __init__(self, voice: Voice, start: int, gain: float, playing: bool) -> None:
+    def __init__(self, voice: Voice, start: int, gain: float, playing: bool, ceiling: float = 1.0) -> None:
         self.voice = voice
         self.capacity = max(CHUNK, math.ceil(RING_S * voice.out_rate))
         self.buf = np.zeros((self.capacity, voice.out_channels), dtype=np.float32)
@@ -126,6 +127,7 @@ class Feed:
         self.read = 0  # frames the callback took out (only the callback changes it)
         self.position = start  # take frame of the next frame to be heard
         self.gain = gain
+        self.ceiling = ceiling  # samples are held within +-ceiling: full scale, or a platform's true-peak rule
         self.playing = playing
         self.ended = False  # the take's last frame is in the ring
         self.finished = False  # ... and the callback has played it
@@ -188,7 +190,7 @@ class PlayEngine:
         outdata[n:] = 0.0
         if feed.gain != 1.0:
             np.multiply(outdata[:n], feed.gain, out=outdata[:n])
-        np.clip(outdata[:n], -1.0, 1.0, out=outdata[:n])
+        np.clip(outdata[:n], -feed.ceiling, feed.ceiling, out=outdata[:n])
         if n:
             feed.position = int(feed.at[(r + n - 1) % feed.capacity])
             feed.read = r + n
@@ -197,12 +199,21 @@ class PlayEngine:
             feed.finished = True
 
     # --- the GUI thread ----------------------------------------------------------------------------
-    def install(self, voice: Voice, start: int, *, gain: float, playing: bool, loop: tuple[int, int] | None) -> Feed:
+    def install(
+        self,
+        voice: Voice,
+        start: int,
+        *,
+        gain: float,
+        playing: bool,
+        loop: tuple[int, int] | None,
+        ceiling: float = 1.0,
+    ) -> Feed:
         """A new feed for ``voice`` from take frame ``start``, filled enough to play, made current."""
         with self.lock:
             voice.loop = loop
             voice.start_at(start)
-            feed = Feed(voice, start, gain, playing)
+            feed = Feed(voice, start, gain, playing, ceiling)
             prefill = round(PREFILL_S * voice.out_rate)
             try:
                 while feed.ahead < prefill and not feed.ended and feed.step():

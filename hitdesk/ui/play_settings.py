@@ -1,4 +1,5 @@
-"""How one take is played: its gain, its time offset and its loop. Kept with the take and in sessions. No Qt.
+"""How one take is played: its gain, its time offset, its loop, and whether it is a reference (what
+takes are A/B'd against). Kept with the take and in sessions. No Qt.
 
 The gain comes on top of loudness matching. The offset lines takes up for A/B switching: it is the
 time in this take's file that stands where the others' zero is, so switching from a take at 0:10.000
@@ -22,6 +23,7 @@ class PlaySettings:
     gain_db: float = 0.0
     offset_ms: float = 0.0
     loop: tuple[float, float] | None = None  # seconds in the take's file, start < end
+    reference: bool = False  # a take others are A/B'd against (hitdesk.ui.ab_compare)
 
     def __post_init__(self) -> None:
         for value in (self.gain_db, self.offset_ms, *(self.loop or ())):
@@ -44,11 +46,15 @@ class PlaySettings:
         return self.offset_ms / 1000.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        """``"reference": true`` only for a reference: other takes are saved as before references existed."""
+        d: dict[str, Any] = {
             "gain_db": round(self.gain_db, 2),
             "offset_ms": round(self.offset_ms, 3),
             "loop": None if self.loop is None else [round(self.loop[0], 4), round(self.loop[1], 4)],
         }
+        if self.reference:
+            d["reference"] = True
+        return d
 
     @classmethod
     def from_dict(cls, d: object) -> PlaySettings:
@@ -60,8 +66,12 @@ class PlaySettings:
         loop = d.get("loop")
         if loop is not None and (not isinstance(loop, list | tuple) or len(loop) != 2):
             raise ValueError("a loop is [start, end]")
+        reference = d.get("reference", False)  # absent from sessions saved before references
+        if not isinstance(reference, bool):
+            raise TypeError("reference is true or false")
         return cls(
             float(d.get("gain_db", 0.0)),
             float(d.get("offset_ms", 0.0)),
             None if loop is None else (float(loop[0]), float(loop[1])),
+            reference,
         )

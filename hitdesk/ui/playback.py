@@ -68,6 +68,7 @@ class Player(QObject):
         self._pending: int | None = None
         self._pending_play = False
         self._gain_by_take: dict[int, float] = {}
+        self._ceiling_by_take: dict[int, float] = {}  # sample ceiling (1.0: full scale)
         self._offset_by_take: dict[int, float] = {}  # seconds
         self._loop_by_take: dict[int, tuple[float, float]] = {}  # seconds
         self._reported: object = None  # the feed whose error was shown
@@ -114,6 +115,13 @@ class Player(QObject):
         feed = self.engine.feed
         if take_id == self._take_id and feed is not None:
             feed.gain = gain  # read by the callback at its next buffer
+
+    def set_ceiling(self, take_id: int, ceiling: float) -> None:
+        """The level the take's samples are held within (a platform's true-peak rule; 1.0: full scale)."""
+        self._ceiling_by_take[take_id] = ceiling
+        feed = self.engine.feed
+        if take_id == self._take_id and feed is not None:
+            feed.ceiling = ceiling
 
     def set_offset(self, take_id: int, seconds: float) -> None:
         """Where the take's file stands against the others when switching between them."""
@@ -207,6 +215,7 @@ class Player(QObject):
             gain=self._gain_by_take.get(take_id, 1.0),
             playing=play and same_format,  # playing at once: not one buffer of silence at an A/B switch
             loop=self._loop_frames(take_id, voice),
+            ceiling=self._ceiling_by_take.get(take_id, 1.0),
         )
         if play:
             self._start()
@@ -220,7 +229,7 @@ class Player(QObject):
         if voice is not None:
             with self.engine.lock:
                 voice.source.close()
-        for settings in (self._gain_by_take, self._offset_by_take, self._loop_by_take):
+        for settings in (self._gain_by_take, self._ceiling_by_take, self._offset_by_take, self._loop_by_take):
             settings.pop(take_id, None)
 
     # --- the output stream --------------------------------------------------------------------------
@@ -259,6 +268,7 @@ class Player(QObject):
                 gain=feed.gain,
                 playing=False,
                 loop=self._loop_frames(self._take_id, feed.voice),
+                ceiling=feed.ceiling,
             )
 
     def _close_stream(self) -> None:

@@ -26,6 +26,7 @@ from hitdesk.model.runtime import HitModel
 from hitdesk.present import SEGMENTS, familiarity_warning, mmss, reading
 from hitdesk.settings_schema import setting
 from hitdesk.ui import theme
+from hitdesk.ui.ab_bar import ABBar
 from hitdesk.ui.curve_strip import CurveStrip
 from hitdesk.ui.drivers_panel import DriversPanel
 from hitdesk.ui.elided import ElidedLabel
@@ -177,6 +178,8 @@ class TakePanel(QWidget):
         controls.addWidget(self.db)
         self.spectrogram.set_message("No take selected")
         self.play_controls = PlayControls()
+        self.ab_bar = ABBar()  # attached to the transport's A/B by the window (Transport.connect_views)
+        self.ab_bar.hide()  # until a take is a reference or a platform is chosen
         self.play_controls.edited.connect(self.playback_edited)
         self.spectrogram.loop_selected.connect(self.play_controls.set_loop)
         rv.addLayout(controls)
@@ -188,17 +191,26 @@ class TakePanel(QWidget):
         self.curve_strip = CurveStrip()
         for strip in (self.strip, self.correlation, self.curve_strip):
             strip.follow(self.spectrogram)
+            strip.loop_selected.connect(self.play_controls.set_loop)  # a drag on a strip marks a loop
+            strip.loop_dragged.connect(lambda a, b: self.spectrogram.set_loop((a, b)))
         self.curve_strip.seek_requested.connect(self.spectrogram.seek_requested)
         self.spectrogram.playhead_moved.connect(self.curve_strip.set_playhead)
         rv.addWidget(self.curve_strip)
         rv.addWidget(self.play_controls)
+        rv.addWidget(self.ab_bar)
         self.strips = StripToggles(
             {"loudness": self.strip, "correlation": self.correlation, "curve": self.curve_strip},
             right,
             rv.spacing(),
-            lambda: controls.sizeHint().height() + self.play_controls.sizeHint().height() + 2 * rv.spacing(),
+            lambda: (
+                controls.sizeHint().height()
+                + self.play_controls.sizeHint().height()
+                + (0 if self.ab_bar.isHidden() else self.ab_bar.sizeHint().height() + rv.spacing())
+                + 2 * rv.spacing()
+            ),
         )
         controls.insertWidget(1, self.strips.button)
+        self.ab_bar.fit = self.strips.fit
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)

@@ -14,7 +14,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
-from PySide6.QtGui import QBrush, QIcon
+from PySide6.QtGui import QBrush, QFont, QIcon
 from PySide6.QtWidgets import QApplication, QStyle
 
 from hitdesk.present import familiarity_warning, mmss, pct, pct_range, unlike_training_data
@@ -117,6 +117,7 @@ class TakesModel(QAbstractTableModel):
         controller.takes_added.connect(self._added)
         controller.takes_removed.connect(self._removed)
         controller.take_changed.connect(self.changed)
+        controller.take_playback.connect(self.changed)  # a reference's name is drawn bold
 
     # --- the list, as the controller last said ----------------------------------------------------
     @property
@@ -187,6 +188,10 @@ class TakesModel(QAbstractTableModel):
         col = Column(index.column())
         if role == TakeRole:
             return take
+        if role == Qt.ItemDataRole.FontRole and col == Column.NAME and take.playback.reference:
+            font = QFont()
+            font.setBold(True)  # a reference (the tooltip says so)
+            return font
         if role == Qt.ItemDataRole.DecorationRole and col == Column.NAME and unlike_training_data(take.result):
             return _caution_icon()
         if role == ScoreRole:
@@ -261,7 +266,8 @@ class TakesModel(QAbstractTableModel):
             return take.error
         caution = familiarity_warning(take.result)
         if col == Column.NAME:
-            return f"{take.path}\n⚠ {caution}" if caution else str(take.path)
+            ref = "\nReference: the takes are A/B'd against it" if take.playback.reference else ""
+            return f"{take.path}{ref}\n⚠ {caution}" if caution else f"{take.path}{ref}"
         if caution and col == Column.STATE:
             return f"⚠ {caution}"
         if col in SEGMENT_COLUMNS or col == Column.OVERALL:

@@ -4,15 +4,18 @@ rows), and the spectrogram's time axis pixel for pixel.
 
 The spectrogram's colour bar takes room on the right, so a strip widens its left axis and its right
 margin until its plot area lies exactly under the spectrogram's: a time is at the same x in all.
+A left drag on a strip marks a loop (``loop_selected`` once released, ``loop_dragged`` meanwhile);
+the mouse wheel zooms as before.
 """
 
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QWidget
 
 from hitdesk.ui import theme
+from hitdesk.ui.loop_region import SelectViewBox
 from hitdesk.ui.plot_parts import TimeAxis
 
 AXIS_WIDTH = 44
@@ -23,6 +26,9 @@ CAPTION_STYLE = f"color: {theme.TEXT.name()}; background: rgba(20, 22, 26, 200);
 class TimeStrip(pg.PlotWidget):  # type: ignore[misc]
     """A strip of ``height`` pixels drawing ``data_range`` (bottom, top) under ``caption``."""
 
+    loop_selected = Signal(float, float)  # a drag released: start and end, seconds
+    loop_dragged = Signal(float, float)  # while dragging
+
     def __init__(
         self,
         caption: str,
@@ -31,7 +37,9 @@ class TimeStrip(pg.PlotWidget):  # type: ignore[misc]
         ticks: list[tuple[float, str]],
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(parent=parent, background=theme.BASE, axisItems={"bottom": TimeAxis()})
+        view_box = SelectViewBox(plain=True)
+        super().__init__(parent=parent, background=theme.BASE, axisItems={"bottom": TimeAxis()}, viewBox=view_box)
+        view_box.on_select = self._selecting
         self.setAcceptDrops(False)
         self.setMenuEnabled(False)
         self.hideButtons()
@@ -81,6 +89,12 @@ class TimeStrip(pg.PlotWidget):  # type: ignore[misc]
         top = vb.mapViewToScene(pg.Point(0.0, self.data_range[1])).y()
         label = self.caption_label.geometry()
         return bool(self.mapFromScene(pg.Point(0.0, top)).y() >= label.bottom())
+
+    def _selecting(self, start: float, end: float, finished: bool) -> None:
+        start, end = max(0.0, start), max(0.0, end)
+        if end <= start:
+            return
+        (self.loop_selected if finished else self.loop_dragged).emit(start, end)
 
     # --- one time axis with the spectrogram --------------------------------------------------------
     def follow(self, other: pg.PlotWidget) -> None:
