@@ -120,7 +120,7 @@ class MainWindow(QMainWindow):
         self.panel.set_db_range(self.prefs.db_range)
         self.panel.strips.set_hidden(self.prefs.hidden_strips)
         self.panel.strips.hidden_changed.connect(lambda names: setattr(self.prefs, "hidden_strips", names))
-        self.panel.strips.add_menu(self.menuBar())
+        self.scope_dock = commands.add_view_menu(self, self.panel.strips, self.player, self.record_panel)
         self.compare.set_colour_map(self.prefs.colour_map)
         self.compare.set_db_floor(-float(self.prefs.db_range))
         if restore:

@@ -3,7 +3,8 @@
 Three threads meet here:
 
 - The output callback (PortAudio's thread) copies from the current ``Feed``'s preallocated ring into
-  the output buffer, applies the take's gain, clips, and advances two counters. It takes no lock,
+  the output buffer, applies the take's gain, clips, copies what it played into the vectorscope's
+  ring (``hitdesk.dsp.scope``) and advances two counters. It takes no lock,
   allocates no array, logs nothing and knows no Qt, as the capture recorder's callback.
 - The feeder thread keeps that ring topped up from the take's ``Voice``: reading the file, folding
   its channels to the output's, resampling when the device needs another rate, jumping back at the
@@ -27,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 import soxr
 
+from hitdesk.dsp.scope import ScopeRing
 from hitdesk.ui.play_source import Block, PlaySource, downmix_matrix
 
 log = logging.getLogger(__name__)
@@ -169,6 +171,7 @@ class PlayEngine:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.feed: Feed | None = None
+        self.scope = ScopeRing()  # what the callback played, for the vectorscope
         self._running = False
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -190,6 +193,7 @@ class PlayEngine:
             np.multiply(outdata[:n], feed.gain, out=outdata[:n])
         np.clip(outdata[:n], -1.0, 1.0, out=outdata[:n])
         if n:
+            self.scope.write(outdata[:n], feed.voice.source.channels)
             feed.position = int(feed.at[(r + n - 1) % feed.capacity])
             feed.read = r + n
         elif feed.ended:
