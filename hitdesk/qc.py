@@ -175,3 +175,16 @@ def _unmeasured(result: dict[str, Any], measure: str) -> tuple[str, str]:
     if measure == "integrated_lufs":
         return "warn", "every 400 ms block is below the -70 LUFS gate"
     return "warn", "not measured: the track is too short or too quiet for it"
+
+
+def true_peak_ceiling(profile: Profile) -> float | None:
+    """The lowest true-peak limit of a profile (its warning, where it has one): the level above which a
+    timeline marks peaks; None when the profile does not limit true peak."""
+    limits = [
+        limit
+        for rule in profile.rules
+        if rule.measure == "true_peak_dbtp"
+        for limit in (rule.warn_above, rule.fail_above)
+        if limit is not None
+    ]
+    return min(limits) if limits else None

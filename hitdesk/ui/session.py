@@ -102,7 +102,7 @@ def export_dict(row: ExportRow) -> dict[str, Any]:
     has_own = isinstance(own, dict) and any(v is not None for v in own.values())
     if not has_own and row.loudness is not None and row.result.ok:
         measured = TrackResult(file=row.result.file, loudness=row.loudness).to_dict()
-        for key in ("loudness", "stereo", "clipping"):
+        for key in ("loudness", "stereo", "clipping", "problem_spots"):
             d[key] = measured[key]
     try:
         platforms = platform_rows(d.get("loudness"), load_platforms())

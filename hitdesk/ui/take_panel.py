@@ -184,6 +184,8 @@ class TakePanel(QWidget):
         for strip in (self.strip, self.correlation, self.curve_strip):
             strip.follow(self.spectrogram)
         self.curve_strip.seek_requested.connect(self.spectrogram.seek_requested)
+        self.strip.marks.seek_requested.connect(self.spectrogram.seek_requested)  # a problem spot clicked
+        self.meters.qc.currentIndexChanged.connect(lambda _i: self.strip.set_ceiling(self.meters.ceiling_dbtp()))
         self.spectrogram.playhead_moved.connect(self.curve_strip.set_playhead)
         rv.addWidget(self.curve_strip)
         rv.addWidget(self.play_controls)
