@@ -31,7 +31,6 @@ from hitdesk.model.runtime import available_models, resolve_model_path
 from hitdesk.ui import file_dialogs
 from hitdesk.ui.command_context import CommandContext
 from hitdesk.ui.controller import TakesController
-from hitdesk.ui.scope_view import add_view_menu as add_view_menu  # the window's View menu and vectorscope dock
 from hitdesk.ui.settings import PreferencesDialog
 from hitdesk.ui.takes import missing_sentence
 

@@ -28,7 +28,6 @@ from hitdesk.ui import theme
 if TYPE_CHECKING:
     from hitdesk.ui.playback import Player
     from hitdesk.ui.record_panel import RecordPanel
-    from hitdesk.ui.strip_toggles import StripToggles
 
 FRAME_MS = 33  # about 30 frames a second
 SIZE_PX = 190
@@ -143,9 +142,3 @@ def scope_source(player: Player, recorder: RecordPanel) -> SourceOf:
         return None, ""
 
     return source
-
-
-def add_view_menu(window: QMainWindow, strips: StripToggles, player: Player, recorder: RecordPanel) -> ScopeDock:
-    """The View menu (the strips' toggles) with the vectorscope's dock at its end."""
-    strips.add_menu(window.menuBar())
-    return ScopeDock(window, scope_source(player, recorder), strips.view_menu)
