@@ -34,6 +34,7 @@ from typing import Any
 from hitdesk.errors import SettingsFileError
 from hitdesk.paths import qc_profiles_dir
 from hitdesk.platforms import Platform, profile_key
+from hitdesk.present import plural
 
 # Measure -> (unit, where it is in a result's JSON)
 MEASURES: dict[str, tuple[str, str, str]] = {
@@ -159,7 +160,7 @@ def _check_rule(result: dict[str, Any], rule: Rule) -> dict[str, str]:
         status, detail = _unmeasured(result, rule.measure)
     else:
         status, broken = rule.judge(float(value))
-        shown = f"{int(value)} {unit}" if rule.measure == "clipping" else f"{float(value):.1f} {unit}"
+        shown = plural(int(value), "spot") if rule.measure == "clipping" else f"{float(value):.1f} {unit}"
         detail = f"{shown}: {broken}" if broken else f"{shown}: within {rule.limits_text() or 'no limits'}"
         if rule.measure == "clipping" and value and isinstance(block, dict) and block.get("times_s"):
             detail += f" (first at {float(block['times_s'][0]):.2f} s)"

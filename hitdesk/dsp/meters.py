@@ -152,7 +152,6 @@ class TrackMeter(LoudnessMeter):
             curves=curves,
         )
 
-    def _spots(self) -> ProblemSpots:
+    def _spots(self) -> ProblemSpots | None:
         clipped, peaks = self._clips.spots, self._peak.spots
-        assert clipped is not None and peaks is not None
-        return spots_of(clipped, peaks, self._frames)
+        return None if clipped is None or peaks is None else spots_of(clipped, peaks, self._frames)

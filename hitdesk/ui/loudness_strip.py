@@ -3,8 +3,8 @@ Youlean's history), and its stereo correlation over time, from the curves its an
 (``hitdesk.dsp.meters``).
 
 Short-term loudness (3 s) is the bold line, momentary (400 ms) the thin one, integrated loudness a
-dashed level, clipped spots red ticks and marks, peaks over the QC ceiling orange marks
-(``hitdesk.ui.spot_marks``; a click on one plays from there); correlation (400 ms windows) runs
+dashed level, clipped spots red ticks and bands, peaks over the QC ceiling purple bands
+(``hitdesk.ui.spot_marks``; a click on one plays from its start); correlation (400 ms windows) runs
 from -1 (out of phase) to +1 (mono). Each value is drawn where its window ends, as meters show them.
 The x axes follow the spectrogram's (``TimeStrip.follow``), so zooming or scrolling one moves all.
 """
@@ -60,7 +60,7 @@ class LoudnessStrip(TimeStrip):
         plot.addItem(self.integrated)
         self.clips = pg.ScatterPlotItem(symbol="t1", size=8, pen=None, brush=CLIP_COLOUR)
         plot.addItem(self.clips)
-        self.marks = SpotMarks(self, TOP_LUFS - 6.0, TOP_LUFS - 12.0)
+        self.marks = SpotMarks(self, FLOOR_LUFS, TOP_LUFS)
         self._tooltip = self.toolTip()
         self.message = pg.TextItem("", color=theme.DIM_TEXT, anchor=(0, 0.5))
         plot.addItem(self.message, ignoreBounds=True)

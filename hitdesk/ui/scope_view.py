@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from hitdesk.ui.record_panel import RecordPanel
 
 FRAME_MS = 33  # about 30 frames a second
-SIZE_PX = 190
+SIZE_PX = 200  # wide enough for "correlation +0.00" under the picture
 TRACE_COLOUR = "#7bd88f"
 SCOPE_SHORTCUT = "Ctrl+Shift+V"
 
@@ -65,14 +65,14 @@ class ScopeView(QWidget):
             item.addItem(label)
         self.trace = pg.PlotCurveItem(pen=pg.mkPen(TRACE_COLOUR, width=1), antialias=False, skipFiniteCheck=True)
         item.addItem(self.trace)
-        self.readout = QLabel("stopped")
+        self.readout = QLabel("stopped")  # what it shows, and from where (playback, input, stopped)
         self.readout.setAccessibleName("Stereo correlation now")
         self.readout.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.readout)
-        self.setMinimumSize(SIZE_PX - 40, SIZE_PX)
+        self.setMinimumSize(SIZE_PX, SIZE_PX)
         self._window = np.zeros((WINDOW_FRAMES, 2), dtype=np.float32)
         self._seen: tuple[int, int] | None = None  # (ring id, frames written) last drawn
         self.last: ScopeFrame | None = None
@@ -95,7 +95,7 @@ class ScopeView(QWidget):
         ring, what = self.source()
         if ring is None:
             if self.last is not None and not self.readout.text().endswith("stopped"):
-                self.readout.setText(f"{self.last.readout} · stopped")
+                self.readout.setText(f"{self.last.readout}\nstopped")
             elif self.last is None:
                 self.readout.setText("stopped")
             self._seen = None
@@ -107,7 +107,7 @@ class ScopeView(QWidget):
         n = ring.latest(self._window)
         frame = scope_frame(self._window[WINDOW_FRAMES - n :], ring.source_channels)
         self.trace.setData(frame.x, frame.y)
-        self.readout.setText(f"{frame.readout} · {what}")
+        self.readout.setText(f"{frame.readout}\n{what}")
         self.last = frame
         self.frames_drawn += 1
 

@@ -69,7 +69,7 @@ def test_the_scope_draws_what_playback_plays(qtbot: Any, window: Any, tmp_path: 
     frame = dock.view.last
     assert frame.correlation == pytest.approx(-1.0, abs=1e-3)
     assert np.abs(frame.y).max() < 1e-3 < 0.5 < np.abs(frame.x).max()  # a horizontal line
-    assert dock.view.readout.text() == "correlation -1.00 · playback"
+    assert dock.view.readout.text() == "correlation -1.00\nplayback"
     drawn = dock.view.frames_drawn
     x, _y = dock.view.trace.getData()
     assert x is not None and 0 < len(x) <= 1024
@@ -84,7 +84,7 @@ def test_the_scope_draws_what_playback_plays(qtbot: Any, window: Any, tmp_path: 
     qtbot.waitUntil(lambda: dock.view.last is not None and dock.view.last.mono, timeout=5_000)
     frame = dock.view.last
     assert np.abs(frame.x).max() < 1e-3 < 0.5 < np.abs(frame.y).max()  # a vertical line
-    assert dock.view.readout.text() == "mono · playback"
+    assert dock.view.readout.text() == "mono\nplayback"
 
     dock.action.trigger()
     assert not dock.isVisible() and not dock.view.timer.isActive()
@@ -107,7 +107,7 @@ def test_the_scope_draws_the_input_while_recording(qtbot: Any, window: Any, monk
     dock.action.trigger()
     assert panel.start_recording(), panel.message_text
     try:
-        qtbot.waitUntil(lambda: dock.view.readout.text().endswith("· input"), timeout=10_000)
+        qtbot.waitUntil(lambda: dock.view.readout.text().endswith("\ninput"), timeout=10_000)
         assert dock.view.last is not None and dock.view.last.correlation == pytest.approx(-1.0, abs=1e-3)
     finally:
         panel.stop_recording()

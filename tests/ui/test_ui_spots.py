@@ -58,17 +58,17 @@ def test_marks_follow_the_qc_ceiling_and_a_click_seeks(qtbot: Any, window: Any, 
     assert _starts(marks.clipped) == [20.0] and [[round(v, 1) for v in s] for s in spots["clipped"]] == [[20.0, 20.1]]
     assert len(marks.over) == 2 and 19.9 <= marks.over[0][0] <= 20.0 and 29.9 <= marks.over[1][0] <= 30.0
     assert marks.applied_dbtp == -1.0 and "true peak over -1 dBTP" in panel.strip.toolTip()
-    x, _y = marks.over_item.getData()
-    assert len(x) == 4  # two marks, drawn as pairs of points
+    assert marks.drawn() == (1, 2)
 
     # A profile that fails at 0 dBTP: the -0.45 dBTP over between samples is no longer marked.
     panel.meters.fill_profiles()
     panel.meters.set_profile("strict-zero")
     assert marks.applied_dbtp == 0.0 and len(marks.over) == 1 and round(marks.over[0][0]) == 20
+    assert marks.drawn() == (1, 1)
     panel.meters.set_profile("spotify")  # a built-in one: warns above -1 dBTP
     assert marks.applied_dbtp == -1.0 and len(marks.over) == 2
 
-    # A click on the orange mark at 30 s plays from its start.
+    # A click on the purple band at 30 s plays from its start.
     seeks: list[float] = []
     panel.spectrogram.seek_requested.connect(seeks.append)
     panel.spectrogram.setXRange(25.0, 35.0, padding=0)
@@ -76,9 +76,9 @@ def test_marks_follow_the_qc_ceiling_and_a_click_seeks(qtbot: Any, window: Any, 
     QApplication.processEvents()
     vb = panel.strip.getPlotItem().vb
     start = marks.over[1][0]
-    at = panel.strip.mapFromScene(vb.mapViewToScene(pg.Point(start + 0.05, marks.over_y)))
+    at = panel.strip.mapFromScene(vb.mapViewToScene(pg.Point(start + 0.05, -20.0)))
     qtbot.mouseClick(panel.strip.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(int(at.x()), int(at.y())))
     assert seeks == [pytest.approx(start)]
-    away = panel.strip.mapFromScene(vb.mapViewToScene(pg.Point(27.0, marks.over_y)))
+    away = panel.strip.mapFromScene(vb.mapViewToScene(pg.Point(27.0, -20.0)))
     qtbot.mouseClick(panel.strip.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(int(away.x()), int(away.y())))
     assert len(seeks) == 1  # no mark there: the click does nothing
