@@ -25,5 +25,6 @@ def set_up_views(
     panel.strips.hidden_changed.connect(lambda names: setattr(prefs, "hidden_strips", names))
     panel.strips.add_menu(window.menuBar())
     panel.meters.set_profile(prefs.qc_profile)
+    prefs.qc_profile = panel.meters.profile()  # "" when the remembered profile is gone
     panel.meters.qc.currentIndexChanged.connect(lambda _i: setattr(prefs, "qc_profile", panel.meters.profile()))
     return ScopeDock(window, scope_source(player, recorder), panel.strips.view_menu)

@@ -86,3 +86,26 @@ def test_exports_carry_the_chosen_profiles_checks(qtbot: Any, window: Any, tmp_p
     warnings = _export(window, tmp_path / "broken.json", monkeypatch)
     assert len(warnings) == 1 and "No QC profile 'no-such-profile'" in warnings[0]
     assert not (tmp_path / "broken.json").exists()
+
+
+def test_the_chosen_profile_is_remembered_and_a_vanished_one_forgotten(qtbot: Any, settings: Any) -> None:
+    from ui_helpers import make_window
+
+    from hitdesk.paths import qc_profiles_dir
+
+    qc_profiles_dir().mkdir(parents=True, exist_ok=True)
+    mine = qc_profiles_dir() / "mine.toml"
+    mine.write_text("[true_peak_dbtp]\nwarn_above = -2.0\n", encoding="utf-8")
+    first = make_window(qtbot, settings, restore=True)
+    window = next(first)
+    window.panel.meters.set_profile("mine")
+    next(first, None)  # closing saves the settings
+    again = make_window(qtbot, settings, restore=True)
+    second = next(again)
+    assert second.panel.meters.profile() == "mine" and second.prefs.qc_profile == "mine"
+    next(again, None)
+    mine.unlink()
+    third = make_window(qtbot, settings, restore=True)
+    window = next(third)
+    assert window.panel.meters.profile() == "" and window.prefs.qc_profile == ""
+    next(third, None)

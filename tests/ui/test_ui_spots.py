@@ -45,6 +45,7 @@ def _starts(spans: list[tuple[float, float]]) -> list[float]:
 def test_marks_follow_the_qc_ceiling_and_a_click_seeks(qtbot: Any, window: Any, tmp_path: Path) -> None:
     qc_profiles_dir().mkdir(parents=True, exist_ok=True)
     (qc_profiles_dir() / "strict-zero.toml").write_text("[true_peak_dbtp]\nfail_above = 0.0\n", encoding="utf-8")
+    (qc_profiles_dir() / "minus-two.toml").write_text("[true_peak_dbtp]\nwarn_above = -2.0\n", encoding="utf-8")
     with qtbot.waitSignal(window.all_done, timeout=WAIT_MS):
         window.add_paths([spotted_take(tmp_path / "spots.wav")])
     wait_idle(qtbot, window)
@@ -65,6 +66,9 @@ def test_marks_follow_the_qc_ceiling_and_a_click_seeks(qtbot: Any, window: Any, 
     panel.meters.set_profile("strict-zero")
     assert marks.applied_dbtp == 0.0 and len(marks.over) == 1 and round(marks.over[0][0]) == 20
     assert marks.drawn() == (1, 1)
+    panel.meters.set_profile("minus-two")  # below the floor: what the pass logged, and it says so
+    assert marks.applied_dbtp == -1.0 and len(marks.over) == 2
+    assert "the QC ceiling, -2 dBTP, is below what the analysis logs" in panel.strip.toolTip()
     panel.meters.set_profile("spotify")  # a built-in one: warns above -1 dBTP
     assert marks.applied_dbtp == -1.0 and len(marks.over) == 2
 
