@@ -34,6 +34,7 @@ from typing import Any
 from hitdesk.errors import SettingsFileError
 from hitdesk.paths import qc_profiles_dir
 from hitdesk.platforms import Platform, profile_key
+from hitdesk.present import plural
 
 # Measure -> (unit, where it is in a result's JSON)
 MEASURES: dict[str, tuple[str, str, str]] = {
@@ -159,7 +160,7 @@ def _check_rule(result: dict[str, Any], rule: Rule) -> dict[str, str]:
         status, detail = _unmeasured(result, rule.measure)
     else:
         status, broken = rule.judge(float(value))
-        shown = f"{int(value)} {unit}" if rule.measure == "clipping" else f"{float(value):.1f} {unit}"
+        shown = plural(int(value), "spot") if rule.measure == "clipping" else f"{float(value):.1f} {unit}"
         detail = f"{shown}: {broken}" if broken else f"{shown}: within {rule.limits_text() or 'no limits'}"
         if rule.measure == "clipping" and value and isinstance(block, dict) and block.get("times_s"):
             detail += f" (first at {float(block['times_s'][0]):.2f} s)"
@@ -175,3 +176,16 @@ def _unmeasured(result: dict[str, Any], measure: str) -> tuple[str, str]:
     if measure == "integrated_lufs":
         return "warn", "every 400 ms block is below the -70 LUFS gate"
     return "warn", "not measured: the track is too short or too quiet for it"
+
+
+def true_peak_ceiling(profile: Profile) -> float | None:
+    """The lowest true-peak limit of a profile (its warning, where it has one): the level above which a
+    timeline marks peaks; None when the profile does not limit true peak."""
+    limits = [
+        limit
+        for rule in profile.rules
+        if rule.measure == "true_peak_dbtp"
+        for limit in (rule.warn_above, rule.fail_above)
+        if limit is not None
+    ]
+    return min(limits) if limits else None

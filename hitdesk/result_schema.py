@@ -20,6 +20,7 @@ from hitdesk.results import (
     MODES,
     OUTPUT_KEYS,
     PLATFORM_KEYS,
+    PROBLEM_SPOTS_KEYS,
     QC_KEYS,
     QC_STATUSES,
     RESULT_KEYS,
@@ -34,6 +35,7 @@ _TEXT_TAGS = ("title", "artist", "album")
 # Times are written rounded to the millisecond; a window ending at the track's end stays within this.
 _TIME_SLACK_S = 1e-3
 _EXPLAINED = ("curve", "explanation", "tonal_balance")  # hitdesk.explain's
+_METERS = ("loudness", "stereo", "clipping", "problem_spots")  # the loudness pass's
 
 
 class ResultSchemaError(ValueError):
@@ -85,7 +87,7 @@ def validate_result_dict(d: object) -> dict[str, Any]:
             raise ResultSchemaError("familiarity.unlike_training_data must be true or false")
     _check_meters(r)
     if r["error"] is not None:
-        measured = ("overall", "familiarity", "loudness", "stereo", "clipping", "platforms", "qc", *_EXPLAINED)
+        measured = (*_METERS, "overall", "familiarity", "platforms", "qc", *_EXPLAINED)
         if segments or any(r.get(key) is not None for key in measured):
             raise ResultSchemaError("a failed analysis has no scores")
         return r
@@ -109,7 +111,7 @@ def validate_saved_result(d: object) -> dict[str, Any]:
         loudness = d.get("loudness") if "loudness" in d else {}
         if ok and isinstance(loudness, dict):  # results of schema 1 had none, of schema 2 two values
             loudness = {**dict.fromkeys(LOUDNESS_ORDER), **loudness}
-        defaults: dict[str, Any] = dict.fromkeys(("familiarity", "error", "stereo", "clipping", *_EXPLAINED))
+        defaults: dict[str, Any] = dict.fromkeys(("familiarity", "error", *_METERS[1:], *_EXPLAINED))
         defaults.update(tags={}, model={}, mode="full", notes=[])
         d = {**defaults, **d, "loudness": loudness if ok else d.get("loudness")}
         if isinstance(d.get("segments"), list):  # windows were explained later too
@@ -144,7 +146,8 @@ def _check_insights(r: dict[str, Any], segments: list[dict[str, Any]], duration:
 
 
 def _check_meters(r: dict[str, Any]) -> None:
-    """The "loudness", "stereo" and "clipping" objects, and the output's "platforms" and "qc" when present."""
+    """The "loudness", "stereo", "clipping" and "problem_spots" objects, and the output's "platforms" and
+    "qc" when present."""
     if r["loudness"] is not None:
         loud = _fields(r["loudness"], LOUDNESS_KEYS, "loudness")
         for key in LOUDNESS_ORDER:
@@ -164,6 +167,8 @@ def _check_meters(r: dict[str, Any]) -> None:
             raise ResultSchemaError("clipping.times_s must list at most one time per spot")
         for t in clip["times_s"]:
             _number(t, "clipping.times_s", low=0.0)
+    if r.get("problem_spots") is not None:
+        _check_spots(_fields(r["problem_spots"], PROBLEM_SPOTS_KEYS, "problem_spots"))
     for platform in _list_or_none(r.get("platforms"), "platforms"):
         p = _fields(platform, PLATFORM_KEYS, "platform")
         _text(p["name"], "platform name")
@@ -177,6 +182,23 @@ def _check_meters(r: dict[str, Any]) -> None:
         _text(q["detail"], "qc detail")
         if q["status"] not in QC_STATUSES:
             raise ResultSchemaError(f"qc status must be one of {', '.join(QC_STATUSES)}")
+
+
+def _check_spots(spots: dict[str, Any]) -> None:
+    """Spans in order within the track: ``[start_s, end_s]`` clipped, ``[start_s, end_s, peak_dbtp]``
+    over the floor, and a count of the runs left off."""
+    _number(spots["true_peak_floor_dbtp"], "problem_spots.true_peak_floor_dbtp", -200.0, 200.0)
+    left = spots["left_off"]
+    if isinstance(left, bool) or not isinstance(left, int) or left < 0:
+        raise ResultSchemaError("problem_spots.left_off must be a whole number, not negative")
+    for kind, size in (("clipped", 2), ("true_peak", 3)):
+        for span in _list_or_none(spots[kind], f"problem_spots.{kind}"):
+            if not isinstance(span, list) or len(span) != size:
+                raise ResultSchemaError(f"problem_spots.{kind} holds lists of {size} numbers")
+            start = _number(span[0], f"problem_spots.{kind}", low=0.0)
+            _number(span[1], f"problem_spots.{kind}", low=start)
+            if size == 3:
+                _number(span[2], "problem_spots.true_peak", -200.0, 200.0)
 
 
 def _list_or_none(value: object, name: str) -> list[Any]:

@@ -17,8 +17,8 @@ if TYPE_CHECKING:  # imported when first needed: every `hitdesk` command imports
 
 # Bumped whenever a field is added, dropped or changes meaning. The result cache folds it into its
 # keys, so an entry written before the change is recomputed instead of read with a field missing.
-RESULT_SCHEMA_VERSION = 3  # 2: "loudness"; 3: its range, PLR and maxima, "stereo", "clipping", "curve",
-# "explanation" (also per segment), "tonal_balance"
+RESULT_SCHEMA_VERSION = 4  # 2: "loudness"; 3: its range, PLR and maxima, "stereo", "clipping", "curve",
+# "explanation" (also per segment), "tonal_balance"; 4: "problem_spots"
 
 # The three windows, in the order analysis reports them (as hitdesk.dsp.windows names them; not
 # imported from there so that this module stays free of numpy).
@@ -37,6 +37,7 @@ RESULT_KEYS = frozenset(
         "loudness",
         "stereo",
         "clipping",
+        "problem_spots",
         "curve",
         "explanation",
         "tonal_balance",
@@ -52,6 +53,7 @@ LOUDNESS_KEYS = frozenset(LOUDNESS_ORDER)
 STEREO_ORDER = ("correlation", "width", "mono_loss_lu")
 STEREO_KEYS = frozenset(STEREO_ORDER)
 CLIPPING_KEYS = frozenset({"spots", "times_s"})
+PROBLEM_SPOTS_KEYS = frozenset({"true_peak_floor_dbtp", "clipped", "true_peak", "left_off"})
 PLATFORM_KEYS = frozenset({"name", "target_lufs", "gain_db", "true_peak_after_dbtp"})
 QC_KEYS = frozenset({"rule", "status", "detail"})
 QC_STATUSES = ("pass", "warn", "fail")
@@ -166,6 +168,7 @@ class TrackResult:
                 "loudness": _loudness_dict(self),
                 "stereo": _meter_dict(self, "stereo"),
                 "clipping": _meter_dict(self, "clipping"),
+                "problem_spots": _meter_dict(self, "problem_spots"),
                 "curve": None if self.curve is None else self.curve.to_dict(),
                 "explanation": None if self.explanation is None else self.explanation.to_dict(),
                 "tonal_balance": None if self.tonal_balance is None else self.tonal_balance.to_dict(),
@@ -189,7 +192,7 @@ class TrackResult:
             familiarity=None if d.get("familiarity") is None else Familiarity.from_dict(d["familiarity"]),
             notes=tuple(str(n) for n in d.get("notes") or ()),
             error=d.get("error"),
-            loudness=_loudness_from(d.get("loudness"), d.get("stereo"), d.get("clipping")),
+            loudness=_loudness_from(d.get("loudness"), d.get("stereo"), d.get("clipping"), d.get("problem_spots")),
             curve=None if d.get("curve") is None else HitCurve.from_dict(d["curve"]),
             explanation=None if d.get("explanation") is None else Explanation.from_dict(d["explanation"]),
             tonal_balance=None if d.get("tonal_balance") is None else TonalBalance.from_dict(d["tonal_balance"]),
@@ -235,14 +238,17 @@ def _loudness_dict(result: TrackResult) -> dict[str, float | None] | None:
 
 
 def _meter_dict(result: TrackResult, name: str) -> dict[str, Any] | None:
-    """The loudness pass's "stereo" or "clipping" object; None where not measured (fast mode, a
-    failed file, a 1-channel file's stereo)."""
+    """The loudness pass's "stereo", "clipping" or "problem_spots" object; None where not measured
+    (fast mode, a failed file, a 1-channel file's stereo)."""
     meter = getattr(result.loudness, name, None) if result.ok else None
     return None if meter is None else dict(meter.to_dict())
 
 
 def _loudness_from(
-    d: dict[str, Any] | None, stereo: dict[str, Any] | None = None, clipping: dict[str, Any] | None = None
+    d: dict[str, Any] | None,
+    stereo: dict[str, Any] | None = None,
+    clipping: dict[str, Any] | None = None,
+    spots: dict[str, Any] | None = None,
 ) -> Loudness | TrackLoudness | None:
     """Results written before loudness was measured have no field; all values null means not measured."""
     if not d or all(v is None for v in d.values()):
@@ -253,4 +259,4 @@ def _loudness_from(
         return Loudness.from_dict(d)  # measured without the pass's meters (an earlier version, the app's own)
     from hitdesk.dsp.meters import TrackLoudness
 
-    return TrackLoudness.from_dicts(d, stereo, clipping)
+    return TrackLoudness.from_dicts(d, stereo, clipping, spots)

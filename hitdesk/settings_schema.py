@@ -196,6 +196,12 @@ SETTINGS: tuple[Setting, ...] = (
         "The strips under the spectrogram the user hid (loudness, correlation, curve; View menu).",
         maximum=3,
     ),
+    Setting(
+        "view/qcProfile",
+        "str",
+        "",
+        "The QC profile chosen in the take panel (empty for none); exported results carry its checks.",
+    ),
     Setting("files/lastFolder", "str", "", "The folder audio was last opened from, where Open starts."),
     Setting(
         "files/recent", "paths", [], "The files opened last, newest first (File > Open Recent).", maximum=MAX_RECENT

@@ -62,6 +62,7 @@ RESULT_KEYS = frozenset(
         "loudness",
         "stereo",
         "clipping",
+        "problem_spots",
         "platforms",
         "curve",
         "explanation",

@@ -1,9 +1,9 @@
 """A fake PortAudio input stream for the recorder and the record panel: the failures a virtual device
 cannot produce (overflows, a stalled device, a device unplugged mid-take, a busy device); and a fake
-output device for the player, whose callback the test calls as PortAudio would (``pull``).
+output device for the player, whose callback a test pulls buffers from as PortAudio would (``pull``).
 
-Used by ``tests/capture/test_capture_fakes.py``, ``tests/ui/test_ui_record.py`` and
-``tests/ui/test_ui_abref.py``.
+Used by ``tests/capture/test_capture_fakes.py``, ``tests/ui/test_ui_record.py``,
+``tests/ui/test_ui_player.py``, ``tests/ui/test_ui_scope.py`` and ``tests/ui/test_ui_abref.py``.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from hitdesk.capture.devices import InputDevice
+from hitdesk.ui.play_output import Callback
 
 
 class _Flags:
@@ -102,26 +103,32 @@ def stream_factory(signal: np.ndarray, streams: list[FakeStream] | None = None, 
     return make
 
 
-class FakeOutputDevice:
-    """An output device that takes any rate, has two outputs and keeps the callback of the stream it opened."""
+class FakeOutput:
+    """An output device that takes ``rates`` (None: any) and has ``channels`` outputs."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, rates: set[int] | None = None, channels: int = 2, default: int = 48_000, fail_open: set[int] = frozenset()
+    ) -> None:
+        self.rates, self.channels, self.default, self.fail_open = rates, channels, default, set(fail_open)
         self.opened: list[tuple[int, int]] = []
-        self.callback: Callable[..., None] | None = None
+        self.callback: Callback | None = None
+        self.refused: set[tuple[int, int]] = set()
 
     def max_channels(self) -> int:
-        return 2
+        return self.channels
 
     def default_rate(self) -> int | None:
-        return 48_000
+        return self.default
 
     def supports(self, rate: int, channels: int) -> bool:
-        return True
+        return (self.rates is None or rate in self.rates) and (rate, channels) not in self.refused
 
     def refuse(self, rate: int, channels: int) -> None:
-        pass
+        self.refused.add((rate, channels))
 
-    def open(self, rate: int, channels: int, callback: Callable[..., None]) -> Any:
+    def open(self, rate: int, channels: int, callback: Callback) -> Any:
+        if rate in self.fail_open:
+            raise RuntimeError(f"Invalid sample rate {rate}")
         self.opened.append((rate, channels))
         self.callback = callback
         return self
@@ -130,7 +137,7 @@ class FakeOutputDevice:
         self.callback = None
 
 
-def pull(player: Any, output: FakeOutputDevice, frames: int) -> np.ndarray:
+def pull(player: Any, output: FakeOutput, frames: int) -> np.ndarray:
     """``frames`` frames from the player's real callback, once its feeder has made them."""
     assert output.callback is not None
     out = np.zeros((frames, 2), dtype=np.float32)

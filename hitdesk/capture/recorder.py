@@ -44,6 +44,7 @@ from hitdesk.capture.markers import TakeMarker
 from hitdesk.capture.ring import RingBuffer
 from hitdesk.capture.stream import StreamFactory, StreamLike, portaudio_stream
 from hitdesk.capture.writers import RecordingWriter, open_writer, recording_format
+from hitdesk.dsp.scope import ScopeRing
 from hitdesk.errors import CaptureError
 from hitdesk.present import mmss
 
@@ -116,6 +117,7 @@ class Recorder:
         self._max_frames: int | None = None
         self._stream: StreamLike | None = None
         self._ring: RingBuffer | None = None
+        self.scope = ScopeRing()  # the newest input frames, for the vectorscope (written by the writer thread)
         self._select = slice(0, 1)
         self._writer: RecordingWriter | None = None
         self._marker: TakeMarker | None = None
@@ -344,6 +346,7 @@ class Recorder:
             self._fail("The take reached the largest size a WAV file can hold (4 GB) and was stopped.")
         if block.shape[0]:
             writer.write(block)
+            self.scope.write(block, block.shape[1])
             peak = np.max(np.abs(block), axis=0)
             with self._lock:
                 np.maximum(self._peak, peak, out=self._peak)

@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from hitdesk.dsp.spots import RunLog
+
 # 32767/32768: a 16-bit file's largest positive sample reads as clipped too.
 FULL_SCALE = 32767.0 / 32768.0
 RUN = 3
@@ -45,6 +47,7 @@ class ClipCounter:
         self._fed = 0
         self._spots = 0
         self._times: list[float] = []
+        self.spots: RunLog | None = None  # every run's start, merged into spans for a timeline
 
     def feed(self, block: npt.NDArray[np.float32]) -> None:
         n = block.shape[0]
@@ -60,6 +63,8 @@ class ClipCounter:
         starts = ~ext[:-RUN] & ext[1 : n + 1] & ext[2 : n + 2] & ext[RUN : n + RUN]
         frames = np.flatnonzero(starts.any(axis=1))
         self._spots += int(starts.sum())
+        if self.spots is not None and frames.size:
+            self.spots.add(self._fed + frames.astype(np.int64) + 1 - RUN)
         room = MAX_TIMES - len(self._times)
         if room > 0 and frames.size:
             self._times.extend(float(self._fed + k + 1 - RUN) / self.rate for k in frames[:room])

@@ -3,8 +3,9 @@
 ``TrackMeter`` is the loudness meter (integrated loudness, true peak) that also keeps the 100 ms
 history of its own K-weighted samples (``hitdesk.dsp.loudness_range``) and counts clipped runs in
 the native blocks (``hitdesk.dsp.clipping``); its ``result()`` is a ``TrackLoudness``, a
-``Loudness`` with the momentary and short-term maxima, LRA, PLR, the stereo meters and the curves
-for drawing. Analysis feeds it exactly as it feeds a ``LoudnessMeter``.
+``Loudness`` with the momentary and short-term maxima, LRA, PLR, the stereo meters, the problem
+spots for a timeline (``hitdesk.dsp.spots``) and the curves for drawing. Analysis feeds it exactly
+as it feeds a ``LoudnessMeter``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from hitdesk.dsp.loudness_range import (
     momentary_lufs,
     short_term_lufs,
 )
+from hitdesk.dsp.spots import ProblemSpots, RunLog, spots_of
 from hitdesk.dsp.stereo import Stereo, correlation_curve, stereo_of
 
 # Keys of the "loudness" object beyond ``Loudness.to_dict``'s two.
@@ -59,6 +61,7 @@ class TrackLoudness(Loudness):
     short_term_max_lufs: float | None = None
     stereo: Stereo | None = None
     clipping: Clipping | None = None
+    problem_spots: ProblemSpots | None = None
     curves: LoudnessCurves | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -83,9 +86,13 @@ class TrackLoudness(Loudness):
 
     @classmethod
     def from_dicts(
-        cls, loudness: dict[str, Any], stereo: dict[str, Any] | None, clipping: dict[str, Any] | None
+        cls,
+        loudness: dict[str, Any],
+        stereo: dict[str, Any] | None,
+        clipping: dict[str, Any] | None,
+        spots: dict[str, Any] | None = None,
     ) -> TrackLoudness:
-        """Reads the "loudness", "stereo" and "clipping" objects a result's JSON holds."""
+        """Reads the "loudness", "stereo", "clipping" and "problem_spots" objects a result's JSON holds."""
         base = Loudness.from_dict(loudness)
 
         def number(key: str) -> float | None:
@@ -100,6 +107,7 @@ class TrackLoudness(Loudness):
             short_term_max_lufs=number("short_term_max_lufs"),
             stereo=None if stereo is None else Stereo.from_dict(stereo),
             clipping=None if clipping is None else Clipping.from_dict(clipping),
+            problem_spots=None if spots is None else ProblemSpots.from_dict(spots),
         )
 
 
@@ -112,11 +120,15 @@ class TrackMeter(LoudnessMeter):
         self.history = StepHistory(rate, channels)
         self.weighted_sink = self.history.feed
         self._clips = ClipCounter(rate, channels)
+        self._clips.spots = RunLog(rate)
+        self._peak.spots = RunLog(rate)
+        self._frames = 0
 
     def feed_true_peak(self, block: npt.ArrayLike) -> None:
         x = _finite_block(block)
         super().feed_true_peak(x)
         self._clips.feed(x)
+        self._frames += len(x)
 
     def result(self) -> TrackLoudness:
         base = super().result()
@@ -136,5 +148,10 @@ class TrackMeter(LoudnessMeter):
             short_term_max_lufs=finite_max(short_term),
             stereo=stereo,
             clipping=self._clips.result(),
+            problem_spots=self._spots(),
             curves=curves,
         )
+
+    def _spots(self) -> ProblemSpots | None:
+        clipped, peaks = self._clips.spots, self._peak.spots
+        return None if clipped is None or peaks is None else spots_of(clipped, peaks, self._frames)

@@ -15,6 +15,10 @@ bound exceed the peak found so far are interpolated (1-20% of the positions on c
 instead of all of them), gathered into one array so that numpy is called a few times per block.
 The skipped positions cannot change the result: the peak is exactly what interpolating
 everywhere gives.
+
+Given a ``RunLog`` as ``spots``, the meter also says where the signal goes over ``FLOOR_DBTP``
+(``hitdesk.dsp.spots``): chunks that could exceed it are interpolated too, and each chunk over it
+is logged with its own true peak. On a loud master that is most chunks (see the README's figures).
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ import math
 
 import numpy as np
 import numpy.typing as npt
+
+from hitdesk.dsp.spots import FLOOR_LINEAR, RunLog
 
 OVERSAMPLE = 4
 HALF_TAPS = 5  # input samples on each side of an interpolated position
@@ -68,6 +74,8 @@ class TruePeakMeter:
         # Input not yet fully used (positions whose taps reach into the next block), channels x samples.
         self._carry = np.zeros((channels, _CONTEXT), dtype=np.float32)
         self._finished = False
+        self._fed = 0  # frames fed so far
+        self.spots: RunLog | None = None  # where the signal goes over FLOOR_DBTP, when asked for
 
     def feed(self, block: npt.ArrayLike) -> None:
         x = np.asarray(block, dtype=np.float32)
@@ -76,7 +84,9 @@ class TruePeakMeter:
         if x.shape[0] == 0:
             return
         ext = np.concatenate([self._carry, x.T], axis=1)
-        done = self._interpolate(ext, (ext.shape[1] - _CONTEXT) // _CHUNK)
+        base = self._fed - self._carry.shape[1]
+        self._fed += x.shape[0]
+        done = self._interpolate(ext, (ext.shape[1] - _CONTEXT) // _CHUNK, base)
         self._carry = ext[:, done:]
 
     def peak(self) -> float:
@@ -89,14 +99,15 @@ class TruePeakMeter:
             chunks = -(-positions // _CHUNK)
             tail = np.zeros((self.channels, chunks * _CHUNK + _CONTEXT), dtype=np.float32)
             tail[:, :positions] = self._carry
-            self._interpolate(tail, chunks)
+            self._interpolate(tail, chunks, self._fed - positions)
             self._carry = self._carry[:, :0]
         return self._peak
 
-    def _interpolate(self, ext: Block, chunks: int) -> int:
+    def _interpolate(self, ext: Block, chunks: int, base: int) -> int:
         """Interpolates the first ``chunks * 32`` positions of each row of ``ext`` wherever the peak
-        could be; returns how many leading samples are no longer needed. Position ``i`` lies between
-        ``ext[:, i + 4]`` and ``ext[:, i + 5]`` and reads ``ext[:, i : i + 10]``."""
+        (or, with ``spots``, the floor) could be exceeded; returns how many leading samples are no
+        longer needed. Position ``i`` lies between ``ext[:, i + 4]`` and ``ext[:, i + 5]`` and reads
+        ``ext[:, i : i + 10]``; ``ext[:, 0]`` is frame ``base`` of the track."""
         if chunks <= 0:
             return 0
         length = ext.shape[1]
@@ -112,15 +123,42 @@ class TruePeakMeter:
         # The middle phase is the samples themselves (every sample is in some call's first chunks).
         self._peak = max(self._peak, float(most.max()))
         reach = np.maximum(most[:, :-1], most[:, 1:])
-        candidates = np.flatnonzero(reach > np.float32(self._peak / self._bound))
-        if candidates.size:
+        level = self._peak if self.spots is None else min(self._peak, FLOOR_LINEAR)
+        candidates = np.flatnonzero(reach > np.float32(level / self._bound))
+        chunk_peaks = most[:, :-1].copy() if self.spots is not None else None
+        if chunk_peaks is not None and 2 * candidates.size > chunk_peaks.size:
+            self._every_position(ext, chunks, chunk_peaks)  # most chunks: cheaper than gathering them
+        elif candidates.size:
             row, chunk = np.divmod(candidates, chunks)
             starts = row * length + chunk * _CHUNK
             rows = ext.reshape(-1)[starts[:, None] + np.arange(_WIDTH)]
             # Nine zeros after the last row make every row's 32 positions valid correlation outputs;
             # the outputs that straddle two rows are dropped.
             flat = np.concatenate([rows.reshape(-1), np.zeros(_CONTEXT, dtype=np.float32)])
-            for taps in self._taps:
-                values = np.correlate(flat, taps, "valid").reshape(-1, _WIDTH)[:, :_CHUNK]
-                self._peak = max(self._peak, float(values.max()), -float(values.min()))
+            if chunk_peaks is None:
+                for taps in self._taps:
+                    values = np.correlate(flat, taps, "valid").reshape(-1, _WIDTH)[:, :_CHUNK]
+                    self._peak = max(self._peak, float(values.max()), -float(values.min()))
+            else:
+                phases = [np.abs(np.correlate(flat, taps, "valid")) for taps in self._taps]
+                loudest = np.maximum(np.maximum(phases[0], phases[1], out=phases[0]), phases[2], out=phases[0])
+                row_peaks = loudest.reshape(-1, _WIDTH)[:, :_CHUNK].max(axis=1)
+                self._peak = max(self._peak, float(row_peaks.max()))
+                flat_peaks = chunk_peaks.reshape(-1)  # a view: the chunks' peaks so far
+                flat_peaks[candidates] = np.maximum(flat_peaks[candidates], row_peaks)
+        if chunk_peaks is not None and self.spots is not None:
+            loudest = chunk_peaks.max(axis=0)
+            over = np.flatnonzero(loudest > FLOOR_LINEAR)
+            if over.size:
+                self.spots.add(base + over * _CHUNK + _CHUNK // 2 + HALF_TAPS - 1, loudest[over].astype(np.float64))
         return chunks * _CHUNK
+
+    def _every_position(self, ext: Block, chunks: int, chunk_peaks: Block) -> None:
+        """Interpolates all ``chunks * 32`` positions of each row, raising ``chunk_peaks`` (rows x chunks)
+        to each chunk's largest value."""
+        for row in range(ext.shape[0]):
+            signal = ext[row, : chunks * _CHUNK + _CONTEXT]
+            phases = [np.abs(np.correlate(signal, taps, "valid")) for taps in self._taps]
+            loudest = np.maximum(np.maximum(phases[0], phases[1], out=phases[0]), phases[2], out=phases[0])
+            np.maximum(chunk_peaks[row], loudest.reshape(chunks, _CHUNK).max(axis=1), out=chunk_peaks[row])
+        self._peak = max(self._peak, float(chunk_peaks.max()))

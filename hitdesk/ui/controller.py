@@ -394,9 +394,9 @@ class TakesController(QObject):
     def _model_info(self) -> dict[str, str]:
         return self._model.info.to_dict() if self._model is not None else {}
 
-    def export_results(self, path: Path) -> int:
-        """Writes every result as CSV or JSON (``session.write_export``); returns how many, or raises ``OSError``."""
-        n = write_export(path, self._list.results(self._model_info(), "fast" if self.prefs.fast else "full"))
+    def export_results(self, path: Path, qc: str = "") -> int:
+        """Results as CSV or JSON, with QC profile ``qc``'s checks (``session.write_export``); raises ``OSError``."""
+        n = write_export(path, self._list.results(self._model_info(), "fast" if self.prefs.fast else "full"), qc)
         self.message.emit(f"Exported {plural(n, 'result')} to {path.name}.")
         return n
 

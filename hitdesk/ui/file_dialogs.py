@@ -11,6 +11,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
+from hitdesk.errors import HitdeskError
 from hitdesk.ui.command_context import CommandContext
 from hitdesk.ui.session import SESSION_SUFFIX, SessionError, session_file
 
@@ -47,9 +48,12 @@ def export_dialog(c: CommandContext) -> None:
     if p.suffix.lower() not in (".csv", ".json"):
         p = p.with_suffix(".json" if "json" in chosen.lower() else ".csv")
     try:
-        c.controller.export_results(p)
+        c.controller.export_results(p, c.prefs.qc_profile)  # the take panel's QC picker
     except OSError as exc:
         QMessageBox.warning(c.window, "Export failed", f"Cannot write '{p.name}': {exc.strerror or exc}.")
+        return
+    except HitdeskError as exc:  # the chosen QC profile cannot be read: nothing written
+        QMessageBox.warning(c.window, "Export failed", f"{exc} Choose another QC profile in the take panel.")
         return
     c.prefs.remember_folder("export", p.parent)
 

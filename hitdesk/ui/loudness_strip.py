@@ -3,9 +3,10 @@ Youlean's history), and its stereo correlation over time, from the curves its an
 (``hitdesk.dsp.meters``).
 
 Short-term loudness (3 s) is the bold line, momentary (400 ms) the thin one, integrated loudness a
-dashed level, clipped spots red ticks; correlation (400 ms windows) runs from -1 (out of phase) to
-+1 (mono). Each value is drawn where its window ends, as meters show them. The x axes follow the
-spectrogram's (``TimeStrip.follow``), so zooming or scrolling one moves all.
+dashed level, clipped spots red ticks and bands, peaks over the QC ceiling purple bands
+(``hitdesk.ui.spot_marks``; a click on one plays from its start); correlation (400 ms windows) runs
+from -1 (out of phase) to +1 (mono). Each value is drawn where its window ends, as meters show them.
+The x axes follow the spectrogram's (``TimeStrip.follow``), so zooming or scrolling one moves all.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from hitdesk.dsp.loudness import Loudness
 from hitdesk.dsp.loudness_range import MOMENTARY_STEPS, SHORT_TERM_STEPS, STEP_S
 from hitdesk.dsp.meters import TrackLoudness
 from hitdesk.ui import theme
+from hitdesk.ui.spot_marks import SpotMarks
 from hitdesk.ui.time_strip import TimeStrip
 
 FLOOR_LUFS = -50.0  # the strip's bottom: quieter passages sit on it
@@ -58,6 +60,8 @@ class LoudnessStrip(TimeStrip):
         plot.addItem(self.integrated)
         self.clips = pg.ScatterPlotItem(symbol="t1", size=8, pen=None, brush=CLIP_COLOUR)
         plot.addItem(self.clips)
+        self.marks = SpotMarks(self, FLOOR_LUFS, TOP_LUFS)
+        self._tooltip = self.toolTip()
         self.message = pg.TextItem("", color=theme.DIM_TEXT, anchor=(0, 0.5))
         plot.addItem(self.message, ignoreBounds=True)
         self.show_loudness(None)
@@ -69,6 +73,7 @@ class LoudnessStrip(TimeStrip):
             self.momentary.setData([], [])
             self.short_term.setData([], [])
             self.clips.setData([], [])
+            self.marks.show(None)
             self.integrated.hide()
             self.message.setText(
                 message or ("" if loudness is None else "Loudness over time: analyse the take again to draw it")
@@ -90,6 +95,17 @@ class LoudnessStrip(TimeStrip):
             self.integrated.show()
         times = list(loudness.clipping.times_s) if isinstance(loudness, TrackLoudness) and loudness.clipping else []
         self.clips.setData(times, [TOP_LUFS - 2.0] * len(times))
+        self.marks.show(loudness.problem_spots if isinstance(loudness, TrackLoudness) else None)
+        self._describe()
+
+    def set_ceiling(self, ceiling_dbtp: float | None) -> None:
+        """The QC profile's true-peak ceiling for the orange marks (None: the analysis's floor)."""
+        self.marks.set_ceiling(ceiling_dbtp)
+        self._describe()
+
+    def _describe(self) -> None:
+        marks = self.marks.describe()
+        self.setToolTip(self._tooltip + (f". Problem spots: {marks}" if marks else ""))
 
     def curve_points(self) -> int:
         """How many short-term values are drawn (for tests)."""

@@ -50,6 +50,7 @@ from hitdesk.ui.takes import State, Take
 from hitdesk.ui.takes_table import TakesModel
 from hitdesk.ui.takes_view import TakesTable
 from hitdesk.ui.transport import Transport
+from hitdesk.ui.view_setup import set_up_views
 
 log = logging.getLogger(__name__)
 
@@ -118,9 +119,7 @@ class MainWindow(QMainWindow):
         self._set_tab_order()
         self.panel.set_colour_map(self.prefs.colour_map)
         self.panel.set_db_range(self.prefs.db_range)
-        self.panel.strips.set_hidden(self.prefs.hidden_strips)
-        self.panel.strips.hidden_changed.connect(lambda names: setattr(self.prefs, "hidden_strips", names))
-        self.panel.strips.add_menu(self.menuBar())
+        self.scope_dock = set_up_views(self, self.panel, self.player, self.record_panel, self.prefs)
         self.compare.set_colour_map(self.prefs.colour_map)
         self.compare.set_db_floor(-float(self.prefs.db_range))
         if restore:

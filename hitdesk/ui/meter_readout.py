@@ -86,6 +86,18 @@ class MeterReadout(QWidget):
     def profile(self) -> str:
         return str(self.qc.currentData() or NO_PROFILE)
 
+    def ceiling_dbtp(self) -> float | None:
+        """The chosen profile's true-peak ceiling (None: no profile, none in it, or it cannot be read)."""
+        from hitdesk.platforms import load_platforms
+        from hitdesk.qc import load_profile, true_peak_ceiling
+
+        if not self.profile():
+            return None
+        try:
+            return true_peak_ceiling(load_profile(self.profile(), load_platforms()))
+        except HitdeskError:  # the take panel says why in its text
+            return None
+
     def set_profile(self, name: str) -> None:
         self.qc.setCurrentIndex(max(0, self.qc.findData(name)))
 

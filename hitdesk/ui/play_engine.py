@@ -3,9 +3,10 @@
 Three threads meet here:
 
 - The output callback (PortAudio's thread) copies from the current ``Feed``'s preallocated ring into
-  the output buffer, applies the take's gain, clips (at full scale, or at a platform's ceiling) and
-  advances two counters. It takes no lock, allocates no array, logs nothing and knows no Qt, as the
-  capture recorder's callback.
+  the output buffer, applies the take's gain, clips (at full scale, or at a platform's ceiling),
+  copies what it played into the vectorscope's ring (``hitdesk.dsp.scope``) and advances two
+  counters. It takes no lock, allocates no array, logs nothing and knows no Qt, as the capture
+  recorder's callback.
 - The feeder thread keeps that ring topped up from the take's ``Voice``: reading the file, folding
   its channels to the output's, resampling when the device needs another rate, jumping back at the
   end of a loop. It holds ``PlayEngine.lock`` while it touches a voice.
@@ -28,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 import soxr
 
+from hitdesk.dsp.scope import ScopeRing
 from hitdesk.ui.play_source import Block, PlaySource, downmix_matrix
 
 log = logging.getLogger(__name__)
@@ -171,6 +173,7 @@ class PlayEngine:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.feed: Feed | None = None
+        self.scope = ScopeRing()  # what the callback played, for the vectorscope
         self._running = False
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -192,6 +195,7 @@ class PlayEngine:
             np.multiply(outdata[:n], feed.gain, out=outdata[:n])
         np.clip(outdata[:n], -feed.ceiling, feed.ceiling, out=outdata[:n])
         if n:
+            self.scope.write(outdata[:n], feed.voice.source.channels)
             feed.position = int(feed.at[(r + n - 1) % feed.capacity])
             feed.read = r + n
         elif feed.ended:

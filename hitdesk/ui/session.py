@@ -17,7 +17,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hitdesk import present
 from hitdesk.errors import HitdeskError
@@ -25,6 +25,9 @@ from hitdesk.result_schema import ResultSchemaError, validate_loudness_dict, val
 from hitdesk.results import TrackResult
 from hitdesk.ui.loudness import Loudness
 from hitdesk.ui.play_settings import PlaySettings
+
+if TYPE_CHECKING:
+    from hitdesk.qc import Profile
 
 SESSION_FORMAT = "hitdesk-session"
 SESSION_VERSION = 2
@@ -91,45 +94,59 @@ def results_csv(results: Sequence[TrackResult]) -> str:
     return present.results_csv([r.to_dict() for r in results])
 
 
-def export_dict(row: ExportRow) -> dict[str, Any]:
-    """The result's fields, its ``loudness``, ``stereo`` and ``clipping`` (filled from the app's
-    measurement when the result has none: no field, or one that measured nothing), the platforms'
-    gains as ``hitdesk analyze`` adds them, and the take's ``note``."""
+def export_dict(row: ExportRow, profile: Profile | None = None) -> dict[str, Any]:
+    """The result's fields, its ``loudness``, ``stereo``, ``clipping`` and ``problem_spots`` (filled from
+    the app's measurement when the result has none: no field, or one that measured nothing), the
+    platforms' gains and the ``profile``'s checks as ``hitdesk analyze --qc`` adds them, and the take's
+    ``note``."""
     from hitdesk.platforms import load_platforms, platform_rows
+    from hitdesk.qc import check
 
     d = row.result.to_dict()
     own = d.get("loudness")
     has_own = isinstance(own, dict) and any(v is not None for v in own.values())
     if not has_own and row.loudness is not None and row.result.ok:
         measured = TrackResult(file=row.result.file, loudness=row.loudness).to_dict()
-        for key in ("loudness", "stereo", "clipping"):
+        for key in ("loudness", "stereo", "clipping", "problem_spots"):
             d[key] = measured[key]
     try:
         platforms = platform_rows(d.get("loudness"), load_platforms())
     except HitdeskError:  # the user's presets file is broken: the app says so in the take panel
         platforms = None
-    d = present.with_outputs(d, platforms, None, False)
+    qc = None if profile is None else check(d, profile)
+    d = present.with_outputs(d, platforms, qc, profile is not None)
     d["note"] = row.note
     return d
 
 
-def export_json(rows: Sequence[ExportRow]) -> str:
-    return present.results_json([export_dict(r) for r in rows])
+def export_json(rows: Sequence[ExportRow], profile: Profile | None = None) -> str:
+    return present.results_json([export_dict(r, profile) for r in rows])
 
 
-def export_csv(rows: Sequence[ExportRow]) -> str:
-    dicts = [export_dict(r) for r in rows]
+def export_csv(rows: Sequence[ExportRow], profile: Profile | None = None) -> str:
+    dicts = [export_dict(r, profile) for r in rows]
     extra = []
     for d in dicts:
         extra.append({"note": d["note"]})
     return present.results_csv(dicts, extra)
 
 
-def write_export(path: Path, rows: Sequence[ExportRow]) -> int:
-    """CSV or JSON by the file's suffix: the fields of ``hitdesk analyze --csv`` / ``--json``, and each
-    take's loudness and note (``export_dict``). Returns how many results were written; raises ``OSError``."""
-    write_text(path, export_csv(rows) if path.suffix.lower() == ".csv" else export_json(rows))
+def write_export(path: Path, rows: Sequence[ExportRow], qc: str = "") -> int:
+    """CSV or JSON by the file's suffix: the fields of ``hitdesk analyze --csv`` / ``--json`` (with
+    ``--qc qc`` when a QC profile is named), and each take's loudness and note (``export_dict``).
+    Returns how many results were written; raises ``OSError``, or ``HitdeskError`` (one sentence) when
+    the profile cannot be read, before anything is written."""
+    profile = _qc_profile(qc) if qc else None
+    text = export_csv(rows, profile) if path.suffix.lower() == ".csv" else export_json(rows, profile)
+    write_text(path, text)
     return len(rows)
+
+
+def _qc_profile(name: str) -> Profile:
+    from hitdesk.platforms import load_platforms
+    from hitdesk.qc import load_profile
+
+    return load_profile(name, load_platforms())
 
 
 def write_text(path: Path, text: str) -> None:

@@ -39,6 +39,7 @@ FIELDS = {
     "colour_map": "view/colourMap",
     "db_range": "view/dbRange",
     "hidden_strips": "view/hiddenStrips",
+    "qc_profile": "view/qcProfile",
     "last_folder": "files/lastFolder",
     "recent_files": "files/recent",
     "record_device": "record/device",
@@ -73,6 +74,7 @@ class Preferences:
     colour_map: str = _default("colour_map")
     db_range: int = _default("db_range")
     hidden_strips: list[str] = _default("hidden_strips")  # noqa: RUF009  (strips under the spectrogram the user hid)
+    qc_profile: str = _default("qc_profile")  # "" = none; a built-in profile's name or one of the user's
     last_folder: str = _default("last_folder")
     recent_files: list[str] = _default("recent_files")  # noqa: RUF009  (a field with a factory: no shared list)
     record_device: str = _default("record_device")  # the input's label, "name (host API)"; "" = system default

@@ -194,6 +194,8 @@ class TakePanel(QWidget):
             strip.loop_selected.connect(self.play_controls.set_loop)  # a drag on a strip marks a loop
             strip.loop_dragged.connect(lambda a, b: self.spectrogram.set_loop((a, b)))
         self.curve_strip.seek_requested.connect(self.spectrogram.seek_requested)
+        self.strip.marks.seek_requested.connect(self.spectrogram.seek_requested)  # a problem spot clicked
+        self.meters.qc.currentIndexChanged.connect(lambda _i: self.strip.set_ceiling(self.meters.ceiling_dbtp()))
         self.spectrogram.playhead_moved.connect(self.curve_strip.set_playhead)
         rv.addWidget(self.curve_strip)
         rv.addWidget(self.play_controls)

@@ -78,6 +78,19 @@ def test_exact_length_chosen_pair_and_mono_feed(fake_device: InputDevice, tmp_pa
     assert not needs_repair(out) and list(recordings_dir().glob(".unfinished/*")) == []
 
 
+def test_the_vectorscope_ring_gets_the_chosen_input_channels(fake_device: InputDevice, tmp_path: Path) -> None:
+    """The record panel's vectorscope reads ``Recorder.scope``: the newest frames of the chosen pair."""
+    sig = _signal(3.0)
+    rec = Recorder(
+        RecorderSettings(channels=(1, 3), path=tmp_path / "take.wav", max_seconds=2.5),
+        stream_factory=stream_factory(sig),
+    )
+    _record(rec)
+    newest = np.zeros((4096, 2), dtype=np.float32)
+    assert rec.scope.latest(newest) == 4096 and rec.scope.source_channels == 2
+    np.testing.assert_array_equal(newest, sig[120000 - 4096 : 120000][:, [1, 3]])
+
+
 def test_default_file_goes_to_the_recordings_folder(fake_device: InputDevice) -> None:
     rec = Recorder(RecorderSettings(max_seconds=0.5, file_format="flac"), stream_factory=stream_factory(_signal(1.0)))
     _record(rec)

@@ -277,6 +277,8 @@ def test_result_json_round_trip_and_validation() -> None:
         ("stereo", {"correlation": 0.5, "width": 0.2}),
         ("clipping", {"spots": -1, "times_s": []}),
         ("clipping", {"spots": 1, "times_s": [1.0, 2.0]}),
+        ("problem_spots", {"true_peak_floor_dbtp": -1.0, "clipped": [[2.0, 1.0]], "true_peak": [], "left_off": 0}),
+        ("problem_spots", {"true_peak_floor_dbtp": -1.0, "clipped": [], "true_peak": [[1.0, 2.0]], "left_off": 0}),
         ("loudness", {"lufs": -9.0, "true_peak_dbtp": -1.0}),
         ("platforms", [{"name": "Spotify", "target_lufs": -14.0, "gain_db": float("nan"), "true_peak_after_dbtp": 0}]),
         ("qc", [{"rule": "clipping", "status": "maybe", "detail": "x"}]),

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pytest
 import soundfile as sf
-from fake_streams import FakeOutputDevice, pull
+from fake_streams import FakeOutput, pull
 from made_songs import envelope, song, with_intro, write
 from PySide6.QtCore import QPointF, Qt
 
@@ -48,12 +48,12 @@ def frames_of(block: np.ndarray) -> np.ndarray:
 
 
 @pytest.fixture
-def output() -> FakeOutputDevice:
-    return FakeOutputDevice()
+def output() -> FakeOutput:
+    return FakeOutput()
 
 
 @pytest.fixture
-def player(qtbot: Any, output: FakeOutputDevice) -> Any:
+def player(qtbot: Any, output: FakeOutput) -> Any:
     p = Player(output=output)
     yield p
     p.close()
@@ -76,7 +76,7 @@ def pair(tmp_path: Path) -> tuple[Take, Take]:
 
 
 def test_ab_plays_the_reference_level_matched_at_the_same_musical_moment(
-    qtbot: Any, player: Player, output: FakeOutputDevice, tmp_path: Path
+    qtbot: Any, player: Player, output: FakeOutput, tmp_path: Path
 ) -> None:
     a, b = pair(tmp_path)
     transport = Transport(player, lambda: a, lambda: [a, b], lambda: False)
@@ -117,7 +117,7 @@ def test_ab_plays_the_reference_level_matched_at_the_same_musical_moment(
 
 
 def test_the_loop_of_the_take_is_the_references_loop_during_ab(
-    qtbot: Any, player: Player, output: FakeOutputDevice, tmp_path: Path
+    qtbot: Any, player: Player, output: FakeOutput, tmp_path: Path
 ) -> None:
     a, b = pair(tmp_path)
     a.playback = PlaySettings(loop=(12.0, 13.0))
@@ -144,7 +144,7 @@ def test_the_loop_of_the_take_is_the_references_loop_during_ab(
 
 
 def test_hear_as_a_platform_applies_its_gain_and_ceiling_to_what_is_played(
-    qtbot: Any, player: Player, output: FakeOutputDevice, tmp_path: Path
+    qtbot: Any, player: Player, output: FakeOutput, tmp_path: Path
 ) -> None:
     loud = Take(1, ramp(tmp_path / "loud.wav", 0.4), "loud", loudness=Loudness(-8.0, -0.3))
     quiet = Take(2, ramp(tmp_path / "quiet.wav", 0.6), "quiet", loudness=Loudness(-20.0, -6.0))
@@ -209,7 +209,7 @@ def test_references_ab_and_compare_in_the_window(qtbot: Any, window: Any, tmp_pa
         write(tmp_path / "reference.wav", with_intro(music, 9, 5.0, 1.7), level=0.5),  # about 6 dB quieter
         write(tmp_path / "other-song.wav", song(2)),
     ]
-    window.player.output = FakeOutputDevice()
+    window.player.output = FakeOutput()
     with qtbot.waitSignal(window.all_done, timeout=WAIT_MS):
         window.add_paths(paths)
     take, ref, other = window.takes.takes

@@ -24,48 +24,14 @@ import numpy.typing as npt
 import pytest
 import soundfile as sf
 from badinput import encode, pcm_matroska
+from fake_streams import FakeOutput
 from PySide6.QtCore import QPointF, Qt
 from ui_helpers import DATA
 
-from hitdesk.ui.play_output import Callback
 from hitdesk.ui.play_source import AvSource, downmix_matrix, open_play_source
 from hitdesk.ui.playback import Player
 
 SCALE = 2.0**20
-
-
-class FakeOutput:
-    """An output device that takes ``rates`` (None: any) and has ``channels`` outputs."""
-
-    def __init__(
-        self, rates: set[int] | None = None, channels: int = 2, default: int = 48_000, fail_open: set[int] = frozenset()
-    ) -> None:
-        self.rates, self.channels, self.default, self.fail_open = rates, channels, default, set(fail_open)
-        self.opened: list[tuple[int, int]] = []
-        self.callback: Callback | None = None
-        self.refused: set[tuple[int, int]] = set()
-
-    def max_channels(self) -> int:
-        return self.channels
-
-    def default_rate(self) -> int | None:
-        return self.default
-
-    def supports(self, rate: int, channels: int) -> bool:
-        return (self.rates is None or rate in self.rates) and (rate, channels) not in self.refused
-
-    def refuse(self, rate: int, channels: int) -> None:
-        self.refused.add((rate, channels))
-
-    def open(self, rate: int, channels: int, callback: Callback) -> Any:
-        if rate in self.fail_open:
-            raise RuntimeError(f"Invalid sample rate {rate}")
-        self.opened.append((rate, channels))
-        self.callback = callback
-        return self
-
-    def close(self) -> None:
-        self.callback = None
 
 
 def ramp(path: Path, rate: int = 44_100, seconds: float = 10.0, right: float = 0.25) -> Path:

@@ -103,6 +103,8 @@ def test_strips_hidden_from_the_view_menu_stay_hidden_next_time(
         "&Loudness Strip",
         "Stereo &Correlation Strip",
         "&Hit Curve Strip",
+        "",  # a separator, then the vectorscope's dock (tests/ui/test_ui_scope.py)
+        "&Vectorscope",
     ]
     window.panel.strips.actions["loudness"].trigger()
     window.panel.strips.actions["correlation"].trigger()
