@@ -27,6 +27,7 @@ from hitdesk.results import (
     SEGMENT_KEYS,
     SEGMENT_NAMES,
     STEREO_KEYS,
+    STYLE_KEYS,
 )
 
 # Tags a listener reads as text (the human output joins artist and title).
@@ -84,8 +85,9 @@ def validate_result_dict(d: object) -> dict[str, Any]:
         if not isinstance(fam["unlike_training_data"], bool):
             raise ResultSchemaError("familiarity.unlike_training_data must be true or false")
     _check_meters(r)
+    _check_style(r["style"])
     if r["error"] is not None:
-        measured = ("overall", "familiarity", "loudness", "stereo", "clipping", "platforms", "qc", *_EXPLAINED)
+        measured = ("overall", "familiarity", "loudness", "stereo", "clipping", "platforms", "qc", "style", *_EXPLAINED)
         if segments or any(r.get(key) is not None for key in measured):
             raise ResultSchemaError("a failed analysis has no scores")
         return r
@@ -109,7 +111,7 @@ def validate_saved_result(d: object) -> dict[str, Any]:
         loudness = d.get("loudness") if "loudness" in d else {}
         if ok and isinstance(loudness, dict):  # results of schema 1 had none, of schema 2 two values
             loudness = {**dict.fromkeys(LOUDNESS_ORDER), **loudness}
-        defaults: dict[str, Any] = dict.fromkeys(("familiarity", "error", "stereo", "clipping", *_EXPLAINED))
+        defaults: dict[str, Any] = dict.fromkeys(("familiarity", "error", "stereo", "clipping", "style", *_EXPLAINED))
         defaults.update(tags={}, model={}, mode="full", notes=[])
         d = {**defaults, **d, "loudness": loudness if ok else d.get("loudness")}
         if isinstance(d.get("segments"), list):  # windows were explained later too
@@ -177,6 +179,18 @@ def _check_meters(r: dict[str, Any]) -> None:
         _text(q["detail"], "qc detail")
         if q["status"] not in QC_STATUSES:
             raise ResultSchemaError(f"qc status must be one of {', '.join(QC_STATUSES)}")
+
+
+def _check_style(style: object) -> None:
+    """The tagger's tags: null, or tags with probabilities, most probable first."""
+    previous = 1.0
+    for item in _list_or_none(style, "style"):
+        t = _fields(item, STYLE_KEYS, "style tag")
+        _text(t["tag"], "style tag")
+        p = _number(t["p"], f"style {t['tag']!r} p", 0.0, 1.0)
+        if p > previous:
+            raise ResultSchemaError("style must list its tags most probable first")
+        previous = p
 
 
 def _list_or_none(value: object, name: str) -> list[Any]:

@@ -2,7 +2,7 @@
 
 It lives in ``models/taggers/`` so that ``available_models`` (which lists ``models/*.json``) never
 offers it as a hit model. ``Tagger.probabilities`` gives the 50 tag probabilities per 3 s patch;
-``Tagger.track`` the track's mean over its patches, which the ``style`` of a result ranks and a
+``hitdesk.style`` averages them over a track's patches, which a result's ``style`` ranks and a
 tag-based recipe can use as its features (in the card's ``tags`` order).
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import json
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,15 +32,6 @@ _CHECKED = ("sample_rate", "n_fft", "hop_length", "n_mels", "patch_frames")
 
 def tagger_stem(directory: Path | None = None) -> Path:
     return (directory or models_dir()) / TAGGER_FOLDER / TAGGER_NAME
-
-
-@dataclass(frozen=True)
-class StyleTag:
-    tag: str
-    p: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"tag": self.tag, "p": round(self.p, 4)}
 
 
 class Tagger:
@@ -87,15 +77,6 @@ class Tagger:
             self._session.run([TAGGER_OUTPUT], {TAGGER_INPUT: x[i : i + _BATCH]})[0] for i in range(0, len(x), _BATCH)
         ]
         return np.concatenate(out).astype(np.float32) if out else np.zeros((0, len(self.tags)), np.float32)
-
-    def track(self, patches: npt.ArrayLike) -> npt.NDArray[np.float32] | None:
-        """The mean probability of each tag over the patches (musicnn's ``top_tags``); None without any."""
-        p = self.probabilities(patches)
-        return p.mean(axis=0) if len(p) else None
-
-    def ranked(self, mean: npt.NDArray[np.float32], top: int = 5) -> tuple[StyleTag, ...]:
-        order = np.argsort(-mean, kind="stable")[:top]
-        return tuple(StyleTag(self.tags[i], float(mean[i])) for i in order)
 
 
 _LOCK = threading.Lock()
