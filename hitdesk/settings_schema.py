@@ -181,6 +181,13 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("analysis/fast", "bool", False, "Fast mode: the overall score from excerpts instead of the whole take."),
     Setting(
+        "analysis/style",
+        "bool",
+        False,
+        "Sounds like: the music tagger's most probable tags for each take (rock, guitar, 80s...); "
+        "costs a few seconds per take.",
+    ),
+    Setting(
         "analysis/cores",
         "int",
         machine_cores,
