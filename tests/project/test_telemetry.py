@@ -64,6 +64,15 @@ def test_analyze_with_workers_writes_no_telemetry(tmp_path: Path, data_dir: Path
     assert _telemetry_files(tmp_path / "home") == []
 
 
+def test_style_analysis_writes_no_telemetry(tmp_path: Path, data_dir: Path) -> None:
+    """--style loads a second onnxruntime session, the music tagger's."""
+    clip = str(data_dir / "chipdisko-12s.ogg")
+    proc = _run(tmp_path, [sys.executable, "-m", "hitdesk", "analyze", "--json", "--style", clip])
+    assert proc.returncode == 0, proc.stderr
+    assert '"style": [{"tag": ' in proc.stdout
+    assert _telemetry_files(tmp_path / "home") == []
+
+
 def test_app_writes_no_telemetry(tmp_path: Path, data_dir: Path) -> None:
     shot = tmp_path / "shot.png"
     proc = _run(tmp_path, [sys.executable, "-m", "hitdesk", "gui", "--screenshot", str(shot), str(data_dir)])
