@@ -184,8 +184,7 @@ SETTINGS: tuple[Setting, ...] = (
         "analysis/style",
         "bool",
         False,
-        "Sounds like: the music tagger's most probable tags for each take (rock, guitar, 80s...); "
-        "costs a few seconds per take.",
+        "Sounds like: the music tagger's most probable tags for each take (about a second more per take).",
     ),
     Setting(
         "analysis/cores",
