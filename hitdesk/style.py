@@ -6,6 +6,10 @@ Of the track's 3 s patches (musicnn's grid: non-overlapping, from the start of e
 ``MAX_PATCHES`` evenly spaced ones are tagged and their probabilities averaged, as musicnn's
 ``top_tags`` averages its patches. Tagging every patch of a 3-minute song costs about 60 network
 runs; bench/style_agreement.py measures the evenly spaced ones against all of them.
+
+A recipe that learns from the tags (issue 17's ``tags-linear``) reads every tag's probability in the
+card's order from ``AnalysisDetail.style``, or, decoding a file once as training does, passes
+``StyleListener(max_patches=None)`` to ``hitdesk.analysis.track_mel`` for the mean over all patches.
 """
 
 from __future__ import annotations

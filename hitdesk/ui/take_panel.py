@@ -107,6 +107,7 @@ class TakePanel(QWidget):
         lv.addWidget(self.reading)
         self.sounds_like = QLabel("")  # the music tagger's tags, with the "Sounds like" setting on
         self.sounds_like.setWordWrap(True)
+        self.sounds_like.hide()
         lv.addWidget(self.sounds_like)
         lv.addWidget(self.warning)
         lv.addWidget(self.locate_button, 0, Qt.AlignmentFlag.AlignLeft)
@@ -260,6 +261,7 @@ class TakePanel(QWidget):
                 m.set_score(None, self.base_rate)
             self.reading.setText("")
             self.sounds_like.setText("")
+            self.sounds_like.hide()
             self.warning.hide()
             self.locate_button.hide()
             self.notes.setText("")
@@ -301,6 +303,7 @@ class TakePanel(QWidget):
         else:
             self.reading.setText("")
         self.sounds_like.setText(style_line([t.to_dict() for t in r.style]) if r is not None and r.style else "")
+        self.sounds_like.setVisible(bool(self.sounds_like.text()))  # no empty line's spacing with the setting off
         caution = familiarity_warning(r)
         if caution:
             self.warning.setText(f"⚠ {caution}")
