@@ -34,7 +34,7 @@ from hitdesk.memory import release_free_memory
 from hitdesk.model.runtime import HitModel
 from hitdesk.paths import temp_dir
 from hitdesk.results import SegmentResult, TrackResult
-from hitdesk.style import Style, StyleListener, style_of_pieces
+from hitdesk.style import Style, StyleListener, style_of_pieces, tagged
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +166,7 @@ class _Features:
     loudness: Loudness | None = None  # measured in full mode only
     track_extra: object = None  # on_track's answer, full mode only
     style: Style | None = None
+    style_note: str | None = None  # why there is no style although it was asked for
 
 
 _SIDE_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hitdesk-dsp")
@@ -251,6 +252,8 @@ def analyze(
         )
     if mode == "fast":
         notes.append(FAST_LOUDNESS_NOTE)
+    if feats.style_note:
+        notes.append(feats.style_note)
     result = TrackResult(
         file=str(path),
         duration_s=feats.duration_s,
@@ -350,8 +353,8 @@ def _full_features(
         track_stats = stats_from_frames(frames, duration)
         tempi = window_tempo.result()
         extra = None if on_track is None else on_track(frames, plan, tempi, duration)  # while the frames exist
-        style = None if listener is None else listener.finish()
-        return _Features(duration, plan, window_mel, track_stats, tempi, track.loudness, extra, style)
+        style, note = (None, None) if listener is None else tagged(listener.finish)
+        return _Features(duration, plan, window_mel, track_stats, tempi, track.loudness, extra, style, note)
 
 
 def _mel_and_rms(samples: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -425,5 +428,7 @@ def _fast_features(path: Path, opts: AnalysisOptions, reporter: _Reporter | None
     stats[-2] = tempo_from_envelope(np.concatenate([onset_envelope(m) for m in win_mels]))
     stats[-1] = dur
     heard = [(0.0, head), (mid_lo, mid_region), (dur - chunk, tail), *zip(ex_starts, excerpts, strict=True)]
-    style = style_of_pieces(heard) if opts.style else None
-    return _Features(dur, plan, window_mel, stats, _window_tempi(plan, window_mel), style=style), "fast"
+    style, note = tagged(lambda: style_of_pieces(heard)) if opts.style else (None, None)
+    return _Features(
+        dur, plan, window_mel, stats, _window_tempi(plan, window_mel), style=style, style_note=note
+    ), "fast"

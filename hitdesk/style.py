@@ -14,7 +14,7 @@ card's order from ``AnalysisDetail.style``, or, decoding a file once as training
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +22,7 @@ import numpy.typing as npt
 
 from hitdesk.dsp.mel import FloatArray
 from hitdesk.dsp.tagger_input import PATCH_FRAMES, PATCH_SECONDS, TaggerInput, patches, tagger_frames
+from hitdesk.errors import ModelError
 from hitdesk.model.tagger import Tagger, shared_tagger
 from hitdesk.results import StyleTag
 
@@ -49,6 +50,14 @@ def _style(patch_stack: FloatArray, tagger: Tagger | None) -> Style | None:
         return None
     t = tagger or shared_tagger()
     return Style(t.probabilities(patch_stack).mean(axis=0), t.tags, len(patch_stack))
+
+
+def tagged(make: Callable[[], Style | None]) -> tuple[Style | None, str | None]:
+    """The style, or None and a note: a missing or damaged tagger costs a take its tags, not its scores."""
+    try:
+        return make(), None
+    except ModelError as exc:
+        return None, f"{exc} The tags are left out; the scores are not affected."
 
 
 class StyleListener:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import AudioFactory
 
 import hitdesk.analysis as analysis
 from hitdesk.analysis import AnalysisOptions, analyze, track_mel
@@ -58,3 +59,17 @@ def test_pieces_are_taken_in_time_order_and_capped(data_dir: Path) -> None:
     capped = style_of_pieces([(0.0, a), (6.0, b)], max_patches=1)
     assert capped is not None and capped.n_patches == 1
     assert style_of_pieces([(0.0, x[:22050])]) is None  # shorter than one 3 s patch
+
+
+def test_a_missing_tagger_costs_the_tags_not_the_scores(
+    model: HitModel, audio_factory: AudioFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app asks for tags by its setting; without a usable tagger each take keeps its scores and says why."""
+    long = audio_factory.sndfile("long.flac", seconds=100.0)
+    monkeypatch.setenv("HITDESK_MODELS_DIR", str(tmp_path))  # no taggers/ folder there
+    for fast in (False, True):
+        opts = AnalysisOptions(window_seconds=5.0, style=True, fast=fast)
+        result, detail = analyze(long, model, opts)
+        assert result.ok and result.mode == ("fast" if fast else "full")
+        assert result.overall is not None and result.style is None and detail.style is None
+        assert sum("music tagger" in n and "scores are not affected" in n for n in result.notes) == 1
