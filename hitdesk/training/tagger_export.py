@@ -234,8 +234,9 @@ def card() -> dict[str, Any]:
         "description": "Music auto-tagger: probabilities of 50 Last.fm tags (genres, moods, instruments, eras) "
         "for each 3 s patch of audio.",
         "provenance": {
-            "original": "musicnn 0.1.0 (PyPI source package), checkpoint musicnn/MSD_musicnn "
-            "(experiment 1562267674ismir_17, ROC-AUC 0.880 on its validation split per experiment.result)",
+            "original": "musicnn 0.1.0 (PyPI source package, sha256 "
+            "674ccc1fb638e6894f99197cfc2794b90d96444292ea28cedee96de0f74c4abd), checkpoint musicnn/MSD_musicnn "
+            "(experiment 1562267674ismir_17)",
             "authors": "Jordi Pons, Xavier Serra; Music Technology Group, Universitat Pompeu Fabra",
             "paper": "J. Pons and X. Serra, 'musicnn: Pre-trained convolutional neural networks for music audio "
             "tagging', ISMIR 2019 late-breaking/demo, arXiv:1909.06654",
@@ -273,8 +274,8 @@ def card() -> dict[str, Any]:
             "hitdesk": "hitdesk/dsp/tagger_input.py",
         },
         "training_data": {
-            "dataset": "Million Song Dataset, Last.fm tags, 50 most frequent (split of Lee & Nam / Choi et al.: "
-            "https://github.com/jongpillee/music_dataset_split/tree/master/MSD_split)",
+            "dataset": "Million Song Dataset audio with its 50 most frequent Last.fm tags; the split musicnn's "
+            "documentation links to: https://github.com/jongpillee/music_dataset_split/tree/master/MSD_split",
             "n_songs": 200000,
             "n_songs_note": "approximate: 'the MSD of ~200k training songs' (musicnn DOCUMENTATION.md, "
             "https://github.com/jordipons/musicnn/blob/master/DOCUMENTATION.md; also arXiv:1909.06654)",
