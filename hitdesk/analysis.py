@@ -34,6 +34,7 @@ from hitdesk.memory import release_free_memory
 from hitdesk.model.runtime import HitModel
 from hitdesk.paths import temp_dir
 from hitdesk.results import SegmentResult, TrackResult
+from hitdesk.style import Style, StyleListener, style_of_pieces, tagged
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,7 @@ class AnalysisOptions:
     # The hit curve (hitdesk.explain, full mode only): on or off, and the step between its windows.
     curve: bool = True
     curve_hop_s: float = DEFAULT_CURVE_HOP_S
+    style: bool = False  # the music tagger's tags (hitdesk.style), from the same pass or pieces
 
     def __post_init__(self) -> None:
         if not self.window_seconds >= MIN_TRACK_SECONDS:
@@ -152,6 +154,7 @@ class AnalysisDetail:
     window_tempo: dict[str, float] = field(default_factory=dict)  # each window's own tempo, for hitdesk.explain
     track_extra: object = None  # what the caller's ``on_track`` made of the whole track's frames (full mode)
     onset_envelope: FloatArray | None = None  # the whole track's, at the feature hop (full mode; hitdesk.align)
+    style: Style | None = None  # every tag's probability, with ``style`` on
 
 
 @dataclass(frozen=True)
@@ -163,6 +166,8 @@ class _Features:
     window_tempo: dict[str, float]  # tempo of each window on its own
     loudness: Loudness | None = None  # measured in full mode only
     track_extra: object = None  # on_track's answer, full mode only
+    style: Style | None = None
+    style_note: str | None = None  # why there is no style although it was asked for
 
 
 _SIDE_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hitdesk-dsp")
@@ -235,6 +240,7 @@ def analyze(
     detail.track_stats = feats.track_stats
     detail.window_tempo = dict(feats.window_tempo)
     detail.track_extra = feats.track_extra
+    detail.style = feats.style
     # A model without a head (trained on windows alone) forms the overall score from its window scores.
     overall = model.score_stats(feats.track_stats)[0] if model.has_head else model.aggregate(scores)
     familiarity = model.familiarity(feats.track_stats)
@@ -247,6 +253,8 @@ def analyze(
         )
     if mode == "fast":
         notes.append(FAST_LOUDNESS_NOTE)
+    if feats.style_note:
+        notes.append(feats.style_note)
     result = TrackResult(
         file=str(path),
         duration_s=feats.duration_s,
@@ -258,6 +266,7 @@ def analyze(
         familiarity=familiarity,
         notes=tuple(notes),
         loudness=feats.loudness,
+        style=None if feats.style is None else feats.style.top(),
     )
     return result, detail
 
@@ -281,13 +290,18 @@ class TrackMel:
 
 
 def track_mel(
-    path: Path, reporter: _Reporter | None = None, loudness: bool = False, store: MelFrames | None = None
+    path: Path,
+    reporter: _Reporter | None = None,
+    loudness: bool = False,
+    store: MelFrames | None = None,
+    listener: StyleListener | None = None,
 ) -> TrackMel:
     """One decode of the whole file into mel frames, as full mode does it (training reuses this).
 
     With ``loudness`` the same pass also measures integrated loudness and true peak from the
     native blocks. Raises the one-sentence errors for a track that is too short or silent. With
     ``store`` the frames go there (full mode's, which may spill them to a file) and ``mel`` is empty.
+    A ``listener`` hears every block of the same pass (the tagger's input).
     """
     frames_to = MelFrames() if store is None else store
     report = reporter or _Reporter(None, None)
@@ -303,6 +317,8 @@ def track_mel(
         report.check()
         new = stream.feed(block)
         frames_to.append(new)
+        if listener is not None:
+            listener.feed(block)
         if tap is not None:
             tap.drain()
         report.add(frames * hop_s, new, stream.n_samples / FEATURES.sample_rate / total if total else 0.0)
@@ -325,7 +341,8 @@ def _full_features(
     path: Path, opts: AnalysisOptions, reporter: _Reporter | None = None, on_track: TrackHook | None = None
 ) -> _Features:
     with MelFrames(spill_frames(), temp_dir(), path.name) as frames:  # a long track's spill to a file
-        track = track_mel(path, reporter, loudness=True, store=frames)
+        listener = StyleListener() if opts.style else None
+        track = track_mel(path, reporter, loudness=True, store=frames, listener=listener)
         if track.duration_s > _TRIM_AFTER_S:
             release_free_memory()  # before the statistics allocate theirs (see hitdesk.memory)
         duration, n = track.duration_s, frames.n_frames
@@ -337,7 +354,8 @@ def _full_features(
         track_stats = stats_from_frames(frames, duration)
         tempi = window_tempo.result()
         extra = None if on_track is None else on_track(frames, plan, tempi, duration)  # while the frames exist
-        return _Features(duration, plan, window_mel, track_stats, tempi, track.loudness, extra)
+        style, note = (None, None) if listener is None else tagged(listener.finish)
+        return _Features(duration, plan, window_mel, track_stats, tempi, track.loudness, extra, style, note)
 
 
 def _mel_and_rms(samples: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -410,4 +428,8 @@ def _fast_features(path: Path, opts: AnalysisOptions, reporter: _Reporter | None
     stats[:-2] = mfcc_stats(power_to_db(joined))
     stats[-2] = tempo_from_envelope(np.concatenate([onset_envelope(m) for m in win_mels]))
     stats[-1] = dur
-    return _Features(dur, plan, window_mel, stats, _window_tempi(plan, window_mel)), "fast"
+    heard = [(0.0, head), (mid_lo, mid_region), (dur - chunk, tail), *zip(ex_starts, excerpts, strict=True)]
+    style, note = tagged(lambda: style_of_pieces(heard)) if opts.style else (None, None)
+    return _Features(
+        dur, plan, window_mel, stats, _window_tempi(plan, window_mel), style=style, style_note=note
+    ), "fast"

@@ -354,6 +354,9 @@ def format_human(results: Sequence[Mapping[str, Any]], card: CardLike) -> str:
         if typicality is not None:
             lines.append(f"  typicality: {typicality:.2f} (share of training songs at least this unusual)")
         lines += _why_lines(r)
+        style = style_line(r.get("style"))
+        if style:
+            lines.append(f"  {style}")
         for note in r.get("notes") or []:
             lines.append(f"  note: {terminal_text(note)}")
         lines.append("")
@@ -363,6 +366,16 @@ def format_human(results: Sequence[Mapping[str, Any]], card: CardLike) -> str:
         "Range = spread of the model's cross-validation ensemble."
     )
     return "\n".join(lines) + "\n"
+
+
+def style_line(style: object, top: int = 3) -> str:
+    """ "sounds like: rock 0.71, guitar 0.64, metal 0.52": the tagger's most probable tags, or ""."""
+    if not isinstance(style, list) or not style:
+        return ""
+    tags = [t for t in style[:top] if isinstance(t, dict)]
+    return "sounds like: " + ", ".join(
+        f"{terminal_text(str(t.get('tag')))} {float(t.get('p') or 0.0):.2f}" for t in tags
+    )
 
 
 def _why_lines(r: Mapping[str, Any]) -> list[str]:

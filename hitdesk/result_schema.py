@@ -28,6 +28,7 @@ from hitdesk.results import (
     SEGMENT_KEYS,
     SEGMENT_NAMES,
     STEREO_KEYS,
+    STYLE_KEYS,
 )
 
 # Tags a listener reads as text (the human output joins artist and title).
@@ -86,8 +87,9 @@ def validate_result_dict(d: object) -> dict[str, Any]:
         if not isinstance(fam["unlike_training_data"], bool):
             raise ResultSchemaError("familiarity.unlike_training_data must be true or false")
     _check_meters(r)
+    _check_style(r["style"])
     if r["error"] is not None:
-        measured = (*_METERS, "overall", "familiarity", "platforms", "qc", *_EXPLAINED)
+        measured = (*_METERS, "overall", "familiarity", "platforms", "qc", "style", *_EXPLAINED)
         if segments or any(r.get(key) is not None for key in measured):
             raise ResultSchemaError("a failed analysis has no scores")
         return r
@@ -111,7 +113,7 @@ def validate_saved_result(d: object) -> dict[str, Any]:
         loudness = d.get("loudness") if "loudness" in d else {}
         if ok and isinstance(loudness, dict):  # results of schema 1 had none, of schema 2 two values
             loudness = {**dict.fromkeys(LOUDNESS_ORDER), **loudness}
-        defaults: dict[str, Any] = dict.fromkeys(("familiarity", "error", *_METERS[1:], *_EXPLAINED))
+        defaults: dict[str, Any] = dict.fromkeys(("familiarity", "error", *_METERS[1:], "style", *_EXPLAINED))
         defaults.update(tags={}, model={}, mode="full", notes=[])
         d = {**defaults, **d, "loudness": loudness if ok else d.get("loudness")}
         if isinstance(d.get("segments"), list):  # windows were explained later too
@@ -199,6 +201,18 @@ def _check_spots(spots: dict[str, Any]) -> None:
             _number(span[1], f"problem_spots.{kind}", low=start)
             if size == 3:
                 _number(span[2], "problem_spots.true_peak", -200.0, 200.0)
+
+
+def _check_style(style: object) -> None:
+    """The tagger's tags: null, or tags with probabilities, most probable first."""
+    previous = 1.0
+    for item in _list_or_none(style, "style"):
+        t = _fields(item, STYLE_KEYS, "style tag")
+        _text(t["tag"], "style tag")
+        p = _number(t["p"], f"style {t['tag']!r} p", 0.0, 1.0)
+        if p > previous:
+            raise ResultSchemaError("style must list its tags most probable first")
+        previous = p
 
 
 def _list_or_none(value: object, name: str) -> list[Any]:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # imported when first needed: every `hitdesk` command imports
 # Bumped whenever a field is added, dropped or changes meaning. The result cache folds it into its
 # keys, so an entry written before the change is recomputed instead of read with a field missing.
 RESULT_SCHEMA_VERSION = 4  # 2: "loudness"; 3: its range, PLR and maxima, "stereo", "clipping", "curve",
-# "explanation" (also per segment), "tonal_balance"; 4: "problem_spots"
+# "explanation" (also per segment), "tonal_balance"; 4: "problem_spots", "style"
 
 # The three windows, in the order analysis reports them (as hitdesk.dsp.windows names them; not
 # imported from there so that this module stays free of numpy).
@@ -41,6 +41,7 @@ RESULT_KEYS = frozenset(
         "curve",
         "explanation",
         "tonal_balance",
+        "style",
         "notes",
         "error",
     }
@@ -60,6 +61,22 @@ QC_STATUSES = ("pass", "warn", "fail")
 SCORE_KEYS = frozenset({"p_hit", "p_hit_low", "p_hit_high"})
 SEGMENT_KEYS = SCORE_KEYS | {"name", "start_s", "end_s", "explanation"}
 FAMILIARITY_KEYS = frozenset({"mahalanobis", "typicality", "unlike_training_data"})
+STYLE_KEYS = frozenset({"tag", "p"})
+
+
+@dataclass(frozen=True)
+class StyleTag:
+    """One of the music tagger's tags and its probability (see hitdesk.style)."""
+
+    tag: str
+    p: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"tag": self.tag, "p": round(self.p, 4)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> StyleTag:
+        return cls(str(d["tag"]), float(d["p"]))
 
 
 @dataclass(frozen=True)
@@ -149,6 +166,8 @@ class TrackResult:
     curve: HitCurve | None = None
     explanation: Explanation | None = None
     tonal_balance: TonalBalance | None = None
+    # The tagger's most probable tags, most probable first (``--style``; None when not asked for).
+    style: tuple[StyleTag, ...] | None = None
 
     @property
     def ok(self) -> bool:
@@ -172,6 +191,7 @@ class TrackResult:
                 "curve": None if self.curve is None else self.curve.to_dict(),
                 "explanation": None if self.explanation is None else self.explanation.to_dict(),
                 "tonal_balance": None if self.tonal_balance is None else self.tonal_balance.to_dict(),
+                "style": None if self.style is None else [t.to_dict() for t in self.style],
                 "notes": list(self.notes),
                 "error": self.error,
             }
@@ -196,6 +216,7 @@ class TrackResult:
             curve=None if d.get("curve") is None else HitCurve.from_dict(d["curve"]),
             explanation=None if d.get("explanation") is None else Explanation.from_dict(d["explanation"]),
             tonal_balance=None if d.get("tonal_balance") is None else TonalBalance.from_dict(d["tonal_balance"]),
+            style=None if d.get("style") is None else tuple(StyleTag.from_dict(t) for t in d["style"]),
         )
 
 

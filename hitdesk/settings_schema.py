@@ -181,6 +181,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("analysis/fast", "bool", False, "Fast mode: the overall score from excerpts instead of the whole take."),
     Setting(
+        "analysis/style",
+        "bool",
+        False,
+        "Sounds like: the music tagger's most probable tags for each take (about a second more per take).",
+    ),
+    Setting(
         "analysis/cores",
         "int",
         machine_cores,

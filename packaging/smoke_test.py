@@ -93,6 +93,7 @@ def run_checks(dist: Path, corpus: Path | None) -> dict[str, str]:
     check(not (internal / "hitdesk" / "training").exists(), "the training code is not in the bundle")
     check(any(internal.glob("models/*.onnx")), "the model is in the bundle")
     check(any(internal.glob("models/*.background")), "the explanations' background is in the bundle")
+    check((internal / "models" / "taggers" / "musicnn-msd.onnx").is_file(), "the music tagger is in the bundle")
     check((internal / "THIRD_PARTY_LICENSES").is_file(), "THIRD_PARTY_LICENSES is in the bundle")
     check(any(internal.glob("libportaudio*")), "the PortAudio library is in the bundle")
     check(any(internal.glob("licenses/*/*")), "the licence texts are in the bundle")
@@ -126,6 +127,11 @@ def run_checks(dist: Path, corpus: Path | None) -> dict[str, str]:
         check(all(0.0 <= p <= 1.0 for p in probs), f"probabilities in [0, 1] (overall {probs[0]:.3f})")
         check(res["model"]["name"] == "hitdesk-zalo-v1", "scored by the bundled model")
         figures[f"analyze {audio.name} ({res['duration_s']:.0f} s of audio), whole command"] = f"{elapsed:.2f} s"
+        proc, elapsed = r.run("analyze", str(audio), "--json", "--no-cache", "--style")
+        check(proc.returncode == 0, f"analyze --style exits 0 (stderr: {proc.stderr.strip()[:300]})")
+        style = json.loads(proc.stdout)[0].get("style") or []
+        check(len(style) >= 5, f"analyze --style names the tags ({', '.join(t['tag'] for t in style[:3])})")
+        figures[f"analyze --style {audio.name}, whole command"] = f"{elapsed:.2f} s"
 
         shot = home / "shot.png"
         proc, elapsed = r.run("gui", str(audio), "--screenshot", str(shot))

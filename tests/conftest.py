@@ -67,6 +67,7 @@ RESULT_KEYS = frozenset(
         "curve",
         "explanation",
         "tonal_balance",
+        "style",
         "notes",
         "error",
     }

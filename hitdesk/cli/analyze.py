@@ -59,6 +59,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help=f"seconds between the hit curve's windows (default {DEFAULT_CURVE_HOP_S:g}; full mode only)",
     )
     an.add_argument("--no-curve", action="store_true", help='skip the hit curve (JSON "curve": null)')
+    an.add_argument(
+        "--style",
+        action="store_true",
+        help='what each file sounds like: the music tagger\'s top tags (JSON "style"; null without this switch)',
+    )
     an.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
     an.add_argument(
         "--qc",
@@ -77,22 +82,29 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 _worker_model: Any = None
 
 
-def _init_worker(model_spec: str | None) -> None:
+def _init_worker(model_spec: str | None, style: bool = False) -> None:
     global _worker_model
     from hitdesk.model import HitModel
 
     _worker_model = HitModel.load(model_spec)
+    if style:
+        from hitdesk.model.tagger import shared_tagger
+
+        shared_tagger()  # a missing or damaged tagger is reported before any work
 
 
-Job = tuple[str, float, bool, bool, int, bool, float]  # path, window, fast, cache, threads, curve, curve hop
+# path, window, fast, cache, threads, curve, curve hop, style
+Job = tuple[str, float, bool, bool, int, bool, float, bool]
 
 
 def _analyze_one(job: Job) -> dict[str, Any]:
     from hitdesk.analysis import AnalysisOptions
     from hitdesk.cache import analyze_cached
 
-    path, window_s, fast, use_cache, threads, curve, hop = job
-    opts = AnalysisOptions(window_seconds=window_s, fast=fast, decode_threads=threads, curve=curve, curve_hop_s=hop)
+    path, window_s, fast, use_cache, threads, curve, hop, style = job
+    opts = AnalysisOptions(
+        window_seconds=window_s, fast=fast, decode_threads=threads, curve=curve, curve_hop_s=hop, style=style
+    )
     return analyze_cached(path, _worker_model, opts, use_cache=use_cache).to_dict()
 
 
@@ -129,7 +141,7 @@ def _analyze(args: argparse.Namespace) -> int:
     jobs: list[tuple[int, Job]] = []
     threads = decode_threads(min(args.jobs, max(1, len(inputs))))
     try:
-        _init_worker(args.model)  # load once here too: a bad model is reported before any work
+        _init_worker(args.model, args.style)  # load once here too: a bad model is reported before any work
     except HitdeskError as exc:
         error(str(exc))
         return EXIT_USAGE
@@ -150,7 +162,16 @@ def _analyze(args: argparse.Namespace) -> int:
                 file=str(item.path), mode="fast" if args.fast else "full", error=item.message
             ).to_dict()
         else:
-            job = (str(item), window_s, args.fast, not args.no_cache, threads, not args.no_curve, args.curve_hop)
+            job = (
+                str(item),
+                window_s,
+                args.fast,
+                not args.no_cache,
+                threads,
+                not args.no_curve,
+                args.curve_hop,
+                args.style,
+            )
             jobs.append((i, job))
     model_info = _worker_model.info.to_dict()
     for row in rows:
@@ -219,7 +240,7 @@ def _run_jobs(jobs: list[Job], args: argparse.Namespace) -> Iterator[dict[str, A
         if n_workers <= 1:
             rows: Iterator[dict[str, Any]] = map(_analyze_one, jobs)
         else:
-            rows = run_parallel(_analyze_one, jobs, n_workers, _init_worker, (args.model,), _mp_context())
+            rows = run_parallel(_analyze_one, jobs, n_workers, _init_worker, (args.model, args.style), _mp_context())
         for row in rows:
             if bar is not None:
                 bar.update()

@@ -114,10 +114,14 @@ class CompareDelegate(QStyledItemDelegate):
         flags = _TOP_LEFT | int(Qt.TextFlag.TextWordWrap)
         used = painter.boundingRect(box, flags, breakable(row.take.name))
         painter.drawText(box, flags, breakable(row.take.name))
-        if row.take.who:
+        lines = [row.take.who] if row.take.who else []
+        style = row.take.result.style if row.take.result is not None else None
+        if style:  # the music tagger's three most probable tags (the "Sounds like" setting)
+            lines.append(" · ".join(t.tag for t in style[:3]))
+        if lines:
             painter.setFont(font)
             painter.setPen(theme.DIM_TEXT)
-            painter.drawText(box.adjusted(0, used.height(), 0, 0), flags, row.take.who)
+            painter.drawText(box.adjusted(0, used.height(), 0, 0), flags, "\n".join(lines))
 
     def _paint_score(self, painter: QPainter, cell: QRect, font: QFont, score: object, ranked: object) -> None:
         box = QRectF(cell).adjusted(0, 0, -CELL_GAP, 0)

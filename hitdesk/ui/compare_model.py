@@ -28,7 +28,7 @@ import numpy.typing as npt
 import pyqtgraph as pg
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal
 
-from hitdesk.present import SEGMENTS
+from hitdesk.present import SEGMENTS, style_line
 from hitdesk.ranking import Ranked, Ranking
 from hitdesk.results import Score
 from hitdesk.ui import theme
@@ -178,7 +178,8 @@ class CompareModel(QAbstractTableModel):
             if role == Qt.ItemDataRole.DisplayRole:
                 return row.take.name
             if role == Qt.ItemDataRole.ToolTipRole:
-                return str(row.take.path)
+                style = row.take.result.style if row.take.result is not None else None
+                return "\n".join([str(row.take.path), *([style_line([t.to_dict() for t in style])] if style else [])])
         if col == CompareColumn.OVERALL and role in (CellRole, Qt.ItemDataRole.DisplayRole):
             return (row.ranked.score, row.ranked) if role == CellRole else row.ranked.text
         if col in SEGMENT_OF_COLUMN and role in (CellRole, Qt.ItemDataRole.DisplayRole):

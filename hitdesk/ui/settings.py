@@ -35,6 +35,7 @@ FIELDS = {
     "model": "model/spec",
     "window_seconds": "analysis/windowSeconds",
     "fast": "analysis/fast",
+    "style": "analysis/style",
     "workers": "analysis/cores",
     "colour_map": "view/colourMap",
     "db_range": "view/dbRange",
@@ -70,6 +71,7 @@ class Preferences:
     model: str = _default("model")  # "" = the default model; else a name in models/ or a stem path
     window_seconds: float | None = _default("window_seconds")  # None = the model card's, or the default
     fast: bool = _default("fast")
+    style: bool = _default("style")  # the music tagger's tags ("sounds like")
     workers: int = _default("workers")  # the machine's cores unless the user chose another number
     colour_map: str = _default("colour_map")
     db_range: int = _default("db_range")
@@ -140,6 +142,8 @@ class PreferencesDialog(QDialog):
         )
         self.fast = QCheckBox("Fast mode")
         self.fast.setChecked(prefs.fast)
+        self.sounds_like = QCheckBox("Sounds like (music tagger)")
+        self.sounds_like.setChecked(prefs.style)
         cores = machine_cores()
         self.workers = QSpinBox()
         self.workers.setRange(1, max(cores, prefs.workers))
@@ -158,6 +162,8 @@ class PreferencesDialog(QDialog):
         form.addRow("", self.window_help)
         form.addRow("", self.fast)
         form.addRow("", self.fast_help)
+        form.addRow("", self.sounds_like)
+        form.addRow("", _explain(setting(FIELDS["style"]).description))
         form.addRow("Cores used", self.workers)
         form.addRow("", self.workers_help)
         note = QLabel("Changing the window length or mode analyses the takes again.")
@@ -174,6 +180,7 @@ class PreferencesDialog(QDialog):
         default = self._card_window or DEFAULT_WINDOW_SECONDS
         prefs.window_seconds = None if abs(value - default) < 1e-6 else value
         prefs.fast = self.fast.isChecked()
+        prefs.style = self.sounds_like.isChecked()
         prefs.workers = int(self.workers.value())
 
 

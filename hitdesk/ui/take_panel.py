@@ -23,7 +23,7 @@ from hitdesk.analysis import AnalysisDetail
 from hitdesk.explain.targets import TonalTarget
 from hitdesk.insights import TonalBalance
 from hitdesk.model.runtime import HitModel
-from hitdesk.present import SEGMENTS, familiarity_warning, mmss, reading
+from hitdesk.present import SEGMENTS, familiarity_warning, mmss, reading, style_line
 from hitdesk.settings_schema import setting
 from hitdesk.ui import theme
 from hitdesk.ui.ab_bar import ABBar
@@ -108,6 +108,10 @@ class TakePanel(QWidget):
         lv.addWidget(self.subtitle)
         lv.addWidget(self.overall)
         lv.addWidget(self.reading)
+        self.sounds_like = QLabel("")  # the music tagger's tags, with the "Sounds like" setting on
+        self.sounds_like.setWordWrap(True)
+        self.sounds_like.hide()
+        lv.addWidget(self.sounds_like)
         lv.addWidget(self.warning)
         lv.addWidget(self.locate_button, 0, Qt.AlignmentFlag.AlignLeft)
         segments = QHBoxLayout()
@@ -275,6 +279,8 @@ class TakePanel(QWidget):
             for m in self.segment_meters.values():
                 m.set_score(None, self.base_rate)
             self.reading.setText("")
+            self.sounds_like.setText("")
+            self.sounds_like.hide()
             self.warning.hide()
             self.locate_button.hide()
             self.notes.setText("")
@@ -315,6 +321,8 @@ class TakePanel(QWidget):
             self.reading.setStyleSheet("")
         else:
             self.reading.setText("")
+        self.sounds_like.setText(style_line([t.to_dict() for t in r.style]) if r is not None and r.style else "")
+        self.sounds_like.setVisible(bool(self.sounds_like.text()))  # no empty line's spacing with the setting off
         caution = familiarity_warning(r)
         if caution:
             self.warning.setText(f"⚠ {caution}")

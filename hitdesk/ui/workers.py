@@ -49,6 +49,7 @@ class AnalysisPrefs(Protocol):
 
     window_seconds: float | None  # None: the model card's window, or the default
     fast: bool
+    style: bool  # the music tagger's tags
 
 
 @dataclass
@@ -57,13 +58,14 @@ class AnalysisSettings:
 
     window_seconds: float | None = None
     fast: bool = False
+    style: bool = False
 
 
 def analysis_options(prefs: AnalysisPrefs, model: HitModel | None) -> AnalysisOptions:
     """The options of the next job: the preferred window, else the model card's, else the default."""
     card_window = model.card.window_seconds if model is not None else None
     window = prefs.window_seconds or card_window or DEFAULT_WINDOW_SECONDS
-    return AnalysisOptions(window_seconds=window, fast=prefs.fast)
+    return AnalysisOptions(window_seconds=window, fast=prefs.fast, style=prefs.style)
 
 
 _warmed_up = False

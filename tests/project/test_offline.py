@@ -129,6 +129,19 @@ def test_cli_analysis_offline(tmp_path: Path) -> None:
     _assert_offline(guard_log, strace_log)
 
 
+def test_cli_style_offline(tmp_path: Path) -> None:
+    """The music tagger (--style) runs offline too, in worker processes and in fast mode."""
+    require_model()
+    files = [str(p) for p in clips()]
+    for extra in (["--jobs", "2"], ["--fast"]):
+        args = ["analyze", "--json", "--style", "--no-cache", *extra, *files]
+        proc, guard_log, strace_log = _run_guarded(tmp_path, args, _env(tmp_path), timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        rows = json.loads(proc.stdout)
+        assert all(r["error"] is None and len(r["style"]) >= 5 for r in rows)
+        _assert_offline(guard_log, strace_log)
+
+
 def test_app_analyses_dropped_files_offline(qtbot: Any, tmp_path: Path, settings: QSettings) -> None:
     from hitdesk.ui.takes import State
 

@@ -8,6 +8,7 @@ XDG_CACHE_HOME, and afterwards nothing named Microsoft or onnxruntime may exist 
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -61,6 +62,15 @@ def test_analyze_with_workers_writes_no_telemetry(tmp_path: Path, data_dir: Path
     clips = sorted(str(p) for p in data_dir.iterdir() if p.suffix in {".ogg", ".flac", ".m4a"})
     proc = _run(tmp_path, [sys.executable, "-m", "hitdesk", "analyze", "--json", "--jobs", "2", *clips])
     assert proc.returncode == 0, proc.stderr
+    assert _telemetry_files(tmp_path / "home") == []
+
+
+def test_style_analysis_writes_no_telemetry(tmp_path: Path, data_dir: Path) -> None:
+    """--style loads a second onnxruntime session, the music tagger's."""
+    clip = str(data_dir / "chipdisko-12s.ogg")
+    proc = _run(tmp_path, [sys.executable, "-m", "hitdesk", "analyze", "--json", "--style", clip])
+    assert proc.returncode == 0, proc.stderr
+    assert len(json.loads(proc.stdout)[0]["style"]) >= 5
     assert _telemetry_files(tmp_path / "home") == []
 
 
