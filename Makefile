@@ -36,7 +36,7 @@ $(APP_STAMP): pyproject.toml | $(VENV)/bin/python
 	@touch $(APP_STAMP)
 
 $(DEV_STAMP): pyproject.toml | $(VENV)/bin/python
-	$(BIN)/python -m pip install --quiet -e '.[train,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[train,dev,scale]'
 	@touch $(APP_STAMP) $(DEV_STAMP)
 
 # The main job: the app where there is a display; on a headless machine a demo analysis.

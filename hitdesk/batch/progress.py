@@ -20,7 +20,10 @@ def hms(seconds: float) -> str:
 
 
 class BatchProgress:
-    def __init__(self, total: int, skipped: int, stream: TextIO | None = None, interval: float = 5.0) -> None:
+    def __init__(
+        self, total: int, skipped: int, stream: TextIO | None = None, interval: float = 5.0, label: str = "batch"
+    ) -> None:
+        self.label = label
         self.total = total  # files to do in this run (skipped ones not counted)
         self.skipped = skipped
         self.done = 0
@@ -49,7 +52,7 @@ class BatchProgress:
         left = self.total - self.done
         eta = hms(60.0 * left / rate) if rate > 0 else "?"
         return (
-            f"batch: {self.done}/{self.total} done, {self.failed} failed, {self.skipped} skipped, "
+            f"{self.label}: {self.done}/{self.total} done, {self.failed} failed, {self.skipped} skipped, "
             f"{rate:.1f} files/min, ETA {eta}"
         )
 
@@ -57,12 +60,12 @@ class BatchProgress:
         elapsed = time.monotonic() - self.start
         how = "stopped after" if interrupted else "finished in"
         text = (
-            f"batch {how} {hms(elapsed)}: {self.done - self.failed} analysed, {self.failed} failed, "
-            f"{self.skipped} skipped (already in the results)"
+            f"{self.label} {how} {hms(elapsed)}: {self.done - self.failed} done, {self.failed} failed, "
+            f"{self.skipped} skipped (already there)"
         )
         if self.done:
             text += f", {self.rate():.1f} files/min"
-        return f"{text}; results in {results}"
+        return f"{text}; written to {results}"
 
     def finish(self, results: str, interrupted: bool = False) -> None:
         if self._tty and self.done:
