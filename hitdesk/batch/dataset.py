@@ -64,7 +64,9 @@ class ResultsDataset:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             os.close(fd)
-            raise DatasetError(f"Another batch is writing to '{self.folder}'; wait for it or choose another folder.")
+            raise DatasetError(
+                f"Another batch is writing to '{self.folder}'; wait for it or choose another folder."
+            ) from None
         self._lock_fd = fd
         for stale in self.folder.glob(".part-*.tmp"):  # left by a run that was killed mid-write
             with contextlib.suppress(OSError):

@@ -12,7 +12,6 @@ import time
 from typing import TextIO
 
 
-
 def hms(seconds: float) -> str:
     """h:mm:ss, since a catalogue runs for hours."""
     s = max(0, int(seconds))

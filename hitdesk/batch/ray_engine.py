@@ -41,6 +41,11 @@ FILES_PER_BLOCK = 2
 FORWARDED_ENV = ("HITDESK_HOME", "HITDESK_CACHE_DIR", "HITDESK_DATA_DIR", "HITDESK_MODELS_DIR")
 
 
+LOOPBACK = "127.0.0.1"
+CLOSED_PROXY = f"http://{LOOPBACK}:9"  # the discard port: nothing listens there
+_PROXY_ENV = ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY")
+
+
 class RayUnavailableError(HitdeskError):
     """Ray is not installed, or cannot start or reach the cluster."""
 
@@ -55,12 +60,12 @@ def _import_ray(embedded: bool) -> Any:
         os.environ["RAY_AUTH_MODE"] = "token"
         if "ray" in sys.modules:  # imported before (a second batch in one process): re-read the mode
             with contextlib.suppress(ImportError, AttributeError):
-                from ray._raylet import Config
+                from ray._raylet import Config  # type: ignore[attr-defined]
 
                 Config.initialize("")
     try:
         import ray
-        import ray.data  # noqa: F401
+        import ray.data
     except ImportError:
         raise RayUnavailableError(
             "The Ray engine needs Ray: install it with pip install 'hitdesk[scale]', or use --engine local."
@@ -87,6 +92,25 @@ def _temp_folder() -> Iterator[str]:
 
 
 @contextlib.contextmanager
+def _no_outside_requests() -> Iterator[None]:
+    """Ray's head process asks the cloud metadata services (169.254.169.254, metadata.google.internal)
+    which cloud it runs on, even with usage statistics off. While Ray starts (its processes take this
+    environment), HTTP requests go through a "proxy" at a closed port of this machine, so that probe
+    fails at once without leaving it; Ray's own connections, all on the loopback address, go direct."""
+    saved = {k: os.environ.get(k) for k in _PROXY_ENV}
+    os.environ.update({k: CLOSED_PROXY for k in _PROXY_ENV[:4]})
+    os.environ.update({k: f"{LOOPBACK},localhost,::1" for k in _PROXY_ENV[4:]})
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@contextlib.contextmanager
 def ray_session(address: str | None, workers: int) -> Iterator[Any]:
     """Ray started embedded (``address`` None) with ``workers`` CPUs, or joined at ``address``."""
     ray = _import_ray(address is None)
@@ -106,7 +130,10 @@ def ray_session(address: str | None, workers: int) -> Iterator[Any]:
     with contextlib.ExitStack() as stack:
         if address is None:
             temp = stack.enter_context(_temp_folder())
-            kwargs = {**common, "num_cpus": workers, "_temp_dir": temp}
+            stack.enter_context(_no_outside_requests())
+            # On the loopback address: the instance is this process's alone, reachable from no other machine
+            # (and Ray does not look for a route to the Internet to find its address).
+            kwargs = {**common, "num_cpus": workers, "_temp_dir": temp, "_node_ip_address": LOOPBACK}
         else:
             kwargs = {**common, "address": address}
             kwargs.pop("include_dashboard")
@@ -127,6 +154,7 @@ def _quiet(ray: Any) -> None:
     ctx = ray.data.DataContext.get_current()
     ctx.enable_progress_bars = False
     ctx.print_on_execution_start = False
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
     logging.getLogger("ray.data._internal.progress").setLevel(logging.ERROR)  # "Progress bars disabled"
 
 

@@ -17,7 +17,7 @@ from hitdesk.analysis import AnalysisOptions
 from hitdesk.batch.dataset import ResultsDataset
 from hitdesk.batch.plan import Item, expand_sources, options_json, plan
 from hitdesk.batch.progress import BatchProgress
-from hitdesk.batch.work import Scorer, error_row
+from hitdesk.batch.work import BatchScorer, error_row
 from hitdesk.config import window_seconds_for
 from hitdesk.settings_schema import machine_cores
 
@@ -97,7 +97,7 @@ def run_batch(request: BatchRequest, progress_stream: Any = None) -> BatchOutcom
             work = [_job(i) for i in todo if i.problem is None]
             threads = max(1, min(2, machine_cores() // max(1, workers or 1)))
             kwargs = {"model_spec": model_spec, "options": options, "decode_threads": threads, "cwd": os.getcwd()}
-            for row in run(Scorer, kwargs, work, workers):
+            for row in run(BatchScorer, kwargs, work, workers):
                 _record(dataset, progress, row)
             interrupted = False
         finally:

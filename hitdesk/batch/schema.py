@@ -81,7 +81,10 @@ FLAT_COLUMNS: list[tuple[str, pa.DataType]] = [
 ]
 SCHEMA = pa.schema(
     [*KEY_COLUMNS, *FLAT_COLUMNS, *_NESTED.items()],
-    metadata={SCHEMA_VERSION_KEY: str(SCHEMA_VERSION).encode(), RESULT_VERSION_KEY: str(RESULT_SCHEMA_VERSION).encode()},
+    metadata={
+        SCHEMA_VERSION_KEY: str(SCHEMA_VERSION).encode(),
+        RESULT_VERSION_KEY: str(RESULT_SCHEMA_VERSION).encode(),
+    },
 )
 COLUMNS = tuple(SCHEMA.names)
 

@@ -21,7 +21,9 @@ from hitdesk.batch.schema import table, to_row
 from hitdesk.results import TrackResult
 
 
-def error_row(path: str, key: str, digest: str | None, options: str, model: dict[str, str], message: str) -> dict[str, Any]:
+def error_row(
+    path: str, key: str, digest: str | None, options: str, model: dict[str, str], message: str
+) -> dict[str, Any]:
     """The row of a file that was never analysed (a folder that cannot be read), as ``analyze`` shows it."""
     fast = json.loads(options).get("fast", False)
     result = TrackResult(file=path, mode="fast" if fast else "full", error=message).to_dict()
@@ -29,7 +31,7 @@ def error_row(path: str, key: str, digest: str | None, options: str, model: dict
     return to_row(result, key, digest, options)
 
 
-class Scorer:
+class BatchScorer:
     """Analyses files into result rows with one loaded model (``hitdesk.explain.analyze_file``, as
     ``hitdesk analyze`` does: the same numbers)."""
 

@@ -24,12 +24,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "sources",
         nargs="+",
         metavar="SOURCE",
-        help="audio files, folders (searched recursively), or lists of paths (.txt one a line, .csv with a path column)",
+        help="audio files, folders (searched recursively), or lists of paths (.txt: one a line; .csv: a path column)",
     )
     b.add_argument("--out", required=True, type=Path, metavar="RESULTS", help="the Parquet dataset's folder")
     b.add_argument("--engine", choices=("local", "ray"), default="local", help="processes here (default) or Ray")
     b.add_argument(
-        "--address", metavar="ADDR", help="join this Ray cluster (host:port of `ray start --head`); implies --engine ray"
+        "--address",
+        metavar="ADDR",
+        help="join this Ray cluster (host:port of `ray start --head`); implies --engine ray",
     )
     b.add_argument("--fast", action="store_true", help="overall score from excerpts instead of the whole track")
     b.add_argument(
@@ -65,8 +67,11 @@ def run(args: argparse.Namespace) -> int:
 def _batch(args: argparse.Namespace) -> int:
     try:
         from hitdesk.batch.run import BatchRequest, run_batch
-    except ImportError as exc:  # pyarrow missing from a trimmed install
-        error(f"hitdesk batch needs {exc.name or 'pyarrow'}: install it with pip install 'hitdesk[scale]'.")
+    except ImportError as exc:  # the packaged app leaves batch out; a trimmed install may lack pyarrow
+        if (exc.name or "").startswith("hitdesk"):
+            error("This build of HitDesk has no batch command; install HitDesk with pip ('hitdesk[scale]') for it.")
+        else:
+            error(f"hitdesk batch needs {exc.name}: install it with pip install 'hitdesk[scale]'.")
         return EXIT_USAGE
     request = BatchRequest(
         sources=args.sources,
