@@ -85,6 +85,7 @@ bench: setup-dev
 	$(BIN)/python bench/bench_compare.py --corpus $(CORPUS)
 	$(BIN)/python bench/bench_record.py
 	$(BIN)/python bench/bench_memory.py
+	$(BIN)/python bench/bench_batch.py --corpus $(CORPUS)
 
 # The one-folder app in dist/hitdesk and dist/hitdesk-<version>-linux-<arch>.tar.gz (PyInstaller; a few minutes).
 package: setup-dev

@@ -91,21 +91,26 @@ def test_fast_mode_rows_equal_analyze_fast(tmp_path: Path, data_dir: Path) -> No
     assert Counter(json.loads(r["options"])["fast"] for r in batch_rows(out)) == {True: len(files), False: len(files)}
 
 
-def test_sigint_mid_run_keeps_finished_rows_and_the_next_run_completes(
-    tmp_path: Path, audio_factory: AudioFactory
+@pytest.mark.parametrize(
+    ("signum", "status", "jobs"),
+    [(signal.SIGINT, 130, "1"), (signal.SIGTERM, 143, "2")],
+    ids=["sigint", "sigterm-pool"],
+)
+def test_a_stopped_run_keeps_finished_rows_and_the_next_run_completes(
+    tmp_path: Path, audio_factory: AudioFactory, signum: int, status: int, jobs: str
 ) -> None:
     files = [str(audio_factory.sndfile(f"take{i}.flac", seconds=40.0, fmt="FLAC")) for i in range(8)]
     out = tmp_path / "results"
-    proc = start_batch(*files, "--out", str(out), "--jobs", "1")
+    proc = start_batch(*files, "--out", str(out), "--jobs", jobs)
     assert proc.stderr is not None
     first = proc.stderr.readline()  # the first progress line: one file is done
     while first and not first.startswith("batch: "):
         first = proc.stderr.readline()
     assert first.startswith("batch: 1/8 done"), first
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, err
-    assert "batch stopped after" in err and "interrupted" in err
+    assert proc.returncode == status, err
+    assert "batch stopped after" in err and ("interrupted" in err or "terminated" in err)
     assert not list(out.glob(".*.tmp"))
     kept = batch_rows(out)
     assert 1 <= len(kept) < len(files)  # the finished ones were written on the way out
