@@ -1,6 +1,7 @@
 """Throughput of `hitdesk batch`: the local engine and Ray at 1 and 2 workers, and a two-node Ray cluster.
 
-FILES links (default 200) to the corpus's audio files, in turn, are scored by `python -m hitdesk batch`
+FILES links (default 200) to the corpus's tracks in turn, each cut to its first 60 s (``--seconds``;
+0 keeps whole tracks, 1-6 minutes each), are scored by `python -m hitdesk batch`
 into a fresh RESULTS folder per configuration, all in one run: local engine with 1 and 2 processes,
 Ray (started embedded) with 1 and 2 workers. For each the wall time, tracks per minute over the wall
 time and over the time after the first file (the engine's start-up left out) and the load average
@@ -49,9 +50,35 @@ def _env(home: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def make_files(corpus: Path, folder: Path, n: int) -> list[Path]:
+def _excerpt(src: Path, target: Path, seconds: float) -> Path:
+    """The first ``seconds`` of ``src`` as 44.1 kHz stereo Ogg Vorbis (FFmpeg decodes, libsndfile encodes)."""
+    import av
+    import numpy as np
+    import soundfile as sf
+
+    parts, have = [], 0
+    with av.open(str(src)) as container:
+        resampler = av.AudioResampler(format="flt", layout="stereo", rate=44100)
+        for frame in container.decode(container.streams.audio[0]):
+            for out in resampler.resample(frame):
+                block = out.to_ndarray().reshape(-1, 2)
+                parts.append(block)
+                have += len(block)
+            if have >= seconds * 44100:
+                break
+    data = np.concatenate(parts)[: int(seconds * 44100)]
+    sf.write(target, data, 44100, format="OGG", subtype="VORBIS")
+    return target
+
+
+def make_files(corpus: Path, folder: Path, n: int, seconds: float) -> list[Path]:
+    """``n`` files, each a link to one of the corpus's tracks in turn (or to its first ``seconds``)."""
     sources = sorted(p for p in corpus.iterdir() if p.suffix.lower() in AUDIO)
     folder.mkdir(parents=True, exist_ok=True)
+    if seconds > 0:
+        cut = folder.parent / "excerpts"
+        cut.mkdir(exist_ok=True)
+        sources = [_excerpt(p, cut / f"{p.stem}-{p.suffix[1:]}.ogg", seconds) for p in sources]
     out = []
     for i in range(n):
         src = sources[i % len(sources)]
@@ -152,14 +179,22 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", type=Path, required=True)
     ap.add_argument("--files", type=int, default=200)
+    ap.add_argument(
+        "--seconds", type=float, default=60.0, help="each file is the first S seconds of a track (0: whole tracks)"
+    )
     ap.add_argument("--cluster", type=int, default=20, help="files for the two-node cluster run (0: none)")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="hitdesk-bench-batch-") as tmp:
         work = Path(tmp)
-        files = make_files(args.corpus, work / "files", args.files)
+        files = make_files(args.corpus, work / "files", args.files, args.seconds)
         env = _env(work / "home")
-        report: dict[str, Any] = {"files": args.files, "cpus": len(os.sched_getaffinity(0)), "runs": {}}
+        report: dict[str, Any] = {
+            "files": args.files,
+            "seconds": args.seconds,
+            "cpus": len(os.sched_getaffinity(0)),
+            "runs": {},
+        }
         for engine, jobs in CONFIGS:
             out = work / f"results-{engine}-{jobs}"
             result = run_batch(
@@ -180,8 +215,9 @@ def main() -> None:
         if args.cluster:
             report["cluster"] = cluster_run(files[: args.cluster], work, work / "results-local-1")
             print(f"two-node cluster: {json.dumps(report['cluster'])}", flush=True)
-        # A million tracks at the local engine's one-worker rate, per core.
+        # A million tracks at the local engine's one-worker rate, per core (of files this long).
         per_core = runs["local-1"]["steady_tracks_per_min"]
+        report["seconds_per_file_one_worker"] = round(60.0 / per_core, 3)
         report["million_core_hours"] = round(1e6 / per_core / 60.0, 1)
         print(json.dumps({k: v for k, v in report.items() if k != "runs"}, indent=2))
         if args.json:

@@ -50,6 +50,16 @@ class RayUnavailableError(HitdeskError):
     """Ray is not installed, or cannot start or reach the cluster."""
 
 
+def check_available() -> None:
+    """Raises RayUnavailableError, before any work, where Ray is not installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("ray") is None:
+        raise RayUnavailableError(
+            "The Ray engine needs Ray: install it with pip install 'hitdesk[scale]', or use --engine local."
+        )
+
+
 def _import_ray(embedded: bool) -> Any:
     """Ray, with usage statistics off and, for an instance of our own, a token of our own: both are
     read from the environment when Ray is first imported."""
@@ -67,9 +77,8 @@ def _import_ray(embedded: bool) -> Any:
         import ray
         import ray.data
     except ImportError:
-        raise RayUnavailableError(
-            "The Ray engine needs Ray: install it with pip install 'hitdesk[scale]', or use --engine local."
-        ) from None
+        check_available()
+        raise
     return ray
 
 

@@ -51,8 +51,9 @@ def engine_map(
 ) -> Callable[[Callable[..., Any], dict[str, Any], Sequence[dict[str, Any]], int | None], Iterator[dict[str, Any]]]:
     """The engine's map function: (work class, its arguments, items, workers) -> rows as they finish."""
     if engine == "ray":
-        from hitdesk.batch.ray_engine import ray_map
+        from hitdesk.batch.ray_engine import check_available, ray_map
 
+        check_available()
         return lambda factory, kwargs, items, workers: ray_map(factory, kwargs, items, workers, address)
     from hitdesk.batch.local import local_map
 

@@ -153,3 +153,21 @@ def test_corpus_rows_equal_analyze_json(tmp_path: Path, corpus_dir: Path) -> Non
     proc = hitdesk("batch", *files, "--out", str(out), "--jobs", "2")
     assert proc.returncode == 0, proc.stderr
     assert_same_as_analyze(out, files)
+
+
+def test_the_ray_engine_without_ray_says_how_to_get_it(
+    tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sys
+
+    from hitdesk.cli import main
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if not installed
+    out = tmp_path / "results"
+    assert main(["batch", str(data_dir), "--out", str(out), "--engine", "ray"]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err
+        == "hitdesk: The Ray engine needs Ray: install it with pip install 'hitdesk[scale]', or use --engine local.\n"
+    )
+    assert not out.exists()  # refused before anything was written
