@@ -4,6 +4,7 @@ done, an interrupted run is finished by the next with no key twice, bad files be
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 from collections import Counter
@@ -171,3 +172,22 @@ def test_the_ray_engine_without_ray_says_how_to_get_it(
         == "hitdesk: The Ray engine needs Ray: install it with pip install 'hitdesk[scale]', or use --engine local.\n"
     )
     assert not out.exists()  # refused before anything was written
+
+
+class _Echo:
+    def __init__(self, tag: str) -> None:
+        self.tag = tag
+        self.pid = os.getpid()
+
+    def row(self, item: dict[str, int]) -> dict[str, object]:
+        return {"i": item["i"], "tag": self.tag, "pid": self.pid}
+
+
+def test_the_local_engine_keeps_the_order_of_more_files_than_it_queues() -> None:
+    """The pool queues a few files per worker at a time (not a million futures) and still yields them all, in order."""
+    from hitdesk.batch.local import local_map
+
+    rows = list(local_map(_Echo, {"tag": "x"}, [{"i": i} for i in range(40)], 2))
+    assert [r["i"] for r in rows] == list(range(40))
+    assert {r["tag"] for r in rows} == {"x"}
+    assert os.getpid() not in {r["pid"] for r in rows}  # worker processes did them
