@@ -51,7 +51,7 @@ def _env(home: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def _excerpt(src: Path, target: Path, seconds: float) -> Path:
-    """The first ``seconds`` of ``src`` as 44.1 kHz stereo Ogg Vorbis (FFmpeg decodes, libsndfile encodes)."""
+    """The first ``seconds`` of ``src`` as 44.1 kHz stereo FLAC (FFmpeg decodes, libsndfile encodes)."""
     import av
     import numpy as np
     import soundfile as sf
@@ -67,7 +67,7 @@ def _excerpt(src: Path, target: Path, seconds: float) -> Path:
             if have >= seconds * 44100:
                 break
     data = np.concatenate(parts)[: int(seconds * 44100)]
-    sf.write(target, data, 44100, format="OGG", subtype="VORBIS")
+    sf.write(target, data, 44100, format="FLAC", subtype="PCM_16")
     return target
 
 
@@ -78,7 +78,7 @@ def make_files(corpus: Path, folder: Path, n: int, seconds: float) -> list[Path]
     if seconds > 0:
         cut = folder.parent / "excerpts"
         cut.mkdir(exist_ok=True)
-        sources = [_excerpt(p, cut / f"{p.stem}-{p.suffix[1:]}.ogg", seconds) for p in sources]
+        sources = [_excerpt(p, cut / f"{p.stem}-{p.suffix[1:]}.flac", seconds) for p in sources]
     out = []
     for i in range(n):
         src = sources[i % len(sources)]
