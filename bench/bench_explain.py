@@ -5,9 +5,10 @@ its own: the plain analysis (``hitdesk.analysis.analyze``, default options), the
 detail (``hitdesk.explain.curve.hit_curve``), and the rest of ``hitdesk.explain.explain`` (what
 drives each score, tonal balance). Timing the steps directly rather than subtracting two totals
 keeps the figures usable on a loaded machine. Prints a Markdown table (top driver, strongest part)
-and the load average before and after.
+and the load average before and after; ``--markdown`` also writes the table, with the line that says
+how it was made, to a file (the README's corpus table), so it can be made again for another model.
 
-    python bench/bench_explain.py --corpus ../shared/corpus [--repeat 3] [--json out.json]
+    python bench/bench_explain.py --corpus ../shared/corpus [--repeat 3] [--model M] [--markdown t.md] [--json o.json]
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ import argparse
 import json
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import hitdesk  # noqa: F401  (numpy's thread settings, as in the command)
 
 # isort: split
 from hitdesk.analysis import AnalysisOptions, analyze
+from hitdesk.config import window_seconds_for
 from hitdesk.dsp.frames import MelFrames
 from hitdesk.dsp.windows import WindowPlan
 from hitdesk.explain import explain
@@ -35,13 +38,13 @@ SUFFIXES = (".ogg", ".opus", ".mp3", ".flac", ".m4a", ".wav")
 
 def timed_steps(path: Path, model: HitModel) -> tuple[float, float, float, object]:
     """(analysis s, curve s, the rest of the explanations s, the explained result)."""
-    opts = AnalysisOptions()
+    opts = AnalysisOptions(window_seconds=window_seconds_for(None, model.card.window_seconds))
     curve_s = 0.0
 
     def timed_curve(frames: MelFrames, plan: WindowPlan, tempo: dict[str, float], duration_s: float) -> object:
         nonlocal curve_s
         t = time.perf_counter()
-        made = hit_curve(model, frames, plan, duration_s, 30.0, 5.0, tempo)
+        made = hit_curve(model, frames, plan, duration_s, opts.window_seconds, opts.curve_hop_s, tempo)
         curve_s = time.perf_counter() - t
         return made
 
@@ -50,7 +53,7 @@ def timed_steps(path: Path, model: HitModel) -> tuple[float, float, float, objec
     t1 = time.perf_counter() - curve_s  # the analysis without the curve it ran inside
     curve = detail.track_extra
     t2 = t1 + curve_s
-    explained = explain(result, detail, model, AnalysisOptions(curve=False))
+    explained = explain(result, detail, model, replace(opts, curve=False))
     t3 = time.perf_counter()
     return t1 - t0, t2 - t1, t3 - t2, (explained, curve)
 
@@ -60,8 +63,10 @@ def main() -> None:
     ap.add_argument("--corpus", type=Path, required=True)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--model", default=None, help="model name or path (default: the bundled one)")
+    ap.add_argument("--markdown", type=Path, default=None, help="also write the table to this file")
     args = ap.parse_args()
-    model = HitModel.load()
+    model = HitModel.load(args.model)
     files = sorted(p for p in args.corpus.iterdir() if p.suffix.lower() in SUFFIXES)
     load_before = os.getloadavg()
     rows = []
@@ -87,10 +92,13 @@ def main() -> None:
         print(json.dumps(rows[-1]), flush=True)
     load_after = os.getloadavg()
     print(f"\nload average before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min)\n")
-    print("| track | length | P(hit) | top driver (points) | strongest part | analysis s | +curve | +explanations |")
-    print("|---|---|---|---|---|---|---|---|")
+    lines = [
+        "| track | length | P(hit) | top driver (points) | strongest part (P(hit)) | analysis s | +curve "
+        "| +explanations |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
-        print(
+        lines.append(
             f"| {r['file']} | {r['length']} | {100 * r['p_hit']:.0f}% | {r['top_driver']} | "
             f"{r['strongest'].removeprefix('strongest part: ')} | {r['plain_s']:.2f} | "
             f"{100 * r['curve_s'] / r['plain_s']:+.0f}% | {100 * r['explanations_s'] / r['plain_s']:+.0f}% |"
@@ -98,7 +106,16 @@ def main() -> None:
     total = sum(r["plain_s"] for r in rows)
     curve = sum(r["curve_s"] for r in rows)
     expl = sum(r["explanations_s"] for r in rows)
-    print(f"\nall tracks: curve {100 * curve / total:+.1f}%, explanations {100 * expl / total:+.1f}% of {total:.1f} s")
+    totals = f"all tracks: curve {100 * curve / total:+.1f}%, explanations {100 * expl / total:+.1f}% of {total:.1f} s"
+    print("\n".join(lines))
+    print(f"\n{totals}")
+    if args.markdown:
+        made = (
+            f"Made by `python bench/bench_explain.py --corpus {args.corpus} --repeat {args.repeat}` with "
+            f"{model.card.name} {model.card.version}, best of {args.repeat}, load average {load_before[0]:.1f} "
+            f"before and {load_after[0]:.1f} after; {totals}."
+        )
+        args.markdown.write_text("\n".join([made, "", *lines]) + "\n", encoding="utf-8")
     if args.json:
         args.json.write_text(json.dumps({"rows": rows, "load": [load_before, load_after]}, indent=1))
 

@@ -16,6 +16,7 @@ POINT_KEYS = frozenset({"start_s", "end_s", "p_hit"})
 EXPLANATION_KEYS = frozenset({"baseline", "contributions"})
 CONTRIBUTION_KEYS = frozenset({"name", "value", "text"})
 TONAL_KEYS = frozenset({"bands_hz", "take_db", "hits_db", "hits_p10_db", "hits_p90_db", "others_db"})
+TONAL_TARGET_KEYS = frozenset({"name", "median_db", "p10_db", "p90_db"})  # tonal_balance.target (--tonal-target)
 
 
 class InsightSchemaError(ValueError):
@@ -153,6 +154,17 @@ def check_explanation(d: object, what: str) -> None:
 
 
 def check_tonal_balance(d: object) -> None:
+    """The take's balance, with a user's own target under ``target`` when ``analyze --tonal-target`` added one."""
+    if isinstance(d, dict) and "target" in d:
+        target = _fields(d["target"], TONAL_TARGET_KEYS, "tonal_balance.target")
+        if not isinstance(target["name"], str) or not target["name"]:
+            raise InsightSchemaError("tonal_balance.target.name must be a non-empty string")
+        for key in sorted(TONAL_TARGET_KEYS - {"name"}):
+            if not isinstance(target[key], list) or len(target[key]) != len(d.get("take_db") or ()):
+                raise InsightSchemaError(f"tonal_balance.target.{key} must have one value per band")
+            for v in target[key]:
+                _finite(v, f"tonal_balance.target.{key}")
+        d = {k: v for k, v in d.items() if k != "target"}
     t = _fields(d, TONAL_KEYS, "tonal_balance")
     n = None
     for key in sorted(TONAL_KEYS):

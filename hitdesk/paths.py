@@ -1,10 +1,11 @@
 """Every folder HitDesk reads or writes besides the user's own files, decided in one place.
 
-``HITDESK_HOME``, when set, holds all of them (``cache/``, ``data/`` with ``recordings/``, ``config/``,
-``logs/``, ``tmp/``): a portable install, a second profile, and the test suite, which sets it for
-every test so that no run touches the real user's folders. Without it, each folder is the platform's
-own (platformdirs: ~/.cache/hitdesk, ~/.local/share/hitdesk, ... on Linux). The older single-folder
-overrides (``HITDESK_CACHE_DIR``, ``HITDESK_DATA_DIR``, ``HITDESK_MODELS_DIR``) still win where set.
+``HITDESK_HOME``, when set, holds all of them (``cache/``, ``data/`` with ``recordings/`` and
+``tonal-targets/``, ``config/``, ``logs/``, ``tmp/``): a portable install, a second profile, and the
+test suite, which sets it for every test so that no run touches the real user's folders. Without it,
+each folder is the platform's own (platformdirs: ~/.cache/hitdesk, ~/.local/share/hitdesk, ... on
+Linux). The older single-folder overrides (``HITDESK_CACHE_DIR``, ``HITDESK_DATA_DIR``,
+``HITDESK_MODELS_DIR``) still win where set.
 
 Models are not a user folder: the ones a release ships sit in the source tree's ``models/`` or in
 the frozen app's bundle, and are only read.
@@ -67,6 +68,11 @@ def data_dir() -> Path:
 
 def recordings_dir() -> Path:
     return data_dir() / "recordings"
+
+
+def tonal_targets_dir() -> Path:
+    """The user's own tonal targets, one JSON file each (see hitdesk.explain.targets)."""
+    return data_dir() / "tonal-targets"
 
 
 def settings_dir() -> Path:

@@ -66,6 +66,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="check each file against a QC profile: a platform's lowercase name (spotify, apple-music, ...), "
         "one of your own in the settings folder's qc/, or a .toml file",
     )
+    an.add_argument(
+        "--tonal-target",
+        metavar="NAME",
+        help='add one of your own tonal targets (made in the app) to the JSON\'s "tonal_balance" as "target"',
+    )
     an.set_defaults(handler=run)
 
 
@@ -133,6 +138,11 @@ def _analyze(args: argparse.Namespace) -> int:
     except HitdeskError as exc:
         error(str(exc))
         return EXIT_USAGE
+    try:
+        tonal = _tonal_target(args.tonal_target)
+    except HitdeskError as exc:
+        error(str(exc))
+        return EXIT_USAGE
     window_s = window_seconds_for(args.window_seconds, _worker_model.card.window_seconds)
     for i, item in enumerate(inputs):
         if isinstance(item, InputProblem):
@@ -159,6 +169,8 @@ def _analyze(args: argparse.Namespace) -> int:
         if r is not None:
             qc = None if profile is None else check(r, profile)
             gains = platform_rows(r.get("loudness"), platforms)
+            if tonal is not None and r.get("tonal_balance") is not None:
+                r["tonal_balance"]["target"] = tonal
             results.append(present.with_outputs(r, gains, qc, profile is not None))
 
     try:
@@ -171,6 +183,18 @@ def _analyze(args: argparse.Namespace) -> int:
     except OutputClosedError as closed:
         return closed.status
     return EXIT_FAILED if any(r.get("error") for r in results) else EXIT_OK
+
+
+def _tonal_target(name: str | None) -> dict[str, Any] | None:
+    """The user's target of that name as the JSON shows it; HitdeskError (one sentence) when there is none."""
+    if name is None:
+        return None
+    from hitdesk.explain.targets import TargetError, find_target
+
+    try:
+        return find_target(name).to_dict()
+    except TargetError as exc:
+        raise HitdeskError(str(exc)) from exc
 
 
 def _targets(qc: str | None) -> tuple[tuple[Platform, ...], Profile | None]:

@@ -18,6 +18,7 @@ masks add up to one and the DCT rows are orthonormal), to float rounding.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,10 +50,14 @@ BANDS = (
 GROUP_NAMES: tuple[str, ...] = ("tempo", "length", "density", *(b.name for b in BANDS), "movement")
 
 
+@functools.cache
 def band_masks() -> npt.NDArray[np.float64]:
-    """One row per band: 1 for the mel bands whose centre lies in it (every mel band in exactly one)."""
+    """One row per band: 1 for the mel bands whose centre lies in it (every mel band in exactly one).
+    Computed once; read-only."""
     centres = mel_band_centres()
-    return np.array([(centres >= b.low_hz) & (centres < b.high_hz) for b in BANDS], dtype=np.float64)
+    masks = np.array([(centres >= b.low_hz) & (centres < b.high_hz) for b in BANDS], dtype=np.float64)
+    masks.setflags(write=False)
+    return masks
 
 
 def envelope_db(stats: npt.ArrayLike) -> npt.NDArray[np.float64]:
@@ -92,11 +97,18 @@ def describe(stats: npt.ArrayLike) -> dict[str, float]:
     number), each band (its level in dB against the envelope's average), movement (the standard
     deviation over time of the frames' average level, dB).
     """
-    s = np.asarray(stats, dtype=np.float64).reshape(N_STATS)
+    return {name: float(v[0]) for name, v in describe_rows(np.asarray(stats).reshape(1, N_STATS)).items()}
+
+
+def describe_rows(rows: npt.ArrayLike) -> dict[str, npt.NDArray[np.float64]]:
+    """``describe`` of each row of statistics at once: group -> one value per row."""
+    s = np.atleast_2d(np.asarray(rows, dtype=np.float64))
     env = envelope_db(s)
-    shape = env - env.mean()
-    out = {"tempo": float(s[TEMPO]), "length": float(s[DURATION]), "density": float(-s[0] / _ROOT_BANDS)}
-    for band, mask in zip(BANDS, band_masks(), strict=True):
-        out[band.name] = float(shape[mask > 0].mean())
-    out["movement"] = float(s[N_MFCC] / _ROOT_BANDS)
+    shape = env - env.mean(axis=1, keepdims=True)
+    masks = band_masks()
+    band_means = shape @ (masks / masks.sum(axis=1, keepdims=True)).T  # [rows, bands]
+    out = {"tempo": s[:, TEMPO], "length": s[:, DURATION], "density": -s[:, 0] / _ROOT_BANDS}
+    for i, band in enumerate(BANDS):
+        out[band.name] = band_means[:, i]
+    out["movement"] = s[:, N_MFCC] / _ROOT_BANDS
     return out

@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 qt_log = logging.getLogger("hitdesk.qt")
 
 SCREENSHOT_TIMEOUT_MS = 15 * 60 * 1000
+VIEWS = ("take", "compare", "explain")  # what ``run_gui(screenshot=...)`` can show
 
 _QT_LEVELS = {
     QtMsgType.QtDebugMsg: logging.DEBUG,
@@ -88,8 +89,17 @@ def _application(argv: list[str]) -> tuple[QApplication, bool]:
     return app, True
 
 
-def run_gui(files: list[str], screenshot: str | None = None, compare: bool = False, model: str | None = None) -> int:
+def run_gui(
+    files: list[str],
+    screenshot: str | None = None,
+    compare: bool = False,
+    model: str | None = None,
+    view: str = "take",
+) -> int:
     """Runs the app; with ``screenshot`` it analyses ``files``, saves the PNG and returns instead.
+
+    ``view`` is what the screenshot shows (``VIEWS``): the selected take, the compare view (also
+    ``compare=True``), or the take with its meters' column scrolled to what drives the score.
 
     Returns 0 on success; 1 when the window could not be shown or the screenshot not written, or
     (screenshot mode) when no model could be loaded.
@@ -124,7 +134,8 @@ def run_gui(files: list[str], screenshot: str | None = None, compare: bool = Fal
         if not headless:
             code = app.exec() if created else 0
             return int(code)
-        return _screenshot(app, window, Path(screenshot), compare)  # type: ignore[arg-type]
+        shown = "compare" if compare else view
+        return _screenshot(app, window, Path(screenshot), shown)  # type: ignore[arg-type]
     finally:
         sys.excepthook = previous_hook
         qInstallMessageHandler(previous_handler)
@@ -158,10 +169,11 @@ def open_inputs(window: object, files: list[str]) -> None:
                 window.say(str(exc))
 
 
-def _screenshot(app: QApplication, window: object, path: Path, compare: bool) -> int:
+def _screenshot(app: QApplication, window: object, path: Path, view: str) -> int:
     from hitdesk.ui.main_window import MainWindow
 
     assert isinstance(window, MainWindow)
+    compare = view == "compare"
     ok = window.controller.wait_until_idle(SCREENSHOT_TIMEOUT_MS)
     if not ok:
         log.error("analysis did not finish within %d s", SCREENSHOT_TIMEOUT_MS // 1000)
@@ -175,6 +187,10 @@ def _screenshot(app: QApplication, window: object, path: Path, compare: bool) ->
         window.select_ids([takes[0].id])
     window.controller.wait_until_idle(SCREENSHOT_TIMEOUT_MS)  # spectrograms of cached takes
     app.processEvents()
+    if view == "explain":  # the meters' column scrolled to "What drives it" and what follows it
+        panel = window.panel
+        panel.left_scroll.verticalScrollBar().setValue(panel.drivers.y() - 6)
+        app.processEvents()
     path.parent.mkdir(parents=True, exist_ok=True)
     saved = window.grab_png(path, compare=compare)
     window.close()
@@ -189,18 +205,19 @@ def _screenshot(app: QApplication, window: object, path: Path, compare: bool) ->
 
 
 def main() -> int:
-    """``python -m hitdesk.ui.app [FILES…] [--screenshot PNG] [--compare] [--model M]`` for development."""
+    """``python -m hitdesk.ui.app [FILES…] [--screenshot PNG] [--view V] [--model M]`` for development."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="hitdesk-gui")
     parser.add_argument("files", nargs="*")
     parser.add_argument("--screenshot", metavar="PNG")
     parser.add_argument("--compare", action="store_true")
+    parser.add_argument("--view", choices=VIEWS, default="take")
     parser.add_argument("--model")
     args = parser.parse_args()
     if os.environ.get("HITDESK_DEBUG"):
         logging.basicConfig(level=logging.DEBUG)
-    return run_gui(args.files, screenshot=args.screenshot, compare=args.compare, model=args.model)
+    return run_gui(args.files, screenshot=args.screenshot, compare=args.compare, model=args.model, view=args.view)
 
 
 if __name__ == "__main__":

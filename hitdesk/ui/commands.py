@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from hitdesk.model.runtime import available_models, resolve_model_path
-from hitdesk.ui import file_dialogs
+from hitdesk.ui import file_dialogs, report_export, tonal_targets
 from hitdesk.ui.command_context import CommandContext
 from hitdesk.ui.controller import TakesController
 from hitdesk.ui.settings import PreferencesDialog
@@ -90,6 +90,7 @@ COMMANDS: tuple[Command, ...] = (
         "Export all results as CSV or JSON (Ctrl+E)",
         "Export",
     ),
+    Command("export_report", "Export &Report (PDF)…", lambda c: report_export.export_report_dialog(c)),
     Command(
         "export_png",
         "Export Window as &PNG…",
@@ -152,6 +153,24 @@ COMMANDS: tuple[Command, ...] = (
         "What the model is: its data, metrics and caveats (Ctrl+I)",
         "Model card",
     ),
+    Command(
+        "target_takes",
+        "Tonal Target from Selected &Takes…",
+        lambda c: tonal_targets.target_from_selected(c),
+        tip="A tonal target from the selected takes as references: their envelopes' median and middle 80%",
+    ),
+    Command(
+        "target_files",
+        "Tonal Target from &Files…",
+        lambda c: tonal_targets.target_from_files(c, folder=False),
+        tip="A tonal target from reference files (analysed first, or read from the result cache)",
+    ),
+    Command(
+        "target_folder",
+        "Tonal Target from F&older…",
+        lambda c: tonal_targets.target_from_files(c, folder=True),
+        tip="A tonal target from every audio file in a folder (analysed first, or read from the result cache)",
+    ),
     Command("explain", "&What the Numbers Mean", lambda c: c.view.show_model_card("explain"), Key.HelpContents),
     Command("model_file", "Load Model from &File…", lambda c: model_file_dialog(c)),
     Command("about", "&About HitDesk", lambda c: c.view.show_about()),
@@ -183,6 +202,7 @@ def build_actions(c: CommandContext) -> dict[str, QAction]:
     actions = {}
     for cmd in COMMANDS:
         action = QAction(cmd.text, win)
+        action.setObjectName(cmd.name)  # found by name where a view offers the same command
         if cmd.icon is not None:
             action.setIcon(win.style().standardIcon(cmd.icon))
         if cmd.shortcut is not None:
@@ -208,7 +228,7 @@ def build_menus(c: CommandContext, a: dict[str, QAction]) -> None:
     m.addSeparator()
     m.addActions([a["open_session"], a["save_session"]])
     m.addSeparator()
-    m.addActions([a["export"], a["export_png"], a["export_compare_png"]])
+    m.addActions([a["export"], a["export_report"], a["export_png"], a["export_compare_png"]])
     m.addSeparator()
     m.addAction(a["quit"])
     m = bar.addMenu("&Edit")
@@ -219,6 +239,8 @@ def build_menus(c: CommandContext, a: dict[str, QAction]) -> None:
     m.addActions([a["compare"], a["take"]])
     m.addSeparator()
     m.addActions([a["again"], a["cancel"], a["locate"]])
+    m.addSeparator()
+    m.addActions([a[name] for name in tonal_targets.NEW_TARGET_ACTIONS])
     m = bar.addMenu("&Playback")
     m.addActions([a["play"], a["back"], a["forward"]])
     m.addSeparator()

@@ -5,7 +5,9 @@ best take in that segment); where the two takes cannot be told apart (by the ``R
 their low-high ranges overlap) it says "no clear difference". The headline warns when compared takes
 are unlike the training data (``present.unlike_note``). A click on a meter does nothing, as in the
 take panel; the link under the headline explains the numbers. Under it, what drives the difference
-between the first two takes; under the table, the hit curves of the best-ranked takes.
+between the first two takes (Shapley values of the first against the second as the baseline, from
+their statistics, so once both are analysed in this session with the loaded model); under the
+table, the hit curves of the best-ranked takes.
 
 The rows are a ``CompareModel`` in a table view painted by one delegate, so a hundred takes cost
 no more widgets than two. The table tells the model which rows are in view whenever it scrolls,
@@ -34,7 +36,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hitdesk.explain.compare import difference_sentence
+from hitdesk.explain.compare import difference, difference_sentence
+from hitdesk.explain.drivers import head_scorer
+from hitdesk.explain.shapley import ScoreRows
+from hitdesk.model.runtime import HitModel
 from hitdesk.present import unlike_note, unlike_training_data
 from hitdesk.ranking import Ranked, Ranking
 from hitdesk.ui import theme
@@ -176,6 +181,8 @@ class CompareView(QWidget):
         self.hint.setStyleSheet(f"color: {theme.DIM_TEXT.name()};")
         self.drivers = QLabel("")  # why the first take scores higher than the second
         self.drivers.setWordWrap(True)
+        self.score: ScoreRows | None = None  # the loaded model's head, for the difference of two takes
+        self.model_name = ""
         self.table = CompareTable(self.model)
         self.waiting = QLabel()
         self.waiting.setWordWrap(True)
@@ -225,6 +232,13 @@ class CompareView(QWidget):
     def set_db_floor(self, floor: float) -> None:
         self.model.set_style(db_floor=floor)
 
+    def set_model(self, model: HitModel) -> None:
+        """The loaded model: its base rate for the meters, its head for why one take leads."""
+        self.base_rate = model.card.base_rate
+        self.score = head_scorer(model) if model.has_head else None
+        self.model_name = model.info.name
+        self._show_why()
+
     def set_ranking(self, ranking: Ranking) -> None:
         """Another ranking rule: the takes shown are ranked again and the wording follows."""
         self.model.set_ranking(ranking)
@@ -265,19 +279,31 @@ class CompareView(QWidget):
         """The first two takes' difference by what drives it, and the hit curves of the first few takes
         on one axis (as many as the curves have colours: a hundred curves would tell nothing apart and
         cost a plot item each)."""
-        self.drivers.setText("")
         ordered = [row.take for row in self.model.rows]
         shown = ordered[:CURVES_SHOWN]
         self.curves.show_takes([(t.name, t.result.curve) for t in shown if t.result is not None])
-        if len(ordered) < 2:
-            return
-        a, b = ordered[0].result, ordered[1].result
-        if a is not None and b is not None and a.explanation is not None and b.explanation is not None:
-            self.drivers.setText(difference_sentence(ordered[0].name, a.explanation, ordered[1].name, b.explanation))
+        self.drivers.setText(self._why_first_leads(ordered[:2]))
+
+    def _why_first_leads(self, first_two: Sequence[Take]) -> str:
+        if len(first_two) < 2 or self.score is None:
+            return ""
+        stats = []
+        for take in first_two:
+            r, detail = take.result, take.detail
+            if r is None or not r.ok or r.model.get("name") != self.model_name:
+                return ""
+            if detail is None or detail.track_stats is None:
+                return "Why one take scores higher shows once both have been analysed in this session."
+            stats.append(detail.track_stats)
+        diff = difference(self.score, stats[0], stats[1])
+        return difference_sentence(first_two[0].name, first_two[1].name, diff)
 
     def update_take(self, take: Take) -> None:
-        """A compared take's detail arrived: its picture is drawn again (if it is in view)."""
+        """A compared take's detail arrived: its picture is drawn again (if it is in view), and the
+        sentence on the first two takes, which needs their statistics."""
         self.model.take_updated(take.id)
+        if take.id in [row.take.id for row in self.model.rows[:2]]:
+            self._show_why()
 
     def in_view(self, take_id: int) -> bool:
         """The take's row is in view: its picture is wanted now."""

@@ -264,7 +264,7 @@ class MainWindow(QMainWindow):
         self.banner.hide()
         base = model.card.base_rate
         self.panel.set_model(model)
-        self.compare.base_rate = base
+        self.compare.set_model(model)
         self.table.meter_delegate.base_rate = base
         self.panel.window_seconds = self.controller.options.window_seconds
         if self._card_dialog is not None:

@@ -245,9 +245,17 @@ not which part of a song listeners like.</p>
 bands of the tonal balance, movement) by exact Shapley values. Each bar is how far that group moves the score from
 the baseline, the model's score of the training songs' summary, averaged over every order of swapping the groups
 in; the baseline plus the bars is the score.{made}</p>
-<p><b>What if</b>: the model's score with one group of the take's statistics edited (tempo, length, density,
-a band, movement). Edits outside what 98% of the training songs have are refused. It edits numbers, not sound:
-what the model would say, never advice.</p>
+<p><b>Compare</b>: why the first take scores higher than the second is the same split, with the second take in
+place of the training songs: exact Shapley values of each group of the first take's inputs against the second's,
+which add up to the difference of their scores.</p>
+<p><b>Tonal balance</b>: the take's average spectrum as the model sees it (its MFCC means turned back into mel bands)
+against the chart hits' median and middle 80%, or against one of your own targets: the median and middle 80% of
+reference takes you chose (Analysis &gt; Tonal Target from Selected Takes, Files or Folder). A target describes your
+references, not what makes a hit.</p>
+<p><b>What if</b>: the model's score with the take's statistics edited, every control at once (tempo +/-15%,
+length, density and the four bands +/-6 dB, movement). Each control shows the model's score along it, the others
+held, with the part where 98% of the training songs lie shaded; settings outside it are refused. It edits
+numbers, not sound: what the model would say, never advice.</p>
 <p><b>What these are not</b>: {is_not}</p>
 """
 

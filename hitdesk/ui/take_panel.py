@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from hitdesk.analysis import AnalysisDetail
+from hitdesk.explain.targets import TonalTarget
 from hitdesk.insights import TonalBalance
 from hitdesk.model.runtime import HitModel
 from hitdesk.present import SEGMENTS, familiarity_warning, mmss, reading
@@ -35,8 +36,9 @@ from hitdesk.ui.play_controls import PlayControls
 from hitdesk.ui.spectrogram import SEGMENT_LABELS, SpectrogramView, WindowView
 from hitdesk.ui.strip_toggles import StripToggles
 from hitdesk.ui.takes import State, Take
-from hitdesk.ui.tonal_view import KEY as TONAL_KEY
+from hitdesk.ui.tonal_targets import TonalTargetBar
 from hitdesk.ui.tonal_view import TonalBalanceView
+from hitdesk.ui.tonal_view import key as tonal_key
 from hitdesk.ui.whatif_panel import WhatIfPanel
 
 LEFT_WIDTH = (340, 400)  # the meters' column, without its scroll bar
@@ -118,10 +120,13 @@ class TakePanel(QWidget):
         lv.addWidget(self.meters)
         self.drivers = DriversPanel()
         lv.addWidget(self.drivers)
-        self.tonal_title = QLabel(f"<b>Tonal balance</b> (the model's view)<br><small>{TONAL_KEY}</small>")
+        self.tonal_title = QLabel(f"<b>Tonal balance</b> (the model's view)<br><small>{tonal_key(None)}</small>")
         self.tonal_title.setWordWrap(True)
         self.tonal = TonalBalanceView()
+        self.tonal_targets = TonalTargetBar()
+        self.tonal_targets.target_chosen.connect(self._tonal_target)
         lv.addWidget(self.tonal_title)
+        lv.addWidget(self.tonal_targets)
         lv.addWidget(self.tonal)
         self.whatif = WhatIfPanel()
         lv.addWidget(self.whatif)
@@ -340,6 +345,11 @@ class TakePanel(QWidget):
     def show_tonal(self, balance: TonalBalance | None) -> None:
         self.tonal.show_balance(balance)
         self.tonal_title.setVisible(balance is not None)
+        self.tonal_targets.setVisible(balance is not None)
+
+    def _tonal_target(self, target: TonalTarget | None) -> None:
+        self.tonal.show_target(target)
+        self.tonal_title.setText(f"<b>Tonal balance</b> (the model's view)<br><small>{tonal_key(target)}</small>")
 
     def show_playback(self, take: Take | None, force: bool = True) -> None:
         """The take's gain, offset and loop in the fields, and its loop on the spectrogram."""

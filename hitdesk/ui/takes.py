@@ -72,7 +72,8 @@ class Take:
 
     @property
     def name(self) -> str:
-        return self.path.name or str(self.path)
+        """The file's name as a label shows it: control characters (a newline, an escape) as ``\\xNN``."""
+        return terminal_text(self.path.name or str(self.path))
 
     @property
     def error(self) -> str | None:

@@ -3,9 +3,13 @@
 The take's MFCC means turned back into the 128 mel bands (dB under its loudest bin) over the
 training hits' 10th-90th percentile band and median, and the other songs' median. Where the take's
 line leaves the band, its balance is unlike most of the model's hits; the model's view, not a target.
+With one of the user's own targets chosen (hitdesk.explain.targets), the band and median are that
+target's references' instead, and the other songs' line is hidden.
 """
 
 from __future__ import annotations
+
+import html
 
 import numpy as np
 import pyqtgraph as pg
@@ -13,6 +17,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
+from hitdesk.explain.targets import TonalTarget
 from hitdesk.insights import TonalBalance
 from hitdesk.ui import theme
 
@@ -23,6 +28,19 @@ KEY = (
     f"<span style='color:{theme.RANGE_COLOUR.name()}'>chart hits (median, middle 80%)</span> · "
     f"<span style='color:{theme.DIM_TEXT.name()}'>other songs (median, dashed)</span>"
 )
+
+
+def key(target: TonalTarget | None) -> str:
+    """The key for the chart hits (``KEY``) or for one of the user's targets."""
+    if target is None:
+        return KEY
+    return (
+        f"<span style='color:{theme.P_COLOUR.name()}'>this take</span> · "
+        f"<span style='color:{theme.RANGE_COLOUR.name()}'>{html.escape(target.name)} "
+        f"(median, middle 80% of {len(target.sources)} takes)</span>"
+    )
+
+
 _TICKS = (50, 100, 200, 500, 1000, 2000, 5000, 10000)
 
 
@@ -59,10 +77,16 @@ class TonalBalanceView(pg.PlotWidget):  # type: ignore[misc]
         for item in (self.p10, self.p90, self.band, self.hits, self.others, self.take):
             plot.addItem(item)
         self.balance: TonalBalance | None = None
+        self.target: TonalTarget | None = None  # None: against the chart hits
         self.setToolTip(
             "The take's average spectrum as the model sees it (its MFCC means turned back into mel bands, dB under "
             "its loudest band) against the chart hits' middle 80% and median. The model's view, not a target."
         )
+
+    def show_target(self, target: TonalTarget | None) -> None:
+        """Against one of the user's targets (None: the chart hits)."""
+        self.target = target
+        self.show_balance(self.balance)
 
     def show_balance(self, balance: TonalBalance | None) -> None:
         self.balance = balance
@@ -70,11 +94,15 @@ class TonalBalanceView(pg.PlotWidget):  # type: ignore[misc]
         if balance is None:
             return
         x = np.log10(np.asarray(balance.bands_hz))
-        self.p10.setData(x, balance.hits_p10_db)
-        self.p90.setData(x, balance.hits_p90_db)
-        self.hits.setData(x, balance.hits_db)
+        t = self.target
+        p10 = balance.hits_p10_db if t is None else t.p10_db
+        p90 = balance.hits_p90_db if t is None else t.p90_db
+        self.p10.setData(x, p10)
+        self.p90.setData(x, p90)
+        self.hits.setData(x, balance.hits_db if t is None else t.median_db)
         self.others.setData(x, balance.others_db)
+        self.others.setVisible(t is None)
         self.take.setData(x, balance.take_db)
-        low = min(min(balance.take_db), min(balance.hits_p10_db))
-        self.setYRange(low - 3.0, max(max(balance.take_db), max(balance.hits_p90_db)) + 3.0, padding=0)
+        low = min(min(balance.take_db), min(p10))
+        self.setYRange(low - 3.0, max(max(balance.take_db), max(p90)) + 3.0, padding=0)
         self.setXRange(float(x[0]), float(x[-1]), padding=0)

@@ -236,26 +236,6 @@ def test_the_background_is_rebuilt_byte_for_byte_from_the_chart_data(model: HitM
     assert np.all(nearest > 1e-3)  # no song's own row is shipped
 
 
-def test_the_difference_of_two_takes_adds_up_and_names_its_drivers() -> None:
-    from hitdesk.explain.compare import difference, difference_sentence
-    from hitdesk.insights import Contribution, Explanation
-
-    a = Explanation(
-        0.3, (Contribution("length", 0.06, ""), Contribution("high band", 0.04, ""), Contribution("tempo", -0.01, ""))
-    )
-    b = Explanation(
-        0.3, (Contribution("length", -0.01, ""), Contribution("high band", 0.0, ""), Contribution("tempo", 0.0, ""))
-    )
-    diffs = difference(a, b)
-    assert sum(v for _, v in diffs) == pytest.approx(a.total - b.total)
-    assert [n for n, _ in diffs] == ["length", "high band", "tempo"]
-    assert difference_sentence("A", a, "B", b) == (
-        "In the model's view, A scores 10 points higher than B, mostly from the length (+7) and the high band (+4)."
-    )
-    assert "B scores 10 points lower than A" in difference_sentence("B", b, "A", a)
-    assert difference_sentence("A", a, "A again", a) == "In the model's view, A and A again score about the same."
-
-
 def test_what_if_moves_one_group_and_refuses_what_the_model_never_saw(model: HitModel) -> None:
     from hitdesk.explain.drivers import head_scorer
     from hitdesk.explain.groups import describe

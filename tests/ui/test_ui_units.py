@@ -261,3 +261,13 @@ def test_a_session_files_ending_is_completed_never_doubled(tmp_path: Path) -> No
         assert (path.name, session_name(path)) == (written, title)
         assert session_file(path) == path and is_session_path(path)
     assert not is_session_path(tmp_path / "take.wav") and session_name(None) == "Untitled session"
+
+
+def test_a_take_name_shows_control_characters_as_escapes() -> None:
+    """A file name may hold a newline or an escape sequence; the takes list and messages show them as
+    visible escapes instead of breaking a row or acting on the widget."""
+    from hitdesk.ui.takes import Take
+
+    take = Take(1, Path("/music/mix\n\x1b[31mred.wav"), "k")
+    assert take.name == "mix\\x0a\\x1b[31mred.wav"
+    assert Take(2, Path("/music/plain.wav"), "k").name == "plain.wav"
