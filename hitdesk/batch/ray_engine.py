@@ -140,8 +140,8 @@ def ray_session(address: str | None, workers: int) -> Iterator[Any]:
         if address is None:
             temp = stack.enter_context(_temp_folder())
             stack.enter_context(_no_outside_requests())
-            # On the loopback address: the instance is this process's alone, reachable from no other machine
-            # (and Ray does not look for a route to the Internet to find its address).
+            # Its nodes address each other on the loopback address. (Ray's GCS and raylet still listen on every
+            # interface; the token is what keeps other machines out.)
             kwargs = {**common, "num_cpus": workers, "_temp_dir": temp, "_node_ip_address": LOOPBACK}
         else:
             kwargs = {**common, "address": address}
