@@ -3,11 +3,11 @@
 One row per input file. The scores, loudness, model and error a catalogue query needs are flat
 columns; the rest of the result keeps its shape as Arrow structs and lists (``tags``, ``segments``
 with their explanations, ``loudness``, ``stereo``, ``clipping``, ``curve``, ``explanation``,
-``tonal_balance``, ``familiarity``), so pandas, polars and DuckDB read the files as they are and
-``from_row`` gives back the very object ``hitdesk analyze --json`` prints (without "platforms" and
-"qc", which come from the user's presets, not from the file). The schema's version is in every
-part's metadata (``SCHEMA_VERSION_KEY``); bump ``SCHEMA_VERSION`` when a column is added, dropped
-or changes meaning.
+``tonal_balance``, ``familiarity``, ``problem_spots``, ``style``), so pandas, polars and DuckDB
+read the files as they are and ``from_row`` gives back the very object ``hitdesk analyze --json``
+prints (without "platforms" and "qc", which come from the user's presets, not from the file). The
+schema's version is in every part's metadata (``SCHEMA_VERSION_KEY``); bump ``SCHEMA_VERSION`` when
+a column is added, dropped or changes meaning.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pyarrow as pa
 from hitdesk.insights import TONAL_KEYS
 from hitdesk.results import LOUDNESS_ORDER, RESULT_SCHEMA_VERSION, SEGMENT_NAMES, STEREO_ORDER
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: "problem_spots", "style"
 SCHEMA_VERSION_KEY = b"hitdesk.batch_schema"
 RESULT_VERSION_KEY = b"hitdesk.result_schema"
 
@@ -58,6 +58,15 @@ _NESTED: dict[str, pa.DataType] = {
     ),
     "explanation": _EXPLANATION,
     "tonal_balance": pa.struct([(key, pa.list_(_F64)) for key in sorted(TONAL_KEYS)]),
+    "problem_spots": pa.struct(
+        [
+            ("true_peak_floor_dbtp", _F64),
+            ("clipped", pa.list_(pa.list_(_F64))),  # [start_s, end_s]
+            ("true_peak", pa.list_(pa.list_(_F64))),  # [start_s, end_s, peak_dbtp]
+            ("left_off", pa.int64()),
+        ]
+    ),
+    "style": pa.list_(pa.struct([("tag", _STR), ("p", _F64)])),  # with --style
 }
 # The columns of the row's identity: what a re-run compares to skip a file (see hitdesk.batch.plan).
 KEY_COLUMNS: list[tuple[str, pa.DataType]] = [
@@ -137,7 +146,7 @@ def from_row(row: dict[str, Any]) -> dict[str, Any]:
         "model": model,
         "mode": row["mode"],
     }
-    for name in ("familiarity", "loudness", "stereo", "clipping", "curve", "explanation", "tonal_balance"):
+    for name in _NESTED.keys() - {"tags", "segments"}:
         out[name] = row[name]
     out["notes"] = list(row["notes"] or ())
     out["error"] = row["error"]
