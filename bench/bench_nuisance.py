@@ -19,8 +19,13 @@ its own margin:
 member scores, "ranges-overlap" for one that gives none (the margin is then measured and recorded,
 but the existing overlap rule decides). Prints a Markdown table (for the README) and the load average.
 
-    nice -n 10 python bench/bench_nuisance.py [--corpus DIR] [--model SPEC] [--card CARD.json]
-        [--fast] [--json out.json] [--tracks N]
+``--pairs out.json`` takes the pairs an earlier run wrote (``--json``) instead of scoring again, for a
+model whose P(hit) is the same graph's: hitdesk-zalo-v1's card was written from the run on its copy
+with the member output renamed (tests/member_model.py), which gives the same P(hit) and adds the
+members' agreement.
+
+    python bench/bench_nuisance.py [--corpus DIR] [--model SPEC] [--card CARD.json]
+        [--fast] [--json out.json] [--pairs out.json] [--tracks N]
 """
 
 from __future__ import annotations
@@ -141,7 +146,7 @@ def _line(label: str, values: list[float]) -> str:
 
 
 def comparison_section(
-    rows: list[dict[str, Any]], model: HitModel, fast: bool, load: str, tracks: int
+    rows: list[dict[str, Any]], has_members: bool, fast: bool, measured: str, tracks: int
 ) -> dict[str, Any]:
     p99 = percentiles([r["difference"] for r in rows])["p99"]
     margin = margin_from(p99)
@@ -151,11 +156,11 @@ def comparison_section(
         "n_pairs": len(rows),
         "measured_on": (
             f"{tracks} corpus tracks and their changes ({', '.join(CHANGES)}) plus the "
-            f"corpus's own second encodings; bench/bench_nuisance.py, {date.today().isoformat()}, load average {load}"
+            f"corpus's own second encodings; bench/bench_nuisance.py, {measured}"
         ),
         "mode": "fast" if fast else "full",
     }
-    if model.has_members:
+    if has_members:
         agree = [r for r in rows if r["members_agree"]]
         section["rule"] = "paired-members"
         section["nuisance_members_agree_share"] = round(len(agree) / len(rows), 4)
@@ -183,6 +188,7 @@ def main() -> None:
     parser.add_argument("--fast", action="store_true", help="score in fast mode (excerpts) instead of full")
     parser.add_argument("--tracks", type=int, default=len(TRACKS), help="use the first N tracks")
     parser.add_argument("--json", type=Path, help="also write every pair to this file")
+    parser.add_argument("--pairs", type=Path, help="take the pairs from an earlier run's --json instead of scoring")
     args = parser.parse_args()
 
     model = HitModel.load(args.model)
@@ -191,19 +197,25 @@ def main() -> None:
     tracks = tuple(t for t in TRACKS[: args.tracks] if (args.corpus / t).exists())
     if not tracks:
         raise SystemExit(f"none of the corpus tracks is in {args.corpus}")
-    before = os.getloadavg()
-    t0 = time.perf_counter()
-    rows = measure(args.corpus, model, opts, tracks)
-    after = os.getloadavg()
-    load = f"{before[0]:.1f}-{after[0]:.1f}"
-    section = comparison_section(rows, model, args.fast, load, len(tracks))
+    if args.pairs:
+        earlier = json.loads(args.pairs.read_text(encoding="utf-8"))
+        rows, measured, seconds = earlier["pairs"], earlier["measured"], earlier["seconds"]
+    else:
+        before = os.getloadavg()
+        t0 = time.perf_counter()
+        rows = measure(args.corpus, model, opts, tracks)
+        after = os.getloadavg()
+        seconds = time.perf_counter() - t0
+        measured = f"{date.today().isoformat()}, load average {before[0]:.1f}-{after[0]:.1f}"
+    section = comparison_section(rows, model.has_members, args.fast, measured, len(tracks))
     print(table(rows))
     print(
-        f"\n{len(rows)} pairs, {time.perf_counter() - t0:.0f} s, load average {load}; "
+        f"\n{len(rows)} pairs, {seconds:.0f} s, {measured}; "
         f"p99 {100 * section['nuisance_p99']:.2f} pts, margin {100 * section['margin']:.1f} pts ({section['rule']})"
     )
     if args.json:
-        args.json.write_text(json.dumps({"comparison": section, "pairs": rows}, indent=1) + "\n", encoding="utf-8")
+        out = {"comparison": section, "measured": measured, "seconds": seconds, "pairs": rows}
+        args.json.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
     if args.card:
         write_card(args.card, section)
         print(f"wrote the margin into {args.card}")
