@@ -13,6 +13,7 @@ import io
 import json
 import math
 import os
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
@@ -387,7 +388,7 @@ def format_compare(
         points = 100.0 * float(pair["difference"])
         said = f"'{a}' scores {points:.1f} points above '{b}'" if round(points, 1) else f"'{a}' and '{b}' score alike"
         lines.append(f"{said}: {'a clear difference' if pair['clear'] else 'no clear difference, ' + reason}.")
-    return "\n".join([*lines, "", rule]) + "\n"
+    return "\n".join([*lines, "", *textwrap.wrap(rule, 100)]) + "\n"
 
 
 def _why_lines(r: Mapping[str, Any]) -> list[str]:

@@ -3,6 +3,7 @@ picks, the compare document (takes ranked, failed files last, every pair) and it
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -131,6 +132,21 @@ def test_compare_text_has_a_ranked_table_and_one_sentence_per_pair() -> None:
     assert lines[2].split()[:2] == ["2", "21%"] and lines[2].endswith("low.wav")
     assert "bad.mp3: Cannot decode" in lines[3] and "failed" in lines[3]
     assert "'high.wav' scores 24.0 points above 'low.wav': a clear difference." in lines
-    assert text.rstrip().endswith(ranking.description)
+    assert " ".join(text.split()).endswith(ranking.description)  # wrapped at 100 columns
+    assert max(len(line) for line in lines) <= 100
     alone = compare_results(results[:2], ranking)
     assert "nothing to compare" in present.format_compare(alone.takes, alone.pairs, alone.reasons, "")
+
+
+def test_the_readme_gives_the_cards_margin_and_the_compare_json() -> None:
+    from hitdesk.model.card import load_card
+    from hitdesk.model.runtime import resolve_model_path
+
+    section = load_card(resolve_model_path(None).with_suffix(".json")).raw["comparison"]
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    text = " ".join(readme.split("### Telling two takes apart", 1)[1].split("\n## ", 1)[0].split())
+    assert f"**{100 * section['margin']:.1f} points**" in text
+    assert f"99th percentile {100 * section['nuisance_p99']:.2f} points over {section['n_pairs']} pairs" in text
+    compare = " ".join(readme.split("hitdesk compare FILE_OR_FOLDER", 1)[1].split("### ", 1)[0].split())
+    for key in ('"takes"', '"pairs"', '"a": file', '"b": file', '"difference"', '"clear"', '"members_agree"'):
+        assert key in compare
