@@ -214,7 +214,8 @@ def main() -> None:
         f"p99 {100 * section['nuisance_p99']:.2f} pts, margin {100 * section['margin']:.1f} pts ({section['rule']})"
     )
     if args.json:
-        out = {"comparison": section, "measured": measured, "seconds": seconds, "pairs": rows}
+        out = {"comparison": section, "model": model.info.to_dict(), "measured": measured, "seconds": seconds}
+        out["pairs"] = rows
         args.json.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
     if args.card:
         write_card(args.card, section)
