@@ -11,7 +11,7 @@ overall P(hit); the segments' differences are reported beside it.
 The margin is the 99th percentile of the overall |difference| rounded up to the next half point
 (0.005). With ``--card`` it is written into that model card's "comparison" section, which the
 comparison rule reads (hitdesk.ranking.rule_for_card), so re-running this for a new model sets
-its own margin:
+its own margin; with ``--fast`` too, into the section's "fast" entry, used for fast-mode scores:
 
     "comparison": {"margin", "nuisance_p99", "n_pairs", "measured_on", "mode", "rule", ...}
 
@@ -174,9 +174,18 @@ def comparison_section(
     return section
 
 
-def write_card(card: Path, section: dict[str, Any]) -> None:
+def write_card(card: Path, section: dict[str, Any], fast: bool) -> None:
+    """Full mode's figures are the section; fast mode's go in its "fast" entry (the rule uses them for
+    fast-mode scores), leaving the rest as it was."""
     raw = json.loads(card.read_text(encoding="utf-8"))
-    raw["comparison"] = section
+    if fast:
+        keep = ("margin", "nuisance_p99", "n_pairs", "measured_on")
+        raw.setdefault("comparison", {})["fast"] = {k: section[k] for k in keep}
+    else:
+        raw["comparison"] = {
+            **section,
+            **({"fast": raw["comparison"]["fast"]} if "fast" in raw.get("comparison", {}) else {}),
+        }
     card.write_text(json.dumps(raw, indent=1, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
 
 
@@ -218,7 +227,7 @@ def main() -> None:
         out["pairs"] = rows
         args.json.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
     if args.card:
-        write_card(args.card, section)
+        write_card(args.card, section, args.fast)
         print(f"wrote the margin into {args.card}")
 
 

@@ -86,20 +86,31 @@ def overlap_verdict(a: Score, b: Score) -> PairVerdict:
     return PairVerdict(a.p_hit - b.p_hit, clear, False, "" if clear else OVERLAP_REASON)
 
 
-def comparison_margin(card_raw: Mapping[str, Any]) -> float | None:
-    """The margin a model's card holds (its "comparison" section, written by bench_nuisance.py), or None."""
+def comparison_margin(card_raw: Mapping[str, Any], fast: bool = False) -> float | None:
+    """The margin a model's card holds (its "comparison" section, written by bench_nuisance.py), or None.
+
+    ``fast``: the margin measured on fast-mode scores (the section's "fast" entry), where there is one;
+    else the full mode's.
+    """
     section = card_raw.get("comparison")
     if not isinstance(section, Mapping):
         return None
+    if fast and isinstance(section.get("fast"), Mapping) and _margin(section["fast"]) is not None:
+        return _margin(section["fast"])
+    return _margin(section)
+
+
+def _margin(section: Mapping[str, Any]) -> float | None:
     margin = section.get("margin")
     if isinstance(margin, bool) or not isinstance(margin, int | float) or not math.isfinite(margin):
         return None
     return float(margin) if 0.0 <= margin < 1.0 else None
 
 
-def rule_for_card(card_raw: Mapping[str, Any], has_members: bool) -> DifferenceRule:
-    """The paired rule for a model with member scores and a measured margin; else the ranges rule."""
-    margin = comparison_margin(card_raw)
+def rule_for_card(card_raw: Mapping[str, Any], has_members: bool, fast: bool = False) -> DifferenceRule:
+    """The paired rule for a model with member scores and a measured margin (for fast-mode scores
+    the fast one, where measured); else the ranges rule."""
+    margin = comparison_margin(card_raw, fast)
     if has_members and margin is not None:
         return PairedRule(margin)
     return clearly_different
@@ -208,8 +219,8 @@ class Ranking:
     different: DifferenceRule = clearly_different
 
     @classmethod
-    def for_model(cls, card_raw: Mapping[str, Any], has_members: bool) -> Ranking:
-        return cls(rule_for_card(card_raw, has_members))
+    def for_model(cls, card_raw: Mapping[str, Any], has_members: bool, fast: bool = False) -> Ranking:
+        return cls(rule_for_card(card_raw, has_members, fast))
 
     def verdict(self, a: Score, b: Score) -> PairVerdict:
         return verdict(self.different, a, b)

@@ -51,7 +51,7 @@ def _compare(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     results = analyze.analyzed(args, platforms, profile)
     model = analyze.loaded_model()
-    ranking = Ranking.for_model(model.card.raw, model.has_members)
+    ranking = Ranking.for_model(model.card.raw, model.has_members, fast=args.fast)
     comparison = compare_results(results, ranking)
     try:
         if args.json:

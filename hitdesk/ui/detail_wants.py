@@ -41,7 +41,8 @@ class DetailWants(QObject):
     def _follow_model(self) -> None:
         model = self.controller.model
         if model is not None:
-            self.compare.set_ranking(Ranking.for_model(model.card.raw, model.has_members))
+            fast = self.controller.options.fast
+            self.compare.set_ranking(Ranking.for_model(model.card.raw, model.has_members, fast))
 
     def wanted(self, take_id: int) -> bool:
         shown = self.shown()

@@ -77,6 +77,11 @@ def test_the_card_and_the_model_pick_the_rule() -> None:
     for bad in ({"margin": "x"}, {"margin": float("nan")}, {"margin": -0.1}, {"margin": True}, "0.02"):
         assert comparison_margin({"comparison": bad}) is None
     assert "do not overlap" in Ranking.for_model(card, False).description
+    # Fast-mode scores use the margin measured in fast mode, where the card has one.
+    card["comparison"]["fast"] = {"margin": 0.035, "nuisance_p99": 0.032}
+    assert rule_for_card(card, has_members=True, fast=True) == PairedRule(0.035)
+    assert rule_for_card(card, has_members=True) == PairedRule(0.025)
+    assert comparison_margin({"comparison": {"margin": 0.02, "fast": {"margin": None}}}, fast=True) == 0.02
     assert "2.5 points" in Ranking.for_model(card, True).description
 
 
@@ -89,6 +94,8 @@ def test_the_shipped_card_holds_a_measured_margin() -> None:
     assert section["margin"] > section["nuisance_p99"] > 0 and section["n_pairs"] >= 100
     assert section["rule"] == "ranges-overlap"  # hitdesk-zalo-v1 gives no member scores
     assert comparison_margin(card.raw) == section["margin"]
+    fast = section["fast"]  # measured on fast-mode scores, which re-encoding moves more
+    assert fast["margin"] > fast["nuisance_p99"] > 0 and comparison_margin(card.raw, fast=True) == fast["margin"]
 
 
 def _result(name: str, s: Score | None, error: str | None = None) -> dict[str, Any]:
@@ -147,6 +154,7 @@ def test_the_readme_gives_the_cards_margin_and_the_compare_json() -> None:
     text = " ".join(readme.split("### Telling two takes apart", 1)[1].split("\n## ", 1)[0].split())
     assert f"**{100 * section['margin']:.1f} points**" in text
     assert f"99th percentile {100 * section['nuisance_p99']:.2f} points over {section['n_pairs']} pairs" in text
+    assert f"**{100 * section['fast']['margin']:.1f} points** for `--fast`" in text
     compare = " ".join(readme.split("hitdesk compare FILE_OR_FOLDER", 1)[1].split("### ", 1)[0].split())
     for key in ('"takes"', '"pairs"', '"a": file', '"b": file', '"difference"', '"clear"', '"members_agree"'):
         assert key in compare
