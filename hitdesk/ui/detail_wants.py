@@ -36,9 +36,10 @@ class DetailWants(QObject):
         controller.take_file_changed.connect(compare.file_changed)  # missing: not asked for; found: asked again
         # The compare view tells takes apart by the rule the model's card allows (hitdesk.ranking).
         controller.model_changed.connect(self._follow_model)
+        controller.takes_requeued.connect(self._follow_model)  # new options (fast or full mode) requeue the takes
         self._follow_model()
 
-    def _follow_model(self) -> None:
+    def _follow_model(self, *_ids: object) -> None:
         model = self.controller.model
         if model is not None:
             fast = self.controller.options.fast

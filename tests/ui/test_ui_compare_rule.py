@@ -32,6 +32,7 @@ def test_the_compare_view_follows_the_models_rule(qtbot: object, window: MainWin
     stem = write_member_model(tmp_path / "models")
     card = json.loads(stem.with_suffix(".json").read_text(encoding="utf-8"))
     card["comparison"] = {"margin": 0.02, "nuisance_p99": 0.018, "n_pairs": 120, "measured_on": "test"}
+    card["comparison"]["fast"] = {"margin": 0.035, "nuisance_p99": 0.032, "n_pairs": 120, "measured_on": "test"}
     stem.with_suffix(".json").write_text(json.dumps(card), encoding="utf-8")
     assert window.load_model(str(stem), remember=False)
     assert window.compare.model.ranking.different == PairedRule(0.02)
@@ -40,5 +41,10 @@ def test_the_compare_view_follows_the_models_rule(qtbot: object, window: MainWin
     assert window.compare.ranked[1].clear and "clearly above the other take" in window.compare.summary.text()
     window.compare.show_takes([_take(1, (0.40, 0.45, 0.30)), _take(2, (0.30, 0.33, 0.41))])
     assert "members disagree" in window.compare.summary.text()
+    # Fast mode (the preferences analyse the takes again): the margin measured in fast mode.
+    window.controller.prefs.fast = True
+    window.controller.reanalyse([])
+    assert window.compare.model.ranking.different == PairedRule(0.035)
+    window.controller.prefs.fast = False
     assert window.load_model(None, remember=False)
     assert window.compare.model.ranking.different is clearly_different
