@@ -19,15 +19,17 @@ from hitdesk.config import DEFAULT_WINDOW_SECONDS, FEATURES, N_STATS
 from hitdesk.errors import ModelError
 from hitdesk.model.card import ModelCard, load_card
 from hitdesk.paths import models_dir
-from hitdesk.results import Familiarity, Score
+from hitdesk.results import HEAD_TRACK, HEAD_WINDOW, Familiarity, Score
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MODEL_NAME = "hitdesk-zalo-v1"
+DEFAULT_MODEL_NAME = "hitdesk-zalo-v2"
 # A track farther from the training centre than this share of training songs gets a note.
 UNFAMILIAR_TYPICALITY = 0.01
 
 _OUTPUTS = ("p_hit", "p_hit_low", "p_hit_high")
+# [batch, n_members]: each ensemble member's calibrated P(hit); p_hit is their mean (models from v2 on).
+MEMBERS = "members"
 _HEAD_INPUTS = ("stats",)
 
 
@@ -157,7 +159,28 @@ class HitModel:
         x = np.atleast_2d(np.asarray(stats, dtype=np.float32))
         if x.shape[1] != N_STATS:
             raise ValueError(f"expected {N_STATS} statistics per row, got {x.shape[1]}")
-        return self._run(self._head, {"stats": x}, probe)
+        return self._run(self._head, {"stats": x}, probe, HEAD_TRACK)
+
+    def members_stats(self, stats: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        """[rows, n_members]: every member's calibrated P(hit) of rows of the 42 statistics (the track head)."""
+        if self._head is None:
+            raise ModelError(f"Model '{self.info.name}' has no head; its overall score is the {self.overall_rule}.")
+        x = np.atleast_2d(np.asarray(stats, dtype=np.float32))
+        if x.shape[1] != N_STATS:
+            raise ValueError(f"expected {N_STATS} statistics per row, got {x.shape[1]}")
+        return self._members(self._head, {"stats": x})
+
+    def _members(self, session: object, feeds: dict[str, npt.NDArray[np.float32]]) -> npt.NDArray[np.float64]:
+        if MEMBERS not in {o.name for o in session.get_outputs()}:  # type: ignore[attr-defined]
+            raise ModelError(f"Model '{self.info.name}' does not give its members' scores (no '{MEMBERS}' output).")
+        try:
+            (out,) = session.run([MEMBERS], feeds)  # type: ignore[attr-defined]
+        except Exception as exc:  # onnxruntime's own exception types
+            raise ModelError(f"Model '{self.info.name}' cannot take the inputs HitDesk gives it.") from exc
+        members = np.asarray(out, dtype=np.float64)
+        if members.ndim != 2 or not np.all(np.isfinite(members) & (members >= 0.0) & (members <= 1.0)):
+            raise ModelError(f"Model '{self.info.name}' gives member scores that are not probabilities.")
+        return members
 
     @property
     def overall_rule(self) -> str:
@@ -181,7 +204,7 @@ class HitModel:
         if knots:  # the range was measured for a song's probability: read it off at the overall one
             agg[1] = np.interp(agg[0], knots["p"], knots["low"])
             agg[2] = np.interp(agg[0], knots["p"], knots["high"])
-        return Score(float(agg[0]), float(min(agg[1], agg[0])), float(max(agg[2], agg[0])))
+        return Score(float(agg[0]), float(min(agg[1], agg[0])), float(max(agg[2], agg[0])), HEAD_WINDOW)
 
     def meta_fill(self, n: int) -> npt.NDArray[np.float32]:
         """The metadata fed for ``n`` windows when none is known: the card's declared values."""
@@ -215,7 +238,7 @@ class HitModel:
                 feeds["tempo_duration"] = td[idx]
             if "meta" in inputs:
                 feeds["meta"] = meta_rows[idx]
-            for i, score in zip(idx, self._run(self._full, feeds, probe), strict=True):
+            for i, score in zip(idx, self._run(self._full, feeds, probe, HEAD_WINDOW), strict=True):
                 out[i] = score
         return [s for s in out if s is not None]
 
@@ -244,7 +267,9 @@ class HitModel:
         if self._head is not None:
             self.score_stats(np.zeros((1, N_STATS), dtype=np.float32), probe=f"{N_STATS} statistics")
 
-    def _run(self, session: object, feeds: dict[str, npt.NDArray[np.float32]], probe: str | None = None) -> list[Score]:
+    def _run(
+        self, session: object, feeds: dict[str, npt.NDArray[np.float32]], probe: str | None, head: str
+    ) -> list[Score]:
         """The model's scores for a batch; a failing run or an output that is no probability is a ModelError."""
         n = len(next(iter(feeds.values())))
         name = self.info.name
@@ -268,4 +293,4 @@ class HitModel:
         # Keep the documented ordering even where float rounding crosses it.
         lo = np.minimum(lo, p)
         hi = np.maximum(hi, p)
-        return [Score(float(a), float(b), float(c)) for a, b, c in zip(p, lo, hi, strict=True)]
+        return [Score(float(a), float(b), float(c), head) for a, b, c in zip(p, lo, hi, strict=True)]

@@ -27,7 +27,7 @@ from hitdesk.training.zalo import ChartData, load_scored
 log = logging.getLogger(__name__)
 
 DEFAULT_CLUSTERS = 8
-COMMAND = "hitdesk-train background --data DIR --model models/hitdesk-zalo-v1"
+COMMAND = "hitdesk-train background --data DIR --model models/hitdesk-zalo-v2"
 
 WHAT_IT_IS = (
     "What drives a score: exact Shapley values of eight groups of the model's 42 inputs (tempo; length; "
