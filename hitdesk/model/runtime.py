@@ -111,6 +111,9 @@ class HitModel:
             if self.runtime.has_head
             else None
         )
+        # Two-head models (v2 on) also ship the window head on statistics, for the segments' explanations.
+        window_path = stem.parent / f"{stem.name}.window.onnx"
+        self._window = self._session(ort, window_path, opts, _HEAD_INPUTS) if window_path.exists() else None
         if "meta" in self.runtime.inputs:
             self._check_meta_width(self._full, stem.name)
         self._probe()
@@ -160,6 +163,16 @@ class HitModel:
         if x.shape[1] != N_STATS:
             raise ValueError(f"expected {N_STATS} statistics per row, got {x.shape[1]}")
         return self._run(self._head, {"stats": x}, probe, HEAD_TRACK)
+
+    def score_window_stats(self, stats: npt.ArrayLike) -> list[Score]:
+        """Rows of the 42 statistics of windows, scored by the window head (the track head where a model
+        has only one statistics graph); the scores say which head gave them."""
+        if self._window is None:
+            return self.score_stats(stats)
+        x = np.atleast_2d(np.asarray(stats, dtype=np.float32))
+        if x.shape[1] != N_STATS:
+            raise ValueError(f"expected {N_STATS} statistics per row, got {x.shape[1]}")
+        return self._run(self._window, {"stats": x}, None, HEAD_WINDOW)
 
     def members_stats(self, stats: npt.ArrayLike) -> npt.NDArray[np.float64]:
         """[rows, n_members]: every member's calibrated P(hit) of rows of the 42 statistics (the track head)."""
@@ -266,6 +279,10 @@ class HitModel:
         )
         if self._head is not None:
             self.score_stats(np.zeros((1, N_STATS), dtype=np.float32), probe=f"{N_STATS} statistics")
+        if self._window is not None:
+            self._run(
+                self._window, {"stats": np.zeros((1, N_STATS), dtype=np.float32)}, "window statistics", HEAD_WINDOW
+            )
 
     def _run(
         self, session: object, feeds: dict[str, npt.NDArray[np.float32]], probe: str | None, head: str

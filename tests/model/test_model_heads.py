@@ -158,3 +158,21 @@ def test_schema_checks_the_head_and_fills_it_for_saved_results(stem: Path, data_
         validate_result_dict(old)
     filled = validate_saved_result(old)
     assert filled["overall"]["head"] == "track" and {s["head"] for s in filled["segments"]} == {"window"}
+
+
+def test_segments_are_explained_by_the_window_head_and_the_track_by_the_track_head(stem: Path, data_dir: Path) -> None:
+    """Each explanation adds up to the number it explains, though the two heads give different numbers."""
+    from hitdesk.analysis import AnalysisOptions
+    from hitdesk.explain.pipeline import analyze as explained
+
+    model = HitModel(stem)
+    assert (stem.parent / f"{NAME}.window.onnx").is_file()
+    stats = synthetic_stats(3, np.random.default_rng(6))
+    assert {s.head for s in model.score_window_stats(stats)} == {HEAD_WINDOW}
+    assert [s.p_hit for s in model.score_window_stats(stats)] != [s.p_hit for s in model.score_stats(stats)]
+    result = explained(data_dir / "chipdisko-12s.ogg", model, AnalysisOptions(window_seconds=5.0))[0]
+    assert result.explanation is not None and result.overall is not None
+    assert result.explanation.total == pytest.approx(result.overall.p_hit, abs=1e-4)
+    for seg in result.segments:
+        assert seg.explanation is not None
+        assert seg.explanation.total == pytest.approx(seg.score.p_hit, abs=1e-4)

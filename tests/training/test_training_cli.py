@@ -68,6 +68,7 @@ def test_default_model_recipe_writes_model_card_and_report(fitted: tuple[Path, P
     assert {p.name for p in out.iterdir()} == {
         "hitdesk-zalo-v2.onnx",
         "hitdesk-zalo-v2.head.onnx",
+        "hitdesk-zalo-v2.window.onnx",
         "hitdesk-zalo-v2.json",
         "hitdesk-zalo-v2.background",  # fitting the default model rewrites its card, so its explanations too
     }
@@ -96,7 +97,7 @@ def test_default_model_recipe_writes_model_card_and_report(fitted: tuple[Path, P
     report = (out.parent / "report.md").read_text(encoding="utf-8")
     assert "| window head: network ensemble, window-shift augmentation |" in report
     assert "| LightGBM (42 stats) |" in report and "| track candidate: blend" in report
-    assert report.count("(shipped track head) |") == 1
+    assert report.split("## Summary")[1].split("Pooled")[0].count("(shipped track head) |") == 1
     assert "## Simulated 30 s windows" in report and "Pooled out-of-fold predictions" in report
     assert "| majority |" in report and "**majority**" not in report  # judged as the majority baseline
     # The shipped heads' reliability diagrams and confusion matrices sit beside the report; no other row's.

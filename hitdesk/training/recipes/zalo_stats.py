@@ -233,17 +233,22 @@ def _range_facts(outputs: dict[str, np.ndarray], distance: np.ndarray) -> dict[s
 
 def _export(run: _Run, req: FitRequest) -> tuple[_Exported, dict[str, np.ndarray]]:
     name = req.model_name
-    files = {"combined": f"{name}.onnx", "head": f"{name}.head.onnx", "card": f"{name}.json"}
+    files = {
+        "combined": f"{name}.onnx",
+        "head": f"{name}.head.onnx",
+        "window_head": f"{name}.window.onnx",
+        "card": f"{name}.json",
+    }
     stats = run.data.stats.astype(np.float32).astype(np.float64)
     track_model = run.track.onnx_model(name)
     outputs = run.track.predict(stats)
     atol = PARITY_ATOL if run.track.candidate.weight_network == 1.0 else TREE_PARITY_ATOL
     track_parity = _check_parity(track_model, outputs, stats, atol, "track head")
     weights = head_weights(run.window)
-    window_parity = _check_parity(
-        export.head_model(weights, name), run.window.predict(stats), stats, PARITY_ATOL, "window head"
-    )
+    window_model = export.head_model(weights, f"{name}-window")
+    window_parity = _check_parity(window_model, run.window.predict(stats), stats, PARITY_ATOL, "window head")
     save(track_model, req.out_dir / files["head"])
+    save(window_model, req.out_dir / files["window_head"])
     save(export.combined_model(weights, name), req.out_dir / files["combined"])
     familiarity = FamiliarityFit.fit(run.data.stats)
     facts = _range_facts(outputs, familiarity.distance(run.data.stats))
@@ -280,7 +285,9 @@ def _heads(run: _Run, exported: _Exported) -> dict[str, Any]:
         },
         "window": {
             "file": exported.files["combined"],
-            "used_for": "segment scores (beginning, middle, end) and the hit curve (log-mel windows)",
+            "stats_file": exported.files["window_head"],
+            "used_for": "segment scores (beginning, middle, end) and the hit curve (log-mel windows); the same "
+            "head on statistics (stats_file) explains the segments",
             "what": "network ensemble trained on the chart rows and on copies moved by the measured window shift",
             "members": len(window.members),
             "p_hit": "mean of the members' calibrated P(hit) (the `members` output)",
