@@ -74,13 +74,14 @@ pytest-slow:
 model: setup-dev
 	$(BIN)/hitdesk-train fit --recipe zalo-stats --data $(ZALO) --out models --report reports/zalo-default.md
 
-# The check on artists the model never saw: split the chart data by artist (seed 0, a fifth of the songs
-# held out), fit the same recipe on the rest and score its track head on the held-out songs.
+# The check on artists the model never saw: split the chart data by artist (seed 0, a fifth of the artist groups
+# held out), fit the same recipe on the rest and score its track head on the held-out songs. The track head
+# does not use the window shift, so --no-augment gives the same track head in half the time.
 HOLDOUT ?= out/holdout
 model-check: setup-dev
 	$(BIN)/hitdesk-train split-artists --data $(ZALO) --out $(HOLDOUT)
 	$(BIN)/hitdesk-train fit --recipe zalo-stats --data $(HOLDOUT)/train --out $(HOLDOUT)/models \
-		--report $(HOLDOUT)/report.md --no-reference-check
+		--report $(HOLDOUT)/report.md --no-reference-check --no-augment
 	$(BIN)/hitdesk-train evaluate --head $(HOLDOUT)/models/hitdesk-zalo-v2.head.onnx --data $(HOLDOUT)/held-out --json
 
 # Re-measure how 30 s window statistics differ from whole-track statistics on real music.

@@ -110,7 +110,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     sp.add_argument("--data", type=Path, required=True, help="directory with the zalo2019 files")
     sp.add_argument("--out", type=Path, required=True, help="folder for train/ and held-out/")
-    sp.add_argument("--share", type=float, default=0.2, help="share of songs held out (default 0.2)")
+    sp.add_argument("--share", type=float, default=0.2, help="share of the artist groups held out (default 0.2)")
     sp.add_argument("--seed", type=int, default=0, help="which artist groups are held out (default 0)")
     return parser
 

@@ -26,7 +26,7 @@ TRAIN, HELD_OUT = "train", "held-out"
 
 
 def split_artists(data_dir: Path, out_dir: Path, share: float = 0.2, seed: int = 0) -> dict[str, Any]:
-    """Writes ``out_dir/train`` and ``out_dir/held-out``; returns the counts of songs and artist groups."""
+    """Writes ``out_dir/train`` and ``out_dir/held-out`` (``share`` of the artist groups); returns the counts."""
     if not 0.0 < share < 1.0:
         raise ValueError("--share must be between 0 and 1")
     info = pd.read_csv(data_dir / "info.tsv", sep="\t", dtype={"artist_id": str})
