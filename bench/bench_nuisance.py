@@ -19,10 +19,8 @@ its own margin; with ``--fast`` too, into the section's "fast" entry, used for f
 member scores, "ranges-overlap" for one that gives none (the margin is then measured and recorded,
 but the existing overlap rule decides). Prints a Markdown table (for the README) and the load average.
 
-``--pairs out.json`` takes the pairs an earlier run wrote (``--json``) instead of scoring again, for a
-model whose P(hit) is the same graph's: hitdesk-zalo-v1's card was written from the run on its copy
-with the member output renamed (tests/member_model.py), which gives the same P(hit) and adds the
-members' agreement.
+``--pairs out.json`` takes the pairs an earlier run wrote (``--json``) instead of scoring again (the
+card is then written from that run's pairs).
 
     python bench/bench_nuisance.py [--corpus DIR] [--model SPEC] [--card CARD.json]
         [--fast] [--json out.json] [--pairs out.json] [--tracks N]

@@ -17,7 +17,7 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from hitdesk.results import LOUDNESS_ORDER, SEGMENT_NAMES, STEREO_ORDER, Score, TrackResult
+from hitdesk.results import HEADS, LOUDNESS_ORDER, SEGMENT_NAMES, STEREO_ORDER, Score, TrackResult
 
 SEGMENTS: tuple[str, str, str] = SEGMENT_NAMES
 NO_VALUE = "–"
@@ -320,6 +320,12 @@ def meter_lines(r: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def head_label(score: Mapping[str, Any]) -> str:
+    """Which of the model's heads gave a score, as a short label ("" for a result that does not say)."""
+    head = score.get("head")
+    return f"{head} head" if head in HEADS else ""
+
+
 def format_human(results: Sequence[Mapping[str, Any]], card: CardLike) -> str:
     """The table ``hitdesk analyze`` prints: one block per file, then what the model is."""
     lines: list[str] = []
@@ -338,12 +344,12 @@ def format_human(results: Sequence[Mapping[str, Any]], card: CardLike) -> str:
                 continue
             lines.append(
                 f"  {seg['name']:<22}{mmss(seg.get('start_s')):>6}{mmss(seg.get('end_s')):>7}"
-                f"{pct(seg.get('p_hit')):>8}   {_range_cell(seg)}"
+                f"{pct(seg.get('p_hit')):>8}   {_range_cell(seg):<9}{head_label(seg)}"
             )
         o = r.get("overall")
         label = "overall (whole track)" if r.get("mode") == "full" else "overall (excerpts)"
         if isinstance(o, dict):
-            lines.append(f"  {label:<35}{pct(o.get('p_hit')):>8}   {_range_cell(o)}")
+            lines.append(f"  {label:<35}{pct(o.get('p_hit')):>8}   {_range_cell(o):<9}{head_label(o)}")
         else:
             lines.append(f"  {label:<35}     no score")
         loudness = loudness_line(r.get("loudness"))
@@ -364,7 +370,8 @@ def format_human(results: Sequence[Mapping[str, Any]], card: CardLike) -> str:
     lines.append(
         f"model {terminal_text(f'{card.name} {card.version}: {card.label_definition}')}; "
         f"base rate {100 * card.base_rate:.0f}%. "
-        "Range = spread of the model's cross-validation ensemble."
+        "Range = spread of the model's cross-validation ensemble; "
+        "the track head scores whole tracks, the window head windows."
     )
     return "\n".join(lines) + "\n"
 

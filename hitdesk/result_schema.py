@@ -15,6 +15,9 @@ from hitdesk.insights import InsightSchemaError, check_curve, check_explanation,
 from hitdesk.results import (
     CLIPPING_KEYS,
     FAMILIARITY_KEYS,
+    HEAD_TRACK,
+    HEAD_WINDOW,
+    HEADS,
     LOUDNESS_KEYS,
     LOUDNESS_ORDER,
     MEMBER_KEYS,
@@ -117,8 +120,12 @@ def validate_saved_result(d: object) -> dict[str, Any]:
         defaults: dict[str, Any] = dict.fromkeys(("familiarity", "error", *_METERS[1:], "style", *_EXPLAINED))
         defaults.update(tags={}, model={}, mode="full", notes=[])
         d = {**defaults, **d, "loudness": loudness if ok else d.get("loudness")}
-        if isinstance(d.get("segments"), list):  # windows were explained later too
-            d["segments"] = [{"explanation": None, **s} if isinstance(s, dict) else s for s in d["segments"]]
+        if isinstance(d.get("segments"), list):  # windows were explained later too, and scores named their head
+            d["segments"] = [
+                {"explanation": None, "head": HEAD_WINDOW, **s} if isinstance(s, dict) else s for s in d["segments"]
+            ]
+        if isinstance(d.get("overall"), dict):
+            d["overall"] = {"head": HEAD_TRACK, **d["overall"]}
     return validate_result_dict(d)
 
 
@@ -257,6 +264,8 @@ def _check_score(d: dict[str, Any], what: str) -> None:
     p, lo, hi = (_number(d[k], f"{what} {k}", 0.0, 1.0) for k in ("p_hit", "p_hit_low", "p_hit_high"))
     if not lo <= p <= hi:
         raise ResultSchemaError(f"{what}: p_hit_low <= p_hit <= p_hit_high does not hold")
+    if d["head"] not in HEADS:
+        raise ResultSchemaError(f"{what}: head must be one of {', '.join(HEADS)}")
     members = d.get("members")
     if members is not None or "members" in d:
         if not isinstance(members, list) or not members:

@@ -18,8 +18,8 @@ if TYPE_CHECKING:  # imported when first needed: every `hitdesk` command imports
 # Bumped whenever a field is added, dropped or changes meaning. The result cache folds it into its
 # keys, so an entry written before the change is recomputed instead of read with a field missing.
 RESULT_SCHEMA_VERSION = 4  # 2: "loudness"; 3: its range, PLR and maxima, "stereo", "clipping", "curve",
-# "explanation" (also per segment), "tonal_balance"; 4: "problem_spots", "style", and "members" in
-# scores of models that give them
+# "explanation" (also per segment), "tonal_balance"; 4: "problem_spots", "style", "head" in every
+# score, and "members" in scores of models that give them
 
 # The three windows, in the order analysis reports them (as hitdesk.dsp.windows names them; not
 # imported from there so that this module stays free of numpy).
@@ -59,7 +59,11 @@ PROBLEM_SPOTS_KEYS = frozenset({"true_peak_floor_dbtp", "clipped", "true_peak", 
 PLATFORM_KEYS = frozenset({"name", "target_lufs", "gain_db", "true_peak_after_dbtp"})
 QC_KEYS = frozenset({"rule", "status", "detail"})
 QC_STATUSES = ("pass", "warn", "fail")
-SCORE_KEYS = frozenset({"p_hit", "p_hit_low", "p_hit_high"})
+# Which of the model's heads produced a score: the track head scores whole-track statistics (the overall
+# score), the window head log-mel windows (segments, the hit curve).
+HEAD_TRACK, HEAD_WINDOW = "track", "window"
+HEADS = (HEAD_TRACK, HEAD_WINDOW)
+SCORE_KEYS = frozenset({"p_hit", "p_hit_low", "p_hit_high", "head"})
 MEMBER_KEYS = frozenset({"members"})  # present in a score only where the model gives member scores
 SEGMENT_KEYS = SCORE_KEYS | {"name", "start_s", "end_s", "explanation"}
 FAMILIARITY_KEYS = frozenset({"mahalanobis", "typicality", "unlike_training_data"})
@@ -83,32 +87,40 @@ class StyleTag:
 
 @dataclass(frozen=True)
 class Score:
-    """A calibrated P(hit) with the range the model's ensemble members span.
+    """A calibrated P(hit) with the range the model's ensemble members span, and the head that gave it.
 
     ``members`` holds each ensemble member's own calibrated P(hit), in the model's member order, when
     the model gives them (a graph with a ``members`` output); paired comparisons of two takes
     (``hitdesk.ranking``) need them, because the same members score both takes. None otherwise, and
-    then the JSON has no "members" key (results of such models read as they always did).
+    then the JSON has no "members" key.
     """
 
     p_hit: float
     p_hit_low: float
     p_hit_high: float
+    head: str = HEAD_WINDOW
     members: tuple[float, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"p_hit": self.p_hit, "p_hit_low": self.p_hit_low, "p_hit_high": self.p_hit_high}
+        out: dict[str, Any] = {
+            "p_hit": self.p_hit,
+            "p_hit_low": self.p_hit_low,
+            "p_hit_high": self.p_hit_high,
+            "head": self.head,
+        }
         if self.members is not None:
             out["members"] = list(self.members)
         return out
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Score:
+    def from_dict(cls, d: dict[str, Any], head: str = HEAD_WINDOW) -> Score:
+        """``head`` is the default for a dict written before scores named their head."""
         members = d.get("members")
         return cls(
             float(d["p_hit"]),
             float(d["p_hit_low"]),
             float(d["p_hit_high"]),
+            str(d.get("head", head)),
             None if members is None else tuple(float(m) for m in members),
         )
 
@@ -224,7 +236,7 @@ class TrackResult:
             duration_s=None if d.get("duration_s") is None else float(d["duration_s"]),
             tags=dict(d.get("tags") or {}),
             segments=tuple(SegmentResult.from_dict(s) for s in d.get("segments") or ()),
-            overall=None if d.get("overall") is None else Score.from_dict(d["overall"]),
+            overall=None if d.get("overall") is None else Score.from_dict(d["overall"], HEAD_TRACK),
             model={str(k): str(v) for k, v in (d.get("model") or {}).items()},
             mode=str(d.get("mode", "full")),
             familiarity=None if d.get("familiarity") is None else Familiarity.from_dict(d["familiarity"]),

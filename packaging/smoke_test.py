@@ -111,7 +111,7 @@ def run_checks(dist: Path, corpus: Path | None) -> dict[str, str]:
         import hitdesk  # only for the expected version string, from this source tree
 
         check(proc.returncode == 0 and f"hitdesk {hitdesk.__version__}" in proc.stdout, "--version names the version")
-        check("model hitdesk-zalo-v1" in proc.stdout, "--version names the bundled model")
+        check("model hitdesk-zalo-v2" in proc.stdout, "--version names the bundled model")
         times = [r.run("--version")[1] for _ in range(3)]
         figures["start-up, hitdesk --version (median of 3)"] = f"{statistics.median(times):.2f} s"
 
@@ -125,7 +125,7 @@ def run_checks(dist: Path, corpus: Path | None) -> dict[str, str]:
         check([s["name"] for s in res["segments"]] == ["beginning", "middle", "end"], "three segments")
         probs = [res["overall"]["p_hit"]] + [s["p_hit"] for s in res["segments"]]
         check(all(0.0 <= p <= 1.0 for p in probs), f"probabilities in [0, 1] (overall {probs[0]:.3f})")
-        check(res["model"]["name"] == "hitdesk-zalo-v1", "scored by the bundled model")
+        check(res["model"]["name"] == "hitdesk-zalo-v2", "scored by the bundled model")
         figures[f"analyze {audio.name} ({res['duration_s']:.0f} s of audio), whole command"] = f"{elapsed:.2f} s"
         proc, elapsed = r.run("analyze", str(audio), "--json", "--no-cache", "--style")
         check(proc.returncode == 0, f"analyze --style exits 0 (stderr: {proc.stderr.strip()[:300]})")

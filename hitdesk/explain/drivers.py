@@ -16,10 +16,20 @@ from hitdesk.model.runtime import HitModel
 
 
 def head_scorer(model: HitModel) -> ScoreRows:
-    """The model's head as a function of rows of the 42 statistics."""
+    """The model's (track) head as a function of rows of the 42 statistics."""
 
     def score(rows: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         return np.array([s.p_hit for s in model.score_stats(rows.astype(np.float32))], dtype=np.float64)
+
+    return score
+
+
+def window_scorer(model: HitModel) -> ScoreRows:
+    """The head that scores windows, as a function of rows of the 42 statistics (the track head for
+    models with one head), so a segment's explanation adds up to that segment's score."""
+
+    def score(rows: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        return np.array([s.p_hit for s in model.score_window_stats(rows.astype(np.float32))], dtype=np.float64)
 
     return score
 

@@ -26,7 +26,7 @@ from hitdesk.dsp.stats import frames_onset_envelope, mfcc_stats
 from hitdesk.dsp.windows import WindowPlan
 from hitdesk.explain.background import BackgroundError, load_background
 from hitdesk.explain.curve import check_hop, hit_curve, with_window_scores
-from hitdesk.explain.drivers import explain_many, head_scorer
+from hitdesk.explain.drivers import explain_many, head_scorer, window_scorer
 from hitdesk.explain.tonal import tonal_balance
 from hitdesk.model.runtime import HitModel
 from hitdesk.results import TrackResult
@@ -89,13 +89,14 @@ def explain(result: TrackResult, detail: AnalysisDetail, model: HitModel, opts: 
     # Each window is scored on its own MFCC statistics and tempo with the track's duration (as the
     # combined graph does); a track shorter than one window has one window reported three times.
     windows = result.segments[:1] if detail.plan.single else result.segments
-    rows = [detail.track_stats]
+    rows = []
     for seg in windows:
         window_stats = detail.track_stats.copy()
         window_stats[:N_MFCC_STATS] = mfcc_stats(detail.window_logmel[seg.name])
         window_stats[-2] = detail.window_tempo[seg.name]
         rows.append(window_stats)
-    overall, *per_window = explain_many(head_scorer(model), rows, background)
+    (overall,) = explain_many(head_scorer(model), [detail.track_stats], background)
+    per_window = explain_many(window_scorer(model), rows, background)
     if detail.plan.single:
         per_window *= len(result.segments)
     segments = tuple(replace(s, explanation=e) for s, e in zip(result.segments, per_window, strict=True))

@@ -28,7 +28,7 @@ class FamiliarityReference:
 # Graph inputs the analysis can feed, and how the overall score may be formed.
 KNOWN_INPUTS = ("logmel", "tempo_duration", "meta")
 AGGREGATIONS = ("head", "mean", "median", "middle")
-# A card without a "runtime" section describes the first model layout (hitdesk-zalo-v1).
+# A card without a "runtime" section describes the default models' layout (hitdesk-zalo-v1 and v2).
 _V1_RUNTIME: dict[str, Any] = {"inputs": ["logmel", "tempo_duration"], "overall": "head"}
 
 

@@ -19,16 +19,17 @@ from hitdesk.config import DEFAULT_WINDOW_SECONDS, FEATURES, N_STATS
 from hitdesk.errors import ModelError
 from hitdesk.model.card import ModelCard, load_card
 from hitdesk.paths import models_dir
-from hitdesk.results import Familiarity, Score
+from hitdesk.results import HEAD_TRACK, HEAD_WINDOW, Familiarity, Score
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MODEL_NAME = "hitdesk-zalo-v1"
+DEFAULT_MODEL_NAME = "hitdesk-zalo-v2"
 # A track farther from the training centre than this share of training songs gets a note.
 UNFAMILIAR_TYPICALITY = 0.01
 
 _OUTPUTS = ("p_hit", "p_hit_low", "p_hit_high")
-# Optional: each ensemble member's calibrated P(hit), [batch, n_members] (models from version 2 on).
+# Optional: each ensemble member's calibrated P(hit), [batch, n_members]; p_hit is their mean (models
+# from version 2 on).
 MEMBERS_OUTPUT = "members"
 _HEAD_INPUTS = ("stats",)
 
@@ -111,6 +112,9 @@ class HitModel:
             if self.runtime.has_head
             else None
         )
+        # Two-head models (v2 on) also ship the window head on statistics, for the segments' explanations.
+        window_path = stem.parent / f"{stem.name}.window.onnx"
+        self._window = self._session(ort, window_path, opts, _HEAD_INPUTS) if window_path.exists() else None
         if "meta" in self.runtime.inputs:
             self._check_meta_width(self._full, stem.name)
         self._probe()
@@ -165,7 +169,24 @@ class HitModel:
         x = np.atleast_2d(np.asarray(stats, dtype=np.float32))
         if x.shape[1] != N_STATS:
             raise ValueError(f"expected {N_STATS} statistics per row, got {x.shape[1]}")
-        return self._run(self._head, {"stats": x}, probe)
+        return self._run(self._head, {"stats": x}, probe, HEAD_TRACK)
+
+    def score_window_stats(self, stats: npt.ArrayLike) -> list[Score]:
+        """Rows of the 42 statistics of windows, scored by the window head (the track head where a model
+        has only one statistics graph); the scores say which head gave them."""
+        if self._window is None:
+            return self.score_stats(stats)
+        x = np.atleast_2d(np.asarray(stats, dtype=np.float32))
+        if x.shape[1] != N_STATS:
+            raise ValueError(f"expected {N_STATS} statistics per row, got {x.shape[1]}")
+        return self._run(self._window, {"stats": x}, None, HEAD_WINDOW)
+
+    def members_stats(self, stats: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        """[rows, n_members]: every member's calibrated P(hit) of rows of the 42 statistics (the track head)."""
+        scores = self.score_stats(stats)
+        if any(s.members is None for s in scores):
+            raise ModelError(f"Model '{self.info.name}' does not give its members' scores.")
+        return np.array([s.members for s in scores], dtype=np.float64)
 
     @property
     def overall_rule(self) -> str:
@@ -194,7 +215,7 @@ class HitModel:
             per = np.array([s.members for s in scores], dtype=np.float64)
             agg_members = np.median(per, axis=0) if rule == "median" else per.mean(axis=0)
             members = tuple(float(m) for m in agg_members)
-        return Score(float(agg[0]), float(min(agg[1], agg[0])), float(max(agg[2], agg[0])), members)
+        return Score(float(agg[0]), float(min(agg[1], agg[0])), float(max(agg[2], agg[0])), HEAD_WINDOW, members)
 
     def meta_fill(self, n: int) -> npt.NDArray[np.float32]:
         """The metadata fed for ``n`` windows when none is known: the card's declared values."""
@@ -228,7 +249,7 @@ class HitModel:
                 feeds["tempo_duration"] = td[idx]
             if "meta" in inputs:
                 feeds["meta"] = meta_rows[idx]
-            for i, score in zip(idx, self._run(self._full, feeds, probe), strict=True):
+            for i, score in zip(idx, self._run(self._full, feeds, probe, HEAD_WINDOW), strict=True):
                 out[i] = score
         return [s for s in out if s is not None]
 
@@ -256,8 +277,14 @@ class HitModel:
         )
         if self._head is not None:
             self.score_stats(np.zeros((1, N_STATS), dtype=np.float32), probe=f"{N_STATS} statistics")
+        if self._window is not None:
+            self._run(
+                self._window, {"stats": np.zeros((1, N_STATS), dtype=np.float32)}, "window statistics", HEAD_WINDOW
+            )
 
-    def _run(self, session: object, feeds: dict[str, npt.NDArray[np.float32]], probe: str | None = None) -> list[Score]:
+    def _run(
+        self, session: object, feeds: dict[str, npt.NDArray[np.float32]], probe: str | None, head: str
+    ) -> list[Score]:
         """The model's scores for a batch; a failing run or an output that is no probability is a ModelError."""
         n = len(next(iter(feeds.values())))
         name = self.info.name
@@ -286,7 +313,7 @@ class HitModel:
         rows: list[tuple[float, ...] | None] = (
             [None] * n if members is None else [tuple(float(m) for m in row) for row in members]
         )
-        return [Score(float(a), float(b), float(c), m) for a, b, c, m in zip(p, lo, hi, rows, strict=True)]
+        return [Score(float(a), float(b), float(c), head, m) for a, b, c, m in zip(p, lo, hi, rows, strict=True)]
 
 
 def _has_members(session: object) -> bool:

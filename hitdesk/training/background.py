@@ -27,7 +27,7 @@ from hitdesk.training.zalo import ChartData, load_scored
 log = logging.getLogger(__name__)
 
 DEFAULT_CLUSTERS = 8
-COMMAND = "hitdesk-train background --data DIR --model models/hitdesk-zalo-v1"
+COMMAND = "hitdesk-train background --data DIR --model models/hitdesk-zalo-v2"
 
 WHAT_IT_IS = (
     "What drives a score: exact Shapley values of eight groups of the model's 42 inputs (tempo; length; "
@@ -37,8 +37,10 @@ WHAT_IT_IS = (
     "the track instead of from the training songs' centroids; the baseline is the centroids' own mean score, "
     "and baseline plus the values is the track's score. The hit curve scores windows sliding across the track. "
     "Tonal balance is the track's mean mel envelope as the model sees it (from its MFCC means) beside the "
-    "chart hits' percentiles. What if re-scores the track's statistics with one group edited, and refuses edits "
-    "outside the training songs' 1st-99th percentile."
+    "chart hits' percentiles. Comparing two takes uses the same Shapley values with take B's statistics as "
+    "the baseline instead of the centroids, so the values add up to the difference of the two scores. What "
+    "if re-scores the track's statistics with any of its groups edited at once, and refuses settings outside "
+    "the training songs' 1st-99th percentile."
 )
 WHAT_IT_IS_NOT = (
     "These describe this model's arithmetic, which learned from one market's chart (Vietnamese songs on "

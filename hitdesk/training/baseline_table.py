@@ -158,8 +158,10 @@ def _default_from_card(card_path: Path) -> _Row:
 def _card_check(card_path: Path, row: _Row | None) -> str:
     """How this run's default-model figures compare with those its model card recorded at training."""
     try:
-        cv = json.loads(card_path.read_text(encoding="utf-8"))["metrics"]["cv"]["default"]
-    except (OSError, ValueError, KeyError, TypeError):
+        all_cv = json.loads(card_path.read_text(encoding="utf-8"))["metrics"]["cv"]
+        # This command re-runs the augmented network ensemble; from v2 on that is the window head, not the default.
+        cv = all_cv.get("with_augmentation") or all_cv["default"]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return ""
     if row is None:
         return ""

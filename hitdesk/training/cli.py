@@ -35,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     rf.add_argument("--out", type=Path, default=Path("models"), help="where the .onnx and .json files go")
     rf.add_argument(
-        "--name", default=None, help="model name (default: <manifest>-<recipe>; hitdesk-zalo-v1 for zalo-stats)"
+        "--name", default=None, help="model name (default: <manifest>-<recipe>; hitdesk-zalo-v2 for zalo-stats)"
     )
     rf.add_argument("--report", type=Path, default=None, help="Markdown report path (default: reports/<name>.md)")
     rf.add_argument("--folds", type=int, default=5, help="cross-validation folds, grouped by artist")
@@ -113,10 +113,26 @@ def _parser() -> argparse.ArgumentParser:
         "background", help="summarise the training songs for explanations (written beside the model, card updated)"
     )
     bg.add_argument("--data", type=Path, required=True, help="directory with the zalo2019 files")
-    bg.add_argument("--model", type=Path, required=True, help="the model's stem, e.g. models/hitdesk-zalo-v1")
+    bg.add_argument("--model", type=Path, required=True, help="the model's stem, e.g. models/hitdesk-zalo-v2")
     bg.add_argument("--clusters", type=int, default=8, help="weighted centroids to keep (default 8)")
     bg.add_argument("--seed", type=int, default=0, help="k-means seed (default 0)")
+    sp = sub.add_parser(
+        "split-artists", help="split a chart-data folder into train/ and held-out/ folders with no artist in both"
+    )
+    sp.add_argument("--data", type=Path, required=True, help="directory with the zalo2019 files")
+    sp.add_argument("--out", type=Path, required=True, help="folder for train/ and held-out/")
+    sp.add_argument("--share", type=float, default=0.2, help="share of the artist groups held out (default 0.2)")
+    sp.add_argument("--seed", type=int, default=0, help="which artist groups are held out (default 0)")
     return parser
+
+
+def _split_artists(args: argparse.Namespace) -> int:
+    from hitdesk.training.holdout import split_artists
+
+    result = split_artists(args.data, args.out, args.share, args.seed)
+    for part in ("train", "held-out"):
+        print(f"{args.out / part}: {result[part]['songs']} songs, {result[part]['artist_groups']} artist groups")
+    return 0
 
 
 def _background(args: argparse.Namespace) -> int:
@@ -268,6 +284,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _background(args)
         if args.command == "baselines":
             return _baselines(args)
+        if args.command == "split-artists":
+            return _split_artists(args)
         return _evaluate(args)
     except (HitdeskError, FileNotFoundError, ValueError) as exc:
         print(f"hitdesk-train: {exc}", file=sys.stderr)

@@ -74,7 +74,7 @@ class TrainedEnsemble:
 
     def predict(self, stats: np.ndarray) -> dict[str, np.ndarray]:
         p = self.member_probs(stats)
-        return {"p_hit": p.mean(axis=1), "p_hit_low": p.min(axis=1), "p_hit_high": p.max(axis=1), "p_members": p}
+        return {"p_hit": p.mean(axis=1), "p_hit_low": p.min(axis=1), "p_hit_high": p.max(axis=1), "members": p}
 
 
 def fit_ensemble(data: ChartData, config: EnsembleConfig, window_shift: WindowShift | None = None) -> TrainedEnsemble:

@@ -18,7 +18,8 @@ from hitdesk.config import FEATURES, N_STATS
 from hitdesk.training.calibration import Calibrator
 from hitdesk.training.graph import PROB_OUTPUTS, STATS, GraphBuilder, front_end_inputs, value_info
 
-OUTPUT_NAMES = (*PROB_OUTPUTS, "p_members")
+MEMBERS = "members"  # [batch, n_members]: each member's calibrated P(hit)
+OUTPUT_NAMES = (*PROB_OUTPUTS, MEMBERS)
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,8 @@ def _stack(arrays: list[np.ndarray]) -> np.ndarray:
     return np.stack(arrays).astype(np.float32)
 
 
-def _add_head(g: GraphBuilder, stats: str, head: HeadWeights) -> None:
-    """[N, 42] raw statistics -> the four outputs. All nets run as one batched MatMul chain over [T, N, ...]."""
+def mlp_member_scores(g: GraphBuilder, stats: str, head: HeadWeights) -> str:
+    """[N, 42] raw statistics -> [M, N] normalised member scores. All nets run as one batched MatMul chain."""
     nets = head.nets
     clip = nets[0].clip
     if any(n.clip != clip or len(n.layers) != len(nets[0].layers) for n in nets):
@@ -66,23 +67,33 @@ def _add_head(g: GraphBuilder, stats: str, head: HeadWeights) -> None:
             h = g.op("Relu", [h])
     # [T, N, 1] -> [M, B, N] -> mean over a member's nets -> [M, N]
     shape = g.const("member_shape", [head.n_members, head.nets_per_member, -1], np.int64)
-    score = g.op("ReduceMean", [g.op("Reshape", [h, shape])], axes=[1], keepdims=0)
-    prob = g.calibrate(score, head.calibrator)
-    members = g.op("Transpose", [prob], "p_members", perm=[1, 0])  # [N, M]
+    return g.op("ReduceMean", [g.op("Reshape", [h, shape])], axes=[1], keepdims=0)
+
+
+def member_outputs(g: GraphBuilder, score: str, calibrator: Calibrator) -> None:
+    """[M, N] member scores -> the runtime's outputs: each member calibrated (``members`` [N, M]), their
+    mean (``p_hit``), minimum and maximum (the range)."""
+    prob = g.calibrate(score, calibrator)
+    members = g.op("Transpose", [prob], MEMBERS, perm=[1, 0])  # [N, M]
     g.op("ReduceMean", [members], "p_hit", axes=[1], keepdims=0)
     g.op("ReduceMin", [members], "p_hit_low", axes=[1], keepdims=0)
     g.op("ReduceMax", [members], "p_hit_high", axes=[1], keepdims=0)
 
 
-def _outputs(n_members: int) -> list[onnx.ValueInfoProto]:
-    return [*(value_info(name, ["batch"]) for name in PROB_OUTPUTS), value_info("p_members", ["batch", n_members])]
+def _add_head(g: GraphBuilder, stats: str, head: HeadWeights) -> None:
+    """[N, 42] raw statistics -> the four outputs."""
+    member_outputs(g, mlp_member_scores(g, stats, head), head.calibrator)
+
+
+def outputs(n_members: int) -> list[onnx.ValueInfoProto]:
+    return [*(value_info(name, ["batch"]) for name in PROB_OUTPUTS), value_info(MEMBERS, ["batch", n_members])]
 
 
 def head_model(head: HeadWeights, name: str) -> onnx.ModelProto:
     g = GraphBuilder()
     _add_head(g, STATS, head)
     doc = "P(hit) from 42 raw MFCC/tempo/duration statistics"
-    return g.model(f"{name}-head", [value_info(STATS, ["batch", N_STATS])], _outputs(head.n_members), doc)
+    return g.model(f"{name}-head", [value_info(STATS, ["batch", N_STATS])], outputs(head.n_members), doc)
 
 
 def combined_model(head: HeadWeights, name: str) -> onnx.ModelProto:
@@ -90,7 +101,7 @@ def combined_model(head: HeadWeights, name: str) -> onnx.ModelProto:
     g = GraphBuilder()
     _add_head(g, g.stats_front_end(), head)
     doc = "P(hit) from a log-mel spectrogram, tempo and duration"
-    return g.model(name, front_end_inputs(), _outputs(head.n_members), doc)
+    return g.model(name, front_end_inputs(), outputs(head.n_members), doc)
 
 
 def io_description(n_members: int) -> dict[str, Any]:
@@ -99,7 +110,7 @@ def io_description(n_members: int) -> dict[str, Any]:
         {"name": "p_hit", "shape": ["batch"], "dtype": "float32"},
         {"name": "p_hit_low", "shape": ["batch"], "dtype": "float32"},
         {"name": "p_hit_high", "shape": ["batch"], "dtype": "float32"},
-        {"name": "p_members", "shape": ["batch", n_members], "dtype": "float32"},
+        {"name": MEMBERS, "shape": ["batch", n_members], "dtype": "float32"},
     ]
     return {
         "head": {

@@ -104,10 +104,17 @@ def paint_compact(
     if score is not None:
         painter.setFont(small_f)
         painter.setPen(theme.RANGE_COLOUR.lighter(120))
-        painter.drawText(QRectF(x, bar.bottom() + 3, w, fm_s.height()), left, f"range {pct_range(score)}")
+        painter.drawText(
+            QRectF(x, bar.bottom() + 3, w, fm_s.height()), left, f"range {pct_range(score)}{head_tag(score)}"
+        )
         bottom = bar.bottom() + 3 + fm_s.height()
     painter.restore()
     return bottom
+
+
+def head_tag(score: Score) -> str:
+    """The small label naming the model head that gave a score (track: whole track; window: a window)."""
+    return f" · {score.head} head"
 
 
 class ProbabilityMeter(QWidget):
@@ -134,7 +141,7 @@ class ProbabilityMeter(QWidget):
         self.score = score
         self.base_rate = base_rate
         self.placeholder = placeholder
-        text = placeholder if score is None else f"{pct(score.p_hit)}, range {pct_range(score)}"
+        text = placeholder if score is None else f"{pct(score.p_hit)}, range {pct_range(score)}{head_tag(score)}"
         self.setAccessibleDescription(f"{self.title}: {text}")
         self.update()
 
@@ -182,7 +189,7 @@ class ProbabilityMeter(QWidget):
                 self.placeholder,
             )
         else:
-            range_text = f"  range {pct_range(self.score)}"
+            range_text = f"  range {pct_range(self.score)}{head_tag(self.score)}"
             painter.setFont(small_f)
             painter.setPen(theme.RANGE_COLOUR.lighter(120))
             rw = fm_s.horizontalAdvance(range_text)

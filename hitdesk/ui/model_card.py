@@ -71,6 +71,13 @@ def _predicts(card: ModelCard, path: str) -> str:
         else f"{card.window_seconds:g} s each, as it was trained"
     )
     overall = "the whole track's statistics" if card.runtime.has_head else html.escape(card.runtime.overall_rule)
+    heads = card.raw.get("heads")
+    if isinstance(heads, dict) and {"track", "window"} <= set(heads):
+        overall += (
+            ". Two heads give these numbers, and each number is labelled with its own: the <b>track head</b> "
+            "the overall score, the <b>window head</b> (trained on statistics moved the way windows differ "
+            "from whole tracks) the windows and the hit curve"
+        )
     return (
         f"<p>The probability that a song with this sound is a <b>hit</b>, where a hit is: "
         f"<i>{html.escape(card.label_definition)}</i>.</p>"

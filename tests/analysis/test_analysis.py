@@ -55,15 +55,15 @@ def test_short_track_notes(model: HitModel, clip: Path) -> None:
     assert len({s.score.p_hit for s in single.segments}) == 1
 
 
-def test_segment_scores_equal_head_on_window_statistics(model: HitModel, clip: Path) -> None:
-    """The combined graph (log-mel in) and the head (statistics in) agree through the runtime."""
+def test_segment_scores_equal_window_head_on_window_statistics(model: HitModel, clip: Path) -> None:
+    """The window head's combined graph (log-mel in) and its statistics graph agree through the runtime."""
     result, detail = analyze(clip, model, AnalysisOptions(window_seconds=4.0))
     assert detail.plan is not None
     mel = melspectrogram(decode_all(clip))
     for seg, win in zip(result.segments, detail.plan.windows, strict=True):
         window_mel = mel[:, frame_range(win.start_s, win.end_s, mel.shape[1])]
         stats = stats_from_mel(window_mel, result.duration_s or 0.0, tempo=tempo_bpm(window_mel))
-        assert model.score_stats(stats)[0].p_hit == pytest.approx(seg.score.p_hit, abs=1e-4)
+        assert model.score_window_stats(stats)[0].p_hit == pytest.approx(seg.score.p_hit, abs=1e-4)
         assert detail.window_logmel[seg.name].shape == window_mel.shape
 
 

@@ -24,7 +24,7 @@ from conftest import RESULT_KEYS
 from pulse import VirtualMic, hitdesk_env, in_process, missing_reason, virtual_mic, write_source_wav
 
 SHIM = "import sys; from hitdesk.cli import main; sys.exit(main(sys.argv[1:]))"
-LIVE_KEYS = {"event", "segment", "t_s", "start_s", "end_s", "p_hit", "p_hit_low", "p_hit_high"}
+LIVE_KEYS = {"event", "segment", "t_s", "start_s", "end_s", "p_hit", "p_hit_low", "p_hit_high", "head", "members"}
 
 _MISSING = missing_reason()
 pytestmark = pytest.mark.skipif(_MISSING is not None, reason=_MISSING or "")
@@ -154,7 +154,7 @@ def test_capture_json_live_scores_and_final_result(
     live, final = lines[:-1], lines[-1]
     assert [(e["segment"], e["t_s"]) for e in live] == [("beginning", 3.0), ("now", 5.0)]
     for e in live:
-        assert set(e) == LIVE_KEYS and e["event"] == "live"
+        assert set(e) == LIVE_KEYS and e["event"] == "live" and e["head"] == "window"  # windows: the window head
         assert 0.0 <= e["p_hit_low"] <= e["p_hit"] <= e["p_hit_high"] <= 1.0
     assert set(final) == RESULT_KEYS and final["error"] is None
     assert final["file"] == str(out) and final["duration_s"] == pytest.approx(8.0, abs=1e-3)

@@ -17,7 +17,8 @@ from conftest import RESULT_KEYS
 
 REPO = Path(__file__).resolve().parents[2]
 LOUDNESS_KEYS = {"lufs", "true_peak_dbtp", "lra_lu", "plr_db", "momentary_max_lufs", "short_term_max_lufs"}
-SEGMENT_KEYS = {"name", "start_s", "end_s", "p_hit", "p_hit_low", "p_hit_high", "explanation"}
+# "members": the shipped model gives each ensemble member's score with every score (tests/model/test_model_members.py)
+SEGMENT_KEYS = {"name", "start_s", "end_s", "p_hit", "p_hit_low", "p_hit_high", "head", "members", "explanation"}
 
 
 def run_cli(*args: str, cache: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -54,6 +55,7 @@ def test_json_output_and_exit_status(takes: Path, tmp_path: Path) -> None:
         assert all(set(s) == SEGMENT_KEYS for s in r["segments"])
         for s in [*r["segments"], r["overall"]]:
             assert 0 <= s["p_hit_low"] <= s["p_hit"] <= s["p_hit_high"] <= 1
+        assert r["overall"]["head"] == "track" and {s["head"] for s in r["segments"]} == {"window"}
         assert r["model"]["name"] and r["model"]["version"] and r["mode"] == "full"
     assert (REPO / "models" / f"{ogg['model']['name']}.head.onnx").exists()
 

@@ -1,5 +1,5 @@
-"""`hitdesk compare` as a user runs it: a real process, real clips, the shipped model and a model with
-member scores (the shipped one with its member output named ``members``)."""
+"""`hitdesk compare` as a user runs it: a real process, real clips, the shipped model's graphs with
+and without their member scores (tests/member_model.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from member_model import write_member_model
+from member_model import write_member_model, write_plain_model
 
 from hitdesk.ranking import PairedRule
 from hitdesk.results import Score
@@ -47,8 +47,9 @@ def _p(take: dict[str, Any]) -> float:
 
 
 @pytest.mark.usefixtures("needs_model")
-def test_json_ranks_the_takes_as_analyze_scores_them_and_lists_the_failure_last(takes: Path) -> None:
-    proc = run_cli("compare", "--json", "--window-seconds", "4", str(takes))
+def test_json_ranks_the_takes_as_analyze_scores_them_and_lists_the_failure_last(takes: Path, tmp_path: Path) -> None:
+    plain = str(write_plain_model(tmp_path / "models"))  # no member scores: the ranges decide
+    proc = run_cli("compare", "--json", "--window-seconds", "4", "--model", plain, str(takes))
     assert proc.returncode == 1, proc.stderr  # one file failed, as analyze says
     doc = json.loads(proc.stdout)
     assert list(doc) == ["takes", "pairs"]
@@ -56,7 +57,7 @@ def test_json_ranks_the_takes_as_analyze_scores_them_and_lists_the_failure_last(
     assert Path(failed["file"]).name == "broken.mp3" and failed["error"].endswith(".") and failed["overall"] is None
     assert [_p(t) for t in scored] == sorted((_p(t) for t in scored), reverse=True)
     # Each take is the object `analyze --json` gives for that file (the same analysis, from the cache).
-    analysed = json.loads(run_cli("analyze", "--json", "--window-seconds", "4", str(takes)).stdout)
+    analysed = json.loads(run_cli("analyze", "--json", "--window-seconds", "4", "--model", plain, str(takes)).stdout)
     assert sorted(doc["takes"], key=lambda t: t["file"]) == sorted(analysed, key=lambda t: t["file"])
     files = [t["file"] for t in scored]
     assert [(p["a"], p["b"]) for p in doc["pairs"]] == [
@@ -68,7 +69,7 @@ def test_json_ranks_the_takes_as_analyze_scores_them_and_lists_the_failure_last(
         assert set(pair) == PAIR_KEYS
         a, b = (next(t for t in scored if t["file"] == pair[k]) for k in ("a", "b"))
         assert pair["difference"] == pytest.approx(_p(a) - _p(b)) and pair["difference"] >= 0
-        assert pair["members_agree"] is False  # the shipped model gives no member scores
+        assert pair["members_agree"] is False  # this model gives no member scores
         ranges_apart = a["overall"]["p_hit_low"] > b["overall"]["p_hit_high"]
         assert pair["clear"] is ranges_apart  # so the ranges decide
 
@@ -76,7 +77,8 @@ def test_json_ranks_the_takes_as_analyze_scores_them_and_lists_the_failure_last(
 @pytest.mark.usefixtures("needs_model")
 def test_human_output_and_exit_statuses(takes: Path, tmp_path: Path) -> None:
     good = [str(takes / "chipdisko-12s.ogg"), str(takes / "forest-sprint-6s.m4a")]
-    proc = run_cli("compare", "--fast", "--window-seconds", "4", *good)
+    plain = str(write_plain_model(tmp_path / "models"))
+    proc = run_cli("compare", "--fast", "--window-seconds", "4", "--model", plain, *good)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0].split() == ["rank", "P(hit)", "range", "take"]

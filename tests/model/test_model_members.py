@@ -1,8 +1,9 @@
 """Member scores: a head with a ``members`` output gives each ensemble member's P(hit) with every score;
 a model without one gives None; a ``members`` output of the wrong shape is refused when it loads.
 
-The member model is the shipped one with its head's member output renamed (tests/member_model.py),
-so its numbers are real; hand-written graphs check the refusals and a model without a head.
+The shipped model gives member scores; a copy with its ``members`` outputs taken out
+(tests/member_model.py) gives the same P(hit) without them; hand-written graphs check the refusals
+and a model without a head.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
-from member_model import write_member_model
+from member_model import SHIPPED, write_plain_model
 from onnx import TensorProto, helper, numpy_helper
 
 from hitdesk.errors import ModelError
@@ -23,7 +24,7 @@ from hitdesk.results import Score, TrackResult
 
 
 def test_a_head_with_members_gives_each_members_score(tmp_path: Path, model: HitModel) -> None:
-    members = HitModel(write_member_model(tmp_path))
+    members, model = model, HitModel(write_plain_model(tmp_path))
     assert members.has_members and not model.has_members
     rng = np.random.default_rng(0)
     stats = rng.normal(0, 1, (3, 42)).astype(np.float32) + np.asarray(
@@ -68,7 +69,7 @@ def _headless(folder: Path, members: str) -> Path:
     graph = helper.make_graph(nodes, "t", inputs, outs, initializer=inits)
     proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     proto.ir_version = 8
-    shipped = json.loads((Path(__file__).resolve().parents[2] / "models" / "hitdesk-zalo-v1.json").read_text())
+    shipped = json.loads(SHIPPED.with_suffix(".json").read_text())
     card = {k: shipped[k] for k in ("feature_config", "stat_columns")}
     card |= {"name": members, "version": "1", "label": {"definition": "t", "base_rate": 0.3}}
     card["runtime"] = {"inputs": ["logmel"], "overall": "mean"}
@@ -93,7 +94,7 @@ def test_member_scores_of_the_wrong_shape_are_refused_at_load(tmp_path: Path) ->
 
 
 def test_members_survive_the_json_and_are_checked_there() -> None:
-    s = Score(0.3, 0.2, 0.4, (0.2, 0.3, 0.4))
+    s = Score(0.3, 0.2, 0.4, members=(0.2, 0.3, 0.4))
     assert Score.from_dict(s.to_dict()) == s and s.to_dict()["members"] == [0.2, 0.3, 0.4]
     assert "members" not in Score(0.3, 0.2, 0.4).to_dict()  # models without members: the JSON as before
     from hitdesk.results import SegmentResult

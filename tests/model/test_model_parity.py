@@ -27,7 +27,7 @@ from hitdesk.training.zalo import load_zalo
 ATOL = 1e-4
 REPO = Path(__file__).resolve().parents[2]
 MODELS = REPO / "models"
-SHIPPED = "hitdesk-zalo-v1"
+SHIPPED = "hitdesk-zalo-v2"
 
 
 def _session(model: object) -> ort.InferenceSession:
@@ -96,9 +96,9 @@ def test_head_matches_torch_ensemble(tiny: tuple[TrainedEnsemble, ort.InferenceS
     want = ens.predict(stats.astype(np.float64))
     for name in export.OUTPUT_NAMES:
         np.testing.assert_allclose(got[name], want[name], atol=ATOL, err_msg=name)
-    assert got["p_members"].shape == (len(stats), 5)
+    assert got["members"].shape == (len(stats), 5)
     assert np.all(got["p_hit_low"] <= got["p_hit"] + 1e-7) and np.all(got["p_hit"] <= got["p_hit_high"] + 1e-7)
-    assert np.all((got["p_members"] >= 0) & (got["p_members"] <= 1))
+    assert np.all((got["members"] >= 0) & (got["members"] <= 1))
 
 
 @pytest.mark.parametrize(
@@ -150,7 +150,7 @@ def _check_interface(head: ort.InferenceSession, combined: ort.InferenceSession)
     ]
     for session in (head, combined):
         outs = {o.name: o.shape for o in session.get_outputs()}
-        assert outs == {"p_hit": ["batch"], "p_hit_low": ["batch"], "p_hit_high": ["batch"], "p_members": ["batch", 5]}
+        assert outs == {"p_hit": ["batch"], "p_hit_low": ["batch"], "p_hit_high": ["batch"], "members": ["batch", 5]}
 
 
 def test_shipped_model_files() -> None:

@@ -1,7 +1,7 @@
 """The generalised runtime: declared inputs, optional head, aggregation, metadata fill, refusals.
 
 Models here are written by hand with ``onnx.helper`` so each test knows exactly what the graph
-computes; the shipped hitdesk-zalo-v1 checks that a card without a runtime section still loads.
+computes; the shipped hitdesk-zalo-v2 checks that a card without a runtime section still loads.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from hitdesk.model.runtime import HitModel
 from hitdesk.results import Score
 
 REPO = Path(__file__).resolve().parents[2]
-SHIPPED = REPO / "models" / "hitdesk-zalo-v1"
+SHIPPED = REPO / "models" / "hitdesk-zalo-v2"
 
 
 def _graph(inputs: list[str], n_meta: int = 2) -> onnx.ModelProto:

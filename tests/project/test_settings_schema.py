@@ -118,7 +118,7 @@ def _v1_store(workers: int) -> DictStore:
             "files/folder/png": "",
             "files/folder/session": "",
             "files/lastFolder": "/music/mixes",
-            "model/spec": "hitdesk-zalo-v1",
+            "model/spec": "hitdesk-zalo-v2",
             "view/dbRange": "60",
         }
     )

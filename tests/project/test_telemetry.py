@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-MODEL = REPO / "models" / "hitdesk-zalo-v1.onnx"
+MODEL = REPO / "models" / "hitdesk-zalo-v2.onnx"
 CI_VARIABLES = ("CI", "TF_BUILD", "GITHUB_ACTIONS", "GITLAB_CI", "BUILD_BUILDID", "JENKINS_URL", "TRAVIS")
 
 

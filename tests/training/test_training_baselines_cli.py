@@ -35,14 +35,14 @@ def test_baselines_command_fills_one_row_per_recipe(tmp_path: Path, capsys: pyte
     assert "0.500 ± 0.000" in majority
     for name in ("majority", "dense-network", "default-model"):
         assert (report.parent / f"baselines-{name}-reliability.png").is_file()
-    assert "Default model: cross-validated in this run (check against `hitdesk-zalo-v1.json`: ROC-AUC" in text
+    assert "Default model: cross-validated in this run (check against `hitdesk-zalo-v2.json`: ROC-AUC" in text
     out = capsys.readouterr().out
     assert "gradient boosting (LightGBM): ROC-AUC" in out
 
 
 def test_baselines_default_model_from_card(tmp_path: Path) -> None:
     data = write_synthetic_zalo(tmp_path / "zalo", n_songs=200, n_artists=30)
-    card = REPO / "models" / "hitdesk-zalo-v1.json"
+    card = REPO / "models" / "hitdesk-zalo-v2.json"
     report = tmp_path / "b.md"
     args = ["baselines", "--data", str(data), "--report", str(report), "--default-model", "card"]
     assert main([*args, "--card", str(card), "--dense-epochs", "2"]) == 0
@@ -68,13 +68,13 @@ def clip_manifest(tmp_path: Path, data_dir: Path) -> Path:
 
 
 def test_evaluate_model_on_manifest(clip_manifest: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    model = str(REPO / "models" / "hitdesk-zalo-v1")
+    model = str(REPO / "models" / "hitdesk-zalo-v2")
     args = ["evaluate", "--model", model, "--manifest", str(clip_manifest), "--json", "--window-seconds", "3"]
     assert main(args) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["n"] == 2 and result["n_failed"] == 1
     assert len(result["errors"]) == 1 and "broken.ogg" in result["errors"][0]
-    assert result["model"]["name"] == "hitdesk-zalo-v1"
+    assert result["model"]["name"] == "hitdesk-zalo-v2"
     assert result["ranking_against"] == "popularity" and result["hit_rate"] == 0.5
     for key in ("accuracy", "majority_rate", "roc_auc", "brier", "ece", "spearman", "recall_at_k", "ndcg_at_k"):
         assert key in result

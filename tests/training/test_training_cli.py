@@ -49,7 +49,7 @@ def fitted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[s
         ]
     )
     assert code == 0
-    card = json.loads((out / "hitdesk-zalo-v1.json").read_text(encoding="utf-8"))
+    card = json.loads((out / "hitdesk-zalo-v2.json").read_text(encoding="utf-8"))
     return data, out, card
 
 
@@ -58,7 +58,15 @@ def test_help_lists_one_fitting_command(capsys: pytest.CaptureFixture[str]) -> N
         main(["--help"])
     text = capsys.readouterr().out
     commands = text.split("{", 1)[1].split("}", 1)[0].split(",")
-    assert commands == ["fit", "evaluate", "baselines", "measure-window-shift", "background"]
+    assert commands == [
+        "fit",
+        "evaluate",
+        "baselines",
+        "measure-window-shift",
+        "features",
+        "background",
+        "split-artists",
+    ]
     with pytest.raises(SystemExit):
         main(["fit-default", "--data", "x"])
 
@@ -66,12 +74,13 @@ def test_help_lists_one_fitting_command(capsys: pytest.CaptureFixture[str]) -> N
 def test_default_model_recipe_writes_model_card_and_report(fitted: tuple[Path, Path, dict[str, object]]) -> None:
     _, out, card = fitted
     assert {p.name for p in out.iterdir()} == {
-        "hitdesk-zalo-v1.onnx",
-        "hitdesk-zalo-v1.head.onnx",
-        "hitdesk-zalo-v1.json",
-        "hitdesk-zalo-v1.background",  # fitting the default model rewrites its card, so its explanations too
+        "hitdesk-zalo-v2.onnx",
+        "hitdesk-zalo-v2.head.onnx",
+        "hitdesk-zalo-v2.window.onnx",
+        "hitdesk-zalo-v2.json",
+        "hitdesk-zalo-v2.background",  # fitting the default model rewrites its card, so its explanations too
     }
-    assert card["files"]["background"] == "hitdesk-zalo-v1.background"  # type: ignore[index]
+    assert card["files"]["background"] == "hitdesk-zalo-v2.background"  # type: ignore[index]
     assert card["explanation"]["background"]["n_songs"] > 0  # type: ignore[index]
     for key in ("name", "version", "created", "feature_config", "stat_columns", "inputs", "outputs", "label"):
         assert key in card
@@ -80,7 +89,9 @@ def test_default_model_recipe_writes_model_card_and_report(fitted: tuple[Path, P
     cv = card["metrics"]["cv"]  # type: ignore[index]
     assert set(cv["default"]) == {"spearman", "roc_auc", "pr_auc", "brier", "ece"}
     assert cv["with_augmentation"] is not None and cv["without_augmentation"] is not None
-    assert cv["default"] == cv["with_augmentation"]
+    # The overall score's head is the chosen track candidate; the augmented ensemble is the window head.
+    assert cv["default"] == cv["track_candidates"][card["heads"]["track"]["candidate"]]  # type: ignore[index]
+    assert card["heads"]["window"]["cv_whole_tracks"] == cv["with_augmentation"]  # type: ignore[index]
     assert {"with_augmentation", "without_augmentation"} <= set(cv["simulated_windows"])
     assert card["augmentation"]["window_shift"]["used"] is True  # type: ignore[index]
     assert set(card["metrics"]["baselines"]) == {  # type: ignore[index]
@@ -92,14 +103,14 @@ def test_default_model_recipe_writes_model_card_and_report(fitted: tuple[Path, P
     assert card["training_data"]["n_dropped"] == 1 and card["training_data"]["n_songs"] == 299  # type: ignore[index]
     assert card["calibration"]["method"] in {"platt", "isotonic"}  # type: ignore[index]
     report = (out.parent / "report.md").read_text(encoding="utf-8")
-    assert "| MLP ensemble, window-shift augmentation |" in report and "| LightGBM (42 stats) |" in report
+    assert "| window head: network ensemble, window-shift augmentation |" in report
+    assert "| LightGBM (42 stats) |" in report and "| track candidate: blend" in report
+    assert report.split("## Summary")[1].split("Pooled")[0].count("(shipped track head) |") == 1
     assert "## Simulated 30 s windows" in report and "Pooled out-of-fold predictions" in report
     assert "| majority |" in report and "**majority**" not in report  # judged as the majority baseline
-    # The shipped model's reliability diagram and confusion matrix sit beside the report; no other row's.
-    assert sorted(p.name for p in out.parent.glob("report-*.png")) == [
-        "report-mlp-ensemble-window-shift-augmentation-confusion.png",
-        "report-mlp-ensemble-window-shift-augmentation-reliability.png",
-    ]
+    # The shipped heads' reliability diagrams and confusion matrices sit beside the report; no other row's.
+    pngs = sorted(p.name for p in out.parent.glob("report-*.png"))
+    assert len(pngs) == 4 and all("shipped-track-head" in n or n.startswith("report-window-head") for n in pngs)
 
 
 def test_default_model_loads_in_the_app(fitted: tuple[Path, Path, dict[str, object]], data_dir: Path) -> None:
@@ -108,13 +119,13 @@ def test_default_model_loads_in_the_app(fitted: tuple[Path, Path, dict[str, obje
     from hitdesk.model.runtime import HitModel
 
     _, out, _ = fitted
-    model = HitModel(out / "hitdesk-zalo-v1")
+    model = HitModel(out / "hitdesk-zalo-v2")
     assert model.has_head and model.card.familiarity is not None
     result = analyze_file(data_dir / "chipdisko-12s.ogg", model, AnalysisOptions(window_seconds=3.0))
     assert result.error is None and result.overall is not None
     assert result.overall.p_hit_low <= result.overall.p_hit <= result.overall.p_hit_high
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    cmd = [sys.executable, "-m", "hitdesk", "analyze", "--model", str(out / "hitdesk-zalo-v1.onnx"), "--json"]
+    cmd = [sys.executable, "-m", "hitdesk", "analyze", "--model", str(out / "hitdesk-zalo-v2.onnx"), "--json"]
     cmd += ["--window-seconds", "3", "--no-cache", str(data_dir / "forest-sprint-6s.m4a")]
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120, check=True)
     rows = json.loads(done.stdout)
@@ -162,7 +173,7 @@ def test_evaluate_prints_only_json(
     fitted: tuple[Path, Path, dict[str, object]], capsys: pytest.CaptureFixture[str]
 ) -> None:
     data, out, _ = fitted
-    assert main(["evaluate", "--head", str(out / "hitdesk-zalo-v1.head.onnx"), "--data", str(data), "--json"]) == 0
+    assert main(["evaluate", "--head", str(out / "hitdesk-zalo-v2.head.onnx"), "--data", str(data), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert set(result) == EVALUATE_KEYS
     assert result["n"] == 299 and result["n_dropped"] == 1

@@ -1,5 +1,5 @@
-"""The compare view tells takes apart by the rule the loaded model's card allows: the ranges for the
-shipped model (no member scores), the paired rule with the card's margin for a model with members."""
+"""The compare view tells takes apart by the rule the loaded model's card allows: the ranges for a
+model without member scores, the paired rule with the card's margin for a model with members."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from pathlib import Path
 
-from member_model import write_member_model
+from member_model import write_member_model, write_plain_model
 
-from hitdesk.ranking import PairedRule, clearly_different
+from hitdesk.ranking import PairedRule, clearly_different, rule_for_card
 from hitdesk.results import Score, TrackResult
 from hitdesk.ui.main_window import MainWindow
 from hitdesk.ui.takes import State, Take
@@ -21,12 +21,13 @@ from hitdesk.ui.takes import State, Take
 def _take(i: int, members: tuple[float, ...]) -> Take:
     take = Take(i, Path(f"/nowhere/take{i}.wav"), f"/nowhere/take{i}.wav")
     p = sum(members) / len(members)
-    take.result = TrackResult(file=str(take.path), duration_s=60.0, overall=Score(p, p - 0.2, p + 0.2, members))
+    take.result = TrackResult(file=str(take.path), duration_s=60.0, overall=Score(p, p - 0.2, p + 0.2, members=members))
     take.state = State.DONE
     return take
 
 
 def test_the_compare_view_follows_the_models_rule(qtbot: object, window: MainWindow, tmp_path: Path) -> None:
+    assert window.load_model(str(write_plain_model(tmp_path / "models")), remember=False)
     assert window.model is not None and not window.model.has_members
     assert window.compare.model.ranking.different is clearly_different
     stem = write_member_model(tmp_path / "models")
@@ -46,5 +47,6 @@ def test_the_compare_view_follows_the_models_rule(qtbot: object, window: MainWin
     window.controller.reanalyse([])
     assert window.compare.model.ranking.different == PairedRule(0.035)
     window.controller.prefs.fast = False
-    assert window.load_model(None, remember=False)
-    assert window.compare.model.ranking.different is clearly_different
+    assert window.load_model(None, remember=False)  # the shipped model: members, and its own margin
+    assert window.model is not None and window.model.has_members
+    assert window.compare.model.ranking.different == rule_for_card(window.model.card.raw, True)

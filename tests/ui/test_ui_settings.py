@@ -33,7 +33,7 @@ lastFolder=/music/mixes
 recent=/music/mixes/a song.flac, /music/b.wav
 
 [model]
-spec=hitdesk-zalo-v1
+spec=hitdesk-zalo-v2
 
 [record]
 channels=1
@@ -65,7 +65,7 @@ def test_a_settings_file_from_before_versions_keeps_its_values() -> None:
     assert Path(settings.fileName()) == path
     prefs = Preferences.load(settings)
     assert prefs == Preferences(
-        model="hitdesk-zalo-v1",
+        model="hitdesk-zalo-v2",
         window_seconds=None,
         fast=True,
         workers=chosen,

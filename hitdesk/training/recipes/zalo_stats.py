@@ -1,11 +1,14 @@
-"""The ``zalo-stats`` recipe, the default model: an MLP ensemble on the chart data's 42 per-song statistics.
+"""The ``zalo-stats`` recipe, the default model: two heads on the chart data's 42 per-song statistics.
 
 ``hitdesk-train fit --recipe zalo-stats --data DIR`` (``make model``) runs it. It cross-validates
-the baselines and the ensemble on the same artist-disjoint folds, exports the ensemble (a
-``.head.onnx`` on statistics and a combined ``.onnx`` on log-mel), checks that onnxruntime and the
-app's own loader reproduce the trained nets, and writes the card and the report. The ensemble
-members that ship are the fold models whose held-out scores fill the card, so a reviewer and
-``make model`` get the same numbers.
+the baselines and every candidate on the same artist-disjoint folds. The **track head**
+(``<name>.head.onnx``, on whole-track statistics; the overall score) is chosen among the network
+ensemble trained on the statistics as they are, LightGBM fold models and their blend
+(``track_head``). The **window head** (``<name>.onnx``, log-mel through the statistics front end;
+segment scores and the hit curve) is the network ensemble trained on window-shifted copies too.
+Both are exported, checked against their Python models through onnxruntime and the app's loader,
+and described in the card and the report. The members that ship are the fold models whose
+held-out scores fill the card, so a reviewer and ``make model`` get the same numbers.
 """
 
 from __future__ import annotations
@@ -33,27 +36,29 @@ from hitdesk.training.ensemble import (
     head_weights,
     simulated_window_oof,
 )
-from hitdesk.training.evaluate import run_head
 from hitdesk.training.familiarity import FamiliarityFit
 from hitdesk.training.graph import save
+from hitdesk.training.lgbm_members import LgbmConfig, LgbmMembers, fit_members
 from hitdesk.training.metrics import fold_summary
 from hitdesk.training.recipes import ZALO_STATS
 from hitdesk.training.recipes.base import FitOutcome, FitRequest
-from hitdesk.training.report import MAJORITY, RecipeReport, Section, write_report
+from hitdesk.training.track_head import Candidate, TrackHead, candidates, choose
 from hitdesk.training.zalo import ChartData, fold_index, load_zalo
+from hitdesk.training.zalo_report import write_zalo_report
 
 log = logging.getLogger(__name__)
 
 NAME = ZALO_STATS
 SUMMARY = (
-    "an ensemble of small MLPs on the chart data's 42 per-song statistics, one member per artist-disjoint fold, "
-    "trained on window-shifted copies too, calibrated together"
+    "two heads on the chart data's 42 per-song statistics, five artist-disjoint fold members each: a track head "
+    "for the overall score and a window head (trained on window-shifted copies too) for segments"
 )
-MODEL_VERSION = "1.0.0"
+MODEL_VERSION = "2.0.0"
 DATA_NAME = "Zalo AI Challenge 2019 hit song prediction (Zing MP3 chart ranks)"
 PARITY_ATOL = 1e-4
-SHIPPED_ROW = "MLP ensemble, window-shift augmentation"
-PLAIN_ROW = "MLP ensemble, no augmentation"
+# Trees compare float32 statistics with float32 thresholds in the graph: a song within rounding of a split
+# can take the other branch. Measured on the chart songs and recorded in the card.
+TREE_PARITY_ATOL = 2e-2
 
 Summary = dict[str, dict[str, Any]]
 
@@ -79,18 +84,25 @@ class _Run:
     reference: dict[str, Summary]
     plain: TrainedEnsemble
     augmented: TrainedEnsemble | None
+    trees: LgbmMembers
+    candidates: list[Candidate]
+    track: TrackHead
     shift: WindowShift | None
     shift_path: Path
     shift_reason: str
     windows: dict[str, Summary]
 
     @property
-    def shipped(self) -> TrainedEnsemble:
+    def window(self) -> TrainedEnsemble:
+        """The window head's ensemble: trained on window-shifted copies when the shift was measured."""
         return self.augmented or self.plain
 
     @property
-    def shipped_key(self) -> str:
+    def window_key(self) -> str:
         return "with_augmentation" if self.augmented is not None else "without_augmentation"
+
+    def candidate_summaries(self) -> dict[str, Summary]:
+        return {c.name: c.summary(self.data.rank, self.fold) for c in self.candidates}
 
     def summary(self, ens: TrainedEnsemble | None) -> Summary | None:
         return None if ens is None else fold_summary(ens.oof_score, ens.oof_prob, self.data.rank, ens.fold)
@@ -107,7 +119,7 @@ class _Run:
 @dataclass(frozen=True)
 class _Exported:
     files: dict[str, str]
-    parity: float
+    parity: dict[str, float]
     familiarity: FamiliarityFit
     range_facts: dict[str, Any]
 
@@ -151,36 +163,63 @@ def _cross_validate(req: FitRequest) -> _Run:
     shift, eval_shift, shift_path, reason = _load_shift(req)
     plain = fit_ensemble(data, config, None)
     augmented = fit_ensemble(data, config, shift) if shift is not None else None
+    trees = fit_members(data, LgbmConfig(seed=req.seed))
+    cands = candidates(plain, trees, data.hit, data.rank)
+    floor = base["LightGBM (42 stats)"]
+    track = TrackHead(choose(cands, floor, data.rank, plain.fold), plain, trees)
+    log.info("track head: %s", track.candidate.name)
     windows: dict[str, Summary] = {}
     if eval_shift is not None:
         for key, ens in (("without_augmentation", plain), ("with_augmentation", augmented)):
             if ens is not None:
                 score, prob = simulated_window_oof(ens, data, eval_shift, req.seed + 1)
                 windows[key] = fold_summary(score, prob, data.rank, ens.fold)
-    return _Run(data, base, baseline_seconds, reference, plain, augmented, shift, shift_path, reason, windows)
+    return _Run(
+        data,
+        base,
+        baseline_seconds,
+        reference,
+        plain,
+        augmented,
+        trees,
+        cands,
+        track,
+        shift,
+        shift_path,
+        reason,
+        windows,
+    )
 
 
-def _check_parity(ens: TrainedEnsemble, head_path: Path, stats: np.ndarray) -> tuple[float, dict[str, np.ndarray]]:
-    """The exported head must reproduce the torch ensemble; refuse to ship it otherwise."""
-    onnx_out = run_head(head_path, stats)
-    ref = ens.predict(stats.astype(np.float32).astype(np.float64))
-    worst = max(float(np.max(np.abs(onnx_out[k] - ref[k]))) for k in export.OUTPUT_NAMES)
-    if worst > PARITY_ATOL:
-        raise ModelError(f"Exported head differs from the trained ensemble by {worst:.2e} (> {PARITY_ATOL}).")
-    log.info("parity of %s with torch: max |diff| %.2e", head_path.name, worst)
-    return worst, onnx_out
+def _run_model(model: Any, stats: np.ndarray) -> dict[str, np.ndarray]:
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    names = [o.name for o in session.get_outputs()]
+    values = session.run(names, {"stats": np.ascontiguousarray(stats, dtype=np.float32)})
+    return {n: np.asarray(v, dtype=np.float64) for n, v in zip(names, values, strict=True)}
 
 
-def _check_runtime(stem: Path, expected: dict[str, np.ndarray], stats: np.ndarray) -> None:
-    """The app's loader must accept the files and card as written, and score as the ensemble does."""
+def _check_parity(model: Any, reference: dict[str, np.ndarray], stats: np.ndarray, atol: float, what: str) -> float:
+    """An exported graph must reproduce its Python model; refuse to ship it otherwise."""
+    got = _run_model(model, stats)
+    worst = max(float(np.max(np.abs(got[k] - reference[k]))) for k in export.OUTPUT_NAMES)
+    if worst > atol:
+        raise ModelError(f"Exported {what} differs from the trained model by {worst:.2e} (> {atol}).")
+    log.info("parity of the %s: max |diff| %.2e", what, worst)
+    return worst
+
+
+def _check_runtime(stem: Path, expected: dict[str, np.ndarray], stats: np.ndarray, atol: float) -> None:
+    """The app's loader must accept the files and card as written, and score as the track head does."""
     from hitdesk.model.runtime import HitModel
 
     scores = HitModel(stem).score_stats(stats)
     got = np.array([[s.p_hit, s.p_hit_low, s.p_hit_high] for s in scores])
     want = np.column_stack([expected["p_hit"], expected["p_hit_low"], expected["p_hit_high"]])
     worst = float(np.max(np.abs(got - want)))
-    if worst > PARITY_ATOL:
-        raise ModelError(f"The app scores '{stem.name}' differently from the trained ensemble ({worst:.2e}).")
+    if worst > atol:
+        raise ModelError(f"The app scores '{stem.name}' differently from the trained track head ({worst:.2e}).")
 
 
 def _range_facts(outputs: dict[str, np.ndarray], distance: np.ndarray) -> dict[str, Any]:
@@ -194,13 +233,26 @@ def _range_facts(outputs: dict[str, np.ndarray], distance: np.ndarray) -> dict[s
 
 def _export(run: _Run, req: FitRequest) -> tuple[_Exported, dict[str, np.ndarray]]:
     name = req.model_name
-    files = {"combined": f"{name}.onnx", "head": f"{name}.head.onnx", "card": f"{name}.json"}
-    weights = head_weights(run.shipped)
-    save(export.head_model(weights, name), req.out_dir / files["head"])
+    files = {
+        "combined": f"{name}.onnx",
+        "head": f"{name}.head.onnx",
+        "window_head": f"{name}.window.onnx",
+        "card": f"{name}.json",
+    }
+    stats = run.data.stats.astype(np.float32).astype(np.float64)
+    track_model = run.track.onnx_model(name)
+    outputs = run.track.predict(stats)
+    atol = PARITY_ATOL if run.track.candidate.weight_network == 1.0 else TREE_PARITY_ATOL
+    track_parity = _check_parity(track_model, outputs, stats, atol, "track head")
+    weights = head_weights(run.window)
+    window_model = export.head_model(weights, f"{name}-window")
+    window_parity = _check_parity(window_model, run.window.predict(stats), stats, PARITY_ATOL, "window head")
+    save(track_model, req.out_dir / files["head"])
+    save(window_model, req.out_dir / files["window_head"])
     save(export.combined_model(weights, name), req.out_dir / files["combined"])
-    parity, outputs = _check_parity(run.shipped, req.out_dir / files["head"], run.data.stats)
     familiarity = FamiliarityFit.fit(run.data.stats)
     facts = _range_facts(outputs, familiarity.distance(run.data.stats))
+    parity = {"track_head": track_parity, "window_head": window_parity, "track_head_tolerance": atol}
     return _Exported(files, parity, familiarity, facts), outputs
 
 
@@ -216,17 +268,48 @@ def _member_info(ens: TrainedEnsemble) -> list[dict[str, Any]]:
     ]
 
 
+def _heads(run: _Run, exported: _Exported) -> dict[str, Any]:
+    """Which file is which head, what each is, and each head's own cross-validated metrics."""
+    track, window = run.track, run.window
+    window_whole = run.summary(window)
+    return {
+        "track": {
+            "file": exported.files["head"],
+            "used_for": "the overall score (whole-track statistics)",
+            **track.describe(),
+            "cv": track.candidate.summary(run.data.rank, run.fold),
+            "blend_weight_by_fold": track.candidate.weight_by_fold,
+            "calibration": {**calibration_card(track.candidate.calibrator), **track.candidate.calibration_summary},
+            "onnx_parity_max_abs_diff": exported.parity["track_head"],
+            "parity_tolerance": exported.parity["track_head_tolerance"],
+        },
+        "window": {
+            "file": exported.files["combined"],
+            "stats_file": exported.files["window_head"],
+            "used_for": "segment scores (beginning, middle, end) and the hit curve (log-mel windows); the same "
+            "head on statistics (stats_file) explains the segments",
+            "what": "network ensemble trained on the chart rows and on copies moved by the measured window shift",
+            "members": len(window.members),
+            "p_hit": "mean of the members' calibrated P(hit) (the `members` output)",
+            "cv_whole_tracks": window_whole,
+            "cv_simulated_windows": run.windows.get(run.window_key),
+            "calibration": {**calibration_card(window.calibrator), **window.calibration_summary},
+            "onnx_parity_max_abs_diff": exported.parity["window_head"],
+        },
+    }
+
+
 def _card(run: _Run, exported: _Exported, req: FitRequest, total_seconds: float) -> dict[str, Any]:
-    ens = run.shipped
-    shipped_summary = run.summary(ens)
-    assert shipped_summary is not None
+    track_summary = run.track.candidate.summary(run.data.rank, run.fold)
+    window = run.window
     cv = {
         "scheme": CV_SCHEME,
         "grouping": "connected components of songs sharing any artist id (multi-artist ids split on '.')",
         "evaluated_on": "each member on the fold it did not train on; calibration cross-fitted across folds",
         "fold_sizes": [int((run.fold == k).sum()) for k in range(len(run.fold_hit_rates))],
         "fold_hit_rates": run.fold_hit_rates,
-        "default": shipped_summary,
+        "default": track_summary,
+        "track_candidates": run.candidate_summaries(),
         "without_augmentation": run.summary(run.plain),
         "with_augmentation": run.summary(run.augmented),
         "simulated_windows": (
@@ -236,43 +319,47 @@ def _card(run: _Run, exported: _Exported, req: FitRequest, total_seconds: float)
             else None
         ),
     }
-    return build_card(
+    card = build_card(
         name=req.model_name,
         version=MODEL_VERSION,
         recipe=NAME,
         data=run.data,
         data_name=DATA_NAME,
-        io=export.io_description(len(ens.members)),
+        io=export.io_description(len(window.members)),
         files=exported.files,
         model={
-            "type": "ensemble of MLPs on the 42 standardised statistics, one member per CV fold",
-            "members": len(ens.members),
-            "nets_per_member": ens.config.nets_per_member,
-            "config": ens.config.to_dict(),
-            "member_score": "mean of the member's nets' hit logits, normalised by their mean/std on the member's "
-            "training songs, then calibrated",
-            "members_detail": _member_info(ens),
+            "type": "two heads of five artist-disjoint fold members each: a track head for the overall score and a "
+            "window head for segments and the hit curve",
+            "members": len(window.members),
+            "nets_per_member": window.config.nets_per_member,
+            "network_config": window.config.to_dict(),
+            "lightgbm_config": run.trees.config.to_dict(),
+            "member_score": "a network member: mean of its nets' hit logits; a LightGBM member: its predicted "
+            "-rank; each normalised by its mean/std on the member's training songs, then calibrated",
+            "network_members_detail": _member_info(run.plain),
+            "window_members_detail": _member_info(window),
         },
         cv=cv,
         baselines=run.baselines,
         calibration={
-            **calibration_card(ens.calibrator),
-            "fit_on": "out-of-fold member scores of all songs vs hit",
+            **calibration_card(run.track.candidate.calibrator),
+            "fit_on": "out-of-fold member scores of all songs vs hit (each head has its own map: see heads)",
             "applied_to": "every member's score, inside the ONNX graph",
-            **ens.calibration_summary,
+            **run.track.candidate.calibration_summary,
         },
         uncertainty={
             "method": "member range",
-            "description": "p_hit is the mean of the members' calibrated probabilities; p_hit_low and p_hit_high "
-            "are their minimum and maximum (so p_hit_low <= p_hit <= p_hit_high always). Each member was trained "
-            "without a different fifth of the artists, so the range shows how much the answer depends on which "
-            "songs the model saw; it tends to widen for tracks unlike the training songs (see the measured "
-            "correlation of width with the familiarity distance).",
+            "description": "p_hit is the mean of the members' calibrated probabilities (the `members` output); "
+            "p_hit_low and p_hit_high are their minimum and maximum (so p_hit_low <= p_hit <= p_hit_high always). "
+            "Each member was trained without a different fifth of the artists, so the range shows how much the "
+            "answer depends on which songs the model saw; it tends to widen for tracks unlike the training songs "
+            "(see the measured correlation of width with the familiarity distance).",
             **exported.range_facts,
         },
         familiarity=exported.familiarity.to_card(),
         augmentation={
             "window_shift": run.shift.summary(run.shift_path) if run.shift is not None else {"used": False},
+            "applies_to": "the window head only; the track head sees the chart statistics as they are",
             "reason_not_used": run.shift_reason or None,
         },
         training={
@@ -282,12 +369,15 @@ def _card(run: _Run, exported: _Exported, req: FitRequest, total_seconds: float)
             "seconds_baselines": run.baseline_seconds,
             "seconds_ensemble_without_augmentation": run.plain.seconds,
             "seconds_ensemble_with_augmentation": run.augmented.seconds if run.augmented is not None else None,
+            "seconds_lightgbm_members": run.trees.seconds,
             "onnx_parity_max_abs_diff": exported.parity,
             "python": platform.python_version(),
             "torch": _torch_version(),
         },
-        caveat_list=caveats(run.data, shipped_summary, run.fold_hit_rates, run.windows.get(run.shipped_key)),
+        caveat_list=caveats(run.data, track_summary, run.fold_hit_rates, run.windows.get(run.window_key)),
     )
+    card["heads"] = _heads(run, exported)
+    return card
 
 
 def _torch_version() -> str:
@@ -296,95 +386,8 @@ def _torch_version() -> str:
     return str(torch.__version__)
 
 
-def _row(name: str, summary: Summary, notes: list[str] | None = None, prob: np.ndarray | None = None) -> RecipeReport:
-    """A report row from a fold summary: its per-fold values, and the pooled ones beside them."""
-    n_folds = len(next(iter(summary.values()))["folds"])
-    folds = [{m: float(v["folds"][k]) for m, v in summary.items()} for k in range(n_folds)]
-    pooled = {m: float(v["pooled"]) for m, v in summary.items()}
-    return RecipeReport(name, "binary", folds, oof_prob=prob, notes=notes or [], pooled=pooled)
-
-
-def _report(run: _Run, exported: _Exported, req: FitRequest, total_seconds: float) -> None:
-    # The report's own name for the constant predictor, so that it is judged as the majority baseline.
-    names = {baselines.MAJORITY_NAME: MAJORITY}
-    rows = [_row(names.get(name, name), summary) for name, summary in run.baselines.items()]
-    plain = run.summary(run.plain)
-    augmented = run.summary(run.augmented)
-    assert plain is not None
-    shipped_prob = run.shipped.oof_prob
-    rows.append(_row(PLAIN_ROW, plain, prob=None if augmented is not None else shipped_prob))
-    if augmented is not None:
-        rows.append(_row(SHIPPED_ROW, augmented, notes=[f"The shipped model: {SUMMARY}."], prob=shipped_prob))
-    for row in rows:
-        row.oof_hit = run.data.hit if row.oof_prob is not None else None
-    sections = []
-    if run.windows:
-        window_rows = [_row(f"MLP ensemble, {key.replace('_', ' ')}", s) for key, s in run.windows.items()]
-        text = (
-            "The chart data has no audio, so window-level skill cannot be measured; this moves every held-out "
-            "song's statistics by a draw of the (window - track) differences measured on real music and scores "
-            "the same folds again (calibration maps fit on un-shifted held-out scores, as shipped)."
-        )
-        sections.append(
-            Section("Simulated 30 s windows (held-out songs + one draw of the window shift each)", text, window_rows)
-        )
-    if run.reference:
-        text = (
-            "The README's reference numbers group on the raw `artist_id`, so a song by '455.306' and one by "
-            "'455' can sit on both sides of a split. Same models, those folds:"
-        )
-        reference_rows = [_row(name, summary) for name, summary in run.reference.items()]
-        sections.append(
-            Section("Check against the data README (folds grouped on the raw artist_id string)", text, reference_rows)
-        )
-    title = f"Default model {req.model_name} {MODEL_VERSION} ({NAME}): training report"
-    write_report(req.report_path, title, rows, _facts(run, req, total_seconds, exported.parity), sections, _notes(run))
-
-
-def _facts(run: _Run, req: FitRequest, seconds: float, parity: float) -> list[str]:
-    data, ens = run.data, run.shipped
-    assert data.groups is not None
-    shipped = "with" if ens.window_shift is not None else "without"
-    return [
-        f"Data: `{req.data}`: {data.n} songs used, {data.n_dropped} dropped (all MFCC statistics zero), "
-        f"{len(np.unique(data.groups))} artist groups, hit rate {data.hit.mean():.3f}.",
-        f"Folds: {CV_SCHEME} over connected artist groups; held-out hit rates "
-        + ", ".join(f"{r:.2f}" for r in run.fold_hit_rates)
-        + ". Every row is scored on songs whose artists it never saw; each ensemble member on the fold it "
-        "did not train on.",
-        "Ranking metrics (Spearman against -rank, ROC-AUC and PR-AUC for hit = rank <= 3) use each model's "
-        "score; Brier and ECE (10 equal-width bins) its probability. Per-fold ECE also counts the gap between "
-        "the folds' hit rates (one fold holds a large, hit-rich artist cluster); the pooled values use all "
-        "out-of-fold predictions at once.",
-        f"Shipped: `{req.model_name}` {MODEL_VERSION} ({shipped} augmentation), {len(ens.members)} members x "
-        f"{ens.config.nets_per_member} nets, calibration {type(ens.calibrator).__name__}; "
-        f"ONNX head parity with torch: max |diff| {parity:.1e}; the app's loader reads the files as written.",
-        f"Seed {req.seed}; total run time {seconds:.0f} s (baselines {run.baseline_seconds:.0f} s, ensemble "
-        f"{run.plain.seconds:.0f} s without and "
-        + (f"{run.augmented.seconds:.0f} s with augmentation)." if run.augmented else "no augmented run)."),
-    ]
-
-
-def _notes(run: _Run) -> list[str]:
-    ens = run.shipped
-    ours = run.summary(ens)
-    assert ours is not None
-    ece = ens.calibration_summary["held_out_ece"]
-    notes = [
-        f"Calibration: cross-fitted pooled ECE Platt {ece['platt']:.4f} vs isotonic {ece['isotonic']:.4f}; "
-        f"isotonic is used only if better by more than {ens.calibration_summary['isotonic_margin']}.",
-    ]
-    if run.augmented is None:
-        notes.append(f"{SHIPPED_ROW}: not run: {run.shift_reason}.")
-    for name, summary in run.baselines.items():
-        d_rho = ours["spearman"]["mean"] - summary["spearman"]["mean"]
-        d_auc = ours["roc_auc"]["mean"] - summary["roc_auc"]["mean"]
-        notes.append(f"Shipped model minus {name}: Spearman {d_rho:+.3f}, ROC-AUC {d_auc:+.3f} (fold means).")
-    return notes
-
-
 def fit_chart(req: FitRequest) -> FitOutcome:
-    """Cross-validate, export the shipped ensemble, check it loads, write its card and the report."""
+    """Cross-validate, export both heads, check they load, write the card and the report."""
     started = time.perf_counter()
     run = _cross_validate(req)
     req.out_dir.mkdir(parents=True, exist_ok=True)
@@ -393,6 +396,6 @@ def fit_chart(req: FitRequest) -> FitOutcome:
     card = _card(run, exported, req, total_seconds)
     stem = req.out_dir / req.model_name
     write_card(card, stem.with_suffix(".json"))
-    _check_runtime(stem, outputs, run.data.stats)
-    _report(run, exported, req, total_seconds)
+    _check_runtime(stem, outputs, run.data.stats, exported.parity["track_head_tolerance"])
+    write_zalo_report(run, req, total_seconds, exported.parity, MODEL_VERSION, NAME)
     return FitOutcome(card, stem.with_suffix(".onnx"), req.report_path, 0.0, [])
