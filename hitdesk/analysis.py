@@ -198,6 +198,9 @@ def analyze(
     True the analysis ends soon with ``AnalysisCancelledError``, the one exception this raises.
     """
     opts = options or AnalysisOptions()
+    shown_style, needs_tags = opts.style, bool(model.tag_names)
+    if needs_tags:  # the model scores from the tagger's tags: the same pass computes them
+        opts = replace(opts, style=True)
     p = Path(path)
     base = TrackResult(file=str(path), model=model.info.to_dict(), mode="fast" if opts.fast else "full")
     detail = AnalysisDetail()
@@ -227,7 +230,13 @@ def analyze(
             on_window(w, lm)
     reporter.check()
     tempo_duration = np.array([[feats.window_tempo[w.name], feats.duration_s] for w in windows])
-    scores = model.score_logmel(logmels, tempo_duration)
+    if needs_tags and (feats.style is None or feats.style.tags != model.tag_names):
+        log.warning("no usable tags for %s: %s", p, feats.style_note or "the tagger has other tags")
+        why = f"Model '{model.info.name}' scores from the music tagger's tags, and '{p.name}' has none it can use."
+        return replace(base, error=why), detail
+    scores = model.score_logmel(
+        logmels, tempo_duration, tags=None if feats.style is None else feats.style.probabilities
+    )
     if feats.plan.single:
         scores = scores * 3
         logmels = logmels * 3
@@ -266,7 +275,7 @@ def analyze(
         familiarity=familiarity,
         notes=tuple(notes),
         loudness=feats.loudness,
-        style=None if feats.style is None else feats.style.top(),
+        style=None if feats.style is None or not shown_style else feats.style.top(),
     )
     return result, detail
 

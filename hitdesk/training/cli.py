@@ -63,6 +63,9 @@ def _parser() -> argparse.ArgumentParser:
     rf.add_argument("--nets-per-member", type=int, default=None, help=argparse.SUPPRESS)
     rf.add_argument("--no-reference-check", action="store_true", help=argparse.SUPPRESS)
 
+    rl = sub.add_parser("recipes", help="list every recipe with one line on what it trains")
+    rl.add_argument("--json", action="store_true", help='a JSON list of {"name", "description"}')
+
     ev = sub.add_parser(
         "evaluate",
         help="score a .head.onnx on a directory in the zalo format, or a model on a labelled manifest of audio files",
@@ -218,6 +221,19 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _recipes(args: argparse.Namespace) -> int:
+    from hitdesk.training.recipes.listing import recipe_lines
+
+    lines = recipe_lines()
+    if args.json:
+        print(json.dumps(lines, indent=2))
+    else:
+        width = max(len(r["name"]) for r in lines)
+        for r in lines:
+            print(f"{r['name']:<{width}}  {r['description']}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     # Logs go to stderr so that ``evaluate --json`` prints nothing but JSON on stdout.
@@ -235,6 +251,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _background(args)
         if args.command == "baselines":
             return _baselines(args)
+        if args.command == "recipes":
+            return _recipes(args)
         return _evaluate(args)
     except (HitdeskError, FileNotFoundError, ValueError) as exc:
         print(f"hitdesk-train: {exc}", file=sys.stderr)
