@@ -63,9 +63,6 @@ def _parser() -> argparse.ArgumentParser:
     rf.add_argument("--nets-per-member", type=int, default=None, help=argparse.SUPPRESS)
     rf.add_argument("--no-reference-check", action="store_true", help=argparse.SUPPRESS)
 
-    rl = sub.add_parser("recipes", help="list every recipe with one line on what it trains")
-    rl.add_argument("--json", action="store_true", help='a JSON list of {"name", "description"}')
-
     ev = sub.add_parser(
         "evaluate",
         help="score a .head.onnx on a directory in the zalo format, or a model on a labelled manifest of audio files",
@@ -108,6 +105,9 @@ def _parser() -> argparse.ArgumentParser:
     bg.add_argument("--model", type=Path, required=True, help="the model's stem, e.g. models/hitdesk-zalo-v1")
     bg.add_argument("--clusters", type=int, default=8, help="weighted centroids to keep (default 8)")
     bg.add_argument("--seed", type=int, default=0, help="k-means seed (default 0)")
+
+    rl = sub.add_parser("recipes", help="list every recipe with one line on what it trains")
+    rl.add_argument("--json", action="store_true", help='a JSON list of {"name", "description"}')
     return parser
 
 

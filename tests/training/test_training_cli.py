@@ -58,7 +58,7 @@ def test_help_lists_one_fitting_command(capsys: pytest.CaptureFixture[str]) -> N
         main(["--help"])
     text = capsys.readouterr().out
     commands = text.split("{", 1)[1].split("}", 1)[0].split(",")
-    assert commands == ["fit", "evaluate", "baselines", "measure-window-shift", "background"]
+    assert commands == ["fit", "evaluate", "baselines", "measure-window-shift", "background", "recipes"]
     with pytest.raises(SystemExit):
         main(["fit-default", "--data", "x"])
 
