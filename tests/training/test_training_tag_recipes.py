@@ -35,7 +35,8 @@ def test_recipes_lists_every_recipe_with_one_line(capsys: pytest.CaptureFixture[
     assert [r["name"] for r in rows] == list(RECIPE_NAMES)
     assert all(set(r) == {"name", "description"} and r["description"].strip() for r in rows)
     by_name = {r["name"]: r["description"] for r in rows}
-    assert "m4" in by_name["tags-linear"] and "m5" in by_name["tags-cnn-joint"] and "m6" in by_name["tags-inception-joint"]
+    assert "m4" in by_name["tags-linear"] and "m5" in by_name["tags-cnn-joint"]
+    assert "m6" in by_name["tags-inception-joint"]
 
 
 def test_tags_come_from_the_same_pass_as_the_app_computes_them(data_dir: Path) -> None:
@@ -150,3 +151,26 @@ def test_joint_net_takes_logmel_and_tags() -> None:
         assert not torch.allclose(out, changed), "the tag branch reaches the output"
         with pytest.raises(ValueError, match="metadata"):
             net(torch.zeros(2, 128, 40))
+
+
+@pytest.mark.parametrize("calibrator", ["platt", "isotonic"])
+def test_tags_linear_graph_merges_with_either_calibration(calibrator: str) -> None:
+    """The tag graph, the calibration and the measured range become one model onnxruntime loads."""
+    import onnxruntime as ort
+    from tag_signals import recipe_data
+
+    from hitdesk.training import calibration
+    from hitdesk.training.recipes.base import with_calibration
+    from hitdesk.training.recipes.interval import measure, with_interval
+    from hitdesk.training.recipes.tags import TagsLinear
+
+    rng = np.random.default_rng(0)
+    tags = rng.uniform(0.0, 0.3, (40, 50))
+    hit = (tags[:, 4] + rng.normal(0, 0.05, 40) > 0.15).astype(np.int64)
+    scorer = TagsLinear().fit(recipe_data(tags, hit), seed=0, epochs=None)
+    scores = np.asarray(scorer.score_songs(recipe_data(tags, hit)))[:, 0]
+    cal = calibration.Platt.fit(scores, hit) if calibrator == "platt" else calibration.Isotonic.fit(scores, hit)
+    model = with_interval(with_calibration(scorer.graph("t"), cal, "t"), measure(cal(scores), hit))
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    p = session.run(["p_hit"], {"tags": tags.astype(np.float32)})[0]
+    np.testing.assert_allclose(p, cal(scores), atol=1e-4)

@@ -57,7 +57,7 @@ class _TagLinearGraph:
     def __call__(self, name: str) -> onnx.ModelProto:
         """``tags`` [N, n_tags] -> ``score`` [N]."""
         m = self.model
-        g = GraphBuilder()
+        g = GraphBuilder(prefix="tags_")  # node names apart from the calibration's, which is merged after it
         z = g.op("Div", [g.op("Sub", [TAGS_INPUT, g.const("tag_mean", m.mean)]), g.const("tag_std", m.std)])
         s = g.op("Add", [g.op("MatMul", [z, g.const("tag_w", m.w[:, None])]), g.const("tag_b", [m.b])])
         g.op("Squeeze", [s, g.const("tag_out_axis", [1], np.int64)], SCORE)
