@@ -98,8 +98,9 @@ ProgressCallback = Callable[[Progress], None]
 WindowCallback = Callable[[Window, FloatArray], None]
 StopCheck = Callable[[], bool]
 # Asked in full mode with the whole track's mel frames (in memory or in the temporary file, open only
-# during the call), the window plan, each window's tempo and the duration; hitdesk.explain's curve.
-TrackHook = Callable[[MelFrames, WindowPlan, dict[str, float], float], object]
+# during the call), the window plan, each window's tempo, the duration and the tagger's probabilities
+# of the track (None unless tagged: for models that score from them); hitdesk.explain's curve.
+TrackHook = Callable[[MelFrames, WindowPlan, dict[str, float], float, "FloatArray | None"], object]
 
 
 class _Reporter:
@@ -362,8 +363,9 @@ def _full_features(
         window_tempo = _SIDE_THREAD.submit(_window_tempi, plan, window_mel)
         track_stats = stats_from_frames(frames, duration)
         tempi = window_tempo.result()
-        extra = None if on_track is None else on_track(frames, plan, tempi, duration)  # while the frames exist
         style, note = (None, None) if listener is None else tagged(listener.finish)
+        tags = None if style is None else style.probabilities
+        extra = None if on_track is None else on_track(frames, plan, tempi, duration, tags)  # while the frames exist
         return _Features(duration, plan, window_mel, track_stats, tempi, track.loudness, extra, style, note)
 
 

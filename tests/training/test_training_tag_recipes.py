@@ -174,3 +174,15 @@ def test_tags_linear_graph_merges_with_either_calibration(calibrator: str) -> No
     session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
     p = session.run(["p_hit"], {"tags": tags.astype(np.float32)})[0]
     np.testing.assert_allclose(p, cal(scores), atol=1e-4)
+
+
+def test_a_tags_model_draws_the_hit_curve(tags_model: Path, data_dir: Path) -> None:
+    """``hitdesk analyze``'s default path: the curve's windows are scored with the track's tags too."""
+    from hitdesk.explain.pipeline import analyze
+    from hitdesk.model.runtime import HitModel
+
+    model = HitModel(tags_model)
+    result, _ = analyze(data_dir / CLIP, model, AnalysisOptions(window_seconds=3.0))
+    assert result.error is None and result.curve is not None and len(result.curve.points) >= 3
+    # One tag vector for the track and a linear model on it: every window scores the same.
+    assert {round(p.p_hit, 5) for p in result.curve.points} == {round(result.overall.p_hit, 5)}  # type: ignore[union-attr]
