@@ -7,9 +7,9 @@ them at run time (``hitdesk.style``): the mean over evenly spaced 3 s patches of
 The exported graphs take those probabilities as the input ``tags`` (one row per window, the
 track's vector for each), so a loaded model makes the analysis run the tagger on its pass.
 
-``tags-linear`` is logistic regression on the hit label, as the paper's m4 classifies; the joint
-nets regress popularity when the manifest has it (as ``mel-cnn`` does) and learn the hit label
-otherwise. The joint nets reuse the log-mel networks' recipe with the tags in the metadata slot.
+``tags-linear`` is logistic regression on the hit label (whatever the manifest's targets); the
+joint nets regress popularity when the manifest has it (as ``mel-cnn`` does) and learn the hit
+label otherwise. The joint nets reuse the log-mel networks' recipe with the tags in the metadata slot.
 """
 
 from __future__ import annotations
