@@ -9,11 +9,13 @@ damaged or half-written entry is recomputed, never trusted; nothing is pickled.
 Recipes that learn from the music tagger (``tags-*``) also need the tagger's mean tag
 probabilities over the track, computed as the app computes them at run time (``StyleListener``
 with its default patches) from the same decoding pass. They are stored in the same entry: a fit
-that needs them and finds an entry without them recomputes that file once, with the tags.
+that needs them and finds an entry without them (or with another tagger's, told by the tagger
+file's hash) recomputes that file once, with the tags.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -57,6 +59,13 @@ class TrackFeatures:
     middle60: np.ndarray  # (128, frames) float32 log-mel dB of the middle 60 s (whole audible part if shorter)
     duration_s: float
     tags: np.ndarray | None = None  # (50,) float32 tagger probabilities in the tagger card's order, if asked
+    tagger: str = ""  # SHA-256 of the tagger file that gave ``tags``
+
+
+def _tagger_digest() -> str:
+    from hitdesk.model.tagger import tagger_stem
+
+    return content_hash(tagger_stem().with_suffix(".onnx")) or ""
 
 
 def default_root() -> Path:
@@ -101,6 +110,7 @@ def _to_arrays(f: TrackFeatures) -> dict[str, Any]:
         arrays[f"wstats_{name}"] = f.window_stats[name]
     if f.tags is not None:
         arrays["tags"] = f.tags
+        arrays["tagger"] = np.array(f.tagger)
     return arrays
 
 
@@ -113,6 +123,7 @@ def _from_npz(path: Path) -> TrackFeatures:
         middle60 = np.asarray(z["middle60"], dtype=np.float32)
         duration = float(z["duration_s"])
         tags = np.asarray(z["tags"], dtype=np.float32) if "tags" in z.files else None
+        tagger = str(z["tagger"]) if "tagger" in z.files else ""
     shapes_ok = (
         stats.shape == (N_STATS,)
         and all(w.ndim == 2 and w.shape[0] == FEATURES.n_mels and w.shape[1] > 0 for w in windows.values())
@@ -123,7 +134,7 @@ def _from_npz(path: Path) -> TrackFeatures:
     )
     if not shapes_ok:
         raise ValueError("unexpected array shapes")
-    return TrackFeatures(stats, windows, wstats, middle60, duration, tags)
+    return TrackFeatures(stats, windows, wstats, middle60, duration, tags, tagger)
 
 
 # (features, error sentence, seconds spent on audio, cache hit)
@@ -144,6 +155,7 @@ class FeatureCache:
         self.window_seconds = float(window_seconds)
         self.progress = progress  # None: a bar only when stderr is a terminal
         self.tags = tags  # also the music tagger's probabilities (tags-* recipes)
+        self._tagger = _tagger_digest() if tags else ""
         self.audio_seconds = 0.0  # seconds spent decoding and computing features in the last features() call
         self.hits = 0
         self.misses = 0
@@ -191,7 +203,7 @@ class FeatureCache:
         key = self.key(path)
         if key is not None:
             cached = self._load(key)
-            if cached is not None and (cached.tags is not None or not self.tags):
+            if cached is not None and (not self.tags or (cached.tags is not None and cached.tagger == self._tagger)):
                 return cached, None, 0.0, True
         t0 = time.perf_counter()
         try:
@@ -206,6 +218,8 @@ class FeatureCache:
             message = f"'{path.name}': unexpected {type(exc).__name__} ({exc})."
             return None, message, time.perf_counter() - t0, False
         seconds = time.perf_counter() - t0
+        if self.tags:
+            feats = dataclasses.replace(feats, tagger=self._tagger)
         if key is not None:
             self._store(key, feats)
         return feats, None, seconds, False

@@ -66,6 +66,19 @@ def test_the_cache_keeps_tags_and_decodes_once(data_dir: Path, tmp_path: Path) -
     assert plain.features(tracks)[0][0] is not None and plain.hits == 1, "the entry with tags serves plain fits too"
 
 
+def test_tags_of_another_tagger_are_recomputed(data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hitdesk.training import featcache
+
+    tracks = [Track(data_dir / CLIP, None, 1, None, {})]
+    first = FeatureCache(root=tmp_path, window_seconds=4.0, progress=False, tags=True)
+    assert first.features(tracks)[0][0].tagger and first.misses == 1  # type: ignore[union-attr]
+    monkeypatch.setattr(featcache, "_tagger_digest", lambda: "another tagger")
+    other = FeatureCache(root=tmp_path, window_seconds=4.0, progress=False, tags=True)
+    feats = other.features(tracks)[0][0]
+    assert other.misses == 1 and feats is not None and feats.tagger == "another tagger"
+    assert other.features(tracks)[0][0] is not None and other.hits == 1
+
+
 def test_a_tags_model_card_is_understood() -> None:
     spec = parse_runtime({"inputs": ["tags"], "overall": "mean"}, "m")
     assert spec.inputs == ("tags",)
