@@ -98,8 +98,9 @@ ProgressCallback = Callable[[Progress], None]
 WindowCallback = Callable[[Window, FloatArray], None]
 StopCheck = Callable[[], bool]
 # Asked in full mode with the whole track's mel frames (in memory or in the temporary file, open only
-# during the call), the window plan, each window's tempo and the duration; hitdesk.explain's curve.
-TrackHook = Callable[[MelFrames, WindowPlan, dict[str, float], float], object]
+# during the call), the window plan, each window's tempo, the duration and the tagger's probabilities
+# of the track (None unless tagged: for models that score from them); hitdesk.explain's curve.
+TrackHook = Callable[[MelFrames, WindowPlan, dict[str, float], float, "FloatArray | None"], object]
 
 
 class _Reporter:
@@ -198,6 +199,9 @@ def analyze(
     True the analysis ends soon with ``AnalysisCancelledError``, the one exception this raises.
     """
     opts = options or AnalysisOptions()
+    shown_style, needs_tags = opts.style, bool(model.tag_names)
+    if needs_tags:  # the model scores from the tagger's tags: the same pass computes them
+        opts = replace(opts, style=True)
     p = Path(path)
     base = TrackResult(file=str(path), model=model.info.to_dict(), mode="fast" if opts.fast else "full")
     detail = AnalysisDetail()
@@ -227,7 +231,13 @@ def analyze(
             on_window(w, lm)
     reporter.check()
     tempo_duration = np.array([[feats.window_tempo[w.name], feats.duration_s] for w in windows])
-    scores = model.score_logmel(logmels, tempo_duration)
+    if needs_tags and (feats.style is None or feats.style.tags != model.tag_names):
+        log.warning("no usable tags for %s: %s", p, feats.style_note or "the tagger has other tags")
+        why = f"Model '{model.info.name}' scores from the music tagger's tags, and '{p.name}' has none it can use."
+        return replace(base, error=why), detail
+    scores = model.score_logmel(
+        logmels, tempo_duration, tags=None if feats.style is None else feats.style.probabilities
+    )
     if feats.plan.single:
         scores = scores * 3
         logmels = logmels * 3
@@ -266,7 +276,7 @@ def analyze(
         familiarity=familiarity,
         notes=tuple(notes),
         loudness=feats.loudness,
-        style=None if feats.style is None else feats.style.top(),
+        style=None if feats.style is None or not shown_style else feats.style.top(),
     )
     return result, detail
 
@@ -353,8 +363,9 @@ def _full_features(
         window_tempo = _SIDE_THREAD.submit(_window_tempi, plan, window_mel)
         track_stats = stats_from_frames(frames, duration)
         tempi = window_tempo.result()
-        extra = None if on_track is None else on_track(frames, plan, tempi, duration)  # while the frames exist
         style, note = (None, None) if listener is None else tagged(listener.finish)
+        tags = None if style is None else style.probabilities
+        extra = None if on_track is None else on_track(frames, plan, tempi, duration, tags)  # while the frames exist
         return _Features(duration, plan, window_mel, track_stats, tempi, track.loudness, extra, style, note)
 
 

@@ -94,13 +94,15 @@ def hit_curve(
     hop_s: float,
     window_tempo: dict[str, float],
     envelope: npt.NDArray[np.float32] | None = None,
+    tags: npt.ArrayLike | None = None,
 ) -> HitCurve | None:
     """The curve from a whole track's mel power (an array, or the analysis's frames, read a window at a
     time when they are in a temporary file); None when the audible part is shorter than two windows.
 
     A curve window that is one of the analysis's own (``plan``) is scored with the tempo the analysis
     measured on it; ``with_window_scores`` then gives it the analysis's own score. ``envelope``: the
-    frames' onset envelope when the caller has it already.
+    frames' onset envelope when the caller has it already; ``tags`` the tagger's probabilities of the
+    track, for a model that scores from them (every window gets the track's).
     """
     check_hop(hop_s)
     spans_s = curve_windows(plan, window_s, hop_s)
@@ -116,7 +118,7 @@ def hit_curve(
     for a in range(0, len(spans), _SCORE_BATCH):
         logmels = [power_to_db(frames.read(s)) for s in spans[a : a + _SCORE_BATCH]]
         td = np.array([[t, duration_s] for t in tempi[a : a + _SCORE_BATCH]], dtype=np.float64)
-        scored += [s.p_hit for s in model.score_logmel(logmels, td)]
+        scored += [s.p_hit for s in model.score_logmel(logmels, td, tags=tags)]
     return HitCurve(window_s, hop_s, tuple(CurvePoint(a, b, p) for (a, b), p in zip(spans_s, scored, strict=True)))
 
 

@@ -11,6 +11,8 @@ import logging
 from dataclasses import replace
 from pathlib import Path
 
+import numpy.typing as npt
+
 from hitdesk.analysis import (
     AnalysisDetail,
     AnalysisOptions,
@@ -57,9 +59,17 @@ def _curve_hook(model: HitModel, opts: AnalysisOptions) -> TrackHook:
     is not a positive number of seconds, before any work."""
     check_hop(opts.curve_hop_s)
 
-    def curve(frames: MelFrames, plan: WindowPlan, window_tempo: dict[str, float], duration_s: float) -> object:
+    def curve(
+        frames: MelFrames,
+        plan: WindowPlan,
+        window_tempo: dict[str, float],
+        duration_s: float,
+        tags: npt.ArrayLike | None,
+    ) -> object:
         envelope = frames_onset_envelope(frames)
-        made = hit_curve(model, frames, plan, duration_s, opts.window_seconds, opts.curve_hop_s, window_tempo, envelope)
+        made = hit_curve(
+            model, frames, plan, duration_s, opts.window_seconds, opts.curve_hop_s, window_tempo, envelope, tags
+        )
         return made, envelope
 
     return curve

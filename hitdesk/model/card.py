@@ -26,7 +26,8 @@ class FamiliarityReference:
 
 
 # Graph inputs the analysis can feed, and how the overall score may be formed.
-KNOWN_INPUTS = ("logmel", "tempo_duration", "meta")
+# ``tags``: the music tagger's probabilities of the track (hitdesk.style), one row per window.
+KNOWN_INPUTS = ("logmel", "tempo_duration", "meta", "tags")
 AGGREGATIONS = ("head", "mean", "median", "middle")
 # A card without a "runtime" section describes the default models' layout (hitdesk-zalo-v1 and v2).
 _V1_RUNTIME: dict[str, Any] = {"inputs": ["logmel", "tempo_duration"], "overall": "head"}
@@ -78,10 +79,10 @@ def parse_runtime(raw: dict[str, Any] | None, label: str) -> RuntimeSpec:
     spec = _V1_RUNTIME if raw is None else raw
     inputs = tuple(str(i) for i in spec.get("inputs", ()))
     unknown = [i for i in inputs if i not in KNOWN_INPUTS]
-    if unknown or "logmel" not in inputs or len(set(inputs)) != len(inputs):
+    if unknown or not {"logmel", "tags"} & set(inputs) or len(set(inputs)) != len(inputs):
         raise ModelError(
-            f"Model '{label}' declares inputs {list(inputs)}; this version can feed a 'logmel' input plus "
-            f"'tempo_duration' and 'meta', so it cannot be used."
+            f"Model '{label}' declares inputs {list(inputs)}; this version can feed a 'logmel' or 'tags' input "
+            f"plus 'tempo_duration' and 'meta', so it cannot be used."
         )
     overall = str(spec.get("overall", "head"))
     if overall not in AGGREGATIONS:

@@ -1,8 +1,9 @@
 """Running a model: the combined graph on log-mel windows, the optional head on track statistics.
 
-The card's "runtime" section says which inputs the combined graph takes (always ``logmel``; also
-``tempo_duration`` and ``meta`` where declared) and whether a head scores the whole track or the
-window scores are aggregated instead. Cards without it describe the first layout (both graphs).
+The card's "runtime" section says which inputs the combined graph takes (``logmel``, or the music
+tagger's ``tags`` of the track, or both; also ``tempo_duration`` and ``meta`` where declared) and
+whether a head scores the whole track or the window scores are aggregated instead. Cards without
+it describe the first layout (both graphs).
 """
 
 from __future__ import annotations
@@ -227,16 +228,19 @@ class HitModel:
         tempo_duration: npt.ArrayLike,
         meta: npt.ArrayLike | None = None,
         probe: str | None = None,
+        tags: npt.ArrayLike | None = None,
     ) -> list[Score]:
         """Scores log-mel windows (dB, 0 at each window's maximum), grouped by length into batches.
 
         Only the inputs the card declares are fed; ``meta`` (one row per window) defaults to the
-        card's fill values.
+        card's fill values. ``tags`` (the tagger's probabilities of the track, one row, or one per
+        window) has no default: a model that takes them cannot score without them.
         """
         td = np.atleast_2d(np.asarray(tempo_duration, dtype=np.float32))
         inputs = self.runtime.inputs
         meta_rows = self.meta_fill(len(logmels)) if meta is None else np.atleast_2d(np.asarray(meta, dtype=np.float32))
         arrays = [np.asarray(m, dtype=np.float32) for m in logmels]
+        tag_rows = self._tag_rows(tags, len(arrays))
         out: list[Score | None] = [None] * len(arrays)
         by_len: dict[int, list[int]] = {}
         for i, m in enumerate(arrays):
@@ -244,7 +248,9 @@ class HitModel:
                 raise ValueError(f"expected log-mel of shape ({FEATURES.n_mels}, frames), got {m.shape}")
             by_len.setdefault(m.shape[1], []).append(i)
         for idx in by_len.values():
-            feeds = {"logmel": np.stack([arrays[i] for i in idx])}
+            feeds = {"logmel": np.stack([arrays[i] for i in idx])} if "logmel" in inputs else {}
+            if tag_rows is not None:
+                feeds["tags"] = tag_rows[idx]
             if "tempo_duration" in inputs:
                 feeds["tempo_duration"] = td[idx]
             if "meta" in inputs:
@@ -252,6 +258,22 @@ class HitModel:
             for i, score in zip(idx, self._run(self._full, feeds, probe, HEAD_WINDOW), strict=True):
                 out[i] = score
         return [s for s in out if s is not None]
+
+    def _tag_rows(self, tags: npt.ArrayLike | None, n: int) -> npt.NDArray[np.float32] | None:
+        if "tags" not in self.runtime.inputs:
+            return None
+        if tags is None:
+            raise ModelError(f"Model '{self.info.name}' scores from the music tagger's tags, and this track has none.")
+        rows = np.atleast_2d(np.asarray(tags, dtype=np.float32))
+        return np.tile(rows, (n, 1)) if len(rows) == 1 else rows
+
+    @property
+    def tag_names(self) -> tuple[str, ...]:
+        """The tagger's tags the model takes, in its input's order (empty when it takes none)."""
+        if "tags" not in self.runtime.inputs:
+            return ()
+        tagger = (self.card.raw.get("model") or {}).get("tagger") or {}
+        return tuple(str(t) for t in tagger.get("tags", ()))
 
     def familiarity(self, stats: npt.ArrayLike) -> Familiarity | None:
         ref = self.card.familiarity
@@ -272,8 +294,17 @@ class HitModel:
         window_s = self.card.window_seconds or DEFAULT_WINDOW_SECONDS
         frames = 1 + int(window_s * FEATURES.sample_rate) // FEATURES.hop_length
         what = f"{FEATURES.n_mels}-band log-mel windows of {window_s:g} s"
+        tags = None
+        if "tags" in self.runtime.inputs:
+            n_tags = len(self.tag_names)
+            if not n_tags:
+                raise ModelError(
+                    f"Model '{self.info.name}' takes the music tagger's tags, but its card does not name them."
+                )
+            tags = np.full((1, n_tags), 0.1, dtype=np.float32)
+            what += f" and {n_tags} tag probabilities"
         self.score_logmel(
-            [np.full((FEATURES.n_mels, frames), -40.0, dtype=np.float32)], [[120.0, window_s]], probe=what
+            [np.full((FEATURES.n_mels, frames), -40.0, dtype=np.float32)], [[120.0, window_s]], probe=what, tags=tags
         )
         if self._head is not None:
             self.score_stats(np.zeros((1, N_STATS), dtype=np.float32), probe=f"{N_STATS} statistics")

@@ -123,6 +123,9 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", type=Path, required=True, help="folder for train/ and held-out/")
     sp.add_argument("--share", type=float, default=0.2, help="share of the artist groups held out (default 0.2)")
     sp.add_argument("--seed", type=int, default=0, help="which artist groups are held out (default 0)")
+
+    rl = sub.add_parser("recipes", help="list every recipe with one line on what it trains")
+    rl.add_argument("--json", action="store_true", help='a JSON list of {"name", "description"}')
     return parser
 
 
@@ -265,6 +268,19 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _recipes(args: argparse.Namespace) -> int:
+    from hitdesk.training.recipes.listing import recipe_lines
+
+    lines = recipe_lines()
+    if args.json:
+        print(json.dumps(lines, indent=2))
+    else:
+        width = max(len(r["name"]) for r in lines)
+        for r in lines:
+            print(f"{r['name']:<{width}}  {r['description']}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     # Logs go to stderr so that ``evaluate --json`` prints nothing but JSON on stdout.
@@ -286,6 +302,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _baselines(args)
         if args.command == "split-artists":
             return _split_artists(args)
+        if args.command == "recipes":
+            return _recipes(args)
         return _evaluate(args)
     except (HitdeskError, FileNotFoundError, ValueError) as exc:
         print(f"hitdesk-train: {exc}", file=sys.stderr)

@@ -5,10 +5,17 @@ middle 60 s) needs the same few arrays, so one pass per file computes them all w
 engine's code (``hitdesk.dsp``, window placement of ``hitdesk.analysis`` in full mode) and stores
 them as an ``.npz`` keyed by the file's content, the feature constants and the window length. A
 damaged or half-written entry is recomputed, never trusted; nothing is pickled.
+
+Recipes that learn from the music tagger (``tags-*``) also need the tagger's mean tag
+probabilities over the track, computed as the app computes them at run time (``StyleListener``
+with its default patches) from the same decoding pass. They are stored in the same entry: a fit
+that needs them and finds an entry without them (or with another tagger's, told by the tagger
+file's hash) recomputes that file once, with the tags.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -33,6 +40,7 @@ from hitdesk.dsp.stats import stats_from_mel
 from hitdesk.dsp.windows import frame_range, plan_windows
 from hitdesk.errors import HitdeskError
 from hitdesk.results import SEGMENT_NAMES
+from hitdesk.style import StyleListener
 from hitdesk.training.manifest import Track
 
 log = logging.getLogger(__name__)
@@ -50,6 +58,14 @@ class TrackFeatures:
     window_stats: dict[str, np.ndarray]  # per-window (42,) stats, as analysis scores segments
     middle60: np.ndarray  # (128, frames) float32 log-mel dB of the middle 60 s (whole audible part if shorter)
     duration_s: float
+    tags: np.ndarray | None = None  # (50,) float32 tagger probabilities in the tagger card's order, if asked
+    tagger: str = ""  # SHA-256 of the tagger file that gave ``tags``
+
+
+def _tagger_digest() -> str:
+    from hitdesk.model.tagger import tagger_stem
+
+    return content_hash(tagger_stem().with_suffix(".onnx")) or ""
 
 
 def default_root() -> Path:
@@ -58,9 +74,11 @@ def default_root() -> Path:
     return training_cache_dir()
 
 
-def compute_features(path: Path, window_seconds: float = DEFAULT_WINDOW_SECONDS) -> TrackFeatures:
-    """One full decode of ``path`` by analysis's own full-mode code (``hitdesk.analysis.track_mel``)."""
-    track = track_mel(path)
+def compute_features(path: Path, window_seconds: float = DEFAULT_WINDOW_SECONDS, tags: bool = False) -> TrackFeatures:
+    """One full decode of ``path`` by analysis's own full-mode code (``hitdesk.analysis.track_mel``);
+    with ``tags`` the music tagger listens to the same pass, as full mode's ``StyleListener`` does."""
+    listener = StyleListener() if tags else None
+    track = track_mel(path, listener=listener)
     mel, duration, start, end = track.mel, track.duration_s, track.start_s, track.end_s
     plan = plan_windows(start, end, window_seconds)
     n = mel.shape[1]
@@ -76,7 +94,13 @@ def compute_features(path: Path, window_seconds: float = DEFAULT_WINDOW_SECONDS)
     middle = plan_windows(start, end, MIDDLE_SECONDS).windows[1]
     middle60 = power_to_db(mel[:, frame_range(middle.start_s, middle.end_s, n)])
     stats = stats_from_mel(mel, duration).astype(np.float64)
-    return TrackFeatures(stats, windows, window_stats, middle60, duration)
+    tag_probs = None
+    if listener is not None:
+        style = listener.finish()
+        if style is None:
+            raise HitdeskError(f"'{path.name}' is shorter than the music tagger's 3 s patch, so it has no tags.")
+        tag_probs = np.asarray(style.probabilities, dtype=np.float32)
+    return TrackFeatures(stats, windows, window_stats, middle60, duration, tag_probs)
 
 
 def _to_arrays(f: TrackFeatures) -> dict[str, Any]:
@@ -84,6 +108,9 @@ def _to_arrays(f: TrackFeatures) -> dict[str, Any]:
     for name in SEGMENT_NAMES:
         arrays[f"window_{name}"] = f.windows[name]
         arrays[f"wstats_{name}"] = f.window_stats[name]
+    if f.tags is not None:
+        arrays["tags"] = f.tags
+        arrays["tagger"] = np.array(f.tagger)
     return arrays
 
 
@@ -95,16 +122,19 @@ def _from_npz(path: Path) -> TrackFeatures:
         wstats = {n: np.asarray(z[f"wstats_{n}"], dtype=np.float64) for n in SEGMENT_NAMES}
         middle60 = np.asarray(z["middle60"], dtype=np.float32)
         duration = float(z["duration_s"])
+        tags = np.asarray(z["tags"], dtype=np.float32) if "tags" in z.files else None
+        tagger = str(z["tagger"]) if "tagger" in z.files else ""
     shapes_ok = (
         stats.shape == (N_STATS,)
         and all(w.ndim == 2 and w.shape[0] == FEATURES.n_mels and w.shape[1] > 0 for w in windows.values())
         and all(s.shape == (N_STATS,) for s in wstats.values())
         and middle60.ndim == 2
         and middle60.shape[0] == FEATURES.n_mels
+        and (tags is None or (tags.ndim == 1 and bool(np.isfinite(tags).all())))
     )
     if not shapes_ok:
         raise ValueError("unexpected array shapes")
-    return TrackFeatures(stats, windows, wstats, middle60, duration)
+    return TrackFeatures(stats, windows, wstats, middle60, duration, tags, tagger)
 
 
 # (features, error sentence, seconds spent on audio, cache hit)
@@ -115,11 +145,17 @@ class FeatureCache:
     """Features of many tracks, from the disk cache where possible, computed (in parallel) otherwise."""
 
     def __init__(
-        self, root: Path | None = None, window_seconds: float = DEFAULT_WINDOW_SECONDS, progress: bool | None = None
+        self,
+        root: Path | None = None,
+        window_seconds: float = DEFAULT_WINDOW_SECONDS,
+        progress: bool | None = None,
+        tags: bool = False,
     ) -> None:
         self.root = Path(root) if root is not None else default_root()
         self.window_seconds = float(window_seconds)
         self.progress = progress  # None: a bar only when stderr is a terminal
+        self.tags = tags  # also the music tagger's probabilities (tags-* recipes)
+        self._tagger = _tagger_digest() if tags else ""
         self.audio_seconds = 0.0  # seconds spent decoding and computing features in the last features() call
         self.hits = 0
         self.misses = 0
@@ -167,11 +203,11 @@ class FeatureCache:
         key = self.key(path)
         if key is not None:
             cached = self._load(key)
-            if cached is not None:
+            if cached is not None and (not self.tags or (cached.tags is not None and cached.tagger == self._tagger)):
                 return cached, None, 0.0, True
         t0 = time.perf_counter()
         try:
-            feats = compute_features(path, self.window_seconds)
+            feats = compute_features(path, self.window_seconds, tags=self.tags)
         except HitdeskError as exc:
             text = str(exc)
             return None, text if f"'{path.name}'" in text else f"'{path.name}': {text}", time.perf_counter() - t0, False
@@ -182,6 +218,8 @@ class FeatureCache:
             message = f"'{path.name}': unexpected {type(exc).__name__} ({exc})."
             return None, message, time.perf_counter() - t0, False
         seconds = time.perf_counter() - t0
+        if self.tags:
+            feats = dataclasses.replace(feats, tagger=self._tagger)
         if key is not None:
             self._store(key, feats)
         return feats, None, seconds, False

@@ -276,6 +276,33 @@ class ResNetTiers(MelNet):
         return self._finish(self.classify(z))
 
 
+class TagJoint(MelNet):
+    """Yang et al. (ICASSP 2017) m5 and m6: the mel CNN (or its inception variant) trained jointly with
+    a branch on the music tagger's tag probabilities.
+
+    The audio net's last 1x1 layer gives ``embed`` maps averaged over time instead of one output; the
+    tag probabilities (standardised outside the net, as metadata is) go through one dense layer;
+    the two are concatenated and a linear layer gives the output. The tags travel in the ``meta``
+    slot the trainer and the exporter already know; the recipe names that input ``tags``.
+    Where we differ: the paper's tags come from its own tagger (JYnet) on the same clip; here they
+    are musicnn's MSD tags of the whole track (``hitdesk.style``), one vector for all windows.
+    """
+
+    def __init__(self, audio: str, n_tags: int, n_outputs: int = 1, embed: int = 32, tag_hidden: int = 32) -> None:
+        super().__init__(n_outputs, n_tags)
+        self.audio: MelNet = MelCNN(n_outputs=embed) if audio == "mel-cnn" else MelInception(n_outputs=embed)
+        self.tags = nn.Sequential(nn.Linear(n_tags, tag_hidden), nn.ReLU())
+        self.head = nn.Sequential(nn.ReLU(), nn.Dropout(0.3), nn.Linear(embed + tag_hidden, n_outputs))
+
+    def forward(self, logmel: torch.Tensor, meta: torch.Tensor | None = None) -> torch.Tensor:
+        self._check(logmel, meta)
+        assert meta is not None  # _check: a joint net always takes its tags
+        return self._finish(self.head(torch.cat([self.audio(logmel), self.tags(meta)], dim=1)))
+
+
+# The joint nets by recipe name, with the audio net each builds on.
+TAG_JOINT_NETS = {"tags-cnn-joint": "mel-cnn", "tags-inception-joint": "mel-inception"}
+
 NETS: dict[str, type[MelNet]] = {
     "mel-cnn": MelCNN,
     "mel-inception": MelInception,
@@ -294,6 +321,8 @@ def make_net(name: str, n_meta: int = 0, n_classes: int = 3) -> MelNet:
         return CNNMetadata(n_meta=n_meta)
     if name == "resnet-tiers":
         return ResNetTiers(n_classes=n_classes, n_meta=n_meta)
+    if name in TAG_JOINT_NETS:
+        return TagJoint(TAG_JOINT_NETS[name], n_tags=n_meta)
     raise ValueError(f"unknown net {name!r}; known: {', '.join(NETS)}")
 
 

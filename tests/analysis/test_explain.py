@@ -55,7 +55,9 @@ def test_the_curve_scores_the_beginning_window_like_the_analysis(model: HitModel
     from hitdesk.analysis import analyze as plain
     from hitdesk.explain.curve import hit_curve
 
-    def own_curve(frames: MelFrames, plan: WindowPlan, tempo: dict[str, float], duration_s: float) -> object:
+    def own_curve(
+        frames: MelFrames, plan: WindowPlan, tempo: dict[str, float], duration_s: float, tags: object
+    ) -> object:
         return hit_curve(model, frames, plan, duration_s, 5.0, 1.0, tempo)
 
     clip = data_dir / "chipdisko-12s.ogg"

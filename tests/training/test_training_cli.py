@@ -66,6 +66,7 @@ def test_help_lists_one_fitting_command(capsys: pytest.CaptureFixture[str]) -> N
         "features",
         "background",
         "split-artists",
+        "recipes",
     ]
     with pytest.raises(SystemExit):
         main(["fit-default", "--data", "x"])

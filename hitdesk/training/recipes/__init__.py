@@ -20,8 +20,9 @@ def manifest_recipes() -> dict[str, Recipe]:
     from hitdesk.training.recipes.dense_recipe import DenseDescriptors
     from hitdesk.training.recipes.linear import Intervals, MelStatsLinear
     from hitdesk.training.recipes.networks import net_recipes
+    from hitdesk.training.recipes.tags import tag_recipes
 
-    recipes: list[Recipe] = [DenseDescriptors(), MelStatsLinear(), *net_recipes(), Intervals()]
+    recipes: list[Recipe] = [DenseDescriptors(), MelStatsLinear(), *net_recipes(), Intervals(), *tag_recipes()]
     return {r.name: r for r in recipes}
 
 
@@ -33,6 +34,9 @@ RECIPE_NAMES = (
     "cnn-metadata",
     "resnet-tiers",
     "intervals",
+    "tags-linear",
+    "tags-cnn-joint",
+    "tags-inception-joint",
     ZALO_STATS,
 )
 

@@ -120,7 +120,9 @@ def load_data(req: FitRequest) -> tuple[RecipeData, list[str], float, str]:
     """The manifest's usable songs with cached features; failures are listed, not fatal."""
     manifest = _manifest(req)
     tracks = read_manifest(manifest)
-    cache = FeatureCache(root=req.cache_dir, window_seconds=req.window_seconds)
+    from hitdesk.training.recipes.tags import TAG_RECIPES
+
+    cache = FeatureCache(root=req.cache_dir, window_seconds=req.window_seconds, tags=req.recipe in TAG_RECIPES)
     feats, errors = cache.features(tracks, jobs=req.jobs)
     ok = [i for i, f in enumerate(feats) if f is not None]
     if len(ok) < 4:
@@ -240,6 +242,11 @@ def _parity(req: FitRequest, data: RecipeData, scorer: Scorer, cal: Any, stem: P
     # Windows of one length, so the graph and the scorer see identical inputs.
     x, _ = window_stack(data.feats)
     meta = None if not scorer.meta_fill else np.repeat(data.meta, 3, axis=0)
+    if "tags" in scorer.inputs:  # the tag recipes: every window carries its track's tags
+        tags = np.repeat(np.stack([np.asarray(f.tags) for f in data.feats]), 3, axis=0)
+        want = cal(np.asarray(scorer.score_windows(x, meta, tags), dtype=np.float64))
+        got = np.array([s.p_hit for s in model.score_logmel(list(x), np.zeros((len(x), 2)), meta, tags=tags)])
+        return float(np.max(np.abs(got - want)))
     want = cal(np.asarray(scorer.score_windows(x, meta), dtype=np.float64))
     got = np.array([s.p_hit for s in model.score_logmel(list(x), np.zeros((len(x), 2)), meta)])
     return float(np.max(np.abs(got - want)))

@@ -9,6 +9,7 @@ log-mel like every other.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,7 +75,11 @@ def fit_linear(x: np.ndarray, data_hit: np.ndarray, popularity: np.ndarray | Non
     folds = int(min(5, np.bincount(np.asarray(data_hit, dtype=np.int64)).min()))
     if folds < 2:
         return LinearModel(mean, std, np.zeros(x.shape[1]), float(np.mean(data_hit) - 0.5), "logistic")
-    logit = LogisticRegressionCV(Cs=[1.0 / a for a in PENALTY_GRID], cv=folds, max_iter=2000).fit(z, data_hit)
+    with warnings.catch_warnings():
+        # scikit-learn 1.8 announces new defaults (l1_ratios, which a plain L2 penalty never reads, and the
+        # scoring); the arguments above are the ones this recipe was measured with, so they stay.
+        warnings.filterwarnings("ignore", category=FutureWarning, module=r"sklearn\.linear_model")
+        logit = LogisticRegressionCV(Cs=[1.0 / a for a in PENALTY_GRID], cv=folds, max_iter=2000).fit(z, data_hit)
     return LinearModel(mean, std, np.asarray(logit.coef_[0], dtype=np.float64), float(logit.intercept_[0]), "logistic")
 
 
