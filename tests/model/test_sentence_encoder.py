@@ -48,7 +48,9 @@ def test_a_text_embeds_the_same_alone_and_in_a_padded_batch() -> None:
 
 def test_topics_are_closer_within_than_across() -> None:
     """The encoder carries meaning: two lines on one topic are closer than lines on two topics."""
-    e = load_encoder().embed(["the ocean waves crash on the shore", "sailing across the stormy sea", "my car engine roars"])
+    e = load_encoder().embed(
+        ["the ocean waves crash on the shore", "sailing across the stormy sea", "my car engine roars"]
+    )
     assert float(e[0] @ e[1]) > float(e[0] @ e[2]) + 0.1
 
 

