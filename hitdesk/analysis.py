@@ -35,6 +35,7 @@ from hitdesk.model.runtime import HitModel
 from hitdesk.paths import temp_dir
 from hitdesk.results import SegmentResult, TrackResult
 from hitdesk.style import Style, StyleListener, style_of_pieces, tagged
+from hitdesk.take_lyrics import take_embedding
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ class AnalysisOptions:
     curve: bool = True
     curve_hop_s: float = DEFAULT_CURVE_HOP_S
     style: bool = False  # the music tagger's tags (hitdesk.style), from the same pass or pieces
+    lyrics: str | None = None  # pasted lyrics, for models that take them (else the .lrc/.txt beside the file)
 
     def __post_init__(self) -> None:
         if not self.window_seconds >= MIN_TRACK_SECONDS:
@@ -227,7 +229,8 @@ def analyze(
             on_window(w, lm)
     reporter.check()
     tempo_duration = np.array([[feats.window_tempo[w.name], feats.duration_s] for w in windows])
-    scores = model.score_logmel(logmels, tempo_duration)
+    lyrics, lyrics_note = take_embedding(p, model.runtime, opts.lyrics)
+    scores = model.score_logmel(logmels, tempo_duration, lyrics=lyrics)
     if feats.plan.single:
         scores = scores * 3
         logmels = logmels * 3
@@ -255,6 +258,8 @@ def analyze(
         notes.append(FAST_LOUDNESS_NOTE)
     if feats.style_note:
         notes.append(feats.style_note)
+    if lyrics_note:
+        notes.append(lyrics_note)
     result = TrackResult(
         file=str(path),
         duration_s=feats.duration_s,

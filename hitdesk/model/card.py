@@ -26,7 +26,7 @@ class FamiliarityReference:
 
 
 # Graph inputs the analysis can feed, and how the overall score may be formed.
-KNOWN_INPUTS = ("logmel", "tempo_duration", "meta")
+KNOWN_INPUTS = ("logmel", "tempo_duration", "meta", "lyrics")
 AGGREGATIONS = ("head", "mean", "median", "middle")
 # A card without a "runtime" section describes the first model layout (hitdesk-zalo-v1).
 _V1_RUNTIME: dict[str, Any] = {"inputs": ["logmel", "tempo_duration"], "overall": "head"}
@@ -47,6 +47,11 @@ class RuntimeSpec:
     meta_columns: tuple[str, ...] = ()
     meta_fill: tuple[float, ...] = ()
     meta_fill_source: str = ""
+
+    @property
+    def takes_lyrics(self) -> bool:
+        """The graph has a ``lyrics`` input: the sentence encoder's embedding of the take's lyrics."""
+        return "lyrics" in self.inputs
 
     @property
     def has_head(self) -> bool:
@@ -81,7 +86,7 @@ def parse_runtime(raw: dict[str, Any] | None, label: str) -> RuntimeSpec:
     if unknown or "logmel" not in inputs or len(set(inputs)) != len(inputs):
         raise ModelError(
             f"Model '{label}' declares inputs {list(inputs)}; this version can feed a 'logmel' input plus "
-            f"'tempo_duration' and 'meta', so it cannot be used."
+            f"'tempo_duration', 'meta' and 'lyrics', so it cannot be used."
         )
     overall = str(spec.get("overall", "head"))
     if overall not in AGGREGATIONS:

@@ -85,6 +85,14 @@ class ModelInfo:
         return {"name": self.name, "version": self.version}
 
 
+def lyric_rows(lyrics: npt.ArrayLike | None, n: int) -> npt.NDArray[np.float32]:
+    """The take's lyrics embedding repeated for ``n`` windows; zeros when the take has no lyrics."""
+    from hitdesk.model.encoder import EMBEDDING_SIZE
+
+    row = np.zeros(EMBEDDING_SIZE, np.float32) if lyrics is None else np.asarray(lyrics, np.float32).reshape(-1)
+    return np.tile(row, (n, 1))
+
+
 class HitModel:
     """A loaded model: two onnxruntime sessions and the card.
 
@@ -193,11 +201,13 @@ class HitModel:
         tempo_duration: npt.ArrayLike,
         meta: npt.ArrayLike | None = None,
         probe: str | None = None,
+        lyrics: npt.ArrayLike | None = None,
     ) -> list[Score]:
         """Scores log-mel windows (dB, 0 at each window's maximum), grouped by length into batches.
 
         Only the inputs the card declares are fed; ``meta`` (one row per window) defaults to the
-        card's fill values.
+        card's fill values; ``lyrics`` (the take's embedding, one row for every window) to zeros,
+        which is what a lyrics model was trained with for songs without lyrics.
         """
         td = np.atleast_2d(np.asarray(tempo_duration, dtype=np.float32))
         inputs = self.runtime.inputs
@@ -215,6 +225,8 @@ class HitModel:
                 feeds["tempo_duration"] = td[idx]
             if "meta" in inputs:
                 feeds["meta"] = meta_rows[idx]
+            if "lyrics" in inputs:
+                feeds["lyrics"] = lyric_rows(lyrics, len(idx))
             for i, score in zip(idx, self._run(self._full, feeds, probe), strict=True):
                 out[i] = score
         return [s for s in out if s is not None]
