@@ -86,11 +86,14 @@ class ModelInfo:
 
 
 def lyric_rows(lyrics: npt.ArrayLike | None, n: int) -> npt.NDArray[np.float32]:
-    """The take's lyrics embedding repeated for ``n`` windows; zeros when the take has no lyrics."""
+    """One embedding row per window: the take's embedding (one vector) repeated, ``n`` rows as given,
+    or zeros when the take has no lyrics."""
     from hitdesk.model.encoder import EMBEDDING_SIZE
 
-    row = np.zeros(EMBEDDING_SIZE, np.float32) if lyrics is None else np.asarray(lyrics, np.float32).reshape(-1)
-    return np.tile(row, (n, 1))
+    rows = (
+        np.zeros((1, EMBEDDING_SIZE), np.float32) if lyrics is None else np.atleast_2d(np.asarray(lyrics, np.float32))
+    )
+    return rows if len(rows) == n else np.tile(rows[:1], (n, 1))
 
 
 class HitModel:
@@ -212,6 +215,7 @@ class HitModel:
         td = np.atleast_2d(np.asarray(tempo_duration, dtype=np.float32))
         inputs = self.runtime.inputs
         meta_rows = self.meta_fill(len(logmels)) if meta is None else np.atleast_2d(np.asarray(meta, dtype=np.float32))
+        lyrics_rows = lyric_rows(lyrics, len(logmels)) if "lyrics" in inputs else None
         arrays = [np.asarray(m, dtype=np.float32) for m in logmels]
         out: list[Score | None] = [None] * len(arrays)
         by_len: dict[int, list[int]] = {}
@@ -225,8 +229,8 @@ class HitModel:
                 feeds["tempo_duration"] = td[idx]
             if "meta" in inputs:
                 feeds["meta"] = meta_rows[idx]
-            if "lyrics" in inputs:
-                feeds["lyrics"] = lyric_rows(lyrics, len(idx))
+            if lyrics_rows is not None:
+                feeds["lyrics"] = lyrics_rows[idx]
             for i, score in zip(idx, self._run(self._full, feeds, probe), strict=True):
                 out[i] = score
         return [s for s in out if s is not None]

@@ -19,9 +19,11 @@ def manifest_recipes() -> dict[str, Recipe]:
     """Every recipe that trains on a manifest of audio files."""
     from hitdesk.training.recipes.dense_recipe import DenseDescriptors
     from hitdesk.training.recipes.linear import Intervals, MelStatsLinear
+    from hitdesk.training.recipes.multimodal import DeepHitsMultimodal
     from hitdesk.training.recipes.networks import net_recipes
 
     recipes: list[Recipe] = [DenseDescriptors(), MelStatsLinear(), *net_recipes(), Intervals()]
+    recipes.append(DeepHitsMultimodal())
     return {r.name: r for r in recipes}
 
 
@@ -33,6 +35,7 @@ RECIPE_NAMES = (
     "cnn-metadata",
     "resnet-tiers",
     "intervals",
+    "deephits-multimodal",
     ZALO_STATS,
 )
 
