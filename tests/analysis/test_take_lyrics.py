@@ -6,15 +6,13 @@ scored with its lyrics and one scored without (zeros) give different, known numb
 
 from __future__ import annotations
 
-import json
 import shutil
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-import onnx
 import pytest
-from onnx import TensorProto, helper, numpy_helper
+from lyrics_model import write_lyrics_model
 
 from hitdesk.analysis import AnalysisOptions, analyze_file
 from hitdesk.cache import cache_key
@@ -23,44 +21,8 @@ from hitdesk.model.encoder import load_encoder
 from hitdesk.model.runtime import HitModel
 from hitdesk.take_lyrics import NO_LYRICS_NOTE, take_embedding
 
-REPO = Path(__file__).resolve().parents[2]
-SHIPPED = REPO / "models" / "hitdesk-zalo-v1"
 OPTS = AnalysisOptions(window_seconds=3.0, curve=False)
 WORDS = "[00:01.00]Sailing on the ocean\n[00:04.00]under a silver moon"
-
-
-def _lyrics_model(folder: Path) -> Path:
-    f = TensorProto.FLOAT
-    nodes = [
-        helper.make_node("ReduceMean", ["logmel"], ["m"], axes=[1, 2], keepdims=0),
-        helper.make_node("Div", ["m", "ten"], ["a"]),
-        helper.make_node("ReduceSum", ["lyrics", "axis1"], ["s"], keepdims=0),
-        helper.make_node("Mul", ["s", "ten"], ["b"]),
-        helper.make_node("Add", ["a", "b"], ["z"]),
-        helper.make_node("Sigmoid", ["z"], ["p_hit"]),
-        helper.make_node("Identity", ["p_hit"], ["p_hit_low"]),
-        helper.make_node("Identity", ["p_hit"], ["p_hit_high"]),
-    ]
-    inits = [
-        numpy_helper.from_array(np.array(10.0, dtype=np.float32), "ten"),
-        numpy_helper.from_array(np.array([1], dtype=np.int64), "axis1"),
-    ]
-    ins = [
-        helper.make_tensor_value_info("logmel", f, ["batch", 128, "time"]),
-        helper.make_tensor_value_info("lyrics", f, ["batch", 384]),
-    ]
-    outs = [helper.make_tensor_value_info(o, f, ["batch"]) for o in ("p_hit", "p_hit_low", "p_hit_high")]
-    model = helper.make_model(helper.make_graph(nodes, "t", ins, outs, initializer=inits))
-    model.opset_import[0].version = 17
-    model.ir_version = 8
-    base = json.loads(SHIPPED.with_suffix(".json").read_text())
-    raw = {k: base[k] for k in ("feature_config", "stat_columns")}
-    raw |= {"name": "lyr", "version": "1", "label": {"definition": "test", "base_rate": 0.3}}
-    raw["runtime"] = {"inputs": ["logmel", "lyrics"], "overall": "mean"}
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "lyr.json").write_text(json.dumps(raw))
-    onnx.save_model(model, str(folder / "lyr.onnx"))
-    return folder / "lyr"
 
 
 @pytest.fixture
@@ -77,7 +39,7 @@ def test_the_runtime_section_may_declare_lyrics() -> None:
 
 
 def test_a_take_without_lyrics_is_scored_without_them_and_says_so(tmp_path: Path, take: Path) -> None:
-    model = HitModel(_lyrics_model(tmp_path / "m"))
+    model = HitModel(write_lyrics_model(tmp_path / "m"))
     without = analyze_file(take, model, OPTS)
     assert without.error is None and NO_LYRICS_NOTE in without.notes
     (take.parent / "song.lrc").write_text(WORDS, encoding="utf-8")
@@ -106,7 +68,7 @@ def test_models_without_a_lyrics_input_never_read_lyrics(take: Path, model: HitM
 
 
 def test_an_unreadable_lyrics_file_is_one_note(tmp_path: Path, take: Path) -> None:
-    model = HitModel(_lyrics_model(tmp_path / "m"))
+    model = HitModel(write_lyrics_model(tmp_path / "m"))
     (take.parent / "song.txt").write_bytes(b"\xff\xfe not utf-8")
     result = analyze_file(take, model, OPTS)
     assert result.error is None
@@ -116,7 +78,7 @@ def test_an_unreadable_lyrics_file_is_one_note(tmp_path: Path, take: Path) -> No
 def test_the_cache_key_follows_the_lyrics_file_for_lyrics_models_only(
     tmp_path: Path, take: Path, model: HitModel
 ) -> None:
-    lyr = HitModel(_lyrics_model(tmp_path / "m"))
+    lyr = HitModel(write_lyrics_model(tmp_path / "m"))
     before = (cache_key(take, lyr, OPTS), cache_key(take, model, OPTS))
     (take.parent / "song.lrc").write_text(WORDS, encoding="utf-8")
     after = (cache_key(take, lyr, OPTS), cache_key(take, model, OPTS))
