@@ -84,3 +84,19 @@ def test_the_cache_key_follows_the_lyrics_file_for_lyrics_models_only(
     after = (cache_key(take, lyr, OPTS), cache_key(take, model, OPTS))
     assert before[0] is not None and after[0] is not None and before[0].name != after[0].name
     assert before[1] is not None and after[1] is not None and before[1].name == after[1].name
+
+
+def test_the_hit_curve_of_a_lyrics_model_hears_the_lyrics(tmp_path: Path, take: Path) -> None:
+    """Every point of the curve, not only the three windows, is scored with the take's lyrics."""
+    from hitdesk.explain import analyze_file as analyze_explained
+
+    model = HitModel(write_lyrics_model(tmp_path / "m"))
+    opts = AnalysisOptions(window_seconds=3.0, curve_hop_s=1.0)
+    without = analyze_explained(take, model, opts)
+    (take.parent / "song.lrc").write_text(WORDS, encoding="utf-8")
+    with_file = analyze_explained(take, model, opts)
+    assert without.curve is not None and with_file.curve is not None
+    assert len(with_file.curve.points) == len(without.curve.points) > 3
+    shift = 10.0 * float(load_encoder().embed(["Sailing on the ocean\nunder a silver moon"])[0].sum())
+    for a, b in zip(with_file.curve.points, without.curve.points, strict=True):
+        assert _logit(a.p_hit) - _logit(b.p_hit) == pytest.approx(shift, abs=1e-3)
