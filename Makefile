@@ -36,7 +36,7 @@ $(APP_STAMP): pyproject.toml | $(VENV)/bin/python
 	@touch $(APP_STAMP)
 
 $(DEV_STAMP): pyproject.toml | $(VENV)/bin/python
-	$(BIN)/python -m pip install --quiet -e '.[train,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[train,dev,scale]'
 	@touch $(APP_STAMP) $(DEV_STAMP)
 
 # The main job: the app where there is a display; on a headless machine a demo analysis.
@@ -85,6 +85,7 @@ bench: setup-dev
 	$(BIN)/python bench/bench_compare.py --corpus $(CORPUS)
 	$(BIN)/python bench/bench_record.py
 	$(BIN)/python bench/bench_memory.py
+	$(BIN)/python bench/bench_batch.py --corpus $(CORPUS)
 
 # The one-folder app in dist/hitdesk and dist/hitdesk-<version>-linux-<arch>.tar.gz (PyInstaller; a few minutes).
 package: setup-dev

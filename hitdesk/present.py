@@ -13,6 +13,7 @@ import io
 import json
 import math
 import os
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
@@ -376,6 +377,31 @@ def style_line(style: object, top: int = 3) -> str:
     return "sounds like: " + ", ".join(
         f"{terminal_text(str(t.get('tag')))} {float(t.get('p') or 0.0):.2f}" for t in tags
     )
+
+
+def format_compare(
+    takes: Sequence[Mapping[str, Any]], pairs: Sequence[Mapping[str, Any]], reasons: Sequence[str], rule: str
+) -> str:
+    """What ``hitdesk compare`` prints: the takes ranked (failed files last), one sentence per pair
+    (``reasons[i]`` says why pair i is no clear difference), and how "clear" is decided."""
+    lines = [f"{'rank':>4}  {'P(hit)':>6}  {'range':<9}  take"]
+    rank = 0
+    for r in takes:
+        name = terminal_text(os.path.basename(str(r.get("file") or "?")) or r.get("file"))
+        if r.get("error") or not isinstance(r.get("overall"), dict):
+            lines.append(f"{'-':>4}  {'failed':>6}  {'':<9}  {name}: {terminal_text(r.get('error'))}")
+            continue
+        rank += 1
+        lines.append(f"{rank:>4}  {pct(r['overall'].get('p_hit')):>6}  {_range_cell(r['overall']):<9}  {name}")
+    lines.append("")
+    if not pairs:
+        lines.append("Fewer than two takes have a score, so there is nothing to compare.")
+    for pair, reason in zip(pairs, reasons, strict=True):
+        a, b = (terminal_text(os.path.basename(str(pair[k]))) for k in ("a", "b"))
+        points = 100.0 * float(pair["difference"])
+        said = f"'{a}' scores {points:.1f} points above '{b}'" if round(points, 1) else f"'{a}' and '{b}' score alike"
+        lines.append(f"{said}: {'a clear difference' if pair['clear'] else 'no clear difference, ' + reason}.")
+    return "\n".join([*lines, "", *textwrap.wrap(rule, 100)]) + "\n"
 
 
 def _why_lines(r: Mapping[str, Any]) -> list[str]:

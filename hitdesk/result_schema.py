@@ -17,6 +17,7 @@ from hitdesk.results import (
     FAMILIARITY_KEYS,
     LOUDNESS_KEYS,
     LOUDNESS_ORDER,
+    MEMBER_KEYS,
     MODES,
     OUTPUT_KEYS,
     PLATFORM_KEYS,
@@ -75,11 +76,11 @@ def validate_result_dict(d: object) -> dict[str, Any]:
         _number(duration, "duration_s", low=0.0)
     if not isinstance(r["segments"], list):
         raise ResultSchemaError("segments must be a list")
-    segments = [_fields(s, SEGMENT_KEYS, "segment") for s in r["segments"]]
+    segments = [_fields(s, SEGMENT_KEYS, "segment", optional=MEMBER_KEYS) for s in r["segments"]]
     for seg in segments:
         _check_score(seg, f"segment {seg['name']!r}")
     if r["overall"] is not None:
-        _check_score(_fields(r["overall"], SCORE_KEYS, "overall"), "overall")
+        _check_score(_fields(r["overall"], SCORE_KEYS, "overall", optional=MEMBER_KEYS), "overall")
     if r["familiarity"] is not None:
         fam = _fields(r["familiarity"], FAMILIARITY_KEYS, "familiarity")
         _number(fam["mahalanobis"], "familiarity.mahalanobis", low=0.0)
@@ -256,6 +257,12 @@ def _check_score(d: dict[str, Any], what: str) -> None:
     p, lo, hi = (_number(d[k], f"{what} {k}", 0.0, 1.0) for k in ("p_hit", "p_hit_low", "p_hit_high"))
     if not lo <= p <= hi:
         raise ResultSchemaError(f"{what}: p_hit_low <= p_hit <= p_hit_high does not hold")
+    members = d.get("members")
+    if members is not None or "members" in d:
+        if not isinstance(members, list) or not members:
+            raise ResultSchemaError(f"{what} members must be a non-empty list of probabilities")
+        for i, m in enumerate(members):
+            _number(m, f"{what} members[{i}]", 0.0, 1.0)
 
 
 def _check_tags(tags: object) -> None:

@@ -18,7 +18,8 @@ if TYPE_CHECKING:  # imported when first needed: every `hitdesk` command imports
 # Bumped whenever a field is added, dropped or changes meaning. The result cache folds it into its
 # keys, so an entry written before the change is recomputed instead of read with a field missing.
 RESULT_SCHEMA_VERSION = 4  # 2: "loudness"; 3: its range, PLR and maxima, "stereo", "clipping", "curve",
-# "explanation" (also per segment), "tonal_balance"; 4: "problem_spots", "style"
+# "explanation" (also per segment), "tonal_balance"; 4: "problem_spots", "style", and "members" in
+# scores of models that give them
 
 # The three windows, in the order analysis reports them (as hitdesk.dsp.windows names them; not
 # imported from there so that this module stays free of numpy).
@@ -59,6 +60,7 @@ PLATFORM_KEYS = frozenset({"name", "target_lufs", "gain_db", "true_peak_after_db
 QC_KEYS = frozenset({"rule", "status", "detail"})
 QC_STATUSES = ("pass", "warn", "fail")
 SCORE_KEYS = frozenset({"p_hit", "p_hit_low", "p_hit_high"})
+MEMBER_KEYS = frozenset({"members"})  # present in a score only where the model gives member scores
 SEGMENT_KEYS = SCORE_KEYS | {"name", "start_s", "end_s", "explanation"}
 FAMILIARITY_KEYS = frozenset({"mahalanobis", "typicality", "unlike_training_data"})
 STYLE_KEYS = frozenset({"tag", "p"})
@@ -81,18 +83,34 @@ class StyleTag:
 
 @dataclass(frozen=True)
 class Score:
-    """A calibrated P(hit) with the range the model's ensemble members span."""
+    """A calibrated P(hit) with the range the model's ensemble members span.
+
+    ``members`` holds each ensemble member's own calibrated P(hit), in the model's member order, when
+    the model gives them (a graph with a ``members`` output); paired comparisons of two takes
+    (``hitdesk.ranking``) need them, because the same members score both takes. None otherwise, and
+    then the JSON has no "members" key (results of such models read as they always did).
+    """
 
     p_hit: float
     p_hit_low: float
     p_hit_high: float
+    members: tuple[float, ...] | None = None
 
-    def to_dict(self) -> dict[str, float]:
-        return {"p_hit": self.p_hit, "p_hit_low": self.p_hit_low, "p_hit_high": self.p_hit_high}
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"p_hit": self.p_hit, "p_hit_low": self.p_hit_low, "p_hit_high": self.p_hit_high}
+        if self.members is not None:
+            out["members"] = list(self.members)
+        return out
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Score:
-        return cls(float(d["p_hit"]), float(d["p_hit_low"]), float(d["p_hit_high"]))
+        members = d.get("members")
+        return cls(
+            float(d["p_hit"]),
+            float(d["p_hit_low"]),
+            float(d["p_hit_high"]),
+            None if members is None else tuple(float(m) for m in members),
+        )
 
 
 @dataclass(frozen=True)

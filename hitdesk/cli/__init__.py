@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from hitdesk.cli import analyze, capture, devices, gui, report
+from hitdesk.cli import analyze, batch, capture, compare, devices, gui, report
 from hitdesk.cli.common import (
     EXIT_BROKEN_PIPE,
     EXIT_INTERRUPTED,
@@ -84,12 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--version", action=_VersionAction, help="show the versions of HitDesk, its default model and Python"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for command in (analyze, report, gui, capture, devices):
+    for command in (analyze, compare, report, batch, gui, capture, devices):
         command.add_parser(sub)
     return parser
 
 
-COMMANDS = ("analyze", "report", "gui", "capture", "devices", *analyze.ALIASES)
+COMMANDS = ("analyze", "compare", "report", "batch", "gui", "capture", "devices", *analyze.ALIASES)
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:

@@ -6,9 +6,10 @@ import argparse
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from hitdesk import present
 from hitdesk.cli.args import add_model, add_window_seconds, curve_hop, positive_whole_number
 from hitdesk.cli.common import (
     EXIT_FAILED,
@@ -26,6 +27,7 @@ from hitdesk.errors import HitdeskError
 from hitdesk.results import TrackResult
 
 if TYPE_CHECKING:
+    from hitdesk.model import HitModel
     from hitdesk.platforms import Platform
     from hitdesk.qc import Profile
 
@@ -109,10 +111,14 @@ def _analyze_one(job: Job) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    return run_guarded(_analyze, args)
+
+
+def run_guarded(body: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
     """Ctrl-C and SIGTERM stop every worker at once (exit 130 / 143) and print nothing on stdout."""
     old_term = signal.signal(signal.SIGTERM, raise_terminated) if _main_thread() else None
     try:
-        return _analyze(args)
+        return body(args)
     except KeyboardInterrupt:
         error("interrupted")
         return EXIT_INTERRUPTED
@@ -129,32 +135,53 @@ def _main_thread() -> bool:
 
 
 def _analyze(args: argparse.Namespace) -> int:
-    from hitdesk.audio import InputProblem, expand_inputs
+    try:
+        platforms, profile = prepare(args)
+    except HitdeskError as exc:
+        error(str(exc))
+        return EXIT_USAGE
+    results = analyzed(args, platforms, profile)
+    try:
+        if args.json:
+            emit(present.results_json(results), utf8=True)
+        elif args.csv:
+            emit(present.results_csv(results), utf8=True)
+        else:
+            emit(present.format_human(results, _worker_model.card))
+    except OutputClosedError as closed:
+        return closed.status
+    return EXIT_FAILED if any(r.get("error") for r in results) else EXIT_OK
 
+
+def prepare(args: argparse.Namespace) -> tuple[tuple[Platform, ...], Profile | None]:
+    """Loads the model (once here too: a bad model is reported before any work; the tagger too with
+    ``--style``), the platform presets, the QC profile and the tonal target asked for (kept as
+    ``args.tonal``); raises the HitdeskError of the first that cannot be used."""
     cpus = available_cpus()
     if args.jobs > cpus:
         error(f"--jobs {args.jobs} is more than the {cpus} CPUs this process may use; using {cpus}.")
         args.jobs = cpus
+    _init_worker(args.model, args.style)
+    targets = _targets(args.qc)
+    args.tonal = _tonal_target(args.tonal_target)
+    return targets
+
+
+def loaded_model() -> HitModel:
+    """The model ``prepare`` loaded."""
+    return _worker_model  # type: ignore[no-any-return]
+
+
+def analyzed(
+    args: argparse.Namespace, platforms: tuple[Platform, ...], profile: Profile | None
+) -> list[dict[str, Any]]:
+    """Every input's ``analyze --json`` object, in the order given (folders expanded), failures included."""
+    from hitdesk.audio import InputProblem, expand_inputs
 
     inputs = expand_inputs(args.files)
     rows: list[dict[str, Any] | None] = [None] * len(inputs)
     jobs: list[tuple[int, Job]] = []
     threads = decode_threads(min(args.jobs, max(1, len(inputs))))
-    try:
-        _init_worker(args.model, args.style)  # load once here too: a bad model is reported before any work
-    except HitdeskError as exc:
-        error(str(exc))
-        return EXIT_USAGE
-    try:
-        platforms, profile = _targets(args.qc)
-    except HitdeskError as exc:
-        error(str(exc))
-        return EXIT_USAGE
-    try:
-        tonal = _tonal_target(args.tonal_target)
-    except HitdeskError as exc:
-        error(str(exc))
-        return EXIT_USAGE
     window_s = window_seconds_for(args.window_seconds, _worker_model.card.window_seconds)
     for i, item in enumerate(inputs):
         if isinstance(item, InputProblem):
@@ -181,7 +208,6 @@ def _analyze(args: argparse.Namespace) -> int:
     for i, row in zip([i for i, _ in jobs], _run_jobs([j for _, j in jobs], args), strict=True):
         rows[i] = row
 
-    from hitdesk import present
     from hitdesk.platforms import platform_rows
     from hitdesk.qc import check
 
@@ -190,20 +216,10 @@ def _analyze(args: argparse.Namespace) -> int:
         if r is not None:
             qc = None if profile is None else check(r, profile)
             gains = platform_rows(r.get("loudness"), platforms)
-            if tonal is not None and r.get("tonal_balance") is not None:
-                r["tonal_balance"]["target"] = tonal
+            if args.tonal is not None and r.get("tonal_balance") is not None:
+                r["tonal_balance"]["target"] = args.tonal
             results.append(present.with_outputs(r, gains, qc, profile is not None))
-
-    try:
-        if args.json:
-            emit(present.results_json(results), utf8=True)
-        elif args.csv:
-            emit(present.results_csv(results), utf8=True)
-        else:
-            emit(present.format_human(results, _worker_model.card))
-    except OutputClosedError as closed:
-        return closed.status
-    return EXIT_FAILED if any(r.get("error") for r in results) else EXIT_OK
+    return results
 
 
 def _tonal_target(name: str | None) -> dict[str, Any] | None:

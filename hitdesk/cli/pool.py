@@ -14,7 +14,9 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # imported where used: a command on one file never starts a pool (30-40 ms of imports)
@@ -25,6 +27,7 @@ from hitdesk.settings_schema import machine_cores
 log = logging.getLogger(__name__)
 
 GRACE_SECONDS = 2.0
+AHEAD = 4  # jobs queued per worker
 _PR_SET_PDEATHSIG = 1
 
 
@@ -79,7 +82,7 @@ def _guarded(fn: Callable[[Any], Any], job: Any) -> Any:
 
 def run_parallel(
     fn: Callable[[Any], Any],
-    jobs: Sequence[Any],
+    jobs: Iterable[Any],
     workers: int,
     initializer: Callable[..., None],
     initargs: tuple[Any, ...],
@@ -93,9 +96,15 @@ def run_parallel(
     )
     finished = False
     try:
-        futures: list[Future[Any]] = [pool.submit(_guarded, fn, job) for job in jobs]
-        for future in futures:
-            yield future.result()
+        # At most a few jobs per worker are queued ahead: a catalogue of a million files is not a
+        # million futures, and an interrupt has little queued work to cancel.
+        todo = iter(jobs)
+        queued: deque[Future[Any]] = deque(pool.submit(_guarded, fn, job) for job in islice(todo, workers * AHEAD))
+        while queued:
+            result = queued.popleft().result()
+            for job in islice(todo, 1):
+                queued.append(pool.submit(_guarded, fn, job))
+            yield result
         finished = True
     finally:
         if finished:

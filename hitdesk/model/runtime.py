@@ -28,6 +28,8 @@ DEFAULT_MODEL_NAME = "hitdesk-zalo-v1"
 UNFAMILIAR_TYPICALITY = 0.01
 
 _OUTPUTS = ("p_hit", "p_hit_low", "p_hit_high")
+# Optional: each ensemble member's calibrated P(hit), [batch, n_members] (models from version 2 on).
+MEMBERS_OUTPUT = "members"
 _HEAD_INPUTS = ("stats",)
 
 
@@ -129,6 +131,12 @@ class HitModel:
         """Whether the overall score comes from a head on whole-track statistics."""
         return self._head is not None
 
+    @property
+    def has_members(self) -> bool:
+        """Whether the overall score comes with each ensemble member's score (``Score.members``): the
+        head has a ``members`` output, or, for a model without a head, the combined graph has one."""
+        return _has_members(self._head if self._head is not None else self._full)
+
     def _check_meta_width(self, session: object, name: str) -> None:
         shape = next(i.shape for i in session.get_inputs() if i.name == "meta")  # type: ignore[attr-defined]
         width = shape[1] if len(shape) == 2 else None
@@ -192,7 +200,12 @@ class HitModel:
         if knots:  # the range was measured for a song's probability: read it off at the overall one
             agg[1] = np.interp(agg[0], knots["p"], knots["low"])
             agg[2] = np.interp(agg[0], knots["p"], knots["high"])
-        return Score(float(agg[0]), float(min(agg[1], agg[0])), float(max(agg[2], agg[0])))
+        members = None
+        if all(s.members is not None for s in scores):  # each member's windows, aggregated the same way
+            per = np.array([s.members for s in scores], dtype=np.float64)
+            agg_members = np.median(per, axis=0) if rule == "median" else per.mean(axis=0)
+            members = tuple(float(m) for m in agg_members)
+        return Score(float(agg[0]), float(min(agg[1], agg[0])), float(max(agg[2], agg[0])), members)
 
     def meta_fill(self, n: int) -> npt.NDArray[np.float32]:
         """The metadata fed for ``n`` windows when none is known: the card's declared values."""
@@ -264,17 +277,19 @@ class HitModel:
         """The model's scores for a batch; a failing run or an output that is no probability is a ModelError."""
         n = len(next(iter(feeds.values())))
         name = self.info.name
+        wanted = [*_OUTPUTS, MEMBERS_OUTPUT] if _has_members(session) else list(_OUTPUTS)
         try:
-            outputs = session.run(list(_OUTPUTS), feeds)  # type: ignore[attr-defined]
+            outputs = session.run(wanted, feeds)  # type: ignore[attr-defined]
         except Exception as exc:  # onnxruntime's own exception types: shapes, types, kernels
             what = f" ({probe})" if probe else ""
             raise ModelError(
                 f"Model '{name}' cannot take the inputs HitDesk gives it{what}: its input shapes differ."
             ) from exc
-        p, lo, hi = (np.asarray(a, dtype=np.float64).reshape(-1) for a in outputs)
+        p, lo, hi = (np.asarray(a, dtype=np.float64).reshape(-1) for a in outputs[:3])
         if not p.size == lo.size == hi.size == n:
             raise ModelError(f"Model '{name}' gives {p.size} scores for {n} inputs, so it cannot be used.")
-        for values in (p, lo, hi):
+        members = _member_rows(outputs[3], n, name) if len(outputs) > 3 else None
+        for values in (p, lo, hi, *([] if members is None else [members.reshape(-1)])):
             bad = values[~(np.isfinite(values) & (values >= 0.0) & (values <= 1.0))]
             if bad.size:
                 raise ModelError(
@@ -284,4 +299,22 @@ class HitModel:
         # Keep the documented ordering even where float rounding crosses it.
         lo = np.minimum(lo, p)
         hi = np.maximum(hi, p)
-        return [Score(float(a), float(b), float(c)) for a, b, c in zip(p, lo, hi, strict=True)]
+        rows: list[tuple[float, ...] | None] = (
+            [None] * n if members is None else [tuple(float(m) for m in row) for row in members]
+        )
+        return [Score(float(a), float(b), float(c), m) for a, b, c, m in zip(p, lo, hi, rows, strict=True)]
+
+
+def _has_members(session: object) -> bool:
+    return any(o.name == MEMBERS_OUTPUT for o in session.get_outputs())  # type: ignore[attr-defined]
+
+
+def _member_rows(values: object, n: int, name: str) -> npt.NDArray[np.float64]:
+    """The ``members`` output as [n, members]; any other shape is refused with one sentence."""
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.ndim != 2 or arr.shape[0] != n or arr.shape[1] < 1:
+        raise ModelError(
+            f"Model '{name}' gives member scores of shape {list(arr.shape)} for {n} inputs "
+            f"(expected [{n}, members]), so it cannot be used."
+        )
+    return arr

@@ -99,6 +99,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     ws.add_argument("--corpus", type=Path, required=True, help="folder of real tracks (its .ogg and .opus files)")
     ws.add_argument("--out", type=Path, default=None, help="JSON path (default: hitdesk/training/window_shift.json)")
+    ft = sub.add_parser(
+        "features", help="fill the feature cache with a manifest's tracks (processes or Ray), so fit decodes none"
+    )
+    ft.add_argument("--manifest", type=Path, required=True, help="CSV with a path column")
+    ft.add_argument("--engine", choices=("local", "ray"), default="local", help="processes here (default) or Ray")
+    ft.add_argument("--address", default=None, help="join this Ray cluster (implies --engine ray)")
+    ft.add_argument("--jobs", type=int, default=None, help="workers (default: one per CPU)")
+    ft.add_argument("--cache-dir", type=Path, default=None, help="feature cache folder (default: the user cache)")
+    ft.add_argument(
+        "--window-seconds", type=window_seconds_arg, default=DEFAULT_WINDOW_SECONDS, help="as fit's --window-seconds"
+    )
     bg = sub.add_parser(
         "background", help="summarise the training songs for explanations (written beside the model, card updated)"
     )
@@ -119,6 +130,26 @@ def _background(args: argparse.Namespace) -> int:
         f"{info['baseline_p_hit']:.3f} (mean over the songs {info['mean_p_hit_of_training_songs']:.3f})"
     )
     return 0
+
+
+def _features(args: argparse.Namespace) -> int:
+    from hitdesk.batch.features import fill_features
+    from hitdesk.training.featcache import default_root
+    from hitdesk.training.manifest import read_manifest
+
+    tracks = read_manifest(args.manifest)
+    root = args.cache_dir or default_root()
+    engine = "ray" if args.address else args.engine
+    outcome = fill_features(
+        [t.path for t in tracks], root, args.window_seconds, engine, args.address, args.jobs, sys.stderr
+    )
+    for error in outcome.errors:
+        print(f"hitdesk-train: {error}", file=sys.stderr)
+    print(
+        f"features of {outcome.tracks} tracks in {root}: {outcome.cached} already there, "
+        f"{outcome.computed} computed, {len(outcome.errors)} failed"
+    )
+    return 1 if outcome.errors else 0
 
 
 def _measure_window_shift(args: argparse.Namespace) -> int:
@@ -232,6 +263,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _fit(args)
         if args.command == "measure-window-shift":
             return _measure_window_shift(args)
+        if args.command == "features":
+            return _features(args)
         if args.command == "background":
             return _background(args)
         if args.command == "baselines":

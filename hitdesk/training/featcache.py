@@ -186,6 +186,12 @@ class FeatureCache:
             self._store(key, feats)
         return feats, None, seconds, False
 
+    def fill(self, path: Path) -> tuple[bool, str | None]:
+        """Makes sure the cache holds ``path``'s features (``hitdesk-train features`` on an engine):
+        (they were there already, error sentence or None)."""
+        _, error, _, hit = self._one(Track(path, None, None, None))
+        return hit, error
+
     def features(self, tracks: Sequence[Track], jobs: int = 1) -> tuple[list[TrackFeatures | None], list[str]]:
         """Features per track (None where it failed) and one sentence per failed track.
 

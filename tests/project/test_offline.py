@@ -112,6 +112,20 @@ def test_the_guard_refuses_and_records(tmp_path: Path) -> None:
     assert any(line.startswith("socket.connect_ex") for line in logged), logged
 
 
+def test_batch_offline(tmp_path: Path) -> None:
+    """``hitdesk batch`` with its default engine, worker processes and Parquet parts, under the same guard."""
+    require_model()
+    files = [str(p) for p in clips()]
+    out = tmp_path / "results"
+    proc, guard_log, strace_log = _run_guarded(
+        tmp_path, ["batch", "--jobs", "2", *files, "--out", str(out)], _env(tmp_path), timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert f"{len(files)}/{len(files)} done, 0 failed" in proc.stderr
+    assert list(out.glob("part-*.parquet"))
+    _assert_offline(guard_log, strace_log)
+
+
 def test_cli_analysis_offline(tmp_path: Path) -> None:
     require_model()
     files = [str(p) for p in clips()]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -102,3 +103,30 @@ def test_training_writes_no_telemetry(tmp_path: Path, module: str) -> None:
     proc = _run(tmp_path, [sys.executable, "-c", code])
     assert proc.returncode == 0, proc.stderr
     assert _telemetry_files(tmp_path / "home") == []
+
+
+@pytest.mark.parametrize("engine", ["local", "ray"])
+def test_batch_writes_no_telemetry(tmp_path: Path, data_dir: Path, engine: str) -> None:
+    """Ray's workers load the model too; Ray itself keeps its usage statistics off and writes no
+    token into HOME (``~/.ray``)."""
+    if engine == "ray":
+        pytest.importorskip("ray", reason="needs the scale extra")
+    clips = sorted(str(p) for p in data_dir.iterdir() if p.suffix in {".ogg", ".flac", ".m4a"})
+    out = tmp_path / "results"
+    trace = tmp_path / "connect.log"
+    # Every process's connections are logged where strace works: Ray's head process probed the cloud
+    # metadata services (HTTP to 169.254.169.254 and metadata.google.internal) before HitDesk stopped it.
+    strace = ["strace", "-f", "-qq", "-e", "trace=connect", "-o", str(trace)]
+    if shutil.which("strace") is None or subprocess.run([*strace, "true"], check=False).returncode != 0:
+        strace = []
+    cmd = [*strace, sys.executable, "-m", "hitdesk", "batch", "--engine", engine, *clips, "--out", str(out)]
+    proc = _run(tmp_path, cmd)
+    assert proc.returncode == 0, proc.stderr
+    assert f"{len(clips)}/{len(clips)} done" in proc.stderr
+    home = tmp_path / "home"
+    assert _telemetry_files(home) == []
+    assert not (home / ".ray").exists()
+    if strace:
+        log = trace.read_text(errors="replace")
+        assert "169.254.169.254" not in log
+        assert "htons(80)" not in log and "htons(443)" not in log
