@@ -35,6 +35,7 @@ from hitdesk.model.runtime import HitModel
 from hitdesk.paths import temp_dir
 from hitdesk.results import SegmentResult, TrackResult
 from hitdesk.style import Style, StyleListener, style_of_pieces, tagged
+from hitdesk.take_lyrics import take_embedding
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ class AnalysisOptions:
     curve: bool = True
     curve_hop_s: float = DEFAULT_CURVE_HOP_S
     style: bool = False  # the music tagger's tags (hitdesk.style), from the same pass or pieces
+    lyrics: str | None = None  # pasted lyrics, for models that take them (else the .lrc/.txt beside the file)
 
     def __post_init__(self) -> None:
         if not self.window_seconds >= MIN_TRACK_SECONDS:
@@ -235,8 +237,9 @@ def analyze(
         log.warning("no usable tags for %s: %s", p, feats.style_note or "the tagger has other tags")
         why = f"Model '{model.info.name}' scores from the music tagger's tags, and '{p.name}' has none it can use."
         return replace(base, error=why), detail
+    lyrics, lyrics_note = take_embedding(p, model.runtime, opts.lyrics)
     scores = model.score_logmel(
-        logmels, tempo_duration, tags=None if feats.style is None else feats.style.probabilities
+        logmels, tempo_duration, tags=None if feats.style is None else feats.style.probabilities, lyrics=lyrics
     )
     if feats.plan.single:
         scores = scores * 3
@@ -263,8 +266,7 @@ def analyze(
         )
     if mode == "fast":
         notes.append(FAST_LOUDNESS_NOTE)
-    if feats.style_note:
-        notes.append(feats.style_note)
+    notes += [note for note in (feats.style_note, lyrics_note) if note]  # the tagger's, the lyrics'
     result = TrackResult(
         file=str(path),
         duration_s=feats.duration_s,

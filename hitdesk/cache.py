@@ -43,6 +43,7 @@ from hitdesk.explain import analyze_file
 from hitdesk.model.runtime import HitModel
 from hitdesk.result_schema import validate_result_dict
 from hitdesk.results import RESULT_SCHEMA_VERSION, TrackResult
+from hitdesk.take_lyrics import lyrics_fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +152,7 @@ def cache_key(path: Path, model: HitModel, options: AnalysisOptions) -> CacheKey
         model.info.version,
         repr(options),
     ]
+    parts += [fp for fp in (lyrics_fingerprint(path, model.runtime),) if fp]  # lyrics models only
     name = hashlib.sha256("\0".join(parts).encode()).hexdigest()
     settled = now_ns - max(stamp.mtime_ns, stamp.ctime_ns) >= SETTLE_S * 1e9
     return CacheKey(name, path, digest, stamp, settled)

@@ -5,7 +5,7 @@ model's ensemble scored both, so their errors are shared and only the difference
 difference is clear when every member agrees on its sign and the mean difference exceeds a margin
 measured on nuisance changes of the same music (re-encoding, gain, resampling, mono, EQ; see
 bench/bench_nuisance.py, which writes the margin into the model card's "comparison" section).
-Scores without member scores (models that give none, such as hitdesk-zalo-v1) fall back to
+Scores without member scores (models that give none) fall back to
 ``clearly_different``: the two low-high ranges (the ensemble's spread) do not overlap.
 ``rule_for_card`` picks the rule a model's card allows, the one place that choice is made.
 ``Ranking`` bundles a rule with ``rank``, ``rank_segment`` and ``summary``: the compare view and

@@ -8,6 +8,8 @@ nor log are read or written) and with the source tree kept off its path:
    the corpus is absent) gives one result with three segments and probabilities in [0, 1];
 3. ``hitdesk gui FILE --screenshot PNG`` with ``QT_QPA_PLATFORM=offscreen`` exits 0 and writes a PNG;
 4. ``hitdesk devices --json`` loads the bundled PortAudio (it may find no device);
+   ``analyze --model`` with a small model that takes lyrics, on a copy of the file with lyrics beside
+   it and without, runs the bundled sentence encoder (the no-lyrics note only for the second);
 5. no output or log file holds a traceback or an ERROR/CRITICAL line, and the bundle holds no torch.
 
 Prints the folder and archive sizes and start-up times (median of three runs): ``--version``, and
@@ -94,6 +96,8 @@ def run_checks(dist: Path, corpus: Path | None) -> dict[str, str]:
     check(any(internal.glob("models/*.onnx")), "the model is in the bundle")
     check(any(internal.glob("models/*.background")), "the explanations' background is in the bundle")
     check((internal / "models" / "taggers" / "musicnn-msd.onnx").is_file(), "the music tagger is in the bundle")
+    encoder = [internal / "models" / "encoders" / f"all-minilm-l6-v2{s}" for s in (".onnx", ".json", ".vocab.txt")]
+    check(all(p.is_file() for p in encoder), "the lyrics encoder, its card and vocabulary are in the bundle")
     check((internal / "THIRD_PARTY_LICENSES").is_file(), "THIRD_PARTY_LICENSES is in the bundle")
     check(any(internal.glob("libportaudio*")), "the PortAudio library is in the bundle")
     check(any(internal.glob("licenses/*/*")), "the licence texts are in the bundle")
@@ -147,6 +151,8 @@ def run_checks(dist: Path, corpus: Path | None) -> dict[str, str]:
             times.append(elapsed)
         figures["start-up, app launch to window drawn and saved (median of 3)"] = f"{statistics.median(times):.2f} s"
 
+        lyrics_checks(r, home, audio, figures)
+
         proc, _ = r.run("devices", "--json", timeout=60)
         check("PortAudio library" not in proc.stderr, "devices: the bundled PortAudio loads")
 
@@ -164,6 +170,54 @@ def run_checks(dist: Path, corpus: Path | None) -> dict[str, str]:
     if archives:
         figures[f"archive {archives[-1].name}"] = mib(archives[-1].stat().st_size)
     return figures
+
+
+def lyrics_model(folder: Path) -> Path:
+    """A model with a lyrics input (p_hit = sigmoid(sum(lyrics)); a known function) and its card."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    f = TensorProto.FLOAT
+    nodes = [
+        helper.make_node("ReduceSum", ["lyrics"], ["s"], keepdims=0),
+        helper.make_node("ReduceMean", ["logmel"], ["m"], axes=[1, 2], keepdims=0),
+        helper.make_node("Mul", ["m", "zero"], ["m0"]),
+        helper.make_node("Add", ["s", "m0"], ["z"]),
+        helper.make_node("Sigmoid", ["z"], ["p_hit"]),
+        helper.make_node("Identity", ["p_hit"], ["p_hit_low"]),
+        helper.make_node("Identity", ["p_hit"], ["p_hit_high"]),
+    ]
+    ins = [helper.make_tensor_value_info("logmel", f, ["batch", 128, "time"])]
+    ins.append(helper.make_tensor_value_info("lyrics", f, ["batch", 384]))
+    outs = [helper.make_tensor_value_info(o, f, ["batch"]) for o in ("p_hit", "p_hit_low", "p_hit_high")]
+    zero = helper.make_tensor("zero", f, [], [0.0])
+    model = helper.make_model(helper.make_graph(nodes, "lyrics-smoke", ins, outs, initializer=[zero]))
+    model.opset_import[0].version = 13
+    model.ir_version = 8
+    base = json.loads((ROOT / "models" / "hitdesk-zalo-v2.json").read_text(encoding="utf-8"))
+    card = {k: base[k] for k in ("feature_config", "stat_columns")}
+    card |= {"name": "lyrics-smoke", "version": "1", "label": {"definition": "smoke test", "base_rate": 0.5}}
+    card["runtime"] = {"inputs": ["logmel", "lyrics"], "overall": "mean"}
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "lyrics-smoke.json").write_text(json.dumps(card), encoding="utf-8")
+    onnx.save_model(model, str(folder / "lyrics-smoke.onnx"))
+    return folder / "lyrics-smoke.onnx"
+
+
+def lyrics_checks(r: Runner, home: Path, audio: Path, figures: dict[str, str]) -> None:
+    model = lyrics_model(home / "lyrics-model")
+    takes = home / "takes"
+    takes.mkdir()
+    with_words, without = takes / f"sung{audio.suffix}", takes / f"plain{audio.suffix}"
+    for copy in (with_words, without):
+        copy.write_bytes(audio.read_bytes())
+    with_words.with_suffix(".lrc").write_text("[00:01.00]Sailing on the ocean under a silver moon\n", encoding="utf-8")
+    proc, elapsed = r.run("analyze", "--model", str(model), "--json", "--no-cache", str(with_words), str(without))
+    check(proc.returncode == 0, f"analyze with a lyrics model exits 0 (stderr: {proc.stderr.strip()[:300]})")
+    rows = json.loads(proc.stdout)
+    said = [any("takes lyrics" in n for n in row["notes"]) for row in rows]
+    check(all(row["error"] is None for row in rows) and said == [False, True], "lyrics beside a take are embedded")
+    figures["analyze two copies with a lyrics model (encoder load + embedding), whole command"] = f"{elapsed:.2f} s"
 
 
 def main() -> int:

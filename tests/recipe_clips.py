@@ -35,8 +35,18 @@ def _darker(x: np.ndarray, strength: float) -> np.ndarray:
     return y
 
 
-def write_clip_manifest(folder: Path, n: int = 12, seed: int = 0) -> Path:
-    """Writes ``n`` WAV excerpts and ``manifest.csv`` (path, popularity, artist, year) into ``folder``."""
+LYRICS = (
+    "sailing on the ocean under a silver moon",
+    "neon lights and traffic on the avenue",
+    "[00:01.00]the rocket climbs into the stars\n[00:03.00]goodbye planet earth",
+)
+
+
+def write_clip_manifest(folder: Path, n: int = 12, seed: int = 0, lyrics: bool = False) -> Path:
+    """Writes ``n`` WAV excerpts and ``manifest.csv`` (path, popularity, artist, year) into ``folder``.
+
+    With ``lyrics``, a ``lyrics`` column too: text in the cell, an .lrc file, or nothing (every fourth clip).
+    """
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
     sr = FEATURES.sample_rate
@@ -54,10 +64,18 @@ def write_clip_manifest(folder: Path, n: int = 12, seed: int = 0) -> Path:
         name = f"clip{i:02d}.wav"
         sf.write(folder / name, clip, sr, subtype="PCM_16")
         popularity = (20.0 if dark else 60.0) + float(rng.uniform(0, 30))
-        rows.append({"path": name, "popularity": f"{popularity:.1f}", "artist": f"artist{i // 2}", "year": 2000 + i})
+        row = {"path": name, "popularity": f"{popularity:.1f}", "artist": f"artist{i // 2}", "year": 2000 + i}
+        if lyrics and i % 4 == 1:
+            (folder / f"clip{i:02d}.lrc").write_text(LYRICS[2] + f" {i}\n", encoding="utf-8")
+            row["lyrics"] = f"clip{i:02d}.lrc"
+        elif lyrics and i % 4 != 3:
+            row["lyrics"] = f"{LYRICS[int(dark)]}, verse {i}"
+        rows.append(row)
     manifest = folder / "manifest.csv"
     with manifest.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=["path", "popularity", "artist", "year"])
+        writer = csv.DictWriter(
+            fh, fieldnames=["path", "popularity", "artist", "year", *(["lyrics"] if lyrics else [])]
+        )
         writer.writeheader()
         writer.writerows(rows)
     return manifest

@@ -95,6 +95,7 @@ def hit_curve(
     window_tempo: dict[str, float],
     envelope: npt.NDArray[np.float32] | None = None,
     tags: npt.ArrayLike | None = None,
+    lyrics: npt.ArrayLike | None = None,
 ) -> HitCurve | None:
     """The curve from a whole track's mel power (an array, or the analysis's frames, read a window at a
     time when they are in a temporary file); None when the audible part is shorter than two windows.
@@ -118,7 +119,7 @@ def hit_curve(
     for a in range(0, len(spans), _SCORE_BATCH):
         logmels = [power_to_db(frames.read(s)) for s in spans[a : a + _SCORE_BATCH]]
         td = np.array([[t, duration_s] for t in tempi[a : a + _SCORE_BATCH]], dtype=np.float64)
-        scored += [s.p_hit for s in model.score_logmel(logmels, td, tags=tags)]
+        scored += [s.p_hit for s in model.score_logmel(logmels, td, tags=tags, lyrics=lyrics)]  # the take's own
     return HitCurve(window_s, hop_s, tuple(CurvePoint(a, b, p) for (a, b), p in zip(spans_s, scored, strict=True)))
 
 

@@ -32,6 +32,7 @@ from hitdesk.explain.drivers import explain_many, head_scorer, window_scorer
 from hitdesk.explain.tonal import tonal_balance
 from hitdesk.model.runtime import HitModel
 from hitdesk.results import TrackResult
+from hitdesk.take_lyrics import take_embedding
 
 log = logging.getLogger(__name__)
 N_MFCC_STATS = 2 * FEATURES.n_mfcc
@@ -47,17 +48,18 @@ def analyze(
 ) -> tuple[TrackResult, AnalysisDetail]:
     """``hitdesk.analysis.analyze`` plus the explanations (same arguments, same one exception)."""
     opts = options or AnalysisOptions()
-    on_track = _curve_hook(model, opts) if opts.curve and not opts.fast else None
+    on_track = _curve_hook(model, opts, Path(path)) if opts.curve and not opts.fast else None
     result, detail = analyze_plain(path, model, opts, on_window, on_progress, should_stop, on_track)
     return explain(result, detail, model, opts), detail
 
 
-def _curve_hook(model: HitModel, opts: AnalysisOptions) -> TrackHook:
+def _curve_hook(model: HitModel, opts: AnalysisOptions, path: Path) -> TrackHook:
     """The curve and the onset envelope (kept on the detail for lining takes up, ``hitdesk.align``),
     worked out while the analysis still has the track's frames (in memory, or in its temporary file
     for a long track, which is gone once the analysis returns). Raises ``ValueError`` for a hop that
     is not a positive number of seconds, before any work."""
     check_hop(opts.curve_hop_s)
+    lyrics = take_embedding(path, model.runtime, opts.lyrics)[0]  # None unless the model takes lyrics
 
     def curve(
         frames: MelFrames,
@@ -68,7 +70,7 @@ def _curve_hook(model: HitModel, opts: AnalysisOptions) -> TrackHook:
     ) -> object:
         envelope = frames_onset_envelope(frames)
         made = hit_curve(
-            model, frames, plan, duration_s, opts.window_seconds, opts.curve_hop_s, window_tempo, envelope, tags
+            model, frames, plan, duration_s, opts.window_seconds, opts.curve_hop_s, window_tempo, envelope, tags, lyrics
         )
         return made, envelope
 

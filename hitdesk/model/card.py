@@ -26,8 +26,9 @@ class FamiliarityReference:
 
 
 # Graph inputs the analysis can feed, and how the overall score may be formed.
-# ``tags``: the music tagger's probabilities of the track (hitdesk.style), one row per window.
-KNOWN_INPUTS = ("logmel", "tempo_duration", "meta", "tags")
+# ``tags``: the music tagger's probabilities of the track (hitdesk.style), one row per window;
+# ``lyrics``: the take's sentence embedding (hitdesk.text), one row per window.
+KNOWN_INPUTS = ("logmel", "tempo_duration", "meta", "tags", "lyrics")
 AGGREGATIONS = ("head", "mean", "median", "middle")
 # A card without a "runtime" section describes the default models' layout (hitdesk-zalo-v1 and v2).
 _V1_RUNTIME: dict[str, Any] = {"inputs": ["logmel", "tempo_duration"], "overall": "head"}
@@ -48,6 +49,11 @@ class RuntimeSpec:
     meta_columns: tuple[str, ...] = ()
     meta_fill: tuple[float, ...] = ()
     meta_fill_source: str = ""
+
+    @property
+    def takes_lyrics(self) -> bool:
+        """The graph has a ``lyrics`` input: the sentence encoder's embedding of the take's lyrics."""
+        return "lyrics" in self.inputs
 
     @property
     def has_head(self) -> bool:
@@ -82,7 +88,7 @@ def parse_runtime(raw: dict[str, Any] | None, label: str) -> RuntimeSpec:
     if unknown or not {"logmel", "tags"} & set(inputs) or len(set(inputs)) != len(inputs):
         raise ModelError(
             f"Model '{label}' declares inputs {list(inputs)}; this version can feed a 'logmel' or 'tags' input "
-            f"plus 'tempo_duration' and 'meta', so it cannot be used."
+            f"plus 'tempo_duration', 'meta' and 'lyrics', so it cannot be used."
         )
     overall = str(spec.get("overall", "head"))
     if overall not in AGGREGATIONS:

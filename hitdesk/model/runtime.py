@@ -89,6 +89,17 @@ class ModelInfo:
         return {"name": self.name, "version": self.version}
 
 
+def lyric_rows(lyrics: npt.ArrayLike | None, n: int) -> npt.NDArray[np.float32]:
+    """One embedding row per window: the take's embedding (one vector) repeated, ``n`` rows as given,
+    or zeros when the take has no lyrics."""
+    from hitdesk.model.encoder import EMBEDDING_SIZE
+
+    rows = (
+        np.zeros((1, EMBEDDING_SIZE), np.float32) if lyrics is None else np.atleast_2d(np.asarray(lyrics, np.float32))
+    )
+    return rows if len(rows) == n else np.tile(rows[:1], (n, 1))
+
+
 class HitModel:
     """A loaded model: two onnxruntime sessions and the card.
 
@@ -229,16 +240,20 @@ class HitModel:
         meta: npt.ArrayLike | None = None,
         probe: str | None = None,
         tags: npt.ArrayLike | None = None,
+        lyrics: npt.ArrayLike | None = None,
     ) -> list[Score]:
         """Scores log-mel windows (dB, 0 at each window's maximum), grouped by length into batches.
 
         Only the inputs the card declares are fed; ``meta`` (one row per window) defaults to the
-        card's fill values. ``tags`` (the tagger's probabilities of the track, one row, or one per
-        window) has no default: a model that takes them cannot score without them.
+        card's fill values; ``lyrics`` (the take's embedding, one row for every window) to zeros,
+        which is what a lyrics model was trained with for songs without lyrics. ``tags`` (the tagger's
+        probabilities of the track, one row, or one per window) has no default: a model that takes
+        them cannot score without them.
         """
         td = np.atleast_2d(np.asarray(tempo_duration, dtype=np.float32))
         inputs = self.runtime.inputs
         meta_rows = self.meta_fill(len(logmels)) if meta is None else np.atleast_2d(np.asarray(meta, dtype=np.float32))
+        lyrics_rows = lyric_rows(lyrics, len(logmels)) if "lyrics" in inputs else None
         arrays = [np.asarray(m, dtype=np.float32) for m in logmels]
         tag_rows = self._tag_rows(tags, len(arrays))
         out: list[Score | None] = [None] * len(arrays)
@@ -255,6 +270,8 @@ class HitModel:
                 feeds["tempo_duration"] = td[idx]
             if "meta" in inputs:
                 feeds["meta"] = meta_rows[idx]
+            if lyrics_rows is not None:
+                feeds["lyrics"] = lyrics_rows[idx]
             for i, score in zip(idx, self._run(self._full, feeds, probe, HEAD_WINDOW), strict=True):
                 out[i] = score
         return [s for s in out if s is not None]

@@ -52,7 +52,8 @@ def _parser() -> argparse.ArgumentParser:
         "--tiers",
         choices=("tiers3", "deciles"),
         default=None,
-        help="resnet-tiers: 3 tiers of popularity percentile (0-25, 25-65, 65-100; default) or 10 deciles",
+        help="resnet-tiers, deephits-multimodal: 3 tiers of popularity percentile (0-25, 25-65, 65-100; default) "
+        "or 10 deciles",
     )
     rf.add_argument("--no-augment", action="store_true", help="zalo-stats: do not train on window-shifted copies")
     rf.add_argument(

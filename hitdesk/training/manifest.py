@@ -2,8 +2,9 @@
 
 Labels and producers keep their catalogue figures in spreadsheets, so the manifest is a plain CSV
 rather than a project-specific format: a ``path`` column, a ``popularity`` number and/or a 0/1
-``label``, an optional ``artist`` (so that splits keep an artist on one side) and any other numeric
-columns, which become metadata features. Every problem is reported as one sentence naming the row.
+``label``, an optional ``artist`` (so that splits keep an artist on one side), optional ``lyrics``
+(the text itself, or a path to a ``.txt`` or ``.lrc`` file, relative like ``path``) and any other
+numeric columns, which become metadata features. Every problem is reported as one sentence naming the row.
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ PATH_COLUMN = "path"
 POPULARITY_COLUMN = "popularity"
 LABEL_COLUMN = "label"
 ARTIST_COLUMN = "artist"
+LYRICS_COLUMN = "lyrics"
 # Several artists of one track are joined with one of these; any shared artist links two tracks.
 ARTIST_SEPARATORS = (";", "|")
-_RESERVED = (PATH_COLUMN, POPULARITY_COLUMN, LABEL_COLUMN, ARTIST_COLUMN)
+_RESERVED = (PATH_COLUMN, POPULARITY_COLUMN, LABEL_COLUMN, ARTIST_COLUMN, LYRICS_COLUMN)
 
 
 class ManifestError(HitdeskError):
@@ -41,6 +43,7 @@ class Track:
     label: int | None  # 0/1 when a ``label`` column is given
     artist: str | None
     meta: dict[str, float] = field(default_factory=dict)  # other numeric columns, by column name
+    lyrics: str | None = None  # the text (files read, .lrc time tags stripped); None when not given
 
 
 def _number(text: str, where: str, column: str) -> float:
@@ -58,6 +61,21 @@ def _label(text: str, where: str) -> int:
     if value not in (0.0, 1.0):
         raise ManifestError(f"{where}: 'label' is '{text}'; it must be 0 or 1.")
     return int(value)
+
+
+def _lyrics(text: str, base: Path, where: str) -> str | None:
+    """A ``lyrics`` cell: a path ending in .txt or .lrc is read (relative to the manifest), else the text."""
+    from hitdesk.text.lyrics import LYRICS_SUFFIXES, LyricsError, read_lyrics
+
+    if not text:
+        return None
+    if "\n" not in text and text.lower().endswith(LYRICS_SUFFIXES):
+        file = Path(text).expanduser()
+        try:
+            return read_lyrics(file if file.is_absolute() else base / file) or None
+        except LyricsError as exc:
+            raise ManifestError(f"{where}: {exc}") from None
+    return text
 
 
 def _numeric_columns(rows: list[dict[str, str]], columns: list[str]) -> list[str]:
@@ -119,6 +137,7 @@ def read_manifest(path: Path) -> list[Track]:
                 label=_label(label_text, where) if label_text else None,
                 artist=row.get(ARTIST_COLUMN) or None,
                 meta=meta,
+                lyrics=_lyrics(row.get(LYRICS_COLUMN, ""), base, where),
             )
         )
     if missing:

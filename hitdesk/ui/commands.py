@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from hitdesk.model.runtime import available_models, resolve_model_path
-from hitdesk.ui import file_dialogs, report_export, tonal_targets
+from hitdesk.ui import file_dialogs, lyrics_dialog, report_export, tonal_targets
 from hitdesk.ui.ab_bar import add_hear_as_menu
 from hitdesk.ui.command_context import CommandContext
 from hitdesk.ui.controller import TakesController
@@ -130,6 +130,14 @@ COMMANDS: tuple[Command, ...] = (
         SP.SP_BrowserStop,
         "Stop analysing (Esc)",
         "Cancel",
+    ),
+    Command(
+        "lyrics",
+        "&Lyrics…",
+        lambda c: lyrics_dialog.lyrics_dialog(c),
+        None,
+        None,
+        "Paste the selected take's lyrics, for models that take lyrics",
     ),
     Command(
         "again",
@@ -246,7 +254,7 @@ def build_menus(c: CommandContext, a: dict[str, QAction]) -> None:
     m = bar.addMenu("&Analysis")
     m.addActions([a["compare"], a["take"]])
     m.addSeparator()
-    m.addActions([a["again"], a["cancel"], a["locate"]])
+    m.addActions([a["again"], a["cancel"], a["locate"], a["lyrics"]])
     m.addSeparator()
     m.addActions([a[name] for name in tonal_targets.NEW_TARGET_ACTIONS])
     m = bar.addMenu("&Playback")

@@ -15,7 +15,7 @@ import logging
 import tempfile
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -251,6 +251,8 @@ class Analyser(QObject):
         self._current: dict[int, int] = {}  # take id -> token of its current job
         self._cancel: dict[int, threading.Event] = {}  # token -> its cancel flag
         self._next_token = 1
+        # Lyrics pasted for a take (hitdesk/ui/lyrics_dialog.py), by take id: its jobs carry them.
+        self.lyrics: dict[int, str] = {}
 
     @property
     def workers(self) -> int:
@@ -279,6 +281,8 @@ class Analyser(QObject):
         self._current[take_id] = token
         flag = threading.Event()
         self._cancel[token] = flag
+        if self.lyrics.get(take_id):
+            options = replace(options, lyrics=self.lyrics[take_id])
         job = Job(take_id, token, path, model, options, use_cache=use_cache, loudness=loudness)
         self.pool.start(AnalysisRunnable(job, self._signals, flag))
         self.busy_changed.emit(self.pending)

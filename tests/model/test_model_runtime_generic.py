@@ -115,7 +115,7 @@ def test_meta_model_is_fed_the_cards_fill_values(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("runtime", "match"),
     [
-        ({"inputs": ["logmel", "lyrics"], "overall": "mean"}, "declares inputs"),
+        ({"inputs": ["logmel", "chords"], "overall": "mean"}, "declares inputs"),
         ({"inputs": ["tempo_duration"], "overall": "mean"}, "declares inputs"),
         ({"inputs": ["logmel"], "overall": "max"}, "does not know"),
         ({"inputs": ["logmel", "meta"], "overall": "mean", "meta": {"columns": ["a"], "fill": [1.0]}}, "metadata"),

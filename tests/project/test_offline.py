@@ -156,6 +156,25 @@ def test_cli_style_offline(tmp_path: Path) -> None:
         _assert_offline(guard_log, strace_log)
 
 
+def test_sentence_encoder_offline(tmp_path: Path) -> None:
+    """The lyrics encoder loads and embeds with every connection refused: its tokenizer and weights ship."""
+    guard_log, strace_log = tmp_path / "guard.log", tmp_path / "strace.log"
+    probe = (
+        "from hitdesk.model.encoder import load_encoder\n"
+        "e = load_encoder().embed(['Sailing on the ocean', 'neon lights downtown'])\n"
+        "print(e.shape, round(float((e * e).sum()), 3))\n"
+    )
+    cmd = wrap(guard_log)
+    cmd[2] = cmd[2].split("runpy.run_module")[0] + f"exec({probe!r})"
+    env = _env(tmp_path) | {"HF_HUB_OFFLINE": "0", "TRANSFORMERS_OFFLINE": "0"}  # nothing may depend on these
+    proc = subprocess.run(
+        [*kernel_prefix(strace_log), *cmd], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "(2, 384) 2.0" in proc.stdout, proc.stdout
+    _assert_offline(guard_log, strace_log)
+
+
 def test_app_analyses_dropped_files_offline(qtbot: Any, tmp_path: Path, settings: QSettings) -> None:
     from hitdesk.ui.takes import State
 

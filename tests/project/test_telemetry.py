@@ -75,6 +75,14 @@ def test_style_analysis_writes_no_telemetry(tmp_path: Path, data_dir: Path) -> N
     assert _telemetry_files(tmp_path / "home") == []
 
 
+def test_sentence_encoder_writes_no_telemetry(tmp_path: Path) -> None:
+    """The lyrics encoder is a third onnxruntime session, loaded by analysis for models that take lyrics."""
+    code = "from hitdesk.model.encoder import load_encoder; print(load_encoder().embed(['la la la']).shape)"
+    proc = _run(tmp_path, [sys.executable, "-c", code])
+    assert proc.returncode == 0 and "(1, 384)" in proc.stdout, proc.stderr
+    assert _telemetry_files(tmp_path / "home") == []
+
+
 def test_app_writes_no_telemetry(tmp_path: Path, data_dir: Path) -> None:
     shot = tmp_path / "shot.png"
     proc = _run(tmp_path, [sys.executable, "-m", "hitdesk", "gui", "--screenshot", str(shot), str(data_dir)])

@@ -19,10 +19,12 @@ def manifest_recipes() -> dict[str, Recipe]:
     """Every recipe that trains on a manifest of audio files."""
     from hitdesk.training.recipes.dense_recipe import DenseDescriptors
     from hitdesk.training.recipes.linear import Intervals, MelStatsLinear
+    from hitdesk.training.recipes.multimodal import DeepHitsMultimodal
     from hitdesk.training.recipes.networks import net_recipes
     from hitdesk.training.recipes.tags import tag_recipes
 
     recipes: list[Recipe] = [DenseDescriptors(), MelStatsLinear(), *net_recipes(), Intervals(), *tag_recipes()]
+    recipes.append(DeepHitsMultimodal())
     return {r.name: r for r in recipes}
 
 
@@ -37,6 +39,7 @@ RECIPE_NAMES = (
     "tags-linear",
     "tags-cnn-joint",
     "tags-inception-joint",
+    "deephits-multimodal",
     ZALO_STATS,
 )
 

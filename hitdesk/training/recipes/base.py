@@ -93,6 +93,7 @@ class RecipeData:
     meta: np.ndarray  # (n, m) metadata columns present in every usable row (m may be 0)
     meta_columns: list[str] = field(default_factory=list)
     window_seconds: float = 30.0
+    lyrics: np.ndarray | None = None  # (n, 384) lyrics embeddings (zeros: no lyrics), None without a lyrics column
 
     @property
     def n(self) -> int:
@@ -108,6 +109,7 @@ class RecipeData:
             meta=self.meta[idx],
             meta_columns=self.meta_columns,
             window_seconds=self.window_seconds,
+            lyrics=None if self.lyrics is None else self.lyrics[idx],
         )
 
 

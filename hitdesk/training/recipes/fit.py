@@ -51,6 +51,7 @@ from hitdesk.training.recipes.base import (
 )
 from hitdesk.training.recipes.interval import MeasuredInterval, with_interval
 from hitdesk.training.recipes.interval import measure as measure_interval
+from hitdesk.training.recipes.multimodal import lyrics_matrix
 from hitdesk.training.report import RecipeReport, write_report
 
 log = logging.getLogger(__name__)
@@ -67,8 +68,8 @@ def _check_request(req: FitRequest) -> None:
         raise RecipeError(f"There is no recipe '{req.recipe}'; known: {', '.join(RECIPE_NAMES)}.")
     if req.folds < 2:
         raise ValueError("--folds must be at least 2")
-    if req.tiers is not None and req.recipe != "resnet-tiers":
-        raise ValueError(f"--tiers applies to the resnet-tiers recipe, not to {req.recipe}")
+    if req.tiers is not None and req.recipe not in ("resnet-tiers", "deephits-multimodal"):
+        raise ValueError(f"--tiers applies to the resnet-tiers and deephits-multimodal recipes, not to {req.recipe}")
     if req.recipe == ZALO_STATS:
         if req.data is None or req.manifest is not None:
             raise ValueError("the zalo-stats recipe trains on the chart data: give --data, not --manifest")
@@ -103,10 +104,8 @@ def fit(req: FitRequest) -> FitOutcome:
         from hitdesk.training.recipes.zalo_stats import fit_chart
 
         return fit_chart(req)
-    from hitdesk.training.recipes.networks import NetRecipe
-
     recipe = get_recipe(req.recipe)
-    if req.tiers is not None and isinstance(recipe, NetRecipe):  # resnet-tiers, as checked above
+    if req.tiers is not None and hasattr(recipe, "tiers"):  # resnet-tiers or deephits-multimodal, as checked
         recipe.tiers = req.tiers
     return fit_manifest(req, recipe)
 
@@ -147,6 +146,7 @@ def load_data(req: FitRequest) -> tuple[RecipeData, list[str], float, str]:
         meta=np.array([[t.meta[c] for c in meta_cols] for t in usable], dtype=np.float64).reshape(len(ok), -1),
         meta_columns=meta_cols,
         window_seconds=req.window_seconds,
+        lyrics=lyrics_matrix(usable),
     )
     if len(np.unique(data.hit)) < 2:
         raise RecipeError(f"All usable tracks of '{manifest.name}' have the same hit label, so nothing can be learnt.")
@@ -247,8 +247,9 @@ def _parity(req: FitRequest, data: RecipeData, scorer: Scorer, cal: Any, stem: P
         want = cal(np.asarray(scorer.score_windows(x, meta, tags), dtype=np.float64))
         got = np.array([s.p_hit for s in model.score_logmel(list(x), np.zeros((len(x), 2)), meta, tags=tags)])
         return float(np.max(np.abs(got - want)))
-    want = cal(np.asarray(scorer.score_windows(x, meta), dtype=np.float64))
-    got = np.array([s.p_hit for s in model.score_logmel(list(x), np.zeros((len(x), 2)), meta)])
+    lyr = np.repeat(data.lyrics, 3, axis=0) if "lyrics" in scorer.inputs and data.lyrics is not None else None
+    want = cal(np.asarray(scorer.score_windows(x, meta, *([] if lyr is None else [lyr])), dtype=np.float64))
+    got = np.array([s.p_hit for s in model.score_logmel(list(x), np.zeros((len(x), 2)), meta, lyrics=lyr)])
     return float(np.max(np.abs(got - want)))
 
 
@@ -396,6 +397,10 @@ def _write_report(
         reports.append(
             RecipeReport("metadata only", task, meta_only, notes=[f"columns: {', '.join(data.meta_columns)}; no audio"])
         )
+    ablation = getattr(recipe, "ablation", None)  # deephits-multimodal: audio only, lyrics only
+    if ablation is not None:
+        parts = ablation(data, len(cv.fold_metrics), req.seed, req.epochs, cross_validate)
+        reports += [RecipeReport(name, task, metrics, notes=[note]) for name, metrics, note in parts]
     conf = None
     if cv.tier_pred is not None and data.popularity is not None:
         conf = confusion(popularity_tiers(data.popularity, task), cv.tier_pred, len(TIER_NAMES[task]))
