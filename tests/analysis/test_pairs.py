@@ -26,7 +26,7 @@ RULE = PairedRule(margin=0.02)
 def score(*members: float, spread: float = 0.2) -> Score:
     """A score whose P(hit) is its members' mean, with a wide range (so the ranges always overlap)."""
     p = sum(members) / len(members)
-    return Score(p, max(0.0, p - spread), min(1.0, p + spread), tuple(members))
+    return Score(p, max(0.0, p - spread), min(1.0, p + spread), members=tuple(members))
 
 
 def test_members_that_agree_beyond_the_margin_make_a_clear_difference() -> None:
