@@ -19,7 +19,7 @@ import pyarrow as pa
 from hitdesk.insights import TONAL_KEYS
 from hitdesk.results import LOUDNESS_ORDER, RESULT_SCHEMA_VERSION, SEGMENT_NAMES, STEREO_ORDER
 
-SCHEMA_VERSION = 2  # 2: "problem_spots", "style"
+SCHEMA_VERSION = 2  # 2: "problem_spots", "style", each score's "head" and "members"
 SCHEMA_VERSION_KEY = b"hitdesk.batch_schema"
 RESULT_VERSION_KEY = b"hitdesk.result_schema"
 
@@ -41,6 +41,8 @@ _NESTED: dict[str, pa.DataType] = {
                 ("start_s", _F64),
                 ("end_s", _F64),
                 *((key, _F64) for key in _SCORE),
+                ("head", _STR),
+                ("members", pa.list_(_F64)),  # null for a model without member scores
                 ("explanation", _EXPLANATION),
             ]
         )
@@ -80,6 +82,8 @@ FLAT_COLUMNS: list[tuple[str, pa.DataType]] = [
     ("duration_s", _F64),
     *((f"{seg}_{key}", _F64) for seg in SEGMENT_NAMES for key in _SCORE),
     *((f"overall_{key}", _F64) for key in _SCORE),
+    ("overall_head", _STR),  # which of the model's heads gave the overall score
+    ("overall_members", pa.list_(_F64)),  # each ensemble member's P(hit); null without member scores
     ("lufs", _F64),
     ("true_peak_dbtp", _F64),
     ("model_name", _STR),
@@ -115,6 +119,7 @@ def to_row(result: dict[str, Any], key: str, content_hash: str | None, options: 
             row[f"{seg}_{k}"] = segments.get(seg, {}).get(k)
     for k in _SCORE:
         row[f"overall_{k}"] = overall.get(k)
+    row["overall_head"], row["overall_members"] = overall.get("head"), overall.get("members")
     loudness = result.get("loudness") or {}
     model = result.get("model") or {}
     row.update(
@@ -135,13 +140,13 @@ def to_row(result: dict[str, Any], key: str, content_hash: str | None, options: 
 
 def from_row(row: dict[str, Any]) -> dict[str, Any]:
     """The ``analyze --json`` object a row was made from (``to_pylist()`` of a table read back)."""
-    overall = None if row["overall_p_hit"] is None else {k: row[f"overall_{k}"] for k in _SCORE}
+    overall = None if row["overall_p_hit"] is None else _score(row, "overall_")
     model = {} if row["model_name"] is None else {"name": row["model_name"], "version": row["model_version"]}
     out: dict[str, Any] = {
         "file": row["path"],
         "duration_s": row["duration_s"],
         "tags": row["tags"] or {},
-        "segments": list(row["segments"] or ()),
+        "segments": [_without_null_members(seg) for seg in row["segments"] or ()],
         "overall": overall,
         "model": model,
         "mode": row["mode"],
@@ -153,6 +158,17 @@ def from_row(row: dict[str, Any]) -> dict[str, Any]:
     if row.get("file_raw") is not None:
         out["file_raw"] = row["file_raw"]
     return out
+
+
+def _score(row: dict[str, Any], prefix: str) -> dict[str, Any]:
+    score = {k: row[f"{prefix}{k}"] for k in _SCORE}
+    score["head"] = row[f"{prefix}head"]
+    return _without_null_members(score | {"members": row[f"{prefix}members"]})
+
+
+def _without_null_members(score: dict[str, Any]) -> dict[str, Any]:
+    """A score as the JSON has it: "members" only where the model gives member scores."""
+    return {k: v for k, v in score.items() if k != "members" or v is not None}
 
 
 def table(rows: list[dict[str, Any]]) -> pa.Table:
