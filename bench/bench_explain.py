@@ -41,10 +41,21 @@ def timed_steps(path: Path, model: HitModel) -> tuple[float, float, float, objec
     opts = AnalysisOptions(window_seconds=window_seconds_for(None, model.card.window_seconds))
     curve_s = 0.0
 
-    def timed_curve(frames: MelFrames, plan: WindowPlan, tempo: dict[str, float], duration_s: float) -> object:
+    def timed_curve(
+        frames: MelFrames, plan: WindowPlan, tempo: dict[str, float], duration_s: float, tags: object
+    ) -> object:
         nonlocal curve_s
         t = time.perf_counter()
-        made = hit_curve(model, frames, plan, duration_s, opts.window_seconds, opts.curve_hop_s, tempo)
+        made = hit_curve(
+            model,
+            frames,
+            plan,
+            duration_s,
+            opts.window_seconds,
+            opts.curve_hop_s,
+            tempo,
+            tags=tags,  # type: ignore[arg-type]
+        )
         curve_s = time.perf_counter() - t
         return made
 

@@ -101,6 +101,12 @@ def pct_range(score: Score, dash: str = "–") -> str:
     return f"{100.0 * score.p_hit_low:.0f}{dash}{100.0 * score.p_hit_high:.0f}%"
 
 
+def level_cell(value: float, signed: bool = False) -> str:
+    """A measured level for a table cell, to 0.1 dB from the two decimals the JSON keeps (so a cell
+    and the sentences made from the JSON never differ by a rounding: -1.3497 is -1.35, shown -1.4)."""
+    return f"{round(value, 2):+.1f}" if signed else f"{round(value, 2):.1f}"
+
+
 def db(value: object, unit: str) -> str:
     """A level such as -9.1 LUFS or -0.3 dBTP; a missing one is a dash."""
     x = _finite(value)

@@ -17,7 +17,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtGui import QBrush, QFont, QIcon
 from PySide6.QtWidgets import QApplication, QStyle
 
-from hitdesk.present import familiarity_warning, mmss, pct, pct_range, unlike_training_data
+from hitdesk.present import familiarity_warning, level_cell, mmss, pct, pct_range, unlike_training_data
 from hitdesk.ui import theme
 from hitdesk.ui.takes import State, Take, missing_sentence
 
@@ -245,15 +245,17 @@ class TakesModel(QAbstractTableModel):
             lu = take.loudness
             if lu is None:
                 return "…" if take.state == State.DONE and take.loudness_error is None else ""
-            return "–∞" if lu.integrated_lufs is None or math.isinf(lu.integrated_lufs) else f"{lu.integrated_lufs:.1f}"
+            return (
+                "–∞" if lu.integrated_lufs is None or math.isinf(lu.integrated_lufs) else level_cell(lu.integrated_lufs)
+            )
         if col == Column.PEAK:
             lu = take.loudness
             if lu is None:
                 return ""
-            return "–∞" if math.isinf(lu.true_peak_dbtp) else f"{lu.true_peak_dbtp:+.1f}"
+            return "–∞" if math.isinf(lu.true_peak_dbtp) else level_cell(lu.true_peak_dbtp, signed=True)
         if col == Column.LRA:
             lra = getattr(take.loudness, "lra_lu", None)
-            return "" if lra is None else f"{lra:.1f}"
+            return "" if lra is None else level_cell(lra)
         if col == Column.NOTE:
             return take.note
         return None
@@ -279,7 +281,8 @@ class TakesModel(QAbstractTableModel):
             return take.loudness_error
         if col == Column.PEAK and take.loudness is not None and take.loudness.true_peak_dbtp > TRUE_PEAK_WARN_DBTP:
             return (
-                f"True peak {take.loudness.true_peak_dbtp:+.1f} dBTP: above {TRUE_PEAK_WARN_DBTP:g} dBTP, "
+                f"True peak {level_cell(take.loudness.true_peak_dbtp, signed=True)} dBTP: "
+                f"above {TRUE_PEAK_WARN_DBTP:g} dBTP, "
                 "so it may clip once encoded or converted"
             )
         if col == Column.STATE and take.result is not None and take.result.notes:

@@ -271,3 +271,13 @@ def test_a_take_name_shows_control_characters_as_escapes() -> None:
     take = Take(1, Path("/music/mix\n\x1b[31mred.wav"), "k")
     assert take.name == "mix\\x0a\\x1b[31mred.wav"
     assert Take(2, Path("/music/plain.wav"), "k").name == "plain.wav"
+
+
+def test_a_level_cell_shows_what_the_sentences_from_the_json_show() -> None:
+    """The takes table formats the raw meter value; the take panel formats the JSON's two decimals. At
+    a rounding edge (-1.3497 dBTP: -1.35 in the JSON) both must say -1.4."""
+    from hitdesk.present import db, level_cell
+
+    for raw in (-1.3497, -1.3503, -16.0949, 0.25, -0.04):
+        assert level_cell(raw, signed=True).lstrip("+") == db(round(raw, 2), "dBTP").removesuffix(" dBTP")
+    assert level_cell(-1.3497, signed=True) == "-1.4" and f"{-1.3497:+.1f}" == "-1.3"
