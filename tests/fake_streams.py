@@ -138,13 +138,15 @@ class FakeOutput:
 
 
 def pull(player: Any, output: FakeOutput, frames: int) -> np.ndarray:
-    """``frames`` frames from the player's real callback, once its feeder has made them."""
-    assert output.callback is not None
-    out = np.zeros((frames, 2), dtype=np.float32)
+    """``frames`` frames from the player's real callback (as many channels as the stream opened), once
+    its feeder has made them (no underrun counted)."""
+    assert player.engine.feed is not None and output.callback is not None
+    out = np.zeros((frames, output.opened[-1][1]), dtype=np.float32)
     done = 0
     deadline = time.monotonic() + 20
     while done < frames and time.monotonic() < deadline:
         feed = player.engine.feed
+        assert feed is not None
         while feed.ahead < min(1024, frames - done) and not feed.ended:
             player.engine.top_up()
         n = min(1024, frames - done, max(feed.ahead, 1))

@@ -22,7 +22,8 @@ import pytest
 import soundfile as sf
 from fake_streams import FakeOutput, pull
 from made_songs import envelope, song, with_intro, write
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import Qt
+from view_drags import DragEnd
 
 from hitdesk.analysis import AnalysisDetail
 from hitdesk.playgain import db_to_gain
@@ -171,32 +172,6 @@ def test_hear_as_a_platform_applies_its_gain_and_ceiling_to_what_is_played(
 # --- the window -------------------------------------------------------------------------------------------
 
 
-class _Drag:
-    """What pyqtgraph hands a view box's ``mouseDragEvent`` at the end of a plain left drag."""
-
-    def __init__(self, view_box: Any, start_s: float, end_s: float) -> None:
-        self._down = view_box.mapViewToScene(QPointF(start_s, 0.0))
-        self._now = view_box.mapViewToScene(QPointF(end_s, 0.0))
-
-    def modifiers(self) -> Qt.KeyboardModifier:
-        return Qt.KeyboardModifier.NoModifier
-
-    def button(self) -> Qt.MouseButton:
-        return Qt.MouseButton.LeftButton
-
-    def buttonDownScenePos(self) -> QPointF:  # noqa: N802
-        return self._down
-
-    def scenePos(self) -> QPointF:  # noqa: N802
-        return self._now
-
-    def isFinish(self) -> bool:  # noqa: N802
-        return True
-
-    def accept(self) -> None:
-        pass
-
-
 def test_references_ab_and_compare_in_the_window(qtbot: Any, window: Any, tmp_path: Path) -> None:
     from ui_helpers import WAIT_MS
 
@@ -254,7 +229,7 @@ def test_references_ab_and_compare_in_the_window(qtbot: Any, window: Any, tmp_pa
 
     strip = window.panel.strip  # a plain drag on a time strip marks a loop
     view_box = strip.getPlotItem().vb
-    view_box.mouseDragEvent(_Drag(view_box, 3.0, 7.5))
+    view_box.mouseDragEvent(DragEnd(view_box, 3.0, 7.5))
     assert take.playback.loop == pytest.approx((3.0, 7.5), abs=0.1)
     assert window.panel.spectrogram.loop_band.region == pytest.approx(take.playback.loop)
     assert window.player._loop_by_take[ref.id] == pytest.approx(

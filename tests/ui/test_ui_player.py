@@ -24,9 +24,10 @@ import numpy.typing as npt
 import pytest
 import soundfile as sf
 from badinput import encode, pcm_matroska
-from fake_streams import FakeOutput
-from PySide6.QtCore import QPointF, Qt
+from fake_streams import FakeOutput, pull
+from PySide6.QtCore import Qt
 from ui_helpers import DATA
+from view_drags import DragEnd
 
 from hitdesk.ui.play_source import AvSource, downmix_matrix, open_play_source
 from hitdesk.ui.playback import Player
@@ -43,26 +44,6 @@ def ramp(path: Path, rate: int = 44_100, seconds: float = 10.0, right: float = 0
 
 def frames_of(block: npt.NDArray[np.float32]) -> npt.NDArray[np.int64]:
     return np.round(block[:, 0] * SCALE).astype(np.int64)
-
-
-def pull(player: Player, output: FakeOutput, frames: int) -> npt.NDArray[np.float32]:
-    """``frames`` frames from the callback, once the feeder has made them (no underrun counted)."""
-    feed = player.engine.feed
-    assert feed is not None and output.callback is not None
-    out = np.zeros((frames, output.opened[-1][1]), dtype=np.float32)
-    done = 0
-    deadline = time.monotonic() + 20
-    while done < frames and time.monotonic() < deadline:
-        feed = player.engine.feed
-        assert feed is not None
-        while feed.ahead < min(1024, frames - done) and not feed.ended:
-            player.engine.top_up()
-        n = min(1024, frames - done, max(feed.ahead, 1))
-        output.callback(out[done : done + n], n, None, None)
-        done += n
-        if feed.finished:
-            break
-    return out[:done]
 
 
 def load(qtbot: Any, player: Player, take_id: int, path: Path, play: bool | None = True) -> None:
@@ -457,32 +438,6 @@ def test_the_player_gets_each_takes_gain_on_top_of_matching_its_offset_and_loop(
 # --- the window: the fields, the spectrogram's selection, the controller, the player, sessions -----------
 
 
-class _ShiftDrag:
-    """What pyqtgraph hands a view box's ``mouseDragEvent`` at the end of a Shift+drag."""
-
-    def __init__(self, view_box: Any, start_s: float, end_s: float) -> None:
-        self._down = view_box.mapViewToScene(QPointF(start_s, 10.0))
-        self._now = view_box.mapViewToScene(QPointF(end_s, 10.0))
-
-    def modifiers(self) -> Qt.KeyboardModifier:
-        return Qt.KeyboardModifier.ShiftModifier
-
-    def button(self) -> Qt.MouseButton:
-        return Qt.MouseButton.LeftButton
-
-    def buttonDownScenePos(self) -> QPointF:  # noqa: N802
-        return self._down
-
-    def scenePos(self) -> QPointF:  # noqa: N802
-        return self._now
-
-    def isFinish(self) -> bool:  # noqa: N802
-        return True
-
-    def accept(self) -> None:
-        pass
-
-
 def test_gain_offset_and_loop_from_the_window_reach_the_player_and_the_session(
     qtbot: Any, window: Any, settings: Any, tmp_path: Path
 ) -> None:
@@ -500,7 +455,7 @@ def test_gain_offset_and_loop_from_the_window_reach_the_player_and_the_session(
     controls.gain.setValue(-6.0)
     controls.offset.setValue(120.0)
     view_box = panel.spectrogram.getPlotItem().vb
-    view_box.mouseDragEvent(_ShiftDrag(view_box, 2.0, 4.5))
+    view_box.mouseDragEvent(DragEnd(view_box, 2.0, 4.5, Qt.KeyboardModifier.ShiftModifier, y=10.0))
     assert first.playback.gain_db == -6.0 and first.playback.offset_ms == 120.0
     assert first.playback.loop == pytest.approx((2.0, 4.5), abs=0.05)
     assert controls.loop.isChecked() and controls.loop_start.value() == pytest.approx(2.0, abs=0.05)
