@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_run import run_hitdesk
 from conftest import RESULT_KEYS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -25,9 +26,7 @@ def run_cli(*args: str, cache: Path | None = None) -> subprocess.CompletedProces
     env = dict(os.environ)
     if cache is not None:
         env["HITDESK_CACHE_DIR"] = str(cache)
-    return subprocess.run(
-        [sys.executable, "-m", "hitdesk", *args], capture_output=True, text=True, env=env, cwd=REPO, timeout=600
-    )
+    return run_hitdesk(*args, env=env)
 
 
 @pytest.fixture

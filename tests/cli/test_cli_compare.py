@@ -4,32 +4,18 @@ and without their member scores (tests/member_model.py)."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_run import run_hitdesk
 from member_model import write_member_model, write_plain_model
 
 from hitdesk.ranking import PairedRule
 from hitdesk.results import Score
 
-REPO = Path(__file__).resolve().parents[2]
 PAIR_KEYS = {"a", "b", "difference", "clear", "members_agree"}
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "hitdesk", *args],
-        capture_output=True,
-        text=True,
-        env=dict(os.environ),
-        cwd=REPO,
-        timeout=600,
-    )
 
 
 @pytest.fixture
@@ -49,7 +35,7 @@ def _p(take: dict[str, Any]) -> float:
 @pytest.mark.usefixtures("needs_model")
 def test_json_ranks_the_takes_as_analyze_scores_them_and_lists_the_failure_last(takes: Path, tmp_path: Path) -> None:
     plain = str(write_plain_model(tmp_path / "models"))  # no member scores: the ranges decide
-    proc = run_cli("compare", "--json", "--window-seconds", "4", "--model", plain, str(takes))
+    proc = run_hitdesk("compare", "--json", "--window-seconds", "4", "--model", plain, str(takes))
     assert proc.returncode == 1, proc.stderr  # one file failed, as analyze says
     doc = json.loads(proc.stdout)
     assert list(doc) == ["takes", "pairs"]
@@ -57,7 +43,9 @@ def test_json_ranks_the_takes_as_analyze_scores_them_and_lists_the_failure_last(
     assert Path(failed["file"]).name == "broken.mp3" and failed["error"].endswith(".") and failed["overall"] is None
     assert [_p(t) for t in scored] == sorted((_p(t) for t in scored), reverse=True)
     # Each take is the object `analyze --json` gives for that file (the same analysis, from the cache).
-    analysed = json.loads(run_cli("analyze", "--json", "--window-seconds", "4", "--model", plain, str(takes)).stdout)
+    analysed = json.loads(
+        run_hitdesk("analyze", "--json", "--window-seconds", "4", "--model", plain, str(takes)).stdout
+    )
     assert sorted(doc["takes"], key=lambda t: t["file"]) == sorted(analysed, key=lambda t: t["file"])
     files = [t["file"] for t in scored]
     assert [(p["a"], p["b"]) for p in doc["pairs"]] == [
@@ -78,7 +66,7 @@ def test_json_ranks_the_takes_as_analyze_scores_them_and_lists_the_failure_last(
 def test_human_output_and_exit_statuses(takes: Path, tmp_path: Path) -> None:
     good = [str(takes / "chipdisko-12s.ogg"), str(takes / "forest-sprint-6s.m4a")]
     plain = str(write_plain_model(tmp_path / "models"))
-    proc = run_cli("compare", "--fast", "--window-seconds", "4", "--model", plain, *good)
+    proc = run_hitdesk("compare", "--fast", "--window-seconds", "4", "--model", plain, *good)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0].split() == ["rank", "P(hit)", "range", "take"]
@@ -87,8 +75,8 @@ def test_human_output_and_exit_statuses(takes: Path, tmp_path: Path) -> None:
     assert len(pair_lines) == 1 and pair_lines[0].startswith("'")
     rule = " ".join(proc.stdout.split("\n\n")[-1].split())
     assert "ranges" in rule and "do not overlap" in rule  # how "clear" is decided without member scores
-    assert run_cli("compare", "--model", str(tmp_path / "nothing"), *good).returncode == 2
-    assert run_cli("compare", "--json", str(takes / "broken.mp3")).returncode == 1
+    assert run_hitdesk("compare", "--model", str(tmp_path / "nothing"), *good).returncode == 2
+    assert run_hitdesk("compare", "--json", str(takes / "broken.mp3")).returncode == 1
 
 
 @pytest.mark.usefixtures("needs_model")
@@ -97,7 +85,7 @@ def test_a_model_with_members_compares_member_by_member(takes: Path, tmp_path: P
     card = json.loads(stem.with_suffix(".json").read_text())
     card["comparison"] = {"margin": 0.01, "nuisance_p99": 0.009, "n_pairs": 100, "measured_on": "test"}
     stem.with_suffix(".json").write_text(json.dumps(card))
-    proc = run_cli("compare", "--json", "--window-seconds", "4", "--model", str(stem), str(takes))
+    proc = run_hitdesk("compare", "--json", "--window-seconds", "4", "--model", str(stem), str(takes))
     assert proc.returncode == 1, proc.stderr
     doc = json.loads(proc.stdout)
     scored = {t["file"]: Score.from_dict(t["overall"]) for t in doc["takes"] if not t["error"]}
@@ -105,5 +93,5 @@ def test_a_model_with_members_compares_member_by_member(takes: Path, tmp_path: P
     for pair in doc["pairs"]:
         expected = PairedRule(0.01).verdict(scored[pair["a"]], scored[pair["b"]])
         assert (pair["clear"], pair["members_agree"]) == (expected.clear, expected.members_agree)
-    human = " ".join(run_cli("compare", "--window-seconds", "4", "--model", str(stem), str(takes)).stdout.split())
+    human = " ".join(run_hitdesk("compare", "--window-seconds", "4", "--model", str(stem), str(takes)).stdout.split())
     assert "every member of the model's ensemble" in human and "1.0 points" in human

@@ -7,30 +7,22 @@ import io
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 import soundfile as sf
+from cli_run import run_hitdesk
 
 from hitdesk.result_schema import validate_result_dict
 
-REPO = Path(__file__).resolve().parents[2]
 LOUDNESS = ["lufs", "true_peak_dbtp", "lra_lu", "plr_db", "momentary_max_lufs", "short_term_max_lufs"]
 PLATFORMS = ["Spotify", "Apple Music", "YouTube", "Tidal", "Amazon Music", "Deezer"]
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "hitdesk", "analyze", "--no-cache", "--window-seconds", "3", *args],
-        capture_output=True,
-        text=True,
-        env=dict(os.environ),
-        cwd=REPO,
-        timeout=600,
-    )
+    return run_hitdesk("analyze", "--no-cache", "--window-seconds", "3", *args)
 
 
 def stereo_take(path: Path, seconds: float = 40.0) -> Path:

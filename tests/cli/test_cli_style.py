@@ -6,12 +6,12 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from cli_run import run_hitdesk
 from conftest import RESULT_KEYS, AudioFactory
 
 from hitdesk.audio import decode_all
@@ -23,17 +23,6 @@ from hitdesk.style import MAX_PATCHES
 REPO = Path(__file__).resolve().parents[2]
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "hitdesk", *args],
-        capture_output=True,
-        text=True,
-        env=env or dict(os.environ),
-        cwd=REPO,
-        timeout=600,
-    )
-
-
 def _one(proc: subprocess.CompletedProcess[str]) -> dict[str, Any]:
     assert proc.returncode == 0, proc.stderr
     rows: list[dict[str, Any]] = json.loads(proc.stdout)
@@ -43,7 +32,7 @@ def _one(proc: subprocess.CompletedProcess[str]) -> dict[str, Any]:
 
 def test_style_is_the_taggers_mean_over_the_whole_track(data_dir: Path) -> None:
     clip = data_dir / "chipdisko-12s.ogg"
-    r = _one(run_cli("analyze", "--json", "--no-cache", "--style", str(clip)))
+    r = _one(run_hitdesk("analyze", "--json", "--no-cache", "--style", str(clip)))
     tagger = shared_tagger()
     # The same tags computed apart from the analysis, from a second decode: the pass hands the tagger
     # the very samples it would read itself.
@@ -57,9 +46,9 @@ def test_style_is_the_taggers_mean_over_the_whole_track(data_dir: Path) -> None:
 
 def test_without_the_switch_style_is_null_and_the_table_has_no_line(data_dir: Path) -> None:
     clip = str(data_dir / "chipdisko-12s.ogg")
-    assert _one(run_cli("analyze", "--json", "--no-cache", clip))["style"] is None
-    assert "sounds like" not in run_cli("analyze", "--no-cache", clip).stdout
-    table = run_cli("analyze", "--no-cache", "--style", clip)
+    assert _one(run_hitdesk("analyze", "--json", "--no-cache", clip))["style"] is None
+    assert "sounds like" not in run_hitdesk("analyze", "--no-cache", clip).stdout
+    table = run_hitdesk("analyze", "--no-cache", "--style", clip)
     assert table.returncode == 0, table.stderr
     line = next(x for x in table.stdout.splitlines() if "sounds like:" in x)
     assert line.strip().startswith("sounds like: electronic 0.")
@@ -68,7 +57,7 @@ def test_without_the_switch_style_is_null_and_the_table_has_no_line(data_dir: Pa
 
 def test_fast_mode_tags_its_excerpts(audio_factory: AudioFactory) -> None:
     long = audio_factory.sndfile("long.flac", seconds=100.0)
-    r = _one(run_cli("analyze", "--json", "--no-cache", "--fast", "--window-seconds", "5", "--style", str(long)))
+    r = _one(run_hitdesk("analyze", "--json", "--no-cache", "--fast", "--window-seconds", "5", "--style", str(long)))
     assert r["mode"] == "fast"
     ps = [t["p"] for t in r["style"]]
     assert len(ps) >= 5 and ps == sorted(ps, reverse=True) and 0 < ps[0] <= 1
@@ -82,14 +71,14 @@ def test_a_missing_tagger_is_one_sentence_before_any_work(data_dir: Path, tmp_pa
             shutil.copy(p, models / p.name)
     env = {**os.environ, "HITDESK_MODELS_DIR": str(models)}
     clip = str(data_dir / "chipdisko-12s.ogg")
-    proc = run_cli("analyze", "--json", "--no-cache", "--style", clip, env=env)
+    proc = run_hitdesk("analyze", "--json", "--no-cache", "--style", clip, env=env)
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.count("\n") == 1 and "music tagger" in proc.stderr and "Traceback" not in proc.stderr
-    assert run_cli("analyze", "--json", "--no-cache", clip, env=env).returncode == 0
+    assert run_hitdesk("analyze", "--json", "--no-cache", clip, env=env).returncode == 0
 
 
 def test_the_schema_refuses_a_style_out_of_order_or_out_of_range(data_dir: Path) -> None:
-    good = _one(run_cli("analyze", "--json", "--no-cache", "--style", str(data_dir / "chipdisko-12s.ogg")))
+    good = _one(run_hitdesk("analyze", "--json", "--no-cache", "--style", str(data_dir / "chipdisko-12s.ogg")))
     for style in (list(reversed(good["style"])), [{"tag": "rock", "p": 1.5}], [{"tag": "", "p": 0.5}], "rock"):
         with pytest.raises(ResultSchemaError, match="style"):
             validate_result_dict({**good, "style": style})

@@ -3,30 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_run import run_hitdesk
 
 from hitdesk.explain.groups import envelope_db
 from hitdesk.explain.targets import make_target, save_target
 from hitdesk.result_schema import ResultSchemaError, validate_result_dict
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "hitdesk", *args],
-        capture_output=True,
-        text=True,
-        env=dict(os.environ),
-        cwd=REPO,
-        timeout=600,
-    )
 
 
 def test_the_named_target_is_added_to_the_tonal_balance(data_dir: Path) -> None:
@@ -34,7 +19,9 @@ def test_the_named_target_is_added_to_the_tonal_balance(data_dir: Path) -> None:
     target = make_target("Bright refs", envelopes, ["a.wav", "b.wav", "c.wav", "d.wav"])
     save_target(target)
     clip = str(data_dir / "chipdisko-12s.ogg")
-    proc = _run("analyze", "--json", "--no-cache", "--window-seconds", "4", "--tonal-target", "bright REFS", clip)
+    proc = run_hitdesk(
+        "analyze", "--json", "--no-cache", "--window-seconds", "4", "--tonal-target", "bright REFS", clip
+    )
     assert proc.returncode == 0, proc.stderr
     (r,) = json.loads(proc.stdout)
     got = r["tonal_balance"]["target"]
@@ -48,7 +35,7 @@ def test_the_named_target_is_added_to_the_tonal_balance(data_dir: Path) -> None:
 
 
 def test_an_unknown_target_is_one_sentence_before_any_work(data_dir: Path) -> None:
-    proc = _run("analyze", "--json", "--tonal-target", "Nope", str(data_dir / "chipdisko-12s.ogg"))
+    proc = run_hitdesk("analyze", "--json", "--tonal-target", "Nope", str(data_dir / "chipdisko-12s.ogg"))
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.strip().endswith("There is no tonal target named 'Nope'.")
     assert len(proc.stderr.strip().splitlines()) == 1
