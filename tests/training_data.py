@@ -27,6 +27,7 @@ Features go through the project's own ``hitdesk.dsp`` log-mel, the code analysis
 from __future__ import annotations
 
 import csv
+import json
 import logging
 import time
 from collections.abc import Iterator, Sequence
@@ -37,7 +38,7 @@ import numpy as np
 import pandas as pd
 import soundfile as sf
 
-from hitdesk.config import FEATURES, STAT_COLUMNS
+from hitdesk.config import FEATURES, N_STATS, STAT_COLUMNS
 from hitdesk.dsp.mel import melspectrogram, power_to_db
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,22 @@ def synthetic_stats(n: int, rng: np.random.Generator) -> np.ndarray:
     tempo = rng.uniform(75.0, 185.0, n)
     duration = rng.gamma(9.0, 32.0, n) + 30.0
     return np.column_stack([means, stds, tempo, duration])
+
+
+def write_window_shift(path: Path, seed: int = 0, level_shift: float = 5.0) -> Path:
+    """A small synthetic window-shift file for ``--window-shift`` (the real one is measured on music):
+    a shift of ``level_shift`` in the first statistic and a random positive-definite covariance."""
+    rng = np.random.default_rng(seed)
+    a = rng.normal(0, 0.5, (N_STATS, N_STATS))
+    payload = {
+        "columns": list(STAT_COLUMNS),
+        "mean": [level_shift] + [0.0] * (N_STATS - 1),
+        "cov": (a @ a.T + np.eye(N_STATS)).tolist(),
+        "n": 10,
+        "source": "synthetic, for tests",
+    }
+    path.write_text(json.dumps(payload), encoding="utf-8")
+    return path
 
 
 def write_synthetic_zalo(out_dir: str | Path, n_songs: int = 400, n_artists: int = 60, seed: int = 0) -> Path:

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 import pytest
-from training_data import synthetic_stats, write_synthetic_zalo
+from training_data import synthetic_stats, write_synthetic_zalo, write_window_shift
 
-from hitdesk.config import N_STATS, STAT_COLUMNS
+from hitdesk.config import N_STATS
 from hitdesk.errors import ModelError
 from hitdesk.model.runtime import HitModel
 from hitdesk.present import format_human
@@ -25,26 +25,17 @@ from hitdesk.training.cli import main
 NAME = "two-heads"
 
 
-def _shift(path: Path) -> Path:
-    rng = np.random.default_rng(1)
-    a = rng.normal(0, 0.5, (N_STATS, N_STATS))
-    payload = {
-        "columns": list(STAT_COLUMNS),
-        "mean": [8.0] + [0.0] * (N_STATS - 1),
-        "cov": (a @ a.T + np.eye(N_STATS)).tolist(),
-        "n": 10,
-        "source": "synthetic, for tests",
-    }
-    path.write_text(json.dumps(payload), encoding="utf-8")
-    return path
-
-
 @pytest.fixture(scope="module")
 def stem(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("heads")
     data = write_synthetic_zalo(root / "zalo", n_songs=300, n_artists=40)
     args = ["fit", "--recipe", "zalo-stats", "--data", str(data), "--out", str(root / "models"), "--name", NAME]
-    args += ["--report", str(root / "r.md"), "--window-shift", str(_shift(root / "shift.json"))]
+    args += [
+        "--report",
+        str(root / "r.md"),
+        "--window-shift",
+        str(write_window_shift(root / "shift.json", seed=1, level_shift=8.0)),
+    ]
     assert main([*args, "--epochs", "3", "--nets-per-member", "1", "--no-reference-check"]) == 0
     return root / "models" / NAME
 

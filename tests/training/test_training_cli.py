@@ -8,30 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
-from training_data import write_synthetic_zalo
+from training_data import write_synthetic_zalo, write_window_shift
 
-from hitdesk.config import N_STATS, STAT_COLUMNS
 from hitdesk.training.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
 EVALUATE_KEYS = {"n", "n_dropped", "spearman", "roc_auc", "pr_auc", "brier", "ece"}
-
-
-def _window_shift(path: Path) -> Path:
-    """A small synthetic shift file (the real one is measured on music by the lead)."""
-    rng = np.random.default_rng(0)
-    a = rng.normal(0, 0.5, (N_STATS, N_STATS))
-    payload = {
-        "columns": list(STAT_COLUMNS),
-        "mean": [5.0] + [0.0] * (N_STATS - 1),
-        "cov": (a @ a.T + np.eye(N_STATS)).tolist(),
-        "n": 10,
-        "source": "synthetic, for tests",
-    }
-    path.write_text(json.dumps(payload), encoding="utf-8")
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +27,7 @@ def fitted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[s
         [
             *("fit", "--recipe", "zalo-stats"),
             *("--data", str(data), "--out", str(out), "--report", str(report)),
-            *("--window-shift", str(_window_shift(root / "shift.json"))),
+            *("--window-shift", str(write_window_shift(root / "shift.json"))),
             *("--epochs", "3", "--nets-per-member", "1", "--no-reference-check"),
         ]
     )
@@ -139,7 +122,7 @@ def test_no_augment_flag(tmp_path: Path, fitted: tuple[Path, Path, dict[str, obj
     args = ["fit", "--recipe", "zalo-stats", "--data", str(data), "--out", str(tmp_path)]
     args += ["--report", str(tmp_path / "r.md"), "--no-augment", "--epochs", "2", "--nets-per-member", "1"]
     args += ["--no-reference-check", "--name", "t"]
-    args += ["--window-shift", str(_window_shift(tmp_path / "shift.json"))]
+    args += ["--window-shift", str(write_window_shift(tmp_path / "shift.json"))]
     assert main(args) == 0
     card = json.loads((tmp_path / "t.json").read_text(encoding="utf-8"))
     assert card["augmentation"]["window_shift"] == {"used": False}
