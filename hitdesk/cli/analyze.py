@@ -47,12 +47,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     fmt = an.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print a JSON list, one object per file")
     fmt.add_argument("--csv", action="store_true", help="print CSV, one row per file")
-    an.add_argument("--fast", action="store_true", help="overall score from excerpts instead of the whole track")
-    add_model(an)
-    add_window_seconds(an)
-    an.add_argument(
-        "--jobs", type=positive_whole_number, default=1, metavar="N", help="files analysed in parallel (default 1)"
-    )
+    add_analysis_options(an)
     an.add_argument(
         "--curve-hop",
         type=curve_hop,
@@ -66,7 +61,6 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         action="store_true",
         help='what each file sounds like: the music tagger\'s top tags (JSON "style"; null without this switch)',
     )
-    an.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
     an.add_argument(
         "--qc",
         metavar="PROFILE",
@@ -79,6 +73,17 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help='add one of your own tonal targets (made in the app) to the JSON\'s "tonal_balance" as "target"',
     )
     an.set_defaults(handler=run)
+
+
+def add_analysis_options(parser: argparse.ArgumentParser) -> None:
+    """The options of the analysis every command on analyze's machinery offers (analyze, compare)."""
+    parser.add_argument("--fast", action="store_true", help="overall score from excerpts instead of the whole track")
+    add_model(parser)
+    add_window_seconds(parser)
+    parser.add_argument(
+        "--jobs", type=positive_whole_number, default=1, metavar="N", help="files analysed in parallel (default 1)"
+    )
+    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
 
 
 _worker_model: Any = None

@@ -11,7 +11,6 @@ import argparse
 import json
 
 from hitdesk.cli import analyze
-from hitdesk.cli.args import add_model, add_window_seconds, positive_whole_number
 from hitdesk.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, OutputClosedError, emit, error
 from hitdesk.config import DEFAULT_CURVE_HOP_S
 from hitdesk.errors import HitdeskError
@@ -26,13 +25,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     cp.add_argument("files", nargs="+", metavar="FILE", help="audio files or folders (searched recursively)")
     cp.add_argument("--json", action="store_true", help='print one JSON object: {"takes": [...], "pairs": [...]}')
-    cp.add_argument("--fast", action="store_true", help="overall score from excerpts instead of the whole track")
-    add_model(cp)
-    add_window_seconds(cp)
-    cp.add_argument(
-        "--jobs", type=positive_whole_number, default=1, metavar="N", help="files analysed in parallel (default 1)"
-    )
-    cp.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
+    analyze.add_analysis_options(cp)
     # What analyze's machinery reads and compare does not offer: the analyze objects are its defaults'.
     cp.set_defaults(
         handler=run, qc=None, csv=False, no_curve=False, curve_hop=DEFAULT_CURVE_HOP_S, style=False, tonal_target=None
