@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hitdesk.errors import ModelError
+from hitdesk.model.sessions import open_session
 from hitdesk.paths import models_dir
 from hitdesk.text.wordpiece import WordPiece
 
@@ -38,8 +39,6 @@ class SentenceEncoder:
     """One onnxruntime session and the card's tokenizer; ``embed`` is safe to call from one thread."""
 
     def __init__(self, stem: Path, threads: int = 1) -> None:
-        import onnxruntime as ort  # deferred, as in hitdesk.model.runtime
-
         card_path = stem.with_suffix(".json")
         try:
             self.card: dict[str, Any] = json.loads(card_path.read_text(encoding="utf-8"))
@@ -53,16 +52,7 @@ class SentenceEncoder:
         except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
             raise ModelError(f"The sentence encoder's card or vocabulary '{stem.name}' is damaged.") from exc
         onnx_path = stem.with_suffix(".onnx")
-        if not onnx_path.exists():
-            raise ModelError(f"The sentence encoder '{onnx_path.name}' is missing from {onnx_path.parent}.")
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3
-        try:
-            self._session = ort.InferenceSession(str(onnx_path), sess_options=opts, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime's own exception types for damaged files
-            raise ModelError(f"The sentence encoder '{onnx_path.name}' cannot be loaded: it is damaged.") from exc
+        self._session = open_session(onnx_path, "The sentence encoder", threads)
         if tuple(i.name for i in self._session.get_inputs()) != ENCODER_INPUTS:
             raise ModelError(f"The sentence encoder '{onnx_path.name}' does not match its card.")
         self.name = stem.name

@@ -19,6 +19,7 @@ import numpy.typing as npt
 from hitdesk.config import DEFAULT_WINDOW_SECONDS, FEATURES, N_STATS
 from hitdesk.errors import ModelError
 from hitdesk.model.card import ModelCard, load_card
+from hitdesk.model.sessions import session_options
 from hitdesk.paths import models_dir
 from hitdesk.results import HEAD_TRACK, HEAD_WINDOW, Familiarity, Score
 
@@ -113,10 +114,7 @@ class HitModel:
         self.card: ModelCard = load_card(stem.with_suffix(".json"))
         _check_numbers(self.card, stem.with_suffix(".json"))
         self.info = ModelInfo(stem.name, self.card.version)
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3
+        opts = session_options(threads)
         self.runtime = self.card.runtime
         self._full = self._session(ort, stem.parent / f"{stem.name}.onnx", opts, self.runtime.inputs)
         self._head = (

@@ -19,6 +19,7 @@ import numpy.typing as npt
 
 from hitdesk.dsp.tagger_input import PATCH_FRAMES, TAGGER_FEATURES
 from hitdesk.errors import ModelError
+from hitdesk.model.sessions import open_session
 from hitdesk.paths import models_dir
 
 TAGGER_NAME = "musicnn-msd"
@@ -38,8 +39,6 @@ class Tagger:
     """One onnxruntime session (one thread, like the hit model's) and the card's tag names."""
 
     def __init__(self, stem: Path, threads: int = 1) -> None:
-        import onnxruntime as ort  # deferred, as in hitdesk.model.runtime
-
         card_path = stem.with_suffix(".json")
         try:
             self.card: dict[str, Any] = json.loads(card_path.read_text(encoding="utf-8"))
@@ -54,17 +53,8 @@ class Tagger:
             raise ModelError(f"The music tagger's card '{card_path.name}' is missing from {card_path.parent}.") from exc
         except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
             raise ModelError(f"The music tagger's card '{card_path.name}' is damaged.") from exc
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3
         onnx_path = stem.with_suffix(".onnx")
-        if not onnx_path.exists():
-            raise ModelError(f"The music tagger '{onnx_path.name}' is missing from {onnx_path.parent}.")
-        try:
-            self._session = ort.InferenceSession(str(onnx_path), sess_options=opts, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime's own exception types for damaged files
-            raise ModelError(f"The music tagger '{onnx_path.name}' cannot be loaded: it is damaged.") from exc
+        self._session = open_session(onnx_path, "The music tagger", threads)
         outputs = self._session.get_outputs()
         if [i.name for i in self._session.get_inputs()] != [TAGGER_INPUT] or outputs[0].shape[-1] != len(self.tags):
             raise ModelError(f"The music tagger '{onnx_path.name}' does not match its card.")
